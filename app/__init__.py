@@ -1,0 +1,1 @@
+"""Segan Studio desktop application (PySide6). A thin client of segan_core."""

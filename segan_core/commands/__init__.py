@@ -1,0 +1,1 @@
+"""Command groups of the ``segan`` CLI; each module exposes ``register(subparsers)``."""

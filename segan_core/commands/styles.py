@@ -1,0 +1,41 @@
+"""``segan styles list``: the brush styles, and which have a trained model."""
+
+from __future__ import annotations
+
+import argparse
+
+from segan_core.styles import load_styles
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    styles = sub.add_parser("styles", help="list brush styles")
+    styles_sub = styles.add_subparsers(dest="styles_command", metavar="ACTION")
+    styles_sub.required = True
+    listing = styles_sub.add_parser("list", help="print the style registry")
+    listing.set_defaults(func=run_list)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    rows = [("id", "name", "script", "font", "model", "content acc. ratio")]
+    for style in load_styles():
+        metrics = style.metrics()
+        ratio = metrics.get("content_accuracy_ratio")
+        rows.append((
+            style.id,
+            style.display_name,
+            style.script,
+            "installed" if style.font_path() else "not installed",
+            f"models/{style.model}" if style.has_model else "no model yet",
+            f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "-",
+        ))
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

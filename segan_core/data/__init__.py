@@ -1,0 +1,1 @@
+"""Datasets of paired glyph images: building them from fonts or image folders, splitting, loading."""

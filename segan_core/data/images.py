@@ -1,0 +1,47 @@
+"""Per-character image folders (``<char>.png``): the entry point for scanned handwriting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from segan_core.errors import InputFileError
+from segan_core.glyphs.embox import EmBox
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def scan_image_folder(folder: Path) -> dict[str, Path]:
+    """Map each character to its image file in ``folder`` (file stem = the character)."""
+    if not folder.is_dir():
+        raise InputFileError(f"image folder not found: {folder}")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES and len(path.stem) == 1:
+            found[path.stem] = path
+    if not found:
+        raise InputFileError(f"no <char>.png images in {folder} (file names must be the character itself)")
+    return found
+
+
+def load_glyph_image(path: Path, size: int) -> np.ndarray:
+    """Read an image of one character's em square and map it onto the em box at ``size``.
+
+    Dark ink on light paper is turned into ink coverage; the picture is scaled into the em square
+    (leaving the em-box margin), so it lines up with glyphs rendered from fonts.
+    """
+    picture = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    if picture is None:
+        raise InputFileError(f"not a readable image: {path}")
+    ink = 255 - picture if picture.mean() > 127 else picture
+    h, w = ink.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.uint8)
+    square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = ink
+    box = EmBox(size)
+    scaled = cv2.resize(square, (box.em_px, box.em_px), interpolation=cv2.INTER_AREA)
+    out = np.zeros((size, size), np.uint8)
+    out[box.margin : box.margin + box.em_px, box.margin : box.margin + box.em_px] = scaled
+    return out

@@ -1,0 +1,133 @@
+"""On-disk dataset layout: ``manifest.json`` plus one ``<split>.npz`` per split.
+
+Each split file holds ``chars`` (unicode) and four uint8 arrays of shape (N, size, size):
+``source``, ``target`` (ink images) and ``source_skeleton``, ``target_skeleton`` (0/255; stored
+bit-packed, which keeps a whole GB2312 split small and fast to load).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segan_core.data.split import SPLITS
+from segan_core.errors import DatasetError
+
+DATASET_FORMAT = "segan-dataset"
+DATASET_VERSION = 1
+IMAGE_KEYS = ("source", "target")
+SKELETON_KEYS = ("source_skeleton", "target_skeleton")
+
+
+@dataclass(frozen=True)
+class GlyphSplit:
+    """The glyphs of one split, all as uint8 (N, size, size) arrays."""
+
+    chars: tuple[str, ...]
+    source: np.ndarray
+    target: np.ndarray
+    source_skeleton: np.ndarray
+    target_skeleton: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    @property
+    def size(self) -> int:
+        return int(self.source.shape[-1])
+
+    def subset(self, chars: list[str] | tuple[str, ...]) -> GlyphSplit:
+        index = {c: i for i, c in enumerate(self.chars)}
+        try:
+            rows = [index[c] for c in chars]
+        except KeyError as exc:
+            raise DatasetError(f"character {exc.args[0]!r} is not in this split") from None
+        return GlyphSplit(
+            tuple(chars), self.source[rows], self.target[rows], self.source_skeleton[rows], self.target_skeleton[rows]
+        )
+
+
+def save_split(path: Path, split: GlyphSplit) -> None:
+    arrays: dict[str, np.ndarray] = {"chars": np.array(split.chars, dtype="<U1")}
+    for key in IMAGE_KEYS:
+        arrays[key] = getattr(split, key)
+    for key in SKELETON_KEYS:
+        arrays[key] = np.packbits(getattr(split, key) > 0, axis=-1)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def manifest_hash(manifest: dict) -> str:
+    """SHA-256 of the manifest's canonical JSON (what a checkpoint records about its data)."""
+    canonical = {k: v for k, v in manifest.items() if k not in ("created", "build_seconds", "manifest_sha256")}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def read_manifest(folder: Path | str) -> dict:
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise DatasetError(f"not a dataset folder (no manifest.json): {folder}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"dataset manifest is not valid JSON: {path} ({exc})") from None
+    if manifest.get("format") != DATASET_FORMAT:
+        raise DatasetError(f"not a Segan dataset manifest: {path}")
+    if manifest.get("version") != DATASET_VERSION:
+        raise DatasetError(f"dataset format version {manifest.get('version')} is not supported: {path}")
+    return manifest
+
+
+class GlyphDataset:
+    """A built dataset folder: its manifest, and its splits loaded on demand."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        self.manifest = read_manifest(self.folder)
+        self._cache: dict[str, GlyphSplit] = {}
+
+    @property
+    def size(self) -> int:
+        return int(self.manifest["size"])
+
+    @property
+    def hash(self) -> str:
+        return str(self.manifest.get("manifest_sha256") or manifest_hash(self.manifest))
+
+    @property
+    def style_name(self) -> str:
+        return str(self.manifest["target"]["name"])
+
+    def chars(self, split: str) -> tuple[str, ...]:
+        return tuple(self.manifest["splits"][split])
+
+    def split(self, name: str) -> GlyphSplit:
+        if name not in SPLITS:
+            raise DatasetError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        return self._cache[name]
+
+    def _load(self, name: str) -> GlyphSplit:
+        path = self.folder / f"{name}.npz"
+        if not path.is_file():
+            raise DatasetError(f"dataset split file missing: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                chars = tuple(str(c) for c in data["chars"])
+                images = {key: data[key] for key in IMAGE_KEYS}
+                skeletons = {
+                    key: (np.unpackbits(data[key], axis=-1, count=self.size) * 255).astype(np.uint8)
+                    for key in SKELETON_KEYS
+                }
+        except (OSError, KeyError, ValueError) as exc:
+            raise DatasetError(f"dataset split file is damaged: {path} ({exc})") from None
+        expected = tuple(self.manifest["splits"][name])
+        if chars != expected:
+            raise DatasetError(f"dataset split {path} does not match its manifest")
+        return GlyphSplit(chars, images["source"], images["target"], skeletons["source_skeleton"], skeletons["target_skeleton"])

@@ -1,0 +1,51 @@
+"""One exception tree for everything the core reports to users.
+
+Every message names the file or character at fault; the CLI prints it on one line and exits with
+code 2, the GUI shows it in a dialog. Programming errors are *not* SeganErrors and keep their traceback.
+"""
+
+from __future__ import annotations
+
+
+class SeganError(Exception):
+    """A problem with the user's input or environment, explained in one line."""
+
+    exit_code = 2
+
+
+class InputFileError(SeganError):
+    """A file is missing, unreadable or of the wrong kind."""
+
+
+class FontError(InputFileError):
+    """A font file cannot be opened or lacks what was asked of it."""
+
+
+class CharsetError(SeganError):
+    """A character set is empty or cannot be read."""
+
+
+class OutputError(SeganError):
+    """An output location cannot be written."""
+
+
+class DatasetError(SeganError):
+    """A dataset folder is missing, foreign or inconsistent."""
+
+
+class CheckpointError(SeganError):
+    """A model checkpoint is missing, truncated, foreign or does not match its config."""
+
+
+class StyleError(SeganError):
+    """A style name is unknown or has no model."""
+
+
+class TrainingError(SeganError):
+    """Training cannot go on (for example the losses became NaN)."""
+
+
+class Cancelled(SeganError):
+    """A long job was cancelled by the user; nothing partial was written."""
+
+    exit_code = 130

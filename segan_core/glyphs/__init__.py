@@ -1,0 +1,1 @@
+"""Glyph images: rendering characters from fonts on a fixed em box, and their skeletons."""

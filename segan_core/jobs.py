@@ -1,0 +1,88 @@
+"""Progress events and cancel tokens shared by every long job (training, batch export, evaluation).
+
+A long job is a generator that yields :class:`Progress` and checks a :class:`CancelToken` between
+steps. The CLI prints the events; the GUI relays them from a worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from segan_core.errors import Cancelled
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report from a long job."""
+
+    stage: str
+    done: int
+    total: int | None = None
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    payload: Any = None  # e.g. sample images, a finished report
+    elapsed_s: float = 0.0
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.total:
+            return None
+        return min(1.0, self.done / self.total)
+
+    @property
+    def eta_s(self) -> float | None:
+        frac = self.fraction
+        if not frac or self.elapsed_s <= 0:
+            return None
+        return self.elapsed_s * (1.0 - frac) / frac
+
+
+class CancelToken:
+    """Thread-safe flag a job polls between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self, what: str = "job") -> None:
+        if self._event.is_set():
+            raise Cancelled(f"{what} cancelled")
+
+
+class Stopwatch:
+    """Elapsed seconds since creation (monotonic clock)."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+
+def run_to_end(job: Iterator[Progress]) -> Any:
+    """Drain a job generator and return the generator's return value."""
+    while True:
+        try:
+            next(job)
+        except StopIteration as stop:
+            return stop.value
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"

@@ -1,0 +1,68 @@
+"""The style registry (``resources/styles.toml``): the brush styles, their fonts and models."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from segan_core.errors import FontError, StyleError
+from segan_core.resources import MODELS_DIR, RESOURCES_DIR, find_font
+
+SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
+
+
+@dataclass(frozen=True)
+class Style:
+    id: str
+    display_name: str
+    script: str
+    target_font: str
+    licence: str
+    model: str
+
+    @property
+    def model_dir(self) -> Path:
+        return MODELS_DIR / self.model
+
+    @property
+    def has_model(self) -> bool:
+        return (self.model_dir / "weights.safetensors").is_file() and (self.model_dir / "config.json").is_file()
+
+    def font_path(self) -> Path | None:
+        """The target font file, or ``None`` where it is not installed."""
+        try:
+            return find_font(self.target_font)
+        except FontError:
+            return None
+
+    def metrics(self) -> dict:
+        """The model's measured metrics (``metrics.json``), empty if none."""
+        path = self.model_dir / "metrics.json"
+        if not path.is_file():
+            return {}
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+
+def load_styles(path: Path = RESOURCES_DIR / "styles.toml") -> list[Style]:
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    styles = []
+    for entry in data.get("style", []):
+        style = Style(**entry)
+        if style.script not in SCRIPT_TYPES:
+            raise StyleError(f"style {style.id}: unknown script type {style.script!r} in {path}")
+        styles.append(style)
+    return styles
+
+
+def get_style(style_id: str) -> Style:
+    for style in load_styles():
+        if style.id == style_id:
+            return style
+    known = ", ".join(s.id for s in load_styles())
+    raise StyleError(f"unknown style {style_id!r}; known styles: {known}")
