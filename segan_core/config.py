@@ -1,0 +1,107 @@
+"""Frozen dataclass configurations and their JSON form.
+
+``ModelConfig`` is enough to rebuild a generator; ``LossWeights`` and ``TrainConfig`` describe a
+training run. Presets live in :mod:`segan_core.training.presets`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from segan_core.errors import CheckpointError
+
+ATTENTION_KINDS = ("cam", "sram", "cram")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of the SE-GAN networks."""
+
+    image_size: int = 64
+    ngf: int = 32  # generator base channels; encoder features have 4*ngf channels at size/4
+    ndf: int = 32  # discriminator base channels
+    encoder_res_blocks: int = 4  # "four residual blocks" per encoder (the paper)
+    decoder_res_blocks: int = 4  # AdaLIN residual blocks
+    attention: str = "cram"  # cam | sram | cram  (SRAM then CRAM, stacked)
+    attention_channels: int = 16  # C1 of theta/phi in SRAM and CRAM
+    skeleton_encoder: bool = True  # False = the paper's "w/o E_s"
+    skeleton_discriminator: bool = True  # False = the paper's "w/o D_s"
+    discriminator_layers: int = 5  # PatchGAN depth (U-GAT-IT's local discriminator)
+    skeleton_width: int = 2  # skeleton strokes are dilated to this width (px) for E_s, SG and D_s
+    skeleton_gan_ngf: int = 16
+    skeleton_gan_res_blocks: int = 4
+
+    def __post_init__(self) -> None:
+        if self.attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
+        if self.attention == "cram" and not self.skeleton_encoder:
+            raise ValueError("CRAM needs the skeleton encoder: use attention='sram' with skeleton_encoder=False")
+        if self.image_size % 16:
+            raise ValueError("image_size must be a multiple of 16")
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """The λ of every loss term. Defaults start from U-GAT-IT (adv 1, cycle 10, cam 1000) and zi2zi (L1 100)."""
+
+    adversarial: float = 1.0  # L_adv of D_i (image) in both directions
+    skeleton_adversarial: float = 1.0  # L_adv of D_s (skeleton) in both directions
+    pixel: float = 100.0  # L_pix: L1 to the paired target
+    skeleton_consistency: float = 10.0  # L_sc = |SG(G(x)) - SG(y)|_1
+    cycle: float = 10.0  # L_cycle
+    cam: float = 1000.0  # L_cls: CAM BCE, source vs target
+    identity: float = 0.0  # |G_A(y) - y|_1; U-GAT-IT uses 10, the SE-GAN paper lists none
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 16
+    learning_rate: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    weight_decay: float = 1e-4
+    max_steps: int = 20000
+    checkpoint_every: int = 500
+    sample_every: int = 250
+    log_every: int = 10
+    seed: int = 0
+    bf16: bool = False  # CPU autocast to bfloat16
+    channels_last: bool = False
+    num_threads: int = 0  # 0 = torch's default
+    save_fp16: bool = True  # weights.safetensors in half precision
+    losses: LossWeights = field(default_factory=LossWeights)
+
+
+T = TypeVar("T")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
+    """Rebuild a (nested) frozen dataclass; unknown or wrongly typed keys give a clear error."""
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{where}: expected an object for {cls.__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise CheckpointError(f"{where}: unknown {cls.__name__} keys {sorted(unknown)}")
+    kwargs = {}
+    for name, value in data.items():
+        ftype = fields[name].type
+        if dataclasses.is_dataclass(ftype_cls := _resolve(ftype)):
+            kwargs[name] = from_dict(ftype_cls, value, f"{where}.{name}")
+        else:
+            kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{where}: invalid {cls.__name__}: {exc}") from None
+
+
+def _resolve(ftype: Any) -> Any:
+    names = {"LossWeights": LossWeights, "ModelConfig": ModelConfig, "TrainConfig": TrainConfig}
+    return names.get(ftype, ftype) if isinstance(ftype, str) else ftype

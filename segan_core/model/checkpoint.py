@@ -1,0 +1,160 @@
+"""Checkpoint folders: ``weights.safetensors`` + ``config.json``, and a separate resumable train state.
+
+Nothing is ever unpickled. Loading checks the format name and version, the kind of model, and every
+tensor name and shape, so a truncated, foreign or mismatched file gives one clear error.
+
+Layout of a checkpoint folder::
+
+    config.json               format, version, kind, model config, training config, data manifest hash, splits
+    weights.safetensors       the inference network(s) (fp16 allowed)
+    train_state.safetensors   every network, every optimizer tensor, RNG states (only while training)
+    train_state.json          step, epoch position, optimizer hyper-parameters, python/numpy RNG
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from segan_core.atomic import ensure_writable_dir, write_text_atomic
+from segan_core.errors import CheckpointError
+
+CHECKPOINT_FORMAT = "segan-checkpoint"
+CHECKPOINT_VERSION = 1
+WEIGHTS_FILE = "weights.safetensors"
+CONFIG_FILE = "config.json"
+STATE_FILE = "train_state.safetensors"
+STATE_JSON = "train_state.json"
+
+
+def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    ensure_writable_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file missing: {path}")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint file is truncated or not a safetensors file: {path} ({exc})") from None
+
+
+def module_tensors(prefix: str, module: nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    out = {}
+    for name, tensor in module.state_dict().items():
+        if dtype is not None and tensor.is_floating_point():
+            tensor = tensor.to(dtype)
+        out[f"{prefix}.{name}"] = tensor
+    return out
+
+
+def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path) -> None:
+    """Copy ``prefix.*`` tensors into ``module``; missing/extra names or shape mismatches are a clear error."""
+    expected = module.state_dict()
+    found = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    if missing or extra:
+        detail = []
+        if missing:
+            detail.append(f"{len(missing)} tensors missing (e.g. {missing[0]})")
+        if extra:
+            detail.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
+        raise CheckpointError(
+            f"{source} does not match its config.json for network '{prefix}': {', '.join(detail)}"
+        )
+    for name, value in found.items():
+        if value.shape != expected[name].shape:
+            raise CheckpointError(
+                f"{source}: tensor {prefix}.{name} has shape {tuple(value.shape)}, the config needs "
+                f"{tuple(expected[name].shape)}"
+            )
+    module.load_state_dict({k: v.to(expected[k].dtype) for k, v in found.items()})
+
+
+def write_config(folder: Path, kind: str, body: dict[str, Any]) -> None:
+    config = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "kind": kind, **body}
+    write_text_atomic(folder / CONFIG_FILE, json.dumps(config, ensure_ascii=False, indent=1))
+
+
+def read_config(folder: Path | str, kind: str | None = None) -> dict[str, Any]:
+    folder = Path(folder)
+    path = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise CheckpointError(f"model folder not found: {folder}")
+    if not path.is_file():
+        raise CheckpointError(f"not a model folder (no {CONFIG_FILE}): {folder}")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a Segan Studio checkpoint config")
+    if config.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint format version {config.get('version')}; this Segan Studio reads version "
+            f"{CHECKPOINT_VERSION}"
+        )
+    if kind is not None and config.get("kind") != kind:
+        raise CheckpointError(f"{folder} holds a '{config.get('kind')}' model, expected '{kind}'")
+    return config
+
+
+def weights_hash(folder: Path) -> str:
+    """SHA-256 of weights.safetensors: identifies a model for caches and reports."""
+    digest = hashlib.sha256()
+    with open(folder / WEIGHTS_FILE, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- optimizer state <-> flat tensors + JSON ---------------------------------------------------------
+
+
+def optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    state = optimizer.state_dict()
+    tensors = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, values in state["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{prefix}.{index}.{key}"] = value
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def load_optimizer(
+    optimizer: torch.optim.Optimizer, prefix: str, tensors: dict[str, torch.Tensor], meta: dict, source: Path
+) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if not name.startswith(prefix + "."):
+            continue
+        index, key = name[len(prefix) + 1 :].split(".", 1)
+        state.setdefault(int(index), {})[key] = value
+    for index, values in meta.get("scalars", {}).items():
+        state.setdefault(int(index), {}).update(values)
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"{source}: optimizer '{prefix}' does not match the model ({exc})") from None
