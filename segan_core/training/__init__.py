@@ -1,0 +1,1 @@
+"""Training: a generic engine (checkpoints, resume, budgets, DDP) driving models that fulfil a narrow step contract."""

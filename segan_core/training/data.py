@@ -1,0 +1,104 @@
+"""Training batches from a built dataset: uint8 arrays in memory, float tensors per batch.
+
+Order comes from :class:`torch.utils.data.DistributedSampler` (one replica without torchrun), so a
+batch is a pure function of (seed, epoch, position, rank): resuming needs only those numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import DistributedSampler
+
+from segan_core.data.store import GlyphSplit
+from segan_core.errors import DatasetError
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 ink (N, H, W) -> float (N, 1, H, W) in [-1, 1], ink = +1."""
+    return torch.from_numpy(images).float().div_(127.5).sub_(1.0).unsqueeze(1)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """float (N, 1, H, W) in [-1, 1] -> uint8 ink (N, H, W)."""
+    return ((images.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8).squeeze(1).cpu().numpy()
+
+
+def thicken_stack(skeletons: np.ndarray, width: int) -> np.ndarray:
+    """Dilate 1-px skeletons (N, H, W) to strokes ``width`` px wide, as the skeleton encoder sees them."""
+    if width <= 1:
+        return skeletons
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
+    return np.stack([cv2.dilate(s, kernel) for s in skeletons]) if len(skeletons) else skeletons
+
+
+@dataclass
+class Batch:
+    source: torch.Tensor
+    target: torch.Tensor
+    source_skeleton: torch.Tensor
+    target_skeleton: torch.Tensor
+
+    def to(self, device: torch.device, channels_last: bool = False) -> Batch:
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        return Batch(*(t.to(device, memory_format=fmt) for t in (self.source, self.target, self.source_skeleton, self.target_skeleton)))
+
+
+class PairedBatches:
+    """Endless shuffled batches over one or more splits (concatenated)."""
+
+    def __init__(self, splits: Sequence[GlyphSplit], batch_size: int, skeleton_width: int, seed: int,
+                 rank: int = 0, world_size: int = 1) -> None:
+        splits = [s for s in splits if len(s)]
+        if not splits:
+            raise DatasetError("the training split is empty")
+        sizes = {s.size for s in splits}
+        if len(sizes) != 1:
+            raise DatasetError(f"datasets of different image sizes cannot be mixed: {sorted(sizes)}")
+        self.size = sizes.pop()
+        self.source = np.concatenate([s.source for s in splits])
+        self.target = np.concatenate([s.target for s in splits])
+        self.source_skeleton = thicken_stack(np.concatenate([s.source_skeleton for s in splits]), skeleton_width)
+        self.target_skeleton = thicken_stack(np.concatenate([s.target_skeleton for s in splits]), skeleton_width)
+        self.batch_size = batch_size
+        self.sampler = DistributedSampler(range(len(self.source)), num_replicas=world_size, rank=rank,
+                                          shuffle=True, seed=seed, drop_last=True)
+        self.epoch = 0
+        self.position = 0  # batches already taken in this epoch
+        self._order: list[int] = []
+        self._load_epoch()
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def _load_epoch(self) -> None:
+        self.sampler.set_epoch(self.epoch)
+        self._order = list(self.sampler)
+        if len(self._order) < self.batch_size:
+            # tiny datasets: repeat the order so a batch can always be formed
+            self._order = (self._order * (self.batch_size // max(1, len(self._order)) + 1))
+
+    def state(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def restore(self, state: dict[str, int]) -> None:
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+        self._load_epoch()
+
+    def next(self) -> Batch:
+        start = self.position * self.batch_size
+        if start + self.batch_size > len(self._order):
+            self.epoch += 1
+            self.position = 0
+            self._load_epoch()
+            start = 0
+        rows = self._order[start : start + self.batch_size]
+        self.position += 1
+        return Batch(
+            to_tensor(self.source[rows]), to_tensor(self.target[rows]),
+            to_tensor(self.source_skeleton[rows]), to_tensor(self.target_skeleton[rows]),
+        )

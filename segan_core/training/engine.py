@@ -1,0 +1,265 @@
+"""The training engine: steps, progress events, checkpoints, exact resume, budgets, cancel, NaN guard, DDP.
+
+``fit`` is a generator yielding :class:`~segan_core.jobs.Progress`; the CLI prints the events and the
+GUI's worker relays them. It works for any :class:`~segan_core.training.contract.Trainable`.
+
+Under ``torchrun`` every rank runs ``fit``; each draws its own shard of every epoch (DistributedSampler)
+and gradients are averaged across ranks after each backward (what DistributedDataParallel does, done
+explicitly because a GAN step calls each network several times per backward). Rank 0 alone writes
+checkpoints and yields progress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as torch_dist
+from torch import nn
+
+from segan_core import __version__
+from segan_core.atomic import ensure_writable_dir, write_text_atomic
+from segan_core.config import TrainConfig, to_dict
+from segan_core.errors import CheckpointError, TrainingError
+from segan_core.jobs import CancelToken, Progress
+from segan_core.model.checkpoint import (
+    STATE_FILE,
+    STATE_JSON,
+    WEIGHTS_FILE,
+    load_module,
+    load_optimizer,
+    load_tensors,
+    module_tensors,
+    optimizer_tensors,
+    read_config,
+    save_tensors_atomic,
+    write_config,
+)
+from segan_core.training.contract import Trainable
+from segan_core.training.data import Batch, PairedBatches, to_uint8
+
+LOG_FILE = "log.jsonl"
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> Distributed:
+        """Join the process group when started by ``torchrun`` (WORLD_SIZE > 1)."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        if not torch_dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            torch_dist.init_process_group(backend=backend)
+        return cls(rank=torch_dist.get_rank(), world_size=torch_dist.get_world_size())
+
+    def average_gradients(self, module: nn.Module) -> None:
+        if self.world_size <= 1:
+            return
+        for p in module.parameters():
+            if p.grad is not None:
+                torch_dist.all_reduce(p.grad, op=torch_dist.ReduceOp.SUM)
+                p.grad.div_(self.world_size)
+
+    def broadcast_parameters(self, module: nn.Module) -> None:
+        if self.world_size <= 1:
+            return
+        for tensor in module.state_dict().values():
+            torch_dist.broadcast(tensor, src=0)
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank if ``flag`` is true on any rank (ranks stop together)."""
+        if self.world_size <= 1:
+            return flag
+        value = torch.tensor([1.0 if flag else 0.0])
+        torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX)
+        return bool(value.item() > 0)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Where and how long to train."""
+
+    out: Path
+    max_steps: int
+    time_budget_s: float | None = None
+    resume: bool = False
+    data_info: dict[str, Any] = field(default_factory=dict)  # manifest hash, size, splits: goes to config.json
+    preview: Batch | None = None  # fixed batch for sample images
+    preview_chars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    step: int
+    reason: str  # "max_steps" | "time_budget" | "cancelled"
+    out: Path
+    seconds: float
+
+
+def _rng_json() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {
+        "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+        "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
+    }
+
+
+def _restore_rng_json(state: dict[str, Any]) -> None:
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    npy = state["numpy"]
+    np.random.set_state((npy[0], np.array(npy[1], dtype=np.uint32), npy[2], npy[3], npy[4]))
+
+
+def save_checkpoint(trainable: Trainable, config: TrainConfig, spec: RunSpec, batches: PairedBatches,
+                    step: int, elapsed_s: float) -> None:
+    """weights + config.json, then the train state; each file written atomically, the JSON last."""
+    out = spec.out
+    ensure_writable_dir(out)
+    meta = {"step": str(step)}
+    dtype = torch.float16 if config.save_fp16 else torch.float32
+    save_tensors_atomic(out / WEIGHTS_FILE, trainable.inference_tensors(dtype), metadata=meta)
+    write_config(out, trainable.kind, {
+        **trainable.config_body(),
+        "data": spec.data_info,
+        "step": step,
+        "created_with": f"segan-studio {__version__}",
+    })
+    tensors: dict[str, torch.Tensor] = {}
+    for name, module in trainable.networks().items():
+        tensors |= module_tensors(f"net.{name}", module)
+    optimizer_meta = {}
+    for name, optimizer in trainable.optimizers().items():
+        opt_tensors, optimizer_meta[name] = optimizer_tensors(f"opt.{name}", optimizer)
+        tensors |= opt_tensors
+    tensors["rng.torch"] = torch.get_rng_state()
+    save_tensors_atomic(out / STATE_FILE, tensors, metadata=meta)
+    write_text_atomic(out / STATE_JSON, json.dumps({
+        "step": step,
+        "elapsed_s": elapsed_s,
+        "batches": batches.state(),
+        "optimizers": optimizer_meta,
+        "rng": _rng_json(),
+        "train": to_dict(config),
+    }))
+
+
+def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches) -> tuple[int, float]:
+    """Restore everything saved by :func:`save_checkpoint`; returns (step, elapsed seconds)."""
+    out = spec.out
+    config = read_config(out, kind=trainable.kind)
+    if config.get("model") != trainable.config_body().get("model"):
+        raise CheckpointError(f"{out}: cannot resume, the model configuration differs from the checkpoint's")
+    saved_hash = config.get("data", {}).get("manifest_sha256")
+    if saved_hash and saved_hash != spec.data_info.get("manifest_sha256"):
+        raise CheckpointError(f"{out}: cannot resume on different data (dataset manifest hash differs)")
+    state_json = out / STATE_JSON
+    if not state_json.is_file():
+        raise CheckpointError(f"{out} has no {STATE_JSON}: it is an inference-only model and cannot be resumed")
+    try:
+        state = json.loads(state_json.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{state_json} is damaged ({exc})") from None
+    tensors = load_tensors(out / STATE_FILE)
+    for name, module in trainable.networks().items():
+        load_module(module, tensors, f"net.{name}", out / STATE_FILE)
+    for name, optimizer in trainable.optimizers().items():
+        load_optimizer(optimizer, f"opt.{name}", tensors, state["optimizers"][name], out / STATE_FILE)
+    torch.set_rng_state(tensors["rng.torch"])
+    _restore_rng_json(state["rng"])
+    batches.restore(state["batches"])
+    return int(state["step"]), float(state.get("elapsed_s", 0.0))
+
+
+def _sample_payload(trainable: Trainable, spec: RunSpec) -> dict[str, Any] | None:
+    if spec.preview is None:
+        return None
+    return {
+        "kind": "samples",
+        "chars": spec.preview_chars,
+        "source": to_uint8(spec.preview.source),
+        "target": to_uint8(spec.preview.target),
+        "generated": trainable.sample(spec.preview),
+    }
+
+
+def fit(trainable: Trainable, batches: PairedBatches, config: TrainConfig, spec: RunSpec,
+        cancel: CancelToken | None = None, dist: Distributed | None = None,
+        device: torch.device | None = None) -> Iterator[Progress]:
+    """Train until ``spec.max_steps``, the time budget or a cancel; checkpoint on the way and at the end."""
+    cancel = cancel or CancelToken()
+    dist = dist or Distributed()
+    device = device or torch.device("cpu")
+    start_step, elapsed_before = 0, 0.0
+    if spec.resume:
+        start_step, elapsed_before = load_train_state(trainable, spec, batches)
+    elif dist.is_main and (spec.out / STATE_JSON).exists():
+        raise CheckpointError(f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out")
+    for module in trainable.networks().values():
+        dist.broadcast_parameters(module)
+
+    clock_start = time.monotonic()
+    step = start_step
+    last_log_time, last_log_step = clock_start, step
+    log_path = spec.out / LOG_FILE
+    if dist.is_main:
+        ensure_writable_dir(spec.out)
+    reason = "max_steps"
+    yield Progress("train", step, spec.max_steps, message="resumed" if spec.resume else "started",
+                   elapsed_s=elapsed_before)
+    while step < spec.max_steps:
+        run_seconds = time.monotonic() - clock_start
+        over_budget = spec.time_budget_s is not None and run_seconds >= spec.time_budget_s
+        stop = dist.any(cancel.cancelled or over_budget)
+        if stop:
+            reason = "cancelled" if cancel.cancelled else "time_budget"
+            break
+        batch = batches.next().to(device, config.channels_last)
+        metrics = trainable.train_step(batch, dist.average_gradients)
+        step += 1
+        bad = [k for k, v in metrics.items() if not np.isfinite(v)]
+        if bad:
+            raise TrainingError(
+                f"training diverged at step {step}: {', '.join(bad)} became NaN/inf; the last good checkpoint "
+                f"in {spec.out} is kept (resume it with a lower learning rate)"
+            )
+        if not dist.is_main:
+            continue
+        if step % config.log_every == 0 or step == spec.max_steps:
+            now = time.monotonic()
+            images_per_s = (step - last_log_step) * config.batch_size * dist.world_size / max(1e-9, now - last_log_time)
+            last_log_time, last_log_step = now, step
+            with open(log_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"step": step, **metrics, "images_per_s": images_per_s}) + "\n")
+            total_elapsed = elapsed_before + (now - clock_start)
+            yield Progress("train", step, spec.max_steps, metrics=metrics | {"img/s": images_per_s},
+                           elapsed_s=total_elapsed)
+        if step % config.checkpoint_every == 0:
+            save_checkpoint(trainable, config, spec, batches, step, elapsed_before + time.monotonic() - clock_start)
+            yield Progress("checkpoint", step, spec.max_steps, message=str(spec.out))
+        if step % config.sample_every == 0:
+            yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
+
+    total = elapsed_before + time.monotonic() - clock_start
+    if dist.is_main:
+        save_checkpoint(trainable, config, spec, batches, step, total)
+        yield Progress("checkpoint", step, spec.max_steps, message=f"{reason}: {spec.out}")
+        yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
+    return TrainResult(step=step, reason=reason, out=spec.out, seconds=total)

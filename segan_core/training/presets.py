@@ -1,0 +1,48 @@
+"""Named configurations: ``cpu-64`` (default without CUDA), ``gpu-128``, ``paper-256``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from segan_core.config import ModelConfig, TrainConfig
+from segan_core.errors import SeganError
+
+PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
+    # sized so that a useful model trains in about two hours on 2 CPU cores
+    "cpu-64": (
+        ModelConfig(image_size=64, ngf=32, ndf=32, attention_channels=16, skeleton_width=2),
+        TrainConfig(batch_size=16, max_steps=12000, checkpoint_every=250, sample_every=250),
+    ),
+    "gpu-128": (
+        ModelConfig(image_size=128, ngf=64, ndf=64, attention_channels=32, skeleton_width=4, skeleton_gan_ngf=32),
+        TrainConfig(batch_size=16, max_steps=60000, checkpoint_every=1000, sample_every=500),
+    ),
+    "paper-256": (
+        ModelConfig(image_size=256, ngf=64, ndf=64, attention_channels=32, discriminator_layers=6,
+                    skeleton_width=8, skeleton_gan_ngf=32),
+        TrainConfig(batch_size=8, max_steps=100000, checkpoint_every=2000, sample_every=1000),
+    ),
+    # tests only: tiny networks at 32 px
+    "tiny-32": (
+        ModelConfig(image_size=32, ngf=8, ndf=8, encoder_res_blocks=1, decoder_res_blocks=1, attention_channels=4,
+                    discriminator_layers=4, skeleton_width=1, skeleton_gan_ngf=4, skeleton_gan_res_blocks=1),
+        TrainConfig(batch_size=4, max_steps=20, checkpoint_every=10, sample_every=10, log_every=1),
+    ),
+}
+
+
+def default_preset() -> str:
+    import torch
+
+    return "gpu-128" if torch.cuda.is_available() else "cpu-64"
+
+
+def get_preset(name: str) -> tuple[ModelConfig, TrainConfig]:
+    if name not in PRESETS:
+        raise SeganError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def with_overrides(config, **overrides):
+    """``dataclasses.replace`` that ignores ``None`` values (unset CLI flags)."""
+    return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})

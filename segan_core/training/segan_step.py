@@ -1,0 +1,149 @@
+"""One SE-GAN training step: both generators, image and skeleton discriminators, frozen skeleton GAN.
+
+Domains: A = source (Kai print), B = target (brush). G_A: A -> B (the product), G_B: B -> A (for the
+cycle). Losses (weights in :class:`~segan_core.config.LossWeights`):
+
+- L_adv: LSGAN on D_i (patch + CAM logits) for both directions;
+- L_adv of D_s: LSGAN on SG(generated) vs the target's skeleton, both directions;
+- L_pix: |G_A(x) - y|_1 + |G_B(y) - x|_1 (the data are paired);
+- L_sc: |SG(G_A(x)) - SG(y)|_1 + |SG(G_B(y)) - SG(x)|_1;
+- L_cycle: |G_B(G_A(x)) - x|_1 + |G_A(G_B(y)) - y|_1 (the skeleton fed to the second pass is SG's output);
+- L_cls: each generator's CAM classifies its own source domain as 1, its target domain as 0.
+
+Order as in pix2pix: generate once, update the discriminators on detached fakes, then the generators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from segan_core.config import LossWeights, ModelConfig, TrainConfig, to_dict
+from segan_core.model import losses
+from segan_core.model.segan import Discriminator, Generator
+from segan_core.model.skeleton_gan import SkeletonGenerator
+from segan_core.training.contract import GradientSync
+from segan_core.training.data import Batch, to_uint8
+
+
+def _adam(params, train: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=train.learning_rate, betas=(train.beta1, train.beta2), weight_decay=train.weight_decay)
+
+
+def _requires_grad(modules: list[nn.Module], flag: bool) -> None:
+    for module in modules:
+        for p in module.parameters():
+            p.requires_grad_(flag)
+
+
+class SeganTrainable:
+    kind = "segan"
+
+    def __init__(self, model: ModelConfig, train: TrainConfig, skeleton_gan: SkeletonGenerator, device: torch.device) -> None:
+        self.model_config = model
+        self.train_config = train
+        self.weights: LossWeights = train.losses
+        self.device = device
+        self.g_a = Generator(model).to(device)
+        self.g_b = Generator(model).to(device)
+        self.d_a = Discriminator(model.ndf, model.discriminator_layers).to(device)  # judges target-domain images
+        self.d_b = Discriminator(model.ndf, model.discriminator_layers).to(device)  # judges source-domain images
+        self.ds_a = self.ds_b = None
+        if model.skeleton_discriminator:
+            self.ds_a = Discriminator(model.ndf, model.discriminator_layers).to(device)
+            self.ds_b = Discriminator(model.ndf, model.discriminator_layers).to(device)
+        self.skeleton_gan = skeleton_gan.to(device).eval()
+        _requires_grad([self.skeleton_gan], False)
+        self.generators = [self.g_a, self.g_b]
+        self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
+        self.opt_g = _adam([p for g in self.generators for p in g.parameters()], train)
+        self.opt_d = _adam([p for d in self.discriminators for p in d.parameters()], train)
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=train.bf16)
+
+    def networks(self) -> dict[str, nn.Module]:
+        nets = {"g_a": self.g_a, "g_b": self.g_b, "d_a": self.d_a, "d_b": self.d_b, "skeleton_gan": self.skeleton_gan}
+        if self.ds_a is not None:
+            nets |= {"ds_a": self.ds_a, "ds_b": self.ds_b}
+        return nets
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
+
+    def inference_tensors(self, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+        return {f"generator.{k}": (v.to(dtype) if v.is_floating_point() else v) for k, v in self.g_a.state_dict().items()}
+
+    def config_body(self) -> dict[str, Any]:
+        return {"model": to_dict(self.model_config), "train": to_dict(self.train_config)}
+
+    @torch.no_grad()
+    def sample(self, batch: Batch) -> np.ndarray:
+        self.g_a.eval()
+        try:
+            out = self.g_a(batch.source.to(self.device), batch.source_skeleton.to(self.device))
+        finally:
+            self.g_a.train()
+        return to_uint8(out.image)
+
+    def train_step(self, batch: Batch, sync: GradientSync) -> dict[str, float]:
+        w = self.weights
+        x, y, sx, sy = batch.source, batch.target, batch.source_skeleton, batch.target_skeleton
+        sg = self.skeleton_gan
+        with self.autocast:
+            # -- generate once
+            out_ab = self.g_a(x, sx)
+            out_ba = self.g_b(y, sy)
+            fake_y, fake_x = out_ab.image, out_ba.image
+            sg_fake_y, sg_fake_x = sg(fake_y), sg(fake_x)
+
+            # -- discriminators on detached fakes
+            _requires_grad(self.discriminators, True)
+            loss_d = losses.lsgan_discriminator(self.d_a(y), self.d_a(fake_y.detach()))
+            loss_d = loss_d + losses.lsgan_discriminator(self.d_b(x), self.d_b(fake_x.detach()))
+            if self.ds_a is not None:
+                loss_d = loss_d + losses.lsgan_discriminator(self.ds_a(sy), self.ds_a(sg_fake_y.detach()))
+                loss_d = loss_d + losses.lsgan_discriminator(self.ds_b(sx), self.ds_b(sg_fake_x.detach()))
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        for d in self.discriminators:
+            sync(d)
+        self.opt_d.step()
+
+        # -- generators
+        _requires_grad(self.discriminators, False)
+        with self.autocast:
+            with torch.no_grad():
+                sg_y, sg_x = sg(y), sg(x)
+            terms: dict[str, torch.Tensor] = {}
+            terms["adv"] = losses.lsgan_generator(self.d_a(fake_y)) + losses.lsgan_generator(self.d_b(fake_x))
+            if self.ds_a is not None:
+                terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y)) + losses.lsgan_generator(self.ds_b(sg_fake_x))
+            terms["pixel"] = losses.l1(fake_y, y) + losses.l1(fake_x, x)
+            terms["skeleton_consistency"] = losses.l1(sg_fake_y, sg_y) + losses.l1(sg_fake_x, sg_x)
+            rec_x = self.g_b(fake_y, sg_fake_y).image
+            rec_y = self.g_a(fake_x, sg_fake_x).image
+            terms["cycle"] = losses.l1(rec_x, x) + losses.l1(rec_y, y)
+            terms["cam"] = losses.cam_classification(out_ab.cam_logit, self.g_a.classify(y)) + losses.cam_classification(
+                out_ba.cam_logit, self.g_b.classify(x)
+            )
+            if w.identity > 0:
+                terms["identity"] = losses.l1(self.g_a(y, sy).image, y) + losses.l1(self.g_b(x, sx).image, x)
+            weight_of = {
+                "adv": w.adversarial, "skeleton_adv": w.skeleton_adversarial, "pixel": w.pixel,
+                "skeleton_consistency": w.skeleton_consistency, "cycle": w.cycle, "cam": w.cam, "identity": w.identity,
+            }
+            loss_g = sum(weight_of[name] * value for name, value in terms.items())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        for g in self.generators:
+            sync(g)
+        self.opt_g.step()
+        for g in self.generators:
+            g.clip_rho()
+
+        logged = {name: float(value.detach()) for name, value in terms.items()}
+        logged["g_total"] = float(loss_g.detach())
+        logged["d_total"] = float(loss_d.detach())
+        return logged
