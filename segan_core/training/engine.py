@@ -258,8 +258,10 @@ def fit(trainable: Trainable, batches: PairedBatches, config: TrainConfig, spec:
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
 
     total = elapsed_before + time.monotonic() - clock_start
-    if dist.is_main:
+    already_saved = step > start_step and step % config.checkpoint_every == 0 and reason == "max_steps"
+    if dist.is_main and not already_saved:
         save_checkpoint(trainable, config, spec, batches, step, total)
         yield Progress("checkpoint", step, spec.max_steps, message=f"{reason}: {spec.out}")
-        yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
+        if step % config.sample_every:
+            yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
     return TrainResult(step=step, reason=reason, out=spec.out, seconds=total)

@@ -75,7 +75,7 @@ class SkeletonGanTrainable:
         self.opt_g.step()
         for p in self.discriminator.parameters():
             p.requires_grad_(True)
-        return {"l1": float(l1), "adv": float(adv), "d_total": float(loss_d)}
+        return {"l1": l1.item(), "adv": adv.item(), "d_total": loss_d.item()}
 
 
 def load_skeleton_generator(folder, device: torch.device | None = None) -> tuple[SkeletonGenerator, ModelConfig]:

@@ -1,0 +1,94 @@
+"""``segan train skeleton`` and ``segan train style``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from segan_core.commands.progress import drive
+from segan_core.config import ModelConfig, TrainConfig, from_dict
+from segan_core.model.checkpoint import CONFIG_FILE, read_config
+from segan_core.training.presets import PRESETS, default_preset, get_preset, with_overrides
+from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, required=True, help="checkpoint folder")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help=f"model/training size (default: {default_preset()} here)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps in total")
+    parser.add_argument("--time-budget", type=float, metavar="MINUTES", help="stop cleanly with a checkpoint after this long")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    parser.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast")
+    parser.add_argument("--channels-last", action="store_true", default=None)
+    parser.add_argument("--checkpoint-every", type=int)
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--quiet", action="store_true")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser("train", help="train the skeleton GAN or a style model")
+    train_sub = train.add_subparsers(dest="train_command", metavar="WHAT")
+    train_sub.required = True
+
+    skeleton = train_sub.add_parser("skeleton", help="pre-train the skeleton GAN on glyph/skeleton pairs")
+    skeleton.add_argument("--data", type=Path, nargs="+", required=True, help="one or more dataset folders")
+    _common(skeleton)
+    skeleton.set_defaults(func=run_skeleton)
+
+    style = train_sub.add_parser("style", help="train SE-GAN for one brush style")
+    style.add_argument("--data", type=Path, required=True, help="dataset folder (segan data build)")
+    style.add_argument("--skeleton", type=Path, required=True, help="skeleton GAN folder (segan train skeleton)")
+    style.add_argument("--no-skeleton-encoder", action="store_true", help="ablation: w/o E_s")
+    style.add_argument("--no-skeleton-discriminator", action="store_true", help="ablation: w/o D_s")
+    style.add_argument("--attention", choices=("cam", "sram", "cram"), help="attention stack (default cram)")
+    _common(style)
+    style.set_defaults(func=run_style)
+
+
+def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig, TrainConfig]:
+    if args.resume and (args.out / CONFIG_FILE).is_file():
+        saved = read_config(args.out, kind=kind)
+        model = from_dict(ModelConfig, saved["model"], f"{args.out}/config.json model")
+        train = from_dict(TrainConfig, saved["train"], f"{args.out}/config.json train")
+    else:
+        model, train = get_preset(args.preset or default_preset())
+        if kind == "segan":
+            attention = args.attention or ("sram" if args.no_skeleton_encoder and model.attention == "cram" else None)
+            model = with_overrides(
+                model,
+                skeleton_encoder=False if args.no_skeleton_encoder else None,
+                skeleton_discriminator=False if args.no_skeleton_discriminator else None,
+                attention=attention,
+            )
+        train = with_overrides(train, seed=args.seed, batch_size=args.batch_size, learning_rate=args.lr,
+                               bf16=args.bf16, channels_last=args.channels_last)
+    train = with_overrides(train, num_threads=args.threads, checkpoint_every=args.checkpoint_every)
+    if args.max_steps is not None:
+        train = dataclasses.replace(train, max_steps=args.max_steps)
+    return model, train
+
+
+def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
+    return RunOptions(out=args.out, max_steps=train.max_steps, time_budget_minutes=args.time_budget,
+                      resume=args.resume, device=args.device)
+
+
+def _report(result) -> int:
+    print(f"{result.reason}: step {result.step}, checkpoint in {result.out} ({result.seconds / 60:.1f} min of training)")
+    return 0
+
+
+def run_skeleton(args: argparse.Namespace) -> int:
+    model, train = _configs(args, "skeleton-gan")
+    return _report(drive(train_skeleton_gan(args.data, model, train, _options(args, train)), quiet=args.quiet))
+
+
+def run_style(args: argparse.Namespace) -> int:
+    model, train = _configs(args, "segan")
+    return _report(drive(train_style(args.data, args.skeleton, model, train, _options(args, train)), quiet=args.quiet))

@@ -1,0 +1,160 @@
+"""Inference: load a style model once, then turn characters into brush glyphs (and attention heatmaps).
+
+``StyleModel`` implements :class:`~segan_core.glyph_source.GlyphSource`, so the batch exporter, the
+evaluator and the GUI all use it the same way::
+
+    model = StyleModel.load("models/ma-shan-zheng")
+    images = model.generate("永字八法")                  # (4, 64, 64) uint8 ink
+    result = model.run("永字八法", heatmaps=True)        # + source, skeleton, CAM/SRAM/CRAM maps
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from segan_core.config import ModelConfig, from_dict
+from segan_core.errors import CheckpointError, SeganError
+from segan_core.glyphs.render import FontRenderer
+from segan_core.glyphs.skeleton import skeletonize
+from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
+from segan_core.model.segan import Generator
+from segan_core.resources import SOURCE_FONT
+from segan_core.training.data import to_tensor, to_uint8
+from segan_core.training.device import pick_device
+
+HEATMAP_KINDS = ("cam", "sram", "cram")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What the GUI's detail panel shows for each character."""
+
+    chars: tuple[str, ...]
+    source: np.ndarray  # (N, S, S) uint8 ink: the source-font glyph
+    source_skeleton: np.ndarray  # (N, S, S) uint8: its 1-px Zhang-Suen skeleton
+    generated: np.ndarray  # (N, S, S) uint8 ink: the brush glyph
+    heatmaps: dict[str, np.ndarray]  # "cam"/"sram"/"cram" -> (N, S, S) float32 in [0, 1]; empty unless asked
+
+
+def normalise_heatmap(maps: torch.Tensor, size: int) -> np.ndarray:
+    """(N, 1, h, w) raw channel sums -> (N, size, size) float32 in [0, 1], bilinear upsampling, per-image min-max."""
+    up = F.interpolate(maps.float(), size=(size, size), mode="bilinear", align_corners=False).squeeze(1)
+    low = up.amin(dim=(1, 2), keepdim=True)
+    high = up.amax(dim=(1, 2), keepdim=True)
+    return ((up - low) / (high - low).clamp_min(1e-8)).cpu().numpy().astype(np.float32)
+
+
+class StyleModel:
+    """A trained SE-GAN generator (G_A: source Kai -> brush style) with its source font."""
+
+    def __init__(self, folder: Path, config: dict, model: ModelConfig, generator: Generator,
+                 device: torch.device, source_font: FontRenderer) -> None:
+        self.folder = folder
+        self.config = config
+        self.model_config = model
+        self.generator = generator
+        self.device = device
+        self.source_font = source_font
+        self._identity = f"segan-{weights_hash(folder)[:16]}"
+        self._lock = threading.Lock()  # one forward pass at a time (GUI workers may share the model)
+
+    @classmethod
+    def load(cls, folder: Path | str, device: str = "auto", source_font: Path | str | None = None) -> StyleModel:
+        folder = Path(folder)
+        config = read_config(folder, kind="segan")
+        model = from_dict(ModelConfig, config.get("model", {}), f"{folder}/config.json model")
+        generator = Generator(model)
+        load_module(generator, load_tensors(folder / WEIGHTS_FILE), "generator", folder / WEIGHTS_FILE)
+        torch_device = pick_device(device)
+        generator = generator.to(torch_device).eval()
+        for p in generator.parameters():
+            p.requires_grad_(False)
+        font = FontRenderer(source_font or SOURCE_FONT)
+        return cls(folder, config, model, generator, torch_device, font)
+
+    # -- GlyphSource -------------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self.model_config.image_size
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def name(self) -> str:
+        target = self.config.get("data", {}).get("target", {})
+        return str(target.get("name") or self.folder.name)
+
+    def missing(self, chars: Sequence[str]) -> dict[str, str]:
+        out = {}
+        for char in chars:
+            why = self.source_font.check(char)
+            if why:
+                out[char] = f"source font: {why.reason}"
+        return out
+
+    def generate(self, chars: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return self.run(chars, batch_size=batch_size).generated
+
+    # -- the full picture --------------------------------------------------------------------------
+
+    def source_glyphs(self, chars: Sequence[str]) -> np.ndarray:
+        missing = self.missing(chars)
+        if missing:
+            char, reason = next(iter(missing.items()))
+            raise SeganError(f"cannot generate {char} (U+{ord(char):04X}): {reason}")
+        if not chars:
+            return np.zeros((0, self.size, self.size), np.uint8)
+        return np.stack([self.source_font.render(c, self.size) for c in chars])
+
+    def run(self, chars: Sequence[str], batch_size: int = 64, heatmaps: bool = False) -> Generation:
+        chars = tuple(chars)
+        source = self.source_glyphs(chars)
+        skeletons = np.stack([skeletonize(s) for s in source]) if len(source) else source.copy()
+        generated, maps = self.translate(source, skeletons, batch_size, heatmaps)
+        return Generation(chars, source, skeletons, generated, maps)
+
+    def translate(self, source: np.ndarray, skeletons: np.ndarray, batch_size: int = 64,
+                  heatmaps: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Source ink images + their 1-px skeletons -> generated ink images (+ heatmaps)."""
+        if source.ndim != 3 or source.shape[1:] != (self.size, self.size):
+            raise SeganError(f"this model works on {self.size} px glyphs, got images of shape {source.shape[1:]}")
+        from segan_core.training.data import thicken_stack
+
+        wide = thicken_stack(skeletons, self.model_config.skeleton_width)
+        outputs: list[np.ndarray] = []
+        maps: dict[str, list[np.ndarray]] = {}
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(source), batch_size):
+                x = to_tensor(source[start : start + batch_size]).to(self.device)
+                s = to_tensor(wide[start : start + batch_size]).to(self.device)
+                out = self.generator(x, s if self.generator.skeleton_encoder is not None else None)
+                outputs.append(to_uint8(out.image))
+                if heatmaps:
+                    for kind, value in out.heatmaps.items():
+                        maps.setdefault(kind, []).append(normalise_heatmap(value, self.size))
+        empty = np.zeros((0, self.size, self.size), np.uint8)
+        generated = np.concatenate(outputs) if outputs else empty
+        return generated, {k: np.concatenate(v) for k, v in maps.items()}
+
+
+def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
+    """A style id from the registry (its bundled model) or a checkpoint folder."""
+    path = Path(style_or_dir)
+    if path.is_dir():
+        return StyleModel.load(path, device=device)
+    from segan_core.styles import get_style
+
+    style = get_style(style_or_dir)
+    if not style.has_model:
+        raise CheckpointError(f"style {style.id} has no trained model yet (expected {style.model_dir})")
+    return StyleModel.load(style.model_dir, device=device)

@@ -1,0 +1,142 @@
+"""Ready-made training runs from dataset folders: the skeleton GAN and an SE-GAN style.
+
+These are what ``segan train ...`` and the GUI's training view call. Each returns a job (a generator
+of :class:`~segan_core.jobs.Progress` whose return value is a :class:`TrainResult`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from segan_core.config import ModelConfig, TrainConfig
+from segan_core.data.store import GlyphDataset
+from segan_core.errors import DatasetError, SeganError
+from segan_core.jobs import CancelToken, Progress
+from segan_core.training.data import Batch, PairedBatches, thicken_stack, to_tensor
+from segan_core.training.device import configure_threads, pick_device
+from segan_core.training.engine import Distributed, RunSpec, fit
+from segan_core.training.segan_step import SeganTrainable
+from segan_core.training.skeleton_step import SkeletonGanTrainable, load_skeleton_generator
+
+PREVIEW_COUNT = 8
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out: Path
+    max_steps: int | None = None  # None: the train config's max_steps
+    time_budget_minutes: float | None = None
+    resume: bool = False
+    device: str = "auto"
+
+
+def _seed_everything(seed: int, rank: int) -> None:
+    torch.manual_seed(seed + rank)
+    np.random.seed(seed + rank)
+    import random
+
+    random.seed(seed + rank)
+
+
+def _preview(datasets: Sequence[GlyphDataset], skeleton_width: int) -> tuple[Batch | None, tuple[str, ...]]:
+    dataset = datasets[0]
+    split = dataset.split("dev")
+    if len(split) == 0:
+        split = dataset.split("train")
+    n = min(PREVIEW_COUNT, len(split))
+    if n == 0:
+        return None, ()
+    return Batch(
+        to_tensor(split.source[:n]), to_tensor(split.target[:n]),
+        to_tensor(thicken_stack(split.source_skeleton[:n], skeleton_width)),
+        to_tensor(thicken_stack(split.target_skeleton[:n], skeleton_width)),
+    ), split.chars[:n]
+
+
+def _data_info(datasets: Sequence[GlyphDataset]) -> dict:
+    if len(datasets) == 1:
+        manifest = datasets[0].manifest
+        return {
+            "manifest_sha256": datasets[0].hash,
+            "size": datasets[0].size,
+            "source": manifest["source"],
+            "target": manifest["target"],
+            "splits": manifest["splits"],
+        }
+    combined = hashlib.sha256("".join(sorted(d.hash for d in datasets)).encode()).hexdigest()
+    return {
+        "manifest_sha256": combined,
+        "size": datasets[0].size,
+        "datasets": [{"manifest_sha256": d.hash, "source": d.manifest["source"], "target": d.manifest["target"]} for d in datasets],
+    }
+
+
+def _open_datasets(folders: Sequence[Path | str], size: int) -> list[GlyphDataset]:
+    if not folders:
+        raise DatasetError("no dataset folder given")
+    datasets = [GlyphDataset(f) for f in folders]
+    for d in datasets:
+        if d.size != size:
+            raise DatasetError(f"dataset {d.folder} has {d.size} px glyphs but the model config needs {size} px")
+    return datasets
+
+
+def _prepare(train: TrainConfig, options: RunOptions) -> tuple[torch.device, Distributed]:
+    device = pick_device(options.device)
+    configure_threads(train.num_threads)
+    dist = Distributed.from_env()
+    _seed_everything(train.seed, dist.rank)
+    return device, dist
+
+
+def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDataset], skeleton_width: int) -> RunSpec:
+    preview, chars = _preview(datasets, skeleton_width)
+    return RunSpec(
+        out=Path(options.out),
+        max_steps=options.max_steps if options.max_steps is not None else train.max_steps,
+        time_budget_s=options.time_budget_minutes * 60 if options.time_budget_minutes is not None else None,
+        resume=options.resume,
+        data_info=_data_info(datasets),
+        preview=preview,
+        preview_chars=chars,
+    )
+
+
+def train_skeleton_gan(data: Sequence[Path | str], model: ModelConfig, train: TrainConfig, options: RunOptions,
+                       cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Pre-train SG on (glyph, skeleton) pairs of every given dataset (both source and target glyphs)."""
+    device, dist = _prepare(train, options)
+    datasets = _open_datasets(data, model.image_size)
+    batches = PairedBatches([d.split("train") for d in datasets], train.batch_size, model.skeleton_width,
+                            train.seed, dist.rank, dist.world_size)
+    trainable = SkeletonGanTrainable(model, train, device)
+    return (yield from fit(trainable, batches, train, _spec(train, options, datasets, model.skeleton_width),
+                           cancel, dist, device))
+
+
+def train_style(data: Path | str, skeleton_gan: Path | str, model: ModelConfig, train: TrainConfig,
+                options: RunOptions, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Train SE-GAN on one style's training split, with a frozen pre-trained skeleton GAN."""
+    device, dist = _prepare(train, options)
+    datasets = _open_datasets([data], model.image_size)
+    sg, sg_model = load_skeleton_generator(skeleton_gan, device)
+    if sg_model.image_size != model.image_size or sg_model.skeleton_width != model.skeleton_width:
+        raise SeganError(
+            f"skeleton GAN {skeleton_gan} was trained at {sg_model.image_size} px with skeleton width "
+            f"{sg_model.skeleton_width}; this model needs {model.image_size} px, width {model.skeleton_width}"
+        )
+    # the SG's shape is part of the SE-GAN's config so resume checks see it
+    model = dataclasses.replace(model, skeleton_gan_ngf=sg_model.skeleton_gan_ngf,
+                                skeleton_gan_res_blocks=sg_model.skeleton_gan_res_blocks)
+    batches = PairedBatches([datasets[0].split("train")], train.batch_size, model.skeleton_width,
+                            train.seed, dist.rank, dist.world_size)
+    trainable = SeganTrainable(model, train, sg, device)
+    spec = _spec(train, options, datasets, model.skeleton_width)
+    return (yield from fit(trainable, batches, train, spec, cancel, dist, device))
