@@ -101,9 +101,7 @@ def load_charset(spec: str) -> ParsedText:
         return ParsedText(gb2312_level2(), (), 0)
     path = Path(spec)
     if not path.exists():
-        raise CharsetError(
-            f"charset {spec!r} is neither one of {', '.join(CHARSET_NAMES)} nor an existing file"
-        )
+        raise CharsetError(f"charset {spec!r} is neither one of {', '.join(CHARSET_NAMES)} nor an existing file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -120,5 +118,7 @@ def text_charset(text: str) -> ParsedText:
     """A charset from text typed by the user; an error if it has no Han character."""
     parsed = parse_text(text)
     if not parsed.chars:
-        raise CharsetError("the text has no Han characters" + (f" ({parsed.describe_skipped()})" if parsed.non_han else ""))
+        raise CharsetError(
+            "the text has no Han characters" + (f" ({parsed.describe_skipped()})" if parsed.non_han else "")
+        )
     return parsed

@@ -18,7 +18,9 @@ COMMAND_MODULES = ("data", "styles", "train", "infer", "batch", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="segan", description="Segan Studio: Kai print font -> brush calligraphy fonts")
+    parser = argparse.ArgumentParser(
+        prog="segan", description="Segan Studio: Kai print font -> brush calligraphy fonts"
+    )
     parser.add_argument("--version", action="version", version=f"segan-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -54,8 +54,15 @@ def normalise_heatmap(maps: torch.Tensor, size: int) -> np.ndarray:
 class StyleModel:
     """A trained SE-GAN generator (G_A: source Kai -> brush style) with its source font."""
 
-    def __init__(self, folder: Path, config: dict, model: ModelConfig, generator: Generator,
-                 device: torch.device, source_font: FontRenderer) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        config: dict,
+        model: ModelConfig,
+        generator: Generator,
+        device: torch.device,
+        source_font: FontRenderer,
+    ) -> None:
         self.folder = folder
         self.config = config
         self.model_config = model
@@ -123,8 +130,9 @@ class StyleModel:
         generated, maps = self.translate(source, skeletons, batch_size, heatmaps)
         return Generation(chars, source, skeletons, generated, maps)
 
-    def translate(self, source: np.ndarray, skeletons: np.ndarray, batch_size: int = 64,
-                  heatmaps: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def translate(
+        self, source: np.ndarray, skeletons: np.ndarray, batch_size: int = 64, heatmaps: bool = False
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Source ink images + their 1-px skeletons -> generated ink images (+ heatmaps)."""
         if source.ndim != 3 or source.shape[1:] != (self.size, self.size):
             raise SeganError(f"this model works on {self.size} px glyphs, got images of shape {source.shape[1:]}")

@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     data_sub.required = True
     build = data_sub.add_parser("build", help="render source/target glyphs and skeletons into a dataset folder")
-    build.add_argument("--source", type=Path, default=SOURCE_FONT, help="source (Kai print) font; default: the bundled AR PL KaitiM GB")
+    build.add_argument(
+        "--source", type=Path, default=SOURCE_FONT, help="source (Kai print) font; default: the bundled AR PL KaitiM GB"
+    )
     target = build.add_mutually_exclusive_group(required=True)
     target.add_argument("--target", type=Path, help="target brush font file")
     target.add_argument("--target-dir", type=Path, help="folder of per-character images named <char>.png")
@@ -33,11 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     parsed = text_charset(args.text) if args.text else load_charset(args.charset)
-    if parsed.non_han and not args.quiet:
+    if parsed.non_han:
         print(f"segan: {parsed.describe_skipped()}", file=sys.stderr)
     request = BuildRequest(
-        source=args.source, out=args.out, chars=parsed.chars, size=args.size,
-        target=args.target, target_dir=args.target_dir,
+        source=args.source,
+        out=args.out,
+        chars=parsed.chars,
+        size=args.size,
+        target=args.target,
+        target_dir=args.target_dir,
     )
     manifest = drive(build_dataset(request), quiet=args.quiet)
     counts = manifest["counts"]

@@ -20,17 +20,19 @@ def run_list(args: argparse.Namespace) -> int:
     for style in load_styles():
         metrics = style.metrics()
         ratio = metrics.get("content_accuracy_ratio")
-        rows.append((
-            style.id,
-            style.display_name,
-            style.script,
-            "installed" if style.font_path() else "not installed",
-            f"models/{style.model}" if style.has_model else "no model yet",
-            f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "-",
-        ))
+        rows.append(
+            (
+                style.id,
+                style.display_name,
+                style.script,
+                "installed" if style.font_path() else "not installed",
+                f"models/{style.model}" if style.has_model else "no model yet",
+                f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "-",
+            )
+        )
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
+        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
 
 

@@ -15,11 +15,17 @@ from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="checkpoint folder")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                        help=f"model/training size (default: {default_preset()} here)")
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help=f"model/training size (default: {default_preset()} here)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps in total")
-    parser.add_argument("--time-budget", type=float, metavar="MINUTES", help="stop cleanly with a checkpoint after this long")
+    parser.add_argument(
+        "--time-budget", type=float, metavar="MINUTES", help="stop cleanly with a checkpoint after this long"
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float, help="learning rate")
@@ -66,8 +72,14 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig, TrainCon
                 skeleton_discriminator=False if args.no_skeleton_discriminator else None,
                 attention=attention,
             )
-        train = with_overrides(train, seed=args.seed, batch_size=args.batch_size, learning_rate=args.lr,
-                               bf16=args.bf16, channels_last=args.channels_last)
+        train = with_overrides(
+            train,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            bf16=args.bf16,
+            channels_last=args.channels_last,
+        )
     train = with_overrides(train, num_threads=args.threads, checkpoint_every=args.checkpoint_every)
     if args.max_steps is not None:
         train = dataclasses.replace(train, max_steps=args.max_steps)
@@ -75,12 +87,19 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig, TrainCon
 
 
 def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
-    return RunOptions(out=args.out, max_steps=train.max_steps, time_budget_minutes=args.time_budget,
-                      resume=args.resume, device=args.device)
+    return RunOptions(
+        out=args.out,
+        max_steps=train.max_steps,
+        time_budget_minutes=args.time_budget,
+        resume=args.resume,
+        device=args.device,
+    )
 
 
 def _report(result) -> int:
-    print(f"{result.reason}: step {result.step}, checkpoint in {result.out} ({result.seconds / 60:.1f} min of training)")
+    print(
+        f"{result.reason}: step {result.step}, checkpoint in {result.out} ({result.seconds / 60:.1f} min of training)"
+    )
     return 0
 
 

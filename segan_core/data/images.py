@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 
 from segan_core.errors import InputFileError
-from segan_core.glyphs.embox import EmBox
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -27,10 +26,11 @@ def scan_image_folder(folder: Path) -> dict[str, Path]:
 
 
 def load_glyph_image(path: Path, size: int) -> np.ndarray:
-    """Read an image of one character's em square and map it onto the em box at ``size``.
+    """Read a picture of one character and turn it into a ``size`` x ``size`` ink image.
 
-    Dark ink on light paper is turned into ink coverage; the picture is scaled into the em square
-    (leaving the em-box margin), so it lines up with glyphs rendered from fonts.
+    The picture is the whole glyph canvas, framed like the images Segan Studio renders and exports
+    (the em square fills the middle 14/16, see :mod:`segan_core.glyphs.embox`); a non-square picture
+    is centred on a square canvas first. Dark ink on light paper is turned into ink coverage.
     """
     picture = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     if picture is None:
@@ -40,8 +40,5 @@ def load_glyph_image(path: Path, size: int) -> np.ndarray:
     side = max(h, w)
     square = np.zeros((side, side), np.uint8)
     square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = ink
-    box = EmBox(size)
-    scaled = cv2.resize(square, (box.em_px, box.em_px), interpolation=cv2.INTER_AREA)
-    out = np.zeros((size, size), np.uint8)
-    out[box.margin : box.margin + box.em_px, box.margin : box.margin + box.em_px] = scaled
-    return out
+    interpolation = cv2.INTER_AREA if side >= size else cv2.INTER_CUBIC
+    return cv2.resize(square, (size, size), interpolation=interpolation)

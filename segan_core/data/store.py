@@ -130,4 +130,6 @@ class GlyphDataset:
         expected = tuple(self.manifest["splits"][name])
         if chars != expected:
             raise DatasetError(f"dataset split {path} does not match its manifest")
-        return GlyphSplit(chars, images["source"], images["target"], skeletons["source_skeleton"], skeletons["target_skeleton"])
+        return GlyphSplit(
+            chars, images["source"], images["target"], skeletons["source_skeleton"], skeletons["target_skeleton"]
+        )

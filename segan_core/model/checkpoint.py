@@ -79,9 +79,7 @@ def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str
             detail.append(f"{len(missing)} tensors missing (e.g. {missing[0]})")
         if extra:
             detail.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
-        raise CheckpointError(
-            f"{source} does not match its config.json for network '{prefix}': {', '.join(detail)}"
-        )
+        raise CheckpointError(f"{source} does not match its config.json for network '{prefix}': {', '.join(detail)}")
     for name, value in found.items():
         if value.shape != expected[name].shape:
             raise CheckpointError(

@@ -38,8 +38,13 @@ class ResBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), nn.InstanceNorm2d(channels), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), nn.InstanceNorm2d(channels),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=False),
+            nn.InstanceNorm2d(channels),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=False),
+            nn.InstanceNorm2d(channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -104,13 +109,18 @@ class Encoder(nn.Module):
     def __init__(self, ngf: int, res_blocks: int) -> None:
         super().__init__()
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3), nn.Conv2d(1, ngf, 7, bias=False), nn.InstanceNorm2d(ngf), nn.ReLU(True),
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(1, ngf, 7, bias=False),
+            nn.InstanceNorm2d(ngf),
+            nn.ReLU(True),
         ]
         channels = ngf
         for _ in range(2):
             layers += [
-                nn.ReflectionPad2d(1), nn.Conv2d(channels, channels * 2, 3, stride=2, bias=False),
-                nn.InstanceNorm2d(channels * 2), nn.ReLU(True),
+                nn.ReflectionPad2d(1),
+                nn.Conv2d(channels, channels * 2, 3, stride=2, bias=False),
+                nn.InstanceNorm2d(channels * 2),
+                nn.ReLU(True),
             ]
             channels *= 2
         layers += [ResBlock(channels) for _ in range(res_blocks)]
@@ -181,7 +191,10 @@ class Decoder(nn.Module):
     def __init__(self, channels: int, res_blocks: int) -> None:
         super().__init__()
         self.mlp = nn.Sequential(
-            nn.Linear(channels, channels), nn.ReLU(True), nn.Linear(channels, channels), nn.ReLU(True),
+            nn.Linear(channels, channels),
+            nn.ReLU(True),
+            nn.Linear(channels, channels),
+            nn.ReLU(True),
         )
         self.to_gamma = nn.Linear(channels, channels, bias=False)
         self.to_beta = nn.Linear(channels, channels, bias=False)
@@ -189,8 +202,11 @@ class Decoder(nn.Module):
         up: list[nn.Module] = []
         for _ in range(2):
             up += [
-                nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
-                nn.Conv2d(channels, channels // 2, 3, bias=False), LIN(channels // 2), nn.ReLU(True),
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.ReflectionPad2d(1),
+                nn.Conv2d(channels, channels // 2, 3, bias=False),
+                LIN(channels // 2),
+                nn.ReLU(True),
             ]
             channels //= 2
         up += [nn.ReflectionPad2d(3), nn.Conv2d(channels, 1, 7, bias=False), nn.Tanh()]
@@ -225,7 +241,9 @@ class Generator(nn.Module):
         channels = self.image_encoder.out_channels
         self.skeleton_encoder = Encoder(config.ngf, config.encoder_res_blocks) if config.skeleton_encoder else None
         self.cam = CAM(channels)
-        self.sram = RefinedAttention(channels, config.attention_channels) if config.attention in ("sram", "cram") else None
+        self.sram = (
+            RefinedAttention(channels, config.attention_channels) if config.attention in ("sram", "cram") else None
+        )
         self.cram = RefinedAttention(channels, config.attention_channels) if config.attention == "cram" else None
         # skeleton features join the refined image features before decoding (1x1 fusion)
         self.skeleton_fuse = nn.Conv2d(channels * 2, channels, 1) if config.skeleton_encoder else None
@@ -269,17 +287,22 @@ class Discriminator(nn.Module):
     def __init__(self, ndf: int, layers: int) -> None:
         super().__init__()
         blocks: list[nn.Module] = [
-            nn.ReflectionPad2d(1), spectral_norm(nn.Conv2d(1, ndf, 4, stride=2)), nn.LeakyReLU(0.2, True),
+            nn.ReflectionPad2d(1),
+            spectral_norm(nn.Conv2d(1, ndf, 4, stride=2)),
+            nn.LeakyReLU(0.2, True),
         ]
         channels = ndf
         for _ in range(1, layers - 2):
             blocks += [
-                nn.ReflectionPad2d(1), spectral_norm(nn.Conv2d(channels, channels * 2, 4, stride=2)),
+                nn.ReflectionPad2d(1),
+                spectral_norm(nn.Conv2d(channels, channels * 2, 4, stride=2)),
                 nn.LeakyReLU(0.2, True),
             ]
             channels *= 2
         blocks += [
-            nn.ReflectionPad2d(1), spectral_norm(nn.Conv2d(channels, channels * 2, 4, stride=1)), nn.LeakyReLU(0.2, True),
+            nn.ReflectionPad2d(1),
+            spectral_norm(nn.Conv2d(channels, channels * 2, 4, stride=1)),
+            nn.LeakyReLU(0.2, True),
         ]
         channels *= 2
         self.features = nn.Sequential(*blocks)

@@ -18,17 +18,25 @@ class SkeletonGenerator(nn.Module):
     def __init__(self, ngf: int = 16, res_blocks: int = 4) -> None:
         super().__init__()
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3), nn.Conv2d(1, ngf, 7, bias=False), nn.InstanceNorm2d(ngf), nn.ReLU(True),
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(1, ngf, 7, bias=False),
+            nn.InstanceNorm2d(ngf),
+            nn.ReLU(True),
         ]
         channels = ngf
         for _ in range(2):
-            layers += [nn.Conv2d(channels, channels * 2, 3, stride=2, padding=1, bias=False), nn.InstanceNorm2d(channels * 2), nn.ReLU(True)]
+            layers += [
+                nn.Conv2d(channels, channels * 2, 3, stride=2, padding=1, bias=False),
+                nn.InstanceNorm2d(channels * 2),
+                nn.ReLU(True),
+            ]
             channels *= 2
         layers += [ResBlock(channels) for _ in range(res_blocks)]
         for _ in range(2):
             layers += [
                 nn.ConvTranspose2d(channels, channels // 2, 3, stride=2, padding=1, output_padding=1, bias=False),
-                nn.InstanceNorm2d(channels // 2), nn.ReLU(True),
+                nn.InstanceNorm2d(channels // 2),
+                nn.ReLU(True),
             ]
             channels //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(channels, 1, 7), nn.Tanh()]
@@ -48,7 +56,8 @@ class PatchDiscriminator(nn.Module):
         for _ in range(1, layers):
             blocks += [
                 nn.Conv2d(channels, channels * 2, 4, stride=2, padding=1, bias=False),
-                nn.InstanceNorm2d(channels * 2), nn.LeakyReLU(0.2, True),
+                nn.InstanceNorm2d(channels * 2),
+                nn.LeakyReLU(0.2, True),
             ]
             channels *= 2
         blocks += [nn.Conv2d(channels, 1, 4, stride=1, padding=1)]

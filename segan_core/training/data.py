@@ -45,14 +45,26 @@ class Batch:
 
     def to(self, device: torch.device, channels_last: bool = False) -> Batch:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        return Batch(*(t.to(device, memory_format=fmt) for t in (self.source, self.target, self.source_skeleton, self.target_skeleton)))
+        return Batch(
+            *(
+                t.to(device, memory_format=fmt)
+                for t in (self.source, self.target, self.source_skeleton, self.target_skeleton)
+            )
+        )
 
 
 class PairedBatches:
     """Endless shuffled batches over one or more splits (concatenated)."""
 
-    def __init__(self, splits: Sequence[GlyphSplit], batch_size: int, skeleton_width: int, seed: int,
-                 rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        splits: Sequence[GlyphSplit],
+        batch_size: int,
+        skeleton_width: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
         splits = [s for s in splits if len(s)]
         if not splits:
             raise DatasetError("the training split is empty")
@@ -65,8 +77,9 @@ class PairedBatches:
         self.source_skeleton = thicken_stack(np.concatenate([s.source_skeleton for s in splits]), skeleton_width)
         self.target_skeleton = thicken_stack(np.concatenate([s.target_skeleton for s in splits]), skeleton_width)
         self.batch_size = batch_size
-        self.sampler = DistributedSampler(range(len(self.source)), num_replicas=world_size, rank=rank,
-                                          shuffle=True, seed=seed, drop_last=True)
+        self.sampler = DistributedSampler(
+            range(len(self.source)), num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=True
+        )
         self.epoch = 0
         self.position = 0  # batches already taken in this epoch
         self._order: list[int] = []
@@ -80,7 +93,7 @@ class PairedBatches:
         self._order = list(self.sampler)
         if len(self._order) < self.batch_size:
             # tiny datasets: repeat the order so a batch can always be formed
-            self._order = (self._order * (self.batch_size // max(1, len(self._order)) + 1))
+            self._order = self._order * (self.batch_size // max(1, len(self._order)) + 1)
 
     def state(self) -> dict[str, int]:
         return {"epoch": self.epoch, "position": self.position}
@@ -99,6 +112,8 @@ class PairedBatches:
         rows = self._order[start : start + self.batch_size]
         self.position += 1
         return Batch(
-            to_tensor(self.source[rows]), to_tensor(self.target[rows]),
-            to_tensor(self.source_skeleton[rows]), to_tensor(self.target_skeleton[rows]),
+            to_tensor(self.source[rows]),
+            to_tensor(self.target[rows]),
+            to_tensor(self.source_skeleton[rows]),
+            to_tensor(self.target_skeleton[rows]),
         )

@@ -128,20 +128,25 @@ def _restore_rng_json(state: dict[str, Any]) -> None:
     np.random.set_state((npy[0], np.array(npy[1], dtype=np.uint32), npy[2], npy[3], npy[4]))
 
 
-def save_checkpoint(trainable: Trainable, config: TrainConfig, spec: RunSpec, batches: PairedBatches,
-                    step: int, elapsed_s: float) -> None:
+def save_checkpoint(
+    trainable: Trainable, config: TrainConfig, spec: RunSpec, batches: PairedBatches, step: int, elapsed_s: float
+) -> None:
     """weights + config.json, then the train state; each file written atomically, the JSON last."""
     out = spec.out
     ensure_writable_dir(out)
     meta = {"step": str(step)}
     dtype = torch.float16 if config.save_fp16 else torch.float32
     save_tensors_atomic(out / WEIGHTS_FILE, trainable.inference_tensors(dtype), metadata=meta)
-    write_config(out, trainable.kind, {
-        **trainable.config_body(),
-        "data": spec.data_info,
-        "step": step,
-        "created_with": f"segan-studio {__version__}",
-    })
+    write_config(
+        out,
+        trainable.kind,
+        {
+            **trainable.config_body(),
+            "data": spec.data_info,
+            "step": step,
+            "created_with": f"segan-studio {__version__}",
+        },
+    )
     tensors: dict[str, torch.Tensor] = {}
     for name, module in trainable.networks().items():
         tensors |= module_tensors(f"net.{name}", module)
@@ -151,14 +156,19 @@ def save_checkpoint(trainable: Trainable, config: TrainConfig, spec: RunSpec, ba
         tensors |= opt_tensors
     tensors["rng.torch"] = torch.get_rng_state()
     save_tensors_atomic(out / STATE_FILE, tensors, metadata=meta)
-    write_text_atomic(out / STATE_JSON, json.dumps({
-        "step": step,
-        "elapsed_s": elapsed_s,
-        "batches": batches.state(),
-        "optimizers": optimizer_meta,
-        "rng": _rng_json(),
-        "train": to_dict(config),
-    }))
+    write_text_atomic(
+        out / STATE_JSON,
+        json.dumps(
+            {
+                "step": step,
+                "elapsed_s": elapsed_s,
+                "batches": batches.state(),
+                "optimizers": optimizer_meta,
+                "rng": _rng_json(),
+                "train": to_dict(config),
+            }
+        ),
+    )
 
 
 def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches) -> tuple[int, float]:
@@ -200,9 +210,15 @@ def _sample_payload(trainable: Trainable, spec: RunSpec) -> dict[str, Any] | Non
     }
 
 
-def fit(trainable: Trainable, batches: PairedBatches, config: TrainConfig, spec: RunSpec,
-        cancel: CancelToken | None = None, dist: Distributed | None = None,
-        device: torch.device | None = None) -> Iterator[Progress]:
+def fit(
+    trainable: Trainable,
+    batches: PairedBatches,
+    config: TrainConfig,
+    spec: RunSpec,
+    cancel: CancelToken | None = None,
+    dist: Distributed | None = None,
+    device: torch.device | None = None,
+) -> Iterator[Progress]:
     """Train until ``spec.max_steps``, the time budget or a cancel; checkpoint on the way and at the end."""
     cancel = cancel or CancelToken()
     dist = dist or Distributed()
@@ -211,7 +227,9 @@ def fit(trainable: Trainable, batches: PairedBatches, config: TrainConfig, spec:
     if spec.resume:
         start_step, elapsed_before = load_train_state(trainable, spec, batches)
     elif dist.is_main and (spec.out / STATE_JSON).exists():
-        raise CheckpointError(f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out")
+        raise CheckpointError(
+            f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
+        )
     for module in trainable.networks().values():
         dist.broadcast_parameters(module)
 
@@ -222,8 +240,9 @@ def fit(trainable: Trainable, batches: PairedBatches, config: TrainConfig, spec:
     if dist.is_main:
         ensure_writable_dir(spec.out)
     reason = "max_steps"
-    yield Progress("train", step, spec.max_steps, message="resumed" if spec.resume else "started",
-                   elapsed_s=elapsed_before)
+    yield Progress(
+        "train", step, spec.max_steps, message="resumed" if spec.resume else "started", elapsed_s=elapsed_before
+    )
     while step < spec.max_steps:
         run_seconds = time.monotonic() - clock_start
         over_budget = spec.time_budget_s is not None and run_seconds >= spec.time_budget_s
@@ -249,8 +268,9 @@ def fit(trainable: Trainable, batches: PairedBatches, config: TrainConfig, spec:
             with open(log_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"step": step, **metrics, "images_per_s": images_per_s}) + "\n")
             total_elapsed = elapsed_before + (now - clock_start)
-            yield Progress("train", step, spec.max_steps, metrics=metrics | {"img/s": images_per_s},
-                           elapsed_s=total_elapsed)
+            yield Progress(
+                "train", step, spec.max_steps, metrics=metrics | {"img/s": images_per_s}, elapsed_s=total_elapsed
+            )
         if step % config.checkpoint_every == 0:
             save_checkpoint(trainable, config, spec, batches, step, elapsed_before + time.monotonic() - clock_start)
             yield Progress("checkpoint", step, spec.max_steps, message=str(spec.out))

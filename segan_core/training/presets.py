@@ -18,14 +18,31 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
         TrainConfig(batch_size=16, max_steps=60000, checkpoint_every=1000, sample_every=500),
     ),
     "paper-256": (
-        ModelConfig(image_size=256, ngf=64, ndf=64, attention_channels=32, discriminator_layers=6,
-                    skeleton_width=8, skeleton_gan_ngf=32),
+        ModelConfig(
+            image_size=256,
+            ngf=64,
+            ndf=64,
+            attention_channels=32,
+            discriminator_layers=6,
+            skeleton_width=8,
+            skeleton_gan_ngf=32,
+        ),
         TrainConfig(batch_size=8, max_steps=100000, checkpoint_every=2000, sample_every=1000),
     ),
     # tests only: tiny networks at 32 px
     "tiny-32": (
-        ModelConfig(image_size=32, ngf=8, ndf=8, encoder_res_blocks=1, decoder_res_blocks=1, attention_channels=4,
-                    discriminator_layers=4, skeleton_width=1, skeleton_gan_ngf=4, skeleton_gan_res_blocks=1),
+        ModelConfig(
+            image_size=32,
+            ngf=8,
+            ndf=8,
+            encoder_res_blocks=1,
+            decoder_res_blocks=1,
+            attention_channels=4,
+            discriminator_layers=4,
+            skeleton_width=1,
+            skeleton_gan_ngf=4,
+            skeleton_gan_res_blocks=1,
+        ),
         TrainConfig(batch_size=4, max_steps=20, checkpoint_every=10, sample_every=10, log_every=1),
     ),
 }

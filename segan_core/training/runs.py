@@ -54,7 +54,8 @@ def _preview(datasets: Sequence[GlyphDataset], skeleton_width: int) -> tuple[Bat
     if n == 0:
         return None, ()
     return Batch(
-        to_tensor(split.source[:n]), to_tensor(split.target[:n]),
+        to_tensor(split.source[:n]),
+        to_tensor(split.target[:n]),
         to_tensor(thicken_stack(split.source_skeleton[:n], skeleton_width)),
         to_tensor(thicken_stack(split.target_skeleton[:n], skeleton_width)),
     ), split.chars[:n]
@@ -74,7 +75,10 @@ def _data_info(datasets: Sequence[GlyphDataset]) -> dict:
     return {
         "manifest_sha256": combined,
         "size": datasets[0].size,
-        "datasets": [{"manifest_sha256": d.hash, "source": d.manifest["source"], "target": d.manifest["target"]} for d in datasets],
+        "datasets": [
+            {"manifest_sha256": d.hash, "source": d.manifest["source"], "target": d.manifest["target"]}
+            for d in datasets
+        ],
     }
 
 
@@ -109,20 +113,40 @@ def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDatas
     )
 
 
-def train_skeleton_gan(data: Sequence[Path | str], model: ModelConfig, train: TrainConfig, options: RunOptions,
-                       cancel: CancelToken | None = None) -> Iterator[Progress]:
+def train_skeleton_gan(
+    data: Sequence[Path | str],
+    model: ModelConfig,
+    train: TrainConfig,
+    options: RunOptions,
+    cancel: CancelToken | None = None,
+) -> Iterator[Progress]:
     """Pre-train SG on (glyph, skeleton) pairs of every given dataset (both source and target glyphs)."""
     device, dist = _prepare(train, options)
     datasets = _open_datasets(data, model.image_size)
-    batches = PairedBatches([d.split("train") for d in datasets], train.batch_size, model.skeleton_width,
-                            train.seed, dist.rank, dist.world_size)
+    batches = PairedBatches(
+        [d.split("train") for d in datasets],
+        train.batch_size,
+        model.skeleton_width,
+        train.seed,
+        dist.rank,
+        dist.world_size,
+    )
     trainable = SkeletonGanTrainable(model, train, device)
-    return (yield from fit(trainable, batches, train, _spec(train, options, datasets, model.skeleton_width),
-                           cancel, dist, device))
+    return (
+        yield from fit(
+            trainable, batches, train, _spec(train, options, datasets, model.skeleton_width), cancel, dist, device
+        )
+    )
 
 
-def train_style(data: Path | str, skeleton_gan: Path | str, model: ModelConfig, train: TrainConfig,
-                options: RunOptions, cancel: CancelToken | None = None) -> Iterator[Progress]:
+def train_style(
+    data: Path | str,
+    skeleton_gan: Path | str,
+    model: ModelConfig,
+    train: TrainConfig,
+    options: RunOptions,
+    cancel: CancelToken | None = None,
+) -> Iterator[Progress]:
     """Train SE-GAN on one style's training split, with a frozen pre-trained skeleton GAN."""
     device, dist = _prepare(train, options)
     datasets = _open_datasets([data], model.image_size)
@@ -133,10 +157,12 @@ def train_style(data: Path | str, skeleton_gan: Path | str, model: ModelConfig, 
             f"{sg_model.skeleton_width}; this model needs {model.image_size} px, width {model.skeleton_width}"
         )
     # the SG's shape is part of the SE-GAN's config so resume checks see it
-    model = dataclasses.replace(model, skeleton_gan_ngf=sg_model.skeleton_gan_ngf,
-                                skeleton_gan_res_blocks=sg_model.skeleton_gan_res_blocks)
-    batches = PairedBatches([datasets[0].split("train")], train.batch_size, model.skeleton_width,
-                            train.seed, dist.rank, dist.world_size)
+    model = dataclasses.replace(
+        model, skeleton_gan_ngf=sg_model.skeleton_gan_ngf, skeleton_gan_res_blocks=sg_model.skeleton_gan_res_blocks
+    )
+    batches = PairedBatches(
+        [datasets[0].split("train")], train.batch_size, model.skeleton_width, train.seed, dist.rank, dist.world_size
+    )
     trainable = SeganTrainable(model, train, sg, device)
     spec = _spec(train, options, datasets, model.skeleton_width)
     return (yield from fit(trainable, batches, train, spec, cancel, dist, device))

@@ -30,7 +30,9 @@ from segan_core.training.data import Batch, to_uint8
 
 
 def _adam(params, train: TrainConfig) -> torch.optim.Optimizer:
-    return torch.optim.Adam(params, lr=train.learning_rate, betas=(train.beta1, train.beta2), weight_decay=train.weight_decay)
+    return torch.optim.Adam(
+        params, lr=train.learning_rate, betas=(train.beta1, train.beta2), weight_decay=train.weight_decay
+    )
 
 
 def _requires_grad(modules: list[nn.Module], flag: bool) -> None:
@@ -42,7 +44,9 @@ def _requires_grad(modules: list[nn.Module], flag: bool) -> None:
 class SeganTrainable:
     kind = "segan"
 
-    def __init__(self, model: ModelConfig, train: TrainConfig, skeleton_gan: SkeletonGenerator, device: torch.device) -> None:
+    def __init__(
+        self, model: ModelConfig, train: TrainConfig, skeleton_gan: SkeletonGenerator, device: torch.device
+    ) -> None:
         self.model_config = model
         self.train_config = train
         self.weights: LossWeights = train.losses
@@ -73,7 +77,9 @@ class SeganTrainable:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d}
 
     def inference_tensors(self, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-        return {f"generator.{k}": (v.to(dtype) if v.is_floating_point() else v) for k, v in self.g_a.state_dict().items()}
+        return {
+            f"generator.{k}": (v.to(dtype) if v.is_floating_point() else v) for k, v in self.g_a.state_dict().items()
+        }
 
     def config_body(self) -> dict[str, Any]:
         return {"model": to_dict(self.model_config), "train": to_dict(self.train_config)}
@@ -119,20 +125,27 @@ class SeganTrainable:
             terms: dict[str, torch.Tensor] = {}
             terms["adv"] = losses.lsgan_generator(self.d_a(fake_y)) + losses.lsgan_generator(self.d_b(fake_x))
             if self.ds_a is not None:
-                terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y)) + losses.lsgan_generator(self.ds_b(sg_fake_x))
+                terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y)) + losses.lsgan_generator(
+                    self.ds_b(sg_fake_x)
+                )
             terms["pixel"] = losses.l1(fake_y, y) + losses.l1(fake_x, x)
             terms["skeleton_consistency"] = losses.l1(sg_fake_y, sg_y) + losses.l1(sg_fake_x, sg_x)
             rec_x = self.g_b(fake_y, sg_fake_y).image
             rec_y = self.g_a(fake_x, sg_fake_x).image
             terms["cycle"] = losses.l1(rec_x, x) + losses.l1(rec_y, y)
-            terms["cam"] = losses.cam_classification(out_ab.cam_logit, self.g_a.classify(y)) + losses.cam_classification(
-                out_ba.cam_logit, self.g_b.classify(x)
-            )
+            terms["cam"] = losses.cam_classification(
+                out_ab.cam_logit, self.g_a.classify(y)
+            ) + losses.cam_classification(out_ba.cam_logit, self.g_b.classify(x))
             if w.identity > 0:
                 terms["identity"] = losses.l1(self.g_a(y, sy).image, y) + losses.l1(self.g_b(x, sx).image, x)
             weight_of = {
-                "adv": w.adversarial, "skeleton_adv": w.skeleton_adversarial, "pixel": w.pixel,
-                "skeleton_consistency": w.skeleton_consistency, "cycle": w.cycle, "cam": w.cam, "identity": w.identity,
+                "adv": w.adversarial,
+                "skeleton_adv": w.skeleton_adversarial,
+                "pixel": w.pixel,
+                "skeleton_consistency": w.skeleton_consistency,
+                "cycle": w.cycle,
+                "cam": w.cam,
+                "identity": w.identity,
             }
             loss_g = sum(weight_of[name] * value for name, value in terms.items())
         self.opt_g.zero_grad(set_to_none=True)
