@@ -1,0 +1,65 @@
+"""SE-GAN networks: shapes for every preset, ablations that really remove parts, heatmaps."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from segan_core.config import ModelConfig
+from segan_core.model.segan import Discriminator, Generator, count_parameters
+from segan_core.model.skeleton_gan import SkeletonGenerator
+from segan_core.training.presets import PRESETS
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_module_shape_for_every_preset(preset: str):
+    model, _ = PRESETS[preset]
+    small = dataclasses.replace(model, image_size=32)  # same widths and depths, small images
+    g = Generator(small).eval()
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        out = g(x, x)
+        assert out.image.shape == (2, 1, 32, 32)
+        assert out.image.abs().max() <= 1
+        assert out.cam_logit.shape == (2, 2)
+        assert set(out.heatmaps) == {"cam", "sram", "cram"}
+        assert all(h.shape == (2, 1, 8, 8) for h in out.heatmaps.values())
+        patch, cam_logit, heatmap = Discriminator(small.ndf, min(small.discriminator_layers, 4))(x)
+        assert patch.shape[:2] == (2, 1) and cam_logit.shape == (2, 2) and heatmap.shape[1] == 1
+        assert SkeletonGenerator(small.skeleton_gan_ngf, small.skeleton_gan_res_blocks)(x).shape == x.shape
+        assert g.classify(x).shape == (2, 2)
+
+
+def test_encoders_have_four_residual_blocks_by_default():
+    g = Generator(ModelConfig())
+    from segan_core.model.segan import ResBlock
+
+    assert sum(isinstance(m, ResBlock) for m in g.image_encoder.modules()) == 4
+    assert sum(isinstance(m, ResBlock) for m in g.skeleton_encoder.modules()) == 4
+
+
+def test_ablations_change_parameter_counts():
+    full = count_parameters(Generator(ModelConfig(attention="cram")))
+    sram = count_parameters(Generator(ModelConfig(attention="sram")))
+    cam = count_parameters(Generator(ModelConfig(attention="cam")))
+    no_es = count_parameters(Generator(ModelConfig(skeleton_encoder=False, attention="sram")))
+    assert full > sram > cam
+    assert no_es < sram
+    assert Generator(ModelConfig(skeleton_encoder=False, attention="sram")).skeleton_encoder is None
+    with pytest.raises(ValueError, match="CRAM needs the skeleton encoder"):
+        ModelConfig(skeleton_encoder=False, attention="cram")
+    cam_only = Generator(ModelConfig(attention="cam")).eval()
+    with torch.no_grad():
+        out = cam_only(torch.randn(1, 1, 32, 32), torch.randn(1, 1, 32, 32))
+    assert set(out.heatmaps) == {"cam"}
+
+
+def test_rho_is_clipped_to_unit_interval():
+    g = Generator(ModelConfig(ngf=8, attention_channels=4))
+    from segan_core.model.segan import LIN, AdaLIN
+
+    norms = [m for m in g.modules() if isinstance(m, (AdaLIN, LIN))]
+    for i, m in enumerate(norms):
+        m.rho.data.fill_(-1.0 if i % 2 else 2.0)
+    g.clip_rho()
+    assert all(0.0 <= float(m.rho.detach().min()) and float(m.rho.detach().max()) <= 1.0 for m in norms)

@@ -1,0 +1,266 @@
+"""Training engine: loss goes down, exact resume, checkpoints fail clearly, DDP on 2 CPU processes, inference."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from segan_core.cli import main as cli_main
+from segan_core.errors import CheckpointError, TrainingError
+from segan_core.jobs import CancelToken, run_to_end
+from segan_core.training.presets import get_preset
+from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_configs():
+    model, train = get_preset("tiny-32")
+    return model, dataclasses.replace(train, checkpoint_every=1000, sample_every=1000, log_every=1)
+
+
+@pytest.fixture(scope="module")
+def skeleton_gan(tiny_dataset, tiny_configs, tmp_path_factory) -> Path:
+    model, train = tiny_configs
+    out = tmp_path_factory.mktemp("sg") / "sg"
+    result = run_to_end(train_skeleton_gan([tiny_dataset], model, train, RunOptions(out=out, max_steps=3)))
+    assert result.step == 3
+    return out
+
+
+def _losses(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+
+
+def test_twenty_steps_on_sixteen_pairs_lower_pixel_loss(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    from segan_core.data.store import GlyphDataset
+
+    model, train = tiny_configs
+    train = dataclasses.replace(train, learning_rate=1e-3, batch_size=16)
+    assert len(GlyphDataset(tiny_dataset).split("train")) >= 16
+    out = tmp_path / "style"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=20)))
+    pixel = [row["pixel"] for row in _losses(out)]
+    assert len(pixel) == 20
+    assert np.mean(pixel[-3:]) < 0.8 * np.mean(pixel[:3])
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(folder / "train_state.safetensors"))
+
+
+def test_cancel_and_resume_equal_an_uninterrupted_run(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    straight = tmp_path / "straight"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=straight, max_steps=6)))
+
+    split = tmp_path / "split"
+    token = CancelToken()
+    job = train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=split, max_steps=6), cancel=token)
+    for event in job:
+        if event.stage == "train" and event.done == 3:
+            token.cancel()
+            break
+    result = run_to_end(job)
+    assert result.reason == "cancelled" and result.step == 3
+    assert json.loads((split / "train_state.json").read_text())["step"] == 3
+    resumed = run_to_end(
+        train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=split, max_steps=6, resume=True))
+    )
+    assert resumed.step == 6
+    a, b = _weights(straight), _weights(split)
+    assert a.keys() == b.keys()
+    for key in a:
+        if key.startswith(("net.", "opt.")):
+            assert torch.equal(a[key], b[key]), key
+    assert [r["g_total"] for r in _losses(straight)] == [r["g_total"] for r in _losses(split)]
+
+
+def test_time_budget_stops_with_a_checkpoint(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    out = tmp_path / "budget"
+    result = run_to_end(
+        train_style(
+            tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=10_000, time_budget_minutes=0.0)
+        )
+    )
+    assert result.reason == "time_budget" and result.step == 0
+    assert (out / "weights.safetensors").is_file() and (out / "train_state.json").is_file()
+
+
+def test_refuses_to_overwrite_a_run_without_resume(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    out = tmp_path / "run"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=1)))
+    with pytest.raises(CheckpointError, match="--resume"):
+        run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=2)))
+
+
+def test_nan_loss_stops_with_clear_error(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    out = tmp_path / "nan"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=2)))
+    before = (out / "weights.safetensors").read_bytes()
+    poisoned = dataclasses.replace(train, losses=dataclasses.replace(train.losses, pixel=float("nan")))
+    with pytest.raises(TrainingError, match="NaN"):
+        run_to_end(
+            train_style(tiny_dataset, skeleton_gan, model, poisoned, RunOptions(out=out, max_steps=5, resume=True))
+        )
+    assert json.loads((out / "train_state.json").read_text())["step"] == 2
+    assert (out / "weights.safetensors").read_bytes() == before
+
+
+def test_inference_and_checkpoint_errors(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    from segan_core.inference import StyleModel
+
+    model, train = tiny_configs
+    out = tmp_path / "m"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=2)))
+    loaded = StyleModel.load(out)
+    gen = loaded.run("永字八法", heatmaps=True)
+    assert gen.generated.shape == (4, 32, 32) and gen.generated.dtype == np.uint8
+    for kind in ("cam", "sram", "cram"):
+        maps = gen.heatmaps[kind]
+        assert maps.shape == (4, 32, 32)
+        assert float(maps.max()) == pytest.approx(1.0) and float(maps.min()) == pytest.approx(0.0)
+        assert maps.std() > 0.01
+    assert np.array_equal(loaded.generate("永字"), gen.generated[:2])
+    assert loaded.missing("永\U00020000") == {"\U00020000": "source font: not in cmap"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["manifest_sha256"] and set(config["data"]["splits"]) == {"train", "dev", "test"}
+
+    # truncated weights
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text((out / "config.json").read_text())
+    (broken / "weights.safetensors").write_bytes((out / "weights.safetensors").read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="truncated"):
+        StyleModel.load(broken)
+    # config that does not match the weights
+    mismatched = json.loads((out / "config.json").read_text())
+    mismatched["model"]["ngf"] = 16
+    (broken / "weights.safetensors").write_bytes((out / "weights.safetensors").read_bytes())
+    (broken / "config.json").write_text(json.dumps(mismatched))
+    with pytest.raises(CheckpointError, match="shape"):
+        StyleModel.load(broken)
+    # foreign files
+    (broken / "config.json").write_text('{"hello": 1}')
+    with pytest.raises(CheckpointError, match="not a Segan Studio checkpoint"):
+        StyleModel.load(broken)
+    (broken / "config.json").write_text(json.dumps({**config, "version": 99}))
+    with pytest.raises(CheckpointError, match="version 99"):
+        StyleModel.load(broken)
+    with pytest.raises(CheckpointError, match="skeleton-gan"):
+        StyleModel.load(skeleton_gan)
+
+
+def test_cli_train_style_with_ablation_flags(tiny_dataset, skeleton_gan, tmp_path, capsys):
+    out = tmp_path / "noes"
+    code = cli_main(
+        [
+            "train",
+            "style",
+            "--data",
+            str(tiny_dataset),
+            "--skeleton",
+            str(skeleton_gan),
+            "--out",
+            str(out),
+            "--preset",
+            "tiny-32",
+            "--max-steps",
+            "1",
+            "--no-skeleton-encoder",
+            "--no-skeleton-discriminator",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["skeleton_encoder"] is False and config["model"]["attention"] == "sram"
+    state = load_file(str(out / "train_state.safetensors"))
+    assert not any(k.startswith("net.ds_a.") for k in state)
+    assert not any(k.startswith("net.g_a.skeleton_encoder.") for k in state)
+    # resuming continues from the saved config
+    assert (
+        cli_main(
+            [
+                "train",
+                "style",
+                "--data",
+                str(tiny_dataset),
+                "--skeleton",
+                str(skeleton_gan),
+                "--out",
+                str(out),
+                "--resume",
+                "--max-steps",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert json.loads((out / "train_state.json").read_text())["step"] == 2
+    # bad dataset folder: one clear line, exit 2
+    capsys.readouterr()
+    code = cli_main(
+        [
+            "train",
+            "style",
+            "--data",
+            str(tmp_path / "nope"),
+            "--skeleton",
+            str(skeleton_gan),
+            "--out",
+            str(tmp_path / "x"),
+            "--preset",
+            "tiny-32",
+            "--quiet",
+        ]
+    )
+    assert code == 2 and "not a dataset folder" in capsys.readouterr().err
+
+
+def test_ddp_two_cpu_processes_with_gloo(tiny_dataset, skeleton_gan, tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-port",
+        "29533",
+        "-m",
+        "segan_core.cli",
+        "train",
+        "style",
+        "--data",
+        str(tiny_dataset),
+        "--skeleton",
+        str(skeleton_gan),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny-32",
+        "--max-steps",
+        "3",
+        "--threads",
+        "1",
+        "--quiet",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((out / "train_state.json").read_text())["step"] == 3
+    rows = _losses(out)
+    assert len(rows) == 3 and rows[-1]["images_per_s"] > 0
