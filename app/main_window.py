@@ -1,18 +1,128 @@
-"""The main window: one tab per view."""
+"""The main window: one tab per view, menus, shortcuts, drag and drop, persisted geometry."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from pathlib import Path
 
-from segan_core.styles import load_styles
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget
+
+from app.context import AppContext
+from app.dialogs import AboutDialog, PreferencesDialog
+from app.settings import Settings, log_path
+from app.views.batch import BatchView
+from app.views.generate import GenerateView
+from app.views.train import TrainView
+from segan_core.training.device import configure_threads
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, context: AppContext | None = None) -> None:
         super().__init__()
+        self.context = context or AppContext(Settings(), self)
         self.setWindowTitle("Segan Studio")
-        self.resize(1200, 800)
-        tabs = QTabWidget()
-        styles = ", ".join(s.display_name for s in load_styles())
-        tabs.addTab(QLabel(f"Styles: {styles}"), "Generate")
-        self.setCentralWidget(tabs)
+        self.resize(1300, 860)
+        self.setAcceptDrops(True)
+        self.tabs = QTabWidget()
+        self.generate = GenerateView(self.context)
+        self.batch = BatchView(self.context)
+        self.train = TrainView(self.context)
+        self.tabs.addTab(self.generate, "Generate")
+        self.tabs.addTab(self.batch, "Batch && export")
+        self.tabs.addTab(self.train, "Train")
+        self.setCentralWidget(self.tabs)
+        self.context.model_trained.connect(self._model_trained)
+        self._build_menus()
+        geometry = self.context.settings.geometry()
+        if geometry:
+            self.restoreGeometry(geometry)
+        self.statusBar().showMessage(f"Log: {log_path()}", 5000)
+
+    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "Open &model folder…", self.generate.open_model_dialog, QKeySequence.StandardKey.Open)
+        self._action(file, "Open &text file…", self._open_text, "Ctrl+T")
+        file.addSeparator()
+        self._action(file, "Export selection as &PNG…", lambda: self.generate.export_selection("png"), "Ctrl+E")
+        self._action(file, "Export selection as &SVG…", lambda: self.generate.export_selection("svg"),
+                     "Ctrl+Shift+E")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        view = bar.addMenu("&View")
+        for index, name in enumerate(("&Generate", "&Batch && export", "&Train")):
+            self._action(view, name, lambda _checked=False, i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
+
+        tools = bar.addMenu("&Tools")
+        self._action(tools, "&Preferences…", self._preferences, QKeySequence.StandardKey.Preferences)
+        self._action(tools, "Reload &styles", self.context.refresh_styles, "F5")
+        self._action(tools, "Open &log folder", self._open_log_folder)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About Segan Studio", self._about, QKeySequence.StandardKey.HelpContents)
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def _open_text(self) -> None:
+        start = self.context.settings.path("text", str(Path.home()))
+        name, _ = QFileDialog.getOpenFileName(self, "Open a text file", start, "Text (*.txt);;All files (*)")
+        if name:
+            self.context.settings.set_path("text", str(Path(name).parent))
+            self.tabs.setCurrentWidget(self.generate)
+            self.generate.load_text_file(Path(name))
+
+    def _preferences(self) -> None:
+        dialog = PreferencesDialog(self.context.settings, self)
+        if dialog.exec():
+            dialog.apply()
+            configure_threads(self.context.settings.threads)
+
+    def _open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_path().parent)))
+
+    def _about(self) -> None:
+        AboutDialog(self).exec()
+
+    def _model_trained(self, key: str) -> None:
+        self.statusBar().showMessage("New style trained: it is now in the style picker", 10000)
+
+    # -- drag and drop: a text file -> Generate, a folder -> Train ----------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if not urls:
+            return
+        self.open_path(Path(urls[0].toLocalFile()))
+        event.acceptProposedAction()
+
+    def open_path(self, path: Path) -> None:
+        if path.is_dir():
+            if (path / "config.json").is_file():
+                self.tabs.setCurrentWidget(self.generate)
+                self.generate.open_model(path)
+            else:
+                self.tabs.setCurrentWidget(self.train)
+                self.train.images.setText(str(path))
+        else:
+            self.tabs.setCurrentWidget(self.generate)
+            self.generate.load_text_file(path)
+
+    def closeEvent(self, event) -> None:
+        self.context.settings.set_geometry(self.saveGeometry())
+        self.context.runner.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,120 @@
+"""Where the application keeps its files, and its persisted settings (QSettings).
+
+Everything user-specific lives under one data folder: ``QStandardPaths.AppDataLocation`` or, when
+set, ``$SEGAN_STUDIO_HOME`` (tests and portable installs use that).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def data_dir() -> Path:
+    override = os.environ.get("SEGAN_STUDIO_HOME")
+    if override:
+        folder = Path(override)
+    else:
+        location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        folder = Path(location or Path.home() / ".segan-studio")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def user_models_dir() -> Path:
+    folder = data_dir() / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def datasets_dir() -> Path:
+    folder = data_dir() / "datasets"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def log_path() -> Path:
+    return data_dir() / "segan-studio.log"
+
+
+class Settings:
+    """Typed access to the persisted settings (an INI file in the data folder)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.qsettings = QSettings(str(path or data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+    def _get(self, key: str, default: str = "") -> str:
+        value = self.qsettings.value(key, default)
+        return default if value is None else str(value)
+
+    def _set(self, key: str, value: object) -> None:
+        self.qsettings.setValue(key, value)
+        self.qsettings.sync()
+
+    # -- generic ------------------------------------------------------------------------------------
+
+    def path(self, key: str, default: str = "") -> str:
+        return self._get(f"paths/{key}", default)
+
+    def set_path(self, key: str, value: str | Path) -> None:
+        self._set(f"paths/{key}", str(value))
+
+    # -- named ----------------------------------------------------------------------------------------
+
+    @property
+    def last_style(self) -> str:
+        return self._get("generate/style")
+
+    @last_style.setter
+    def last_style(self, value: str) -> None:
+        self._set("generate/style", value)
+
+    @property
+    def last_text(self) -> str:
+        return self._get("generate/text", "永字八法天地玄黄")
+
+    @last_text.setter
+    def last_text(self, value: str) -> None:
+        self._set("generate/text", value)
+
+    @property
+    def device(self) -> str:
+        value = self._get("compute/device", "auto")
+        return value if value in DEVICES else "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._set("compute/device", value if value in DEVICES else "auto")
+
+    @property
+    def threads(self) -> int:
+        try:
+            return max(0, int(self._get("compute/threads", "0")))
+        except ValueError:
+            return 0
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        self._set("compute/threads", int(value))
+
+    @property
+    def extra_models(self) -> list[str]:
+        """Model folders the user opened by hand (kept in the style picker)."""
+        raw = self._get("models/opened")
+        return [p for p in raw.split("\n") if p]
+
+    def add_extra_model(self, folder: str | Path) -> None:
+        folders = [p for p in self.extra_models if p != str(folder)]
+        folders.append(str(folder))
+        self._set("models/opened", "\n".join(folders[-20:]))
+
+    def geometry(self) -> bytes | None:
+        value = self.qsettings.value("window/geometry")
+        return value if value else None
+
+    def set_geometry(self, value: bytes) -> None:
+        self._set("window/geometry", value)

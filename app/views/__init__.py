@@ -1,0 +1,1 @@
+"""The application's views: Generate (with its detail panel), Batch & export, Train."""

@@ -1,0 +1,135 @@
+"""The detail panel: seven side-by-side views of one generated glyph.
+
+Source glyph, its skeleton, the generated glyph, the generated glyph's skeleton, and the CAM, SRAM
+and CRAM attention maps (colour-mapped; overlaid on a glyph or shown alone), all with one zoom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.widgets.image_panel import HeatmapPanel, ImagePanel
+from segan_core.inference import HEATMAP_KINDS
+
+
+@dataclass
+class GlyphResult:
+    """Everything the panel shows for one character (cut out of a core ``Generation``)."""
+
+    char: str
+    source: np.ndarray
+    source_skeleton: np.ndarray
+    generated: np.ndarray
+    generated_skeleton: np.ndarray
+    heatmaps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+PANEL_TITLES = ("Source", "Source skeleton", "Generated", "Generated skeleton", "CAM", "SRAM", "CRAM")
+
+
+class DetailPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.result: GlyphResult | None = None
+        self.caption = QLabel("Click a glyph to inspect it")
+        self.caption.setStyleSheet("font-size: 15px; font-weight: bold;")
+
+        self.glyph_panels = {
+            "source": ImagePanel("Source"),
+            "source_skeleton": ImagePanel("Source skeleton"),
+            "generated": ImagePanel("Generated"),
+            "generated_skeleton": ImagePanel("Generated skeleton"),
+        }
+        self.heat_panels = {kind: HeatmapPanel(kind.upper()) for kind in HEATMAP_KINDS}
+
+        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.zoom.setRange(1, 8)
+        self.zoom.setValue(2)
+        self.zoom.setToolTip("Zoom (Ctrl+wheel over the panels)")
+        self.zoom.valueChanged.connect(self._zoom_changed)
+        self.zoom_label = QLabel("2×")
+        self.overlay = QCheckBox("Overlay heatmaps on")
+        self.overlay.setChecked(True)
+        self.overlay.toggled.connect(self._overlay_changed)
+        self.overlay_target = QComboBox()
+        self.overlay_target.addItems(["generated glyph", "source glyph"])
+        self.overlay_target.currentIndexChanged.connect(lambda _i: self._show_heatmaps())
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.caption, 1)
+        controls.addWidget(self.overlay)
+        controls.addWidget(self.overlay_target)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("Zoom"))
+        controls.addWidget(self.zoom)
+        controls.addWidget(self.zoom_label)
+
+        grid = QGridLayout()
+        for index, panel in enumerate(self.panels()):
+            grid.addWidget(panel, 0, index)
+        holder = QWidget()
+        holder.setLayout(grid)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(holder)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.scroll, 1)
+        self._zoom_changed(self.zoom.value())
+
+    def panels(self) -> list[ImagePanel]:
+        return [*self.glyph_panels.values(), *self.heat_panels.values()]
+
+    def show_result(self, result: GlyphResult | None) -> None:
+        self.result = result
+        if result is None:
+            self.caption.setText("Click a glyph to inspect it")
+            for panel in self.panels():
+                panel.set_message("")
+            return
+        self.caption.setText(f"{result.char}  U+{ord(result.char):04X}")
+        for name, panel in self.glyph_panels.items():
+            panel.set_ink(getattr(result, name))
+        self._show_heatmaps()
+
+    def _show_heatmaps(self) -> None:
+        result = self.result
+        if result is None:
+            return
+        base = result.generated if self.overlay_target.currentIndex() == 0 else result.source
+        for kind, panel in self.heat_panels.items():
+            panel.set_heatmap(result.heatmaps.get(kind), base)
+
+    def _overlay_changed(self, on: bool) -> None:
+        self.overlay_target.setEnabled(on)
+        for panel in self.heat_panels.values():
+            panel.set_overlay(on)
+
+    def _zoom_changed(self, value: int) -> None:
+        self.zoom_label.setText(f"{value}×")
+        for panel in self.panels():
+            panel.set_zoom(float(value))
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            step = 1 if event.angleDelta().y() > 0 else -1
+            self.zoom.setValue(self.zoom.value() + step)
+            event.accept()
+        else:
+            super().wheelEvent(event)

@@ -1,0 +1,471 @@
+"""The Generate view: pick a style, type characters, see them in that style at once, inspect one."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.catalog import StyleEntry, sample_glyph
+from app.context import AppContext
+from app.imaging import ink_pixmap, save_png, svg_for
+from app.views.detail import DetailPanel, GlyphResult
+from app.widgets.glyph_grid import MISSING, NOT_HAN, PENDING, READY, GlyphGrid
+from segan_core.charset import is_han
+from segan_core.errors import InputFileError, OutputError, SeganError
+from segan_core.glyphs.skeleton import skeletonize
+from segan_core.inference import StyleModel
+
+DEBOUNCE_MS = 150
+KEY_ROLE = Qt.ItemDataRole.UserRole
+
+
+def generate_results(model: StyleModel, chars: tuple[str, ...]) -> dict[str, GlyphResult]:
+    """Worker side: run the model (with heatmaps) and cut the batch into per-character results."""
+    generation = model.run(chars, heatmaps=True)
+    results = {}
+    for i, char in enumerate(generation.chars):
+        results[char] = GlyphResult(
+            char=char,
+            source=generation.source[i],
+            source_skeleton=generation.source_skeleton[i],
+            generated=generation.generated[i],
+            generated_skeleton=skeletonize(generation.generated[i]),
+            heatmaps={kind: maps[i] for kind, maps in generation.heatmaps.items()},
+        )
+    return results
+
+
+def sample_icons(entries: list[StyleEntry]) -> dict[str, object]:
+    """Worker side: the picker's sample glyph for each style (ink arrays)."""
+    return {e.key: sample_glyph(e) for e in entries}
+
+
+def read_text_file(path: Path) -> str:
+    if not path.is_file():
+        raise InputFileError(f"text file not found: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputFileError(f"not a UTF-8 text file: {path}") from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def cells_for(text: str, missing: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(char, state, note) in typing order; whitespace ignored, repeats folded, nothing else dropped."""
+    cells: dict[str, tuple[str, str, str]] = {}
+    for char in unicodedata.normalize("NFC", text):
+        if char.isspace() or char in cells:
+            continue
+        if not is_han(char):
+            cells[char] = (char, NOT_HAN, "not a Han character: skipped")
+        elif char in missing:
+            cells[char] = (char, MISSING, missing[char])
+        else:
+            cells[char] = (char, PENDING, "")
+    return list(cells.values())
+
+
+class GenerateView(QWidget):
+    generated = Signal(list)  # the characters whose glyphs just arrived
+    model_ready = Signal(object)  # the StyleModel now in use (or None)
+
+    def __init__(self, context: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.context = context
+        self.entry: StyleEntry | None = None
+        self.model: StyleModel | None = None
+        self.cache: dict[str, GlyphResult] = {}
+        self._load_serial = 0
+        self._generating = False
+        self._pending = False
+        self._typed_at: float | None = None
+        self.last_latency_ms: float | None = None
+        self._icons: dict[str, object] = {}
+
+        # style picker
+        self.picker = QListWidget()
+        self.picker.setIconSize(QSize(48, 48))
+        self.picker.setMinimumWidth(260)
+        self.picker.setMaximumWidth(340)
+        self.picker.setSpacing(2)
+        self.picker.currentItemChanged.connect(self._picker_changed)
+        self.open_button = QPushButton("Open model folder…")
+        self.open_button.clicked.connect(self.open_model_dialog)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("<b>Style</b>"))
+        left.addWidget(self.picker, 1)
+        left.addWidget(self.open_button)
+
+        # text, status, grid, detail
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("Type or paste Chinese characters (or drop a text file here)")
+        self.text.setMaximumHeight(90)
+        font = self.text.font()
+        font.setPointSize(16)
+        self.text.setFont(font)
+        self.text.textChanged.connect(self._text_changed)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.model_label = QLabel("")
+        self.grid = GlyphGrid()
+        self.grid.glyph_activated.connect(self.show_detail)
+        self.detail = DetailPanel()
+        self.export_png = QPushButton("Export PNG…")
+        self.export_svg = QPushButton("Export SVG…")
+        self.export_png.clicked.connect(lambda: self.export_selection("png"))
+        self.export_svg.clicked.connect(lambda: self.export_selection("svg"))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.model_label, 1)
+        buttons.addWidget(self.export_png)
+        buttons.addWidget(self.export_svg)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.text)
+        top_layout.addWidget(self.status)
+        top_layout.addWidget(self.grid, 1)
+        top_layout.addLayout(buttons)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left)
+        layout.addWidget(splitter, 1)
+
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.regenerate)
+
+        context.styles_changed.connect(self.populate_styles)
+        self.populate_styles()
+        self.text.blockSignals(True)
+        self.text.setPlainText(context.settings.last_text)
+        self.text.blockSignals(False)
+        self._load_icons()
+
+    # -- styles ---------------------------------------------------------------------------------------
+
+    def populate_styles(self) -> None:
+        current = self.entry.key if self.entry else self.context.settings.last_style
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        for entry in self.context.entries:
+            item = QListWidgetItem(entry.label())
+            item.setData(KEY_ROLE, entry.key)
+            icon = self._icons.get(entry.key)
+            if icon is not None:
+                item.setIcon(QIcon(ink_pixmap(icon, 48)))
+            tip = f"{entry.name}\nscript: {entry.script}\n{entry.model_dir or ''}"
+            if not entry.available:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setForeground(QColor(150, 150, 150))
+                tip += "\nno model yet: train one or open a model folder"
+            item.setToolTip(tip)
+            self.picker.addItem(item)
+        self.picker.blockSignals(False)
+        if current and self.select_style(current, quiet=True):
+            return
+        if self.entry is None:
+            first = next((e for e in self.context.entries if e.available), None)
+            if first is not None:
+                self.select_style(first.key, quiet=True)
+            else:
+                self.model_label.setText("No style has a trained model yet: open a model folder or train one.")
+                self.regenerate()
+
+    def _load_icons(self) -> None:
+        missing = [e for e in self.context.entries if e.key not in self._icons]
+        if not missing:
+            return
+        self.context.runner.start("style samples", sample_icons, missing, on_finished=self._icons_ready)
+
+    def _icons_ready(self, icons: dict) -> None:
+        self._icons.update(icons)
+        for row in range(self.picker.count()):
+            item = self.picker.item(row)
+            ink = self._icons.get(item.data(KEY_ROLE))
+            if ink is not None:
+                item.setIcon(QIcon(ink_pixmap(ink, 48)))
+
+    def select_style(self, key: str, quiet: bool = False) -> bool:
+        """Select an entry by key; False (and a message unless quiet) if unknown or without a model."""
+        entry = self.context.entry_for_style_or_dir(key)
+        if entry is None or not entry.available:
+            if not quiet:
+                why = "unknown style" if entry is None else f"{entry.name} has no trained model yet"
+                self.context.report(self, SeganError(f"cannot use {key}: {why}"))
+            return False
+        for row in range(self.picker.count()):
+            item = self.picker.item(row)
+            if item.data(KEY_ROLE) == entry.key:
+                self.picker.setCurrentItem(item)  # -> _picker_changed
+                break
+        if self.entry is None or self.entry.key != entry.key:
+            self._use_entry(entry)
+        return True
+
+    def _picker_changed(self, current: QListWidgetItem | None, _previous) -> None:
+        if current is None:
+            return
+        entry = self.context.entry(current.data(KEY_ROLE))
+        if entry is not None and entry.available and (self.entry is None or entry.key != self.entry.key):
+            self._use_entry(entry)
+
+    def _use_entry(self, entry: StyleEntry) -> None:
+        self.entry = entry
+        self.context.settings.last_style = entry.key
+        self.model = None
+        self.cache.clear()
+        self.model_label.setText(f"Loading {entry.name}…")
+        self._load_serial += 1
+        serial = self._load_serial
+        self.context.runner.start(
+            f"load {entry.name}", StyleModel.load, entry.model_dir, device=self.context.settings.device,
+            on_finished=lambda model: self._model_loaded(serial, model),
+            on_failed=lambda exc: self._model_failed(serial, exc),
+        )
+        self.regenerate()
+
+    def _model_loaded(self, serial: int, model: StyleModel) -> None:
+        if serial != self._load_serial:
+            return
+        self.model = model
+        self.cache.clear()
+        name = self.entry.name if self.entry else model.name
+        self.model_label.setText(f"{name} · {model.size} px · attention {model.model_config.attention} · "
+                                 f"{model.device.type}")
+        self.model_ready.emit(model)
+        self.regenerate()
+
+    def _model_failed(self, serial: int, error: BaseException) -> None:
+        if serial != self._load_serial:
+            return
+        self.model_label.setText("Model failed to load.")
+        self.entry = None
+        self.context.report(self, error, "Cannot load the model")
+
+    def open_model_dialog(self) -> None:
+        start = self.context.settings.path("models")
+        folder = QFileDialog.getExistingDirectory(self, "Open a model folder", start)
+        if folder:
+            self.open_model(Path(folder))
+
+    def open_model(self, folder: Path) -> bool:
+        try:
+            entry = self.context.open_model(folder)
+        except SeganError as exc:
+            self.context.report(self, exc, "Cannot open the model")
+            return False
+        self.context.settings.set_path("models", str(Path(folder).parent))
+        self._load_icons()
+        return self.select_style(entry.key)
+
+    # -- text -> grid -----------------------------------------------------------------------------------
+
+    def set_text(self, text: str) -> None:
+        self.text.setPlainText(text)
+
+    def _text_changed(self) -> None:
+        if self._typed_at is None:
+            self._typed_at = time.perf_counter()
+        self.debounce.start()
+
+    def regenerate(self) -> None:
+        text = self.text.toPlainText()
+        self.context.settings.last_text = text
+        han = [c for c in dict.fromkeys(unicodedata.normalize("NFC", text)) if is_han(c)]
+        missing = self.model.missing(han) if self.model is not None else {}
+        cells = cells_for(text, missing)
+        self.grid.set_chars(cells)
+        for char, state, _ in cells:
+            if state == PENDING and char in self.cache:
+                self.grid.set_glyph(char, self.cache[char].generated)
+        self._mark_text(text, cells)
+        self._update_status(cells)
+        todo = tuple(c for c, state, _ in cells if state == PENDING and c not in self.cache)
+        if self.model is None or not todo:
+            if self.model is not None:
+                self._finish_latency()
+            return
+        if self._generating:
+            self._pending = True
+            return
+        self._generating = True
+        model = self.model
+        self.context.runner.start(
+            "generate", generate_results, model, todo,
+            on_finished=lambda results: self._generated(model, results),
+            on_failed=self._generation_failed,
+            on_done=self._generation_done,
+        )
+
+    def _generated(self, model: StyleModel, results: dict[str, GlyphResult]) -> None:
+        if model is not self.model:
+            return
+        self.cache.update(results)
+        shown = [c for c in results if self.grid.item_for(c) is not None]
+        for char in shown:
+            self.grid.set_glyph(char, results[char].generated)
+        current = self.grid.current_char()
+        if current in results:
+            self.show_detail(current)
+        if not self._pending:
+            self._finish_latency()
+        self.generated.emit(shown)
+
+    def _generation_failed(self, error: BaseException) -> None:
+        self.context.report(self, error, "Generation failed")
+
+    def _generation_done(self) -> None:
+        self._generating = False
+        if self._pending:
+            self._pending = False
+            self.regenerate()
+
+    def _finish_latency(self) -> None:
+        if self._typed_at is not None:
+            self.last_latency_ms = (time.perf_counter() - self._typed_at) * 1000
+            self._typed_at = None
+
+    def _update_status(self, cells: list[tuple[str, str, str]]) -> None:
+        ok = sum(1 for _, s, _ in cells if s in (PENDING, READY))
+        non_han = [c for c, s, _ in cells if s == NOT_HAN]
+        missing = [c for c, s, _ in cells if s == MISSING]
+        parts = [f"{ok} character(s)"]
+        if non_han:
+            parts.append(f"<span style='color:#c03c28'>{len(non_han)} not Han (skipped): "
+                         f"{' '.join(non_han[:20])}</span>")
+        if missing:
+            parts.append(f"<span style='color:#c03c28'>{len(missing)} missing from the source font: "
+                         f"{' '.join(missing[:20])}</span>")
+        if self.model is None and ok:
+            parts.append("no model loaded")
+        self.status.setText(" · ".join(parts))
+
+    def _mark_text(self, text: str, cells: list[tuple[str, str, str]]) -> None:
+        bad = {c for c, s, _ in cells if s in (NOT_HAN, MISSING)}
+        selections = []
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        fmt.setUnderlineColor(QColor(200, 60, 40))
+        fmt.setBackground(QColor(255, 235, 230))
+        document = self.text.document()
+        position = 0
+        for char in text:
+            width = len(char.encode("utf-16-le")) // 2
+            if char in bad:
+                selection = QTextEdit.ExtraSelection()
+                cursor = QTextCursor(document)
+                cursor.setPosition(position)
+                cursor.setPosition(position + width, QTextCursor.MoveMode.KeepAnchor)
+                selection.cursor = cursor
+                selection.format = fmt
+                selections.append(selection)
+            position += width
+        self.text.setExtraSelections(selections)
+
+    # -- detail & export ----------------------------------------------------------------------------------
+
+    def show_detail(self, char: str) -> None:
+        result = self.cache.get(char)
+        if result is not None:
+            self.detail.show_result(result)
+            return
+        self.detail.show_result(None)
+        state = self.grid.state(char)
+        if state in (NOT_HAN, MISSING):
+            self.detail.caption.setText(f"{char}  U+{ord(char):04X}: {state}, not generated")
+
+    def export_selection(self, kind: str, target: Path | None = None) -> list[Path]:
+        """Write the selected (or current) glyphs as PNG or SVG; returns the files written."""
+        chars = [c for c in self.grid.selected_chars() if c in self.cache]
+        if not chars and self.grid.current_char() in self.cache:
+            chars = [self.grid.current_char()]
+        if not chars:
+            self.context.report(self, SeganError("select one or more generated glyphs to export first"))
+            return []
+        if target is None:
+            start = self.context.settings.path("export", str(Path.home()))
+            if len(chars) == 1:
+                name, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}",
+                                                      str(Path(start) / f"{chars[0]}.{kind}"),
+                                                      f"{kind.upper()} (*.{kind})")
+            else:
+                name = QFileDialog.getExistingDirectory(self, f"Export {len(chars)} glyphs as {kind.upper()}", start)
+            if not name:
+                return []
+            target = Path(name)
+        try:
+            written = self._write_glyphs(chars, kind, target)
+        except (SeganError, OSError) as exc:
+            self.context.report(self, exc, "Export failed")
+            return []
+        self.context.settings.set_path("export", str(target if target.is_dir() else target.parent))
+        self.model_label.setText(f"Exported {len(written)} file(s) to {target}")
+        return written
+
+    def _write_glyphs(self, chars: list[str], kind: str, target: Path) -> list[Path]:
+        if len(chars) == 1 and not target.is_dir():
+            paths = [target]
+        else:
+            if not target.is_dir():
+                raise OutputError(f"export folder not found: {target}")
+            paths = [target / f"{c}.{kind}" for c in chars]
+        written = []
+        for char, path in zip(chars, paths, strict=True):
+            if not path.parent.is_dir():
+                raise OutputError(f"folder not found: {path.parent}")
+            try:
+                if kind == "svg":
+                    path.write_text(svg_for(self.cache[char].generated), encoding="utf-8")
+                else:
+                    save_png(self.cache[char].generated, path)
+            except OSError as exc:
+                raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            written.append(path)
+        return written
+
+    # -- drag and drop ---------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).is_file():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if urls:
+            self.load_text_file(Path(urls[0].toLocalFile()))
+            event.acceptProposedAction()
+
+    def load_text_file(self, path: Path) -> bool:
+        try:
+            self.set_text(read_text_file(path))
+        except SeganError as exc:
+            self.context.report(self, exc, "Cannot open the text file")
+            return False
+        return True

@@ -1,0 +1,377 @@
+"""The Train view: a folder of per-character images -> a dataset -> a new style model.
+
+The job chains two core jobs, ``segan_core.data.build.build_dataset`` (with ``target_dir``) and
+``segan_core.training.runs.train_style``, and runs in a worker; losses and sample previews arrive
+as :class:`~segan_core.jobs.Progress` events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.context import AppContext
+from app.imaging import paper_rgb, to_qimage
+from app.settings import datasets_dir, user_models_dir
+from app.widgets.loss_plot import LossPlot
+from segan_core.config import ModelConfig, TrainConfig, from_dict
+from segan_core.data.build import BuildRequest, build_dataset
+from segan_core.data.images import scan_image_folder
+from segan_core.errors import CheckpointError, InputFileError, SeganError
+from segan_core.jobs import CancelToken, Progress, format_duration
+from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, read_config
+from segan_core.resources import MODELS_DIR, SOURCE_FONT
+from segan_core.training.engine import TrainResult
+from segan_core.training.presets import PRESETS, default_preset, get_preset
+from segan_core.training.runs import RunOptions, train_style
+
+PRESET_PREFIX = "preset:"
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    images: Path  # folder of <char>.png
+    skeleton_gan: Path
+    out: Path  # the new model folder
+    dataset: Path  # where the built dataset goes
+    model: ModelConfig
+    train: TrainConfig
+    max_steps: int | None
+    minutes: float | None
+    resume: bool
+    device: str
+
+
+def default_skeleton_gan() -> Path | None:
+    folder = MODELS_DIR / "skeleton-gan"
+    return folder if (folder / CONFIG_FILE).is_file() else None
+
+
+def build_and_train(request: TrainRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Worker side: build (or reuse, when resuming) the dataset, then train; returns a TrainResult."""
+    cancel = cancel or CancelToken()
+    if not (request.resume and (request.dataset / "manifest.json").is_file()):
+        chars = tuple(scan_image_folder(request.images))
+        yield Progress("dataset", 0, len(chars), message=f"building a dataset of {len(chars)} characters")
+        yield from build_dataset(BuildRequest(source=SOURCE_FONT, out=request.dataset, chars=chars,
+                                              size=request.model.image_size, target_dir=request.images), cancel)
+    options = RunOptions(out=request.out, max_steps=request.max_steps, time_budget_minutes=request.minutes,
+                         resume=request.resume, device=request.device)
+    return (yield from train_style(request.dataset, request.skeleton_gan, request.model, request.train,
+                                   options, cancel))
+
+
+def sample_strip(payload: dict) -> np.ndarray:
+    """Rows source / target / generated of the preview characters, as one RGB picture."""
+    rows = []
+    for key in ("source", "target", "generated"):
+        images = payload.get(key)
+        if images is None or len(images) == 0:
+            continue
+        tiles = [np.pad(paper_rgb(img), ((1, 1), (1, 1), (0, 0)), constant_values=210) for img in images]
+        rows.append(np.concatenate(tiles, axis=1))
+    if not rows:
+        return np.full((8, 8, 3), 255, np.uint8)
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    return np.concatenate(rows, axis=0)
+
+
+def safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^\w\-.]+", "-", name.strip(), flags=re.UNICODE).strip("-.")
+    return cleaned
+
+
+class TrainView(QWidget):
+    finished = Signal(object)  # TrainResult
+    stopped = Signal()
+
+    def __init__(self, context: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.context = context
+        self.job = None
+        self.result: TrainResult | None = None
+        settings = context.settings
+
+        self.base = QComboBox()
+        self._fill_bases()
+        context.styles_changed.connect(self._fill_bases)
+        self.name = QLineEdit(settings.path("train_name", "my-style"))
+        self.images = QLineEdit(settings.path("train_images"))
+        self.images.setPlaceholderText("folder of <char>.png images (drop a folder here)")
+        browse_images = QPushButton("Browse…")
+        browse_images.clicked.connect(self._browse_images)
+        self.skeleton = QLineEdit(settings.path("skeleton_gan", str(default_skeleton_gan() or "")))
+        self.skeleton.setPlaceholderText("skeleton GAN checkpoint folder")
+        browse_skeleton = QPushButton("Browse…")
+        browse_skeleton.clicked.connect(self._browse_skeleton)
+
+        self.by_steps = QRadioButton("Steps (in total)")
+        self.by_minutes = QRadioButton("Minutes")
+        self.by_steps.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.by_steps)
+        group.addButton(self.by_minutes)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 10_000_000)
+        self.steps.setValue(2000)
+        self.minutes = QDoubleSpinBox()
+        self.minutes.setRange(0.1, 100_000)
+        self.minutes.setValue(30)
+
+        form = QFormLayout()
+        form.addRow("Base configuration", self.base)
+        form.addRow("New style name", self.name)
+        form.addRow("Training images", self._row(self.images, browse_images))
+        form.addRow("Skeleton GAN", self._row(self.skeleton, browse_skeleton))
+        budget = QHBoxLayout()
+        budget.addWidget(self.by_steps)
+        budget.addWidget(self.steps)
+        budget.addSpacing(12)
+        budget.addWidget(self.by_minutes)
+        budget.addWidget(self.minutes)
+        budget.addStretch(1)
+        form.addRow("Budget", budget)
+        settings_box = QGroupBox("Training run")
+        settings_box.setLayout(form)
+
+        self.start_button = QPushButton("Start")
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume")
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m steps")
+        self.status = QLabel("Idle")
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.resume_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.progress, 1)
+
+        self.plot = LossPlot()
+        self.samples = QLabel("Sample previews appear here during training (rows: source, target, generated)")
+        self.samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.samples.setMinimumHeight(120)
+        self.samples.setStyleSheet("background: white;")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.plot)
+        splitter.addWidget(self.samples)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(settings_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+        self.name.textChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    @staticmethod
+    def _row(edit: QLineEdit, button: QPushButton) -> QWidget:
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        row.addWidget(button)
+        return holder
+
+    def _fill_bases(self) -> None:
+        current = self.base.currentData()
+        self.base.clear()
+        for name in PRESETS:
+            label = f"{name} preset" + (" (default here)" if name == default_preset() else "")
+            self.base.addItem(label, PRESET_PREFIX + name)
+        for entry in self.context.entries:
+            if entry.available:
+                self.base.addItem(f"same size as {entry.name}", str(entry.model_dir))
+        index = self.base.findData(current) if current else self.base.findData(PRESET_PREFIX + default_preset())
+        self.base.setCurrentIndex(max(0, index))
+
+    def _browse_images(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of per-character images", self.images.text())
+        if folder:
+            self.images.setText(folder)
+
+    def _browse_skeleton(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Skeleton GAN folder", self.skeleton.text())
+        if folder:
+            self.skeleton.setText(folder)
+
+    # -- paths ------------------------------------------------------------------------------------
+
+    def out_dir(self) -> Path:
+        return user_models_dir() / safe_name(self.name.text())
+
+    def dataset_dir(self) -> Path:
+        return datasets_dir() / safe_name(self.name.text())
+
+    def can_resume(self) -> bool:
+        return bool(safe_name(self.name.text())) and (self.out_dir() / STATE_JSON).is_file()
+
+    def _update_buttons(self) -> None:
+        running = self.job is not None
+        self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running and self.can_resume())
+        self.stop_button.setEnabled(running)
+
+    # -- configs ----------------------------------------------------------------------------------
+
+    def configs(self, resume: bool) -> tuple[ModelConfig, TrainConfig]:
+        out = self.out_dir()
+        if resume:
+            saved = read_config(out, kind="segan")
+            model = from_dict(ModelConfig, saved["model"], f"{out}/config.json model")
+            train = from_dict(TrainConfig, saved["train"], f"{out}/config.json train")
+        else:
+            base = self.base.currentData() or PRESET_PREFIX + default_preset()
+            if base.startswith(PRESET_PREFIX):
+                model, train = get_preset(base.removeprefix(PRESET_PREFIX))
+            else:
+                saved = read_config(Path(base), kind="segan")
+                model = from_dict(ModelConfig, saved["model"], f"{base}/config.json model")
+                train = get_preset(default_preset())[1]
+                if "train" in saved:
+                    train = from_dict(TrainConfig, saved["train"], f"{base}/config.json train")
+        return model, dataclasses.replace(train, num_threads=self.context.settings.threads)
+
+    def make_request(self, resume: bool) -> TrainRequest:
+        if not safe_name(self.name.text()):
+            raise SeganError("give the new style a name (letters, digits, - or _)")
+        raw = self.images.text().strip()
+        images = Path(raw).expanduser()
+        if not raw or not images.is_dir():
+            raise InputFileError(f"training image folder not found: {images if raw else '(none chosen)'}")
+        skeleton = Path(self.skeleton.text().strip()).expanduser()
+        if not self.skeleton.text().strip() or not (skeleton / CONFIG_FILE).is_file():
+            raise CheckpointError(
+                "no skeleton GAN checkpoint: pick its folder (train one with `segan train skeleton`)"
+                if not self.skeleton.text().strip() else f"not a skeleton GAN folder: {skeleton}"
+            )
+        out = self.out_dir()
+        if not resume and (out / STATE_JSON).is_file():
+            raise CheckpointError(f"{out} already holds a training run: press Resume to continue it, "
+                                  "or choose another name")
+        model, train = self.configs(resume)
+        minutes = self.minutes.value() if self.by_minutes.isChecked() else None
+        steps = self.steps.value() if self.by_steps.isChecked() else None
+        return TrainRequest(images, skeleton, out, self.dataset_dir(), model, train, steps, minutes, resume,
+                            self.context.settings.device)
+
+    # -- run ----------------------------------------------------------------------------------------
+
+    def start(self, resume: bool = False) -> bool:
+        if self.job is not None:
+            return False
+        try:
+            request = self.make_request(resume)
+        except SeganError as exc:
+            self.context.report(self, exc, "Cannot start training")
+            return False
+        settings = self.context.settings
+        settings.set_path("train_name", self.name.text())
+        settings.set_path("train_images", str(request.images))
+        settings.set_path("skeleton_gan", str(request.skeleton_gan))
+        if not resume:
+            self.plot.clear()
+        self.result = None
+        self.progress.setRange(0, request.max_steps or request.train.max_steps)
+        self.progress.setValue(0)
+        self.status.setText("Starting…")
+        self.job = self.context.runner.start(
+            "train", build_and_train, request,
+            on_progress=self._on_progress, on_finished=self._on_finished,
+            on_failed=self._on_failed, on_cancelled=self._on_cancelled, on_done=self._on_done,
+        )
+        self._update_buttons()
+        return True
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.status.setText("Stopping after the current step (a checkpoint is saved)…")
+
+    def _on_progress(self, event: Progress) -> None:
+        if event.stage in ("dataset", "render", "write"):
+            self.status.setText(f"Building the dataset: {event.stage} {event.done}/{event.total or '?'}")
+            return
+        if event.total:
+            self.progress.setMaximum(event.total)
+        self.progress.setValue(min(event.done, self.progress.maximum()))
+        if event.stage == "train" and event.metrics:
+            self.plot.add(event.done, event.metrics)
+            losses = ", ".join(f"{k} {v:.3g}" for k, v in list(event.metrics.items())[:4])
+            self.status.setText(f"Step {event.done}/{event.total} · {format_duration(event.elapsed_s)} elapsed · "
+                                f"ETA {format_duration(event.eta_s)} · {losses}")
+        elif event.stage == "samples" and isinstance(event.payload, dict):
+            self.show_samples(event.payload)
+        elif event.stage == "checkpoint":
+            self.status.setText(f"Checkpoint saved at step {event.done}")
+
+    def show_samples(self, payload: dict) -> None:
+        strip = sample_strip(payload)
+        pixmap = QPixmap.fromImage(to_qimage(strip))
+        height = max(96, min(240, self.samples.height() - 8))
+        self.samples.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.FastTransformation))
+
+    def _on_finished(self, result: TrainResult) -> None:
+        self.result = result
+        self.status.setText(f"Done ({result.reason}): step {result.step}, {result.seconds / 60:.1f} min; "
+                            f"the style is in {result.out} and in the style picker")
+        self.context.refresh_styles()
+        self.context.model_trained.emit(f"dir:{Path(result.out).resolve()}")
+        self.finished.emit(result)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.status.setText("Training failed")
+        self.context.report(self, error, "Training failed")
+
+    def _on_cancelled(self) -> None:
+        self.status.setText("Stopped; a checkpoint was saved: press Resume to continue")
+        self.context.refresh_styles()
+        self.stopped.emit()
+
+    def _on_done(self) -> None:
+        self.job = None
+        self._update_buttons()
+
+    # -- drag and drop --------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).is_dir():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = event.mimeData().urls()
+        if urls:
+            self.images.setText(urls[0].toLocalFile())
+            event.acceptProposedAction()

@@ -1,0 +1,152 @@
+"""The one place that runs core work off the UI thread.
+
+Core jobs are generators of :class:`~segan_core.jobs.Progress` that poll a
+:class:`~segan_core.jobs.CancelToken`; plain functions are fine too. A :class:`Job` runs one of
+them on the :class:`JobRunner`'s thread pool and relays what happens as Qt signals, which arrive
+on the UI thread (queued connections): ``progress(Progress)``, ``finished(result)``,
+``failed(exception)``, ``cancelled()``. Views never create threads themselves.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from segan_core.errors import Cancelled
+from segan_core.jobs import CancelToken, Progress
+
+log = logging.getLogger("segan_studio.workers")
+
+
+class JobSignals(QObject):
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+    done = Signal()  # after any of finished / failed / cancelled
+
+
+class Job(QRunnable):
+    """``fn(*args, cancel=token, **kwargs)`` (when it takes ``cancel``) run on a pool thread.
+
+    If ``fn`` returns a generator, it is driven to the end: each yielded item is relayed through
+    ``progress`` and the generator's return value through ``finished``. A job that returns with
+    reason ``"cancelled"`` (training) or raises :class:`Cancelled` is reported as ``cancelled``.
+    """
+
+    def __init__(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.name = name
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.token = CancelToken()
+        self.signals = JobSignals()
+        self.running = True
+        self.started_at = time.monotonic()
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+    def _call(self) -> Any:
+        try:
+            accepts_cancel = "cancel" in inspect.signature(self.fn).parameters
+        except (TypeError, ValueError):
+            accepts_cancel = False
+        kwargs = dict(self.kwargs)
+        if accepts_cancel:
+            kwargs.setdefault("cancel", self.token)
+        return self.fn(*self.args, **kwargs)
+
+    def run(self) -> None:  # on a pool thread
+        log.info("job %s started", self.name)
+        try:
+            result = self._call()
+            if inspect.isgenerator(result):
+                generator = result
+                while True:
+                    try:
+                        item = next(generator)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    self.signals.progress.emit(item)
+            if getattr(result, "reason", None) == "cancelled" or (self.token.cancelled and result is None):
+                log.info("job %s cancelled", self.name)
+                self.signals.cancelled.emit()
+            else:
+                log.info("job %s finished in %.1f s", self.name, time.monotonic() - self.started_at)
+                self.signals.finished.emit(result)
+        except Cancelled:
+            log.info("job %s cancelled", self.name)
+            self.signals.cancelled.emit()
+        except BaseException as exc:
+            log.info("job %s failed: %s", self.name, exc)
+            self.signals.failed.emit(exc)
+        finally:
+            self.running = False
+            self.signals.done.emit()
+
+
+class JobRunner(QObject):
+    """Starts :class:`Job` objects on a private thread pool and keeps them alive until they end."""
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 3) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self.jobs: list[Job] = []
+
+    def start(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_finished: Callable[[Any], None] | None = None,
+        on_failed: Callable[[BaseException], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_done: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        job = Job(name, fn, *args, **kwargs)
+        for signal, slot in (
+            (job.signals.progress, on_progress),
+            (job.signals.finished, on_finished),
+            (job.signals.failed, on_failed),
+            (job.signals.cancelled, on_cancelled),
+            (job.signals.done, on_done),
+        ):
+            if slot is not None:
+                signal.connect(slot)
+        job.signals.done.connect(lambda: self._forget(job))
+        self.jobs.append(job)
+        self.pool.start(job)
+        return job
+
+    def _forget(self, job: Job) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+
+    @property
+    def busy(self) -> bool:
+        return any(job.running for job in self.jobs)
+
+    def cancel_all(self) -> None:
+        for job in self.jobs:
+            job.cancel()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel every job and wait for the pool to drain (on exit)."""
+        self.cancel_all()
+        return self.pool.waitForDone(timeout_ms)

@@ -1,0 +1,118 @@
+"""Generate view: typing fills the grid; a click shows seven panels; export; marks; errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.widgets.glyph_grid import MISSING, NOT_HAN, READY
+
+
+def type_text(widget, text: str) -> None:
+    """Type ``text`` key by key (QTest.keyClicks cannot send CJK characters)."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    for char in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, char))
+
+
+def _type(qtbot, view, text: str) -> None:
+    with qtbot.waitSignal(view.generated, timeout=20000):
+        view.text.clear()
+        type_text(view.text, text)
+
+
+def test_typing_fills_the_grid(qtbot, window, errors):
+    view = window.generate
+    _type(qtbot, view, "永字八法")
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == list("永字八法"), timeout=20000)
+    assert view.grid.chars() == list("永字八法")
+    assert errors == []
+
+
+def test_non_han_is_marked_not_dropped(qtbot, window):
+    view = window.generate
+    _type(qtbot, view, "天a地!")
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == ["天", "地"], timeout=20000)
+    assert view.grid.chars() == ["天", "a", "地", "!"]
+    assert view.grid.state("a") == NOT_HAN and view.grid.state("!") == NOT_HAN
+    assert "not Han" in view.status.text()
+    assert len(view.text.extraSelections()) == 2
+
+
+def test_missing_source_glyph_is_marked(qtbot, window, monkeypatch):
+    view = window.generate
+    model = view.model
+    monkeypatch.setattr(model, "missing", lambda chars: {c: "source font: not in cmap" for c in chars if c == "地"})
+    _type(qtbot, view, "天地")
+    assert view.grid.state("地") == MISSING
+    assert view.grid.state("天") == READY
+    assert "missing from the source font" in view.status.text()
+
+
+def test_clicking_a_glyph_shows_seven_panels(qtbot, window):
+    view = window.generate
+    _type(qtbot, view, "永字")
+    qtbot.waitUntil(lambda: "字" in view.grid.ready_chars(), timeout=20000)
+    item = view.grid.item_for("字")
+    rect = view.grid.visualItemRect(item)
+    from PySide6.QtCore import Qt
+
+    qtbot.mouseClick(view.grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    panels = view.detail.panels()
+    assert len(panels) == 7
+    assert view.detail.result is not None and view.detail.result.char == "字"
+    for panel in panels:
+        assert panel.has_image(), panel.title.text()
+        assert panel.picture.size > 0
+    # overlay toggle and zoom change what is shown
+    cam = view.detail.heat_panels["cam"]
+    before = cam.picture.copy()
+    view.detail.overlay.setChecked(False)
+    assert not (cam.picture == before).all() or cam.picture.shape != before.shape
+    width = cam.pixmap().width()
+    view.detail.zoom.setValue(view.detail.zoom.value() + 2)
+    assert cam.pixmap().width() > width
+
+
+def test_export_png_and_svg(qtbot, window, tmp_path, errors):
+    view = window.generate
+    _type(qtbot, view, "天地")
+    qtbot.waitUntil(lambda: len(view.grid.ready_chars()) == 2, timeout=20000)
+    view.grid.selectAll()
+    written = view.export_selection("png", tmp_path)
+    assert sorted(p.name for p in written) == ["地.png", "天.png"]
+    assert (tmp_path / "天.png").read_bytes()[:4] == b"\x89PNG"
+    single = tmp_path / "one.svg"
+    view.grid.clearSelection()
+    view.grid.setCurrentItem(view.grid.item_for("天"))
+    assert view.export_selection("svg", single) == [single]
+    assert single.read_text().startswith("<svg")
+    # an unwritable place: an error dialog, and the app keeps working
+    assert view.export_selection("png", Path("/nonexistent/folder/x.png")) == []
+    assert errors and "not found" in errors[-1][1]
+    _type(qtbot, view, "黄")
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == ["黄"], timeout=20000)
+
+
+def test_text_file_errors_and_drop_target(qtbot, window, tmp_path, errors):
+    view = window.generate
+    assert not view.load_text_file(tmp_path / "missing.txt")
+    assert "not found" in errors[-1][1]
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\xfa bad")
+    assert not view.load_text_file(bad)
+    assert "UTF-8" in errors[-1][1]
+    good = tmp_path / "good.txt"
+    good.write_text("日月\n", encoding="utf-8")
+    with qtbot.waitSignal(view.generated, timeout=20000):
+        window.open_path(good)
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == ["日", "月"], timeout=20000)
+
+
+def test_open_bad_model_folder_shows_error(qtbot, window, tmp_path, errors):
+    assert not window.generate.open_model(tmp_path)
+    assert "not a style model folder" in errors[-1][1]
+    assert window.generate.model is not None  # the previous model is still in use
