@@ -1,0 +1,338 @@
+"""Assemble a TrueType (glyf) or OpenType (CFF) font from glyph records: an ordered list of small steps.
+
+In the spirit of ufo2ft's compilers, :data:`STEPS` lists one short function per table (or group of
+tables); :func:`build_font` runs them in order on a :class:`BuildContext` that wraps fontTools'
+``FontBuilder``. Glyph records are consumed as a stream: each outline is drawn straight into its
+``TTGlyph`` or ``T2CharString`` and not kept otherwise.
+
+WOFF2 is the TrueType font saved with the ``woff2`` flavour (see :func:`save_font`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fontTools.fontBuilder import FontBuilder
+from fontTools.misc.timeTools import epoch_diff
+from fontTools.pens.boundsPen import BoundsPen
+from fontTools.pens.t2CharStringPen import T2CharStringPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont, newTable
+
+from segan_core import __version__
+from segan_core.fontbuild.glyphs import GlyphRecord, empty_glyph, notdef_glyph
+from segan_core.fontbuild.metrics import (
+    ADVANCE,
+    ADVANCE_HEIGHT,
+    ASCENT,
+    DESCENT,
+    GB2312_CODEPAGE_BIT,
+    IDEOGRAPHIC_SPACE,
+    LATIN1_CODEPAGE_BIT,
+    UPM,
+    VERTICAL_ORIGIN_Y,
+)
+
+FORMATS = ("ttf", "otf", "woff2")
+VENDOR_ID = "SEGN"
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    """Naming and versioning of a font to build (everything that is not a glyph)."""
+
+    family: str
+    style_name: str = "Regular"
+    version: str = "1.000"
+    copyright: str = ""
+    licence: str = ""
+    licence_url: str = ""
+    description: str = ""
+    designer: str = ""
+    source_identity: str = ""  # feeds the unique ID
+    timestamp: int | None = None  # Unix seconds for head.created/modified; None = $SOURCE_DATE_EPOCH or now
+
+    def __post_init__(self) -> None:
+        if not self.family.strip():
+            raise ValueError("the family name is empty")
+        if not re.fullmatch(r"\d{1,4}\.\d{1,3}", self.version):
+            raise ValueError(f"version must look like 1.000, got {self.version!r}")
+
+    @property
+    def ps_name(self) -> str:
+        """PostScript name: printable ASCII without spaces or ()[]{}<>/%, at most 63 characters."""
+        family = re.sub(r"[^A-Za-z0-9\-]", "", self.family.replace(" ", ""))
+        if not family:
+            family = "Segan" + hashlib.sha256(self.family.encode()).hexdigest()[:8].upper()
+        style = re.sub(r"[^A-Za-z0-9\-]", "", self.style_name.replace(" ", "")) or "Regular"
+        return f"{family}-{style}"[:63]
+
+    @property
+    def unique_id(self) -> str:
+        digest = hashlib.sha256(f"{self.family}|{self.style_name}|{self.source_identity}".encode()).hexdigest()[:12]
+        return f"{self.version};{VENDOR_ID};{self.ps_name};{digest}"
+
+
+@dataclass
+class BuildContext:
+    """What the steps share: the request, the FontBuilder and what earlier steps learnt."""
+
+    info: FontInfo
+    fmt: str  # "ttf" | "otf"
+    records: Iterable[GlyphRecord]
+    builder: FontBuilder = field(init=False)
+    order: list[str] = field(default_factory=list)
+    cmap: dict[int, str] = field(default_factory=dict)
+    advances: dict[str, int] = field(default_factory=dict)
+    outlines: dict = field(default_factory=dict)  # name -> TTGlyph | T2CharString
+    bounds: dict[str, tuple[int, int, int, int] | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.fmt not in ("ttf", "otf"):
+            raise ValueError(f"unknown outline format {self.fmt!r}")
+        self.builder = FontBuilder(UPM, isTTF=self.fmt == "ttf")
+
+    @property
+    def font(self) -> TTFont:
+        return self.builder.font
+
+    @property
+    def is_ttf(self) -> bool:
+        return self.fmt == "ttf"
+
+
+# -- the steps -------------------------------------------------------------------------------------
+
+
+def collect_glyphs(ctx: BuildContext) -> None:
+    """.notdef, U+3000 and the given records, each drawn once into its TrueType or CFF glyph."""
+
+    def records() -> Iterable[GlyphRecord]:
+        yield notdef_glyph()
+        yield empty_glyph(IDEOGRAPHIC_SPACE)
+        yield from ctx.records
+
+    for record in records():
+        if record.name in ctx.advances:
+            if any(cp in ctx.cmap for cp in record.codepoints):
+                continue  # U+3000 given again, or a duplicate character: the first one wins
+            raise ValueError(f"duplicate glyph name {record.name}")
+        if ctx.is_ttf:
+            pen = TTGlyphPen(None)
+            record.quadratic.draw(pen)
+            ctx.outlines[record.name] = pen.glyph()
+        else:
+            bounds = BoundsPen(None)
+            record.cubic.draw(bounds)
+            ctx.bounds[record.name] = _int_bounds(bounds.bounds)
+            width = None if record.advance == ADVANCE else record.advance
+            pen = T2CharStringPen(width, None)
+            record.cubic.draw(pen)
+            ctx.outlines[record.name] = pen.getCharString()
+        ctx.order.append(record.name)
+        ctx.advances[record.name] = record.advance
+        for cp in record.codepoints:
+            ctx.cmap.setdefault(cp, record.name)
+
+
+def setup_head(ctx: BuildContext) -> None:
+    """Revision and fixed, reproducible timestamps (the same input gives the same bytes)."""
+    stamp = ctx.info.timestamp if ctx.info.timestamp is not None else _source_date_epoch()
+    mac = int(stamp) - int(epoch_diff)
+    ctx.builder.setupHead(unitsPerEm=UPM, fontRevision=float(ctx.info.version), created=mac, modified=mac)
+    ctx.font.recalcTimestamp = False
+
+
+def setup_glyph_order_and_cmap(ctx: BuildContext) -> None:
+    """Glyph order as collected; cmap format 4 (+ format 12 when a character lies beyond the BMP)."""
+    ctx.builder.setupGlyphOrder(ctx.order)
+    ctx.builder.setupCharacterMap(ctx.cmap)
+
+
+def setup_outlines(ctx: BuildContext) -> None:
+    """glyf/loca (TrueType) or CFF (OpenType); then every glyph's bounds for the metrics steps."""
+    if ctx.is_ttf:
+        ctx.builder.setupGlyf(ctx.outlines)
+        glyf = ctx.font["glyf"]
+        for name in ctx.order:
+            glyph = glyf[name]
+            ctx.bounds[name] = (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax) if glyph.numberOfContours else None
+    else:
+        private = {"defaultWidthX": ADVANCE, "nominalWidthX": 0}
+        # CFF strings are Latin-1: the full (Unicode) names live in the name table
+        font_info = {
+            "FullName": _latin1(f"{ctx.info.family} {ctx.info.style_name}") or ctx.info.ps_name,
+            "FamilyName": _latin1(ctx.info.family) or ctx.info.ps_name.split("-")[0],
+            "Weight": _latin1(ctx.info.style_name) or "Regular",
+            "version": ctx.info.version,
+            "Notice": _latin1(ctx.info.copyright)[:200],
+        }
+        ctx.builder.setupCFF(ctx.info.ps_name, font_info, ctx.outlines, private)
+    ctx.outlines = {}  # the font owns them now
+
+
+def setup_horizontal_metrics(ctx: BuildContext) -> None:
+    """hmtx (advance, left side bearing = xMin) and hhea, whose line covers every glyph."""
+    metrics = {}
+    for name in ctx.order:
+        box = ctx.bounds.get(name)
+        metrics[name] = (ctx.advances[name], box[0] if box else 0)
+    ctx.builder.setupHorizontalMetrics(metrics)
+    ascent, descent = _line_extent(ctx)
+    ctx.builder.setupHorizontalHeader(ascent=ascent, descent=-descent, lineGap=0)
+
+
+def setup_vertical_metrics(ctx: BuildContext) -> None:
+    """vhea/vmtx for vertical CJK text: 1 em advance, top side bearing from the em-box top (880).
+
+    CFF fonts also get VORG with the same vertical origin.
+    """
+    metrics = {}
+    for name in ctx.order:
+        box = ctx.bounds.get(name)
+        metrics[name] = (ADVANCE_HEIGHT, VERTICAL_ORIGIN_Y - box[3] if box else 0)
+    ctx.builder.setupVerticalMetrics(metrics)
+    ctx.builder.setupVerticalHeader(ascent=UPM // 2, descent=-(UPM // 2), lineGap=0)
+    vhea = ctx.font["vhea"]
+    vhea.tableVersion = 0x00011000
+    if not ctx.is_ttf:
+        ctx.builder.setupVerticalOrigins({}, VERTICAL_ORIGIN_Y)
+
+
+def setup_os2(ctx: BuildContext) -> None:
+    """OS/2 v4: ideographic em box as typo metrics, win metrics covering the ink, GB2312 code page."""
+    ascent, descent = _line_extent(ctx)
+    codepages = 1 << GB2312_CODEPAGE_BIT
+    if all(cp in ctx.cmap for cp in range(0x20, 0x7F)):
+        codepages |= 1 << LATIN1_CODEPAGE_BIT
+    x_height, cap_height = _height_of(ctx, "x"), _height_of(ctx, "H")
+    ctx.builder.setupOS2(
+        version=4,
+        achVendID=VENDOR_ID,
+        usWeightClass=400,
+        usWidthClass=5,
+        fsType=0,  # installable embedding
+        fsSelection=0x40 | 0x80,  # REGULAR | USE_TYPO_METRICS
+        sTypoAscender=ASCENT,
+        sTypoDescender=DESCENT,
+        sTypoLineGap=ascent + descent - UPM,
+        usWinAscent=ascent,
+        usWinDescent=descent,
+        ulCodePageRange1=codepages,
+        ulCodePageRange2=0,
+        sxHeight=x_height,
+        sCapHeight=cap_height,
+        usDefaultChar=0,
+        usBreakChar=0x20 if 0x20 in ctx.cmap else IDEOGRAPHIC_SPACE,
+        usMaxContext=0,
+    )
+
+
+def setup_names(ctx: BuildContext) -> None:
+    """name table: family and style as given, version, PostScript name, unique ID, copyright, licence."""
+    info = ctx.info
+    names: dict = {
+        "familyName": info.family,
+        "styleName": info.style_name,
+        "uniqueFontIdentifier": info.unique_id,
+        "fullName": f"{info.family} {info.style_name}" if info.style_name != "Regular" else info.family,
+        "version": f"Version {info.version}; segan-studio {__version__}",
+        "psName": info.ps_name,
+        "manufacturer": "Segan Studio",
+    }
+    optional = {
+        "copyright": info.copyright,
+        "designer": info.designer,
+        "description": info.description,
+        "licenseDescription": info.licence,
+        "licenseInfoURL": info.licence_url,
+    }
+    names.update({k: v for k, v in optional.items() if v})
+    ctx.builder.setupNameTable(names, windows=True, mac=True)
+
+
+def setup_post(ctx: BuildContext) -> None:
+    """post: glyph names kept in TrueType (format 2), none in CFF fonts (format 3, CFF has them)."""
+    ctx.builder.setupPost(keepGlyphNames=ctx.is_ttf, underlinePosition=-150, underlineThickness=50)
+
+
+def setup_gasp(ctx: BuildContext) -> None:
+    """gasp (TrueType only): unhinted outlines, so grey-scale smoothing at every size."""
+    if ctx.is_ttf:
+        gasp = ctx.font["gasp"] = newTable("gasp")
+        gasp.version = 1
+        gasp.gaspRange = {0xFFFF: 0x000A}  # DOGRAY | SYMMETRIC_SMOOTHING
+
+
+STEPS: tuple[Callable[[BuildContext], None], ...] = (
+    collect_glyphs,
+    setup_head,
+    setup_glyph_order_and_cmap,
+    setup_outlines,
+    setup_horizontal_metrics,
+    setup_vertical_metrics,
+    setup_os2,
+    setup_names,
+    setup_post,
+    setup_gasp,
+)
+
+
+def build_font(info: FontInfo, records: Iterable[GlyphRecord], fmt: str = "ttf") -> TTFont:
+    """Run :data:`STEPS` and return the in-memory font (``fmt`` is ``ttf`` or ``otf``)."""
+    ctx = BuildContext(info, fmt, records)
+    for step in STEPS:
+        step(ctx)
+    return ctx.font
+
+
+def save_font(font: TTFont, path: Path | str, flavor: str | None = None) -> None:
+    """Write ``font`` to ``path`` (already a temp path: see :func:`segan_core.atomic.atomic_path`)."""
+    font.flavor = flavor
+    try:
+        font.save(str(path), reorderTables=True)
+    finally:
+        font.flavor = None
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _int_bounds(bounds: tuple[float, float, float, float] | None) -> tuple[int, int, int, int] | None:
+    if bounds is None:
+        return None
+    import math
+
+    x0, y0, x1, y1 = bounds
+    return math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)
+
+
+def _line_extent(ctx: BuildContext) -> tuple[int, int]:
+    """(ascent, descent) covering the em box and every glyph's ink, so nothing is clipped."""
+    boxes = [b for b in ctx.bounds.values() if b]
+    top = max([ASCENT, *(b[3] for b in boxes)])
+    bottom = max([-DESCENT, *(-b[1] for b in boxes)])
+    return int(top), int(bottom)
+
+
+def _height_of(ctx: BuildContext, char: str) -> int:
+    box = ctx.bounds.get(ctx.cmap.get(ord(char), ""))
+    return int(box[3]) if box else 0
+
+
+def _latin1(text: str) -> str:
+    return " ".join(text.encode("latin-1", "ignore").decode("latin-1").split())
+
+
+def _source_date_epoch() -> int:
+    import os
+
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value and value.isdigit():
+        return int(value)
+    return int(time.time())
