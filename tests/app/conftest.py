@@ -77,6 +77,10 @@ def window(qtbot, app_home, errors, tiny_models):
     from app.main_window import MainWindow
 
     win = MainWindow()
+    win.context.settings.threads = 1  # a busy shared CPU: one torch thread is quicker
+    from segan_core.training.device import configure_threads
+
+    configure_threads(1)
     qtbot.addWidget(win)
     win.show()
     with qtbot.waitSignal(win.generate.model_ready, timeout=20000):
