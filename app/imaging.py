@@ -99,20 +99,26 @@ def svg_for(ink: np.ndarray) -> str:
 
 
 def _traced_svg(ink: np.ndarray) -> str | None:
-    """Outlines via ``segan_core.vectorize`` if it offers an SVG path function (optional)."""
+    """Outlines traced by ``segan_core.vectorize`` (potrace), mapped back onto the image's pixels."""
     try:
-        from segan_core.vectorize import trace  # type: ignore[attr-defined]
+        from fontTools.pens.svgPathPen import SVGPathPen
+        from fontTools.pens.transformPen import TransformPen
+
+        from segan_core.glyphs.embox import EmBox
+        from segan_core.vectorize import UPM, trace_glyph
     except ImportError:
         return None
-    to_svg = getattr(trace, "svg_path", None) or getattr(trace, "to_svg_path", None)
-    if to_svg is None:
-        return None
     try:
-        path_d = to_svg(ink)
-    except Exception:
+        traced = trace_glyph(ink)
+    except Exception:  # any tracing failure: fall back to the embedded bitmap
         return None
-    h, w = ink.shape
+    size = ink.shape[0]
+    box = EmBox(size)
+    scale = box.em_px / UPM
+    svg_pen = SVGPathPen(None, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
+    traced.cubic.draw(TransformPen(svg_pen, (scale, 0, 0, -scale, box.margin, box.baseline_px)))
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">\n'
-        f'  <path d="{path_d}" fill="black"/>\n</svg>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">\n'
+        f'  <rect width="{size}" height="{size}" fill="white"/>\n'
+        f'  <path d="{svg_pen.getCommands()}" fill="black" fill-rule="nonzero"/>\n</svg>\n'
     )

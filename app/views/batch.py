@@ -1,15 +1,483 @@
-"""The Batch & export view (placeholder until segan_core.batch lands)."""
+"""The Batch & export view: a whole charset -> TTF / OTF / WOFF2, with progress, cancel and resume.
+
+The job is ``segan_core.batch`` (generate -> trace -> build, cached and resumable); this view only
+collects the request, runs it in a worker, and shows the report: a preview of the new font (loaded
+with ``QFontDatabase.addApplicationFont``) and the glyphs the quality gate flagged.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from pathlib import Path
 
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import batch_api
 from app.context import AppContext
+from segan_core.charset import load_charset, text_charset
+from segan_core.errors import InputFileError, OutputError, SeganError
+from segan_core.jobs import Progress, format_duration
+
+CHARSETS = (("gb2312", "GB2312 (6,763 Hanzi)"), ("gb2312-1", "GB2312 level 1 (3,755)"),
+            ("text", "Custom text"), ("file", "Text file"))
+FONT_CHOICE = "font:"
+SAMPLE_TEXT = "永字八法 天地玄黄 宇宙洪荒 日月盈昃 辰宿列张"
 
 
 class BatchView(QWidget):
+    finished = Signal(object)  # the batch report
+    stopped = Signal()
+
     def __init__(self, context: AppContext, parent=None) -> None:
         super().__init__(parent)
         self.context = context
+        self.job = None
+        self.report = None
+        self.font_family: str | None = None
+        self._font_ids: list[int] = []
+        self._last_request = None
+        settings = context.settings
+
+        # -- the request --------------------------------------------------------------------------
+        self.style = QComboBox()
+        self.style.currentIndexChanged.connect(self._style_changed)
+        self.font_path = QLineEdit(settings.path("batch_font"))
+        self.font_path.setPlaceholderText("a real font to re-export through the pipeline")
+        browse_font = QPushButton("Browse…")
+        browse_font.clicked.connect(self._browse_font)
+        self.font_row = self._row(self.font_path, browse_font)
+        self._fill_styles()
+        context.styles_changed.connect(self._fill_styles)
+
+        self.charset = QComboBox()
+        for key, label in CHARSETS:
+            self.charset.addItem(label, key)
+        self.charset_text = QPlainTextEdit()
+        self.charset_text.setPlaceholderText("Type or paste the characters to export")
+        self.charset_text.setMaximumHeight(60)
+        self.charset_file = QLineEdit(settings.path("batch_charset_file"))
+        self.charset_file.setPlaceholderText("UTF-8 text file with the characters")
+        browse_charset = QPushButton("Browse…")
+        browse_charset.clicked.connect(self._browse_charset)
+        self.charset_stack = QStackedWidget()
+        self.charset_stack.addWidget(QLabel(""))
+        self.charset_stack.addWidget(self.charset_text)
+        self.charset_stack.addWidget(self._row(self.charset_file, browse_charset))
+        self.charset.currentIndexChanged.connect(self._charset_changed)
+        self._charset_changed()
+
+        self.family = QLineEdit(settings.path("batch_family", "Segan Brush"))
+        self.style_name = QLineEdit("Regular")
+        self.version = QLineEdit("1.000")
+        self.designer = QLineEdit(settings.path("batch_designer"))
+        self.copyright = QLineEdit(settings.path("batch_copyright"))
+        self.licence = QLineEdit(settings.path("batch_licence", "OFL-1.1"))
+        self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2")}
+        self.formats["ttf"].setChecked(True)
+        self.formats["woff2"].setChecked(True)
+        formats = QHBoxLayout()
+        for box in self.formats.values():
+            formats.addWidget(box)
+        formats.addStretch(1)
+        self.out = QLineEdit(settings.path("batch_out", str(Path.home() / "segan-fonts")))
+        browse_out = QPushButton("Browse…")
+        browse_out.clicked.connect(self._browse_out)
+
+        form = QFormLayout()
+        form.addRow("Style", self.style)
+        form.addRow("Font file", self.font_row)
+        form.addRow("Characters", self.charset)
+        form.addRow("", self.charset_stack)
+        names = QHBoxLayout()
+        for label, edit in (("Family", self.family), ("Style", self.style_name), ("Version", self.version)):
+            names.addWidget(QLabel(label))
+            names.addWidget(edit, 2 if edit is self.family else 1)
+        form.addRow("Name", names)
+        meta = QHBoxLayout()
+        for label, edit in (("Designer", self.designer), ("Copyright", self.copyright), ("Licence", self.licence)):
+            meta.addWidget(QLabel(label))
+            meta.addWidget(edit)
+        form.addRow("Metadata", meta)
+        form.addRow("Formats", formats)
+        form.addRow("Output folder", self._row(self.out, browse_out))
+        request_box = QGroupBox("Export")
+        request_box.setLayout(form)
+
+        # -- running ----------------------------------------------------------------------------------
+        self.start_button = QPushButton("Start")
+        self.cancel_button = QPushButton("Cancel")
+        self.resume_button = QPushButton("Resume")
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.eta = QLabel("")
+        self.status = QLabel("Idle")
+        self.status.setWordWrap(True)
+        run_row = QHBoxLayout()
+        for button in (self.start_button, self.cancel_button, self.resume_button):
+            run_row.addWidget(button)
+        run_row.addWidget(self.progress, 1)
+        run_row.addWidget(self.eta)
+
+        # -- results ----------------------------------------------------------------------------------
+        self.preview = QTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setPlaceholderText("A sample set in the exported font appears here")
+        self.preview_text = QLineEdit(SAMPLE_TEXT)
+        self.preview_text.textChanged.connect(self._update_preview)
+        self.preview_size = QSpinBox()
+        self.preview_size.setRange(8, 200)
+        self.preview_size.setValue(40)
+        self.preview_size.valueChanged.connect(self._update_preview)
+        preview_controls = QHBoxLayout()
+        preview_controls.addWidget(QLabel("Sample"))
+        preview_controls.addWidget(self.preview_text, 1)
+        preview_controls.addWidget(QLabel("Size"))
+        preview_controls.addWidget(self.preview_size)
+        preview_box = QGroupBox("Preview of the exported font")
+        preview_layout = QVBoxLayout(preview_box)
+        preview_layout.addLayout(preview_controls)
+        preview_layout.addWidget(self.preview, 1)
+
+        self.flagged = QListWidget()
+        self.flagged.setIconSize(self.flagged.iconSize() * 2)
+        self.regenerate_button = QPushButton("Regenerate checked")
+        self.exclude_button = QPushButton("Exclude checked && rebuild")
+        self.regenerate_button.clicked.connect(self.regenerate_checked)
+        self.exclude_button.clicked.connect(self.exclude_checked)
+        self.skipped = QLabel("")
+        self.skipped.setWordWrap(True)
+        flagged_box = QGroupBox("Quality gate")
+        flagged_layout = QVBoxLayout(flagged_box)
+        flagged_layout.addWidget(self.skipped)
+        flagged_layout.addWidget(self.flagged, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.regenerate_button)
+        buttons.addWidget(self.exclude_button)
+        flagged_layout.addLayout(buttons)
+
+        results = QSplitter(Qt.Orientation.Horizontal)
+        results.addWidget(preview_box)
+        results.addWidget(flagged_box)
+        results.setStretchFactor(0, 3)
+        results.setStretchFactor(1, 2)
+
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Batch export"))
+        layout.addWidget(request_box)
+        layout.addLayout(run_row)
+        layout.addWidget(self.status)
+        layout.addWidget(results, 1)
+        self._update_buttons()
+
+    @staticmethod
+    def _row(edit: QWidget, button: QPushButton) -> QWidget:
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        row.addWidget(button)
+        return holder
+
+    # -- form helpers ---------------------------------------------------------------------------------
+
+    def _fill_styles(self) -> None:
+        current = self.style.currentData()
+        self.style.blockSignals(True)
+        self.style.clear()
+        for entry in self.context.entries:
+            if entry.available:
+                self.style.addItem(f"{entry.name} ({entry.origin})", str(entry.model_dir))
+        self.style.addItem("Real font (re-export through the pipeline)…", FONT_CHOICE)
+        index = self.style.findData(current) if current else -1
+        if index < 0:
+            generate_key = self.context.settings.last_style
+            entry = self.context.entry_for_style_or_dir(generate_key)
+            index = self.style.findData(str(entry.model_dir)) if entry and entry.available else 0
+        self.style.setCurrentIndex(max(0, index))
+        self.style.blockSignals(False)
+        self._style_changed()
+
+    def _style_changed(self) -> None:
+        self.font_row.setEnabled(self.style.currentData() == FONT_CHOICE)
+
+    def select_model(self, folder: Path | str) -> None:
+        index = self.style.findData(str(Path(folder).resolve()))
+        if index >= 0:
+            self.style.setCurrentIndex(index)
+
+    def use_font(self, path: Path | str) -> None:
+        self.style.setCurrentIndex(self.style.findData(FONT_CHOICE))
+        self.font_path.setText(str(path))
+
+    def _charset_changed(self) -> None:
+        key = self.charset.currentData()
+        self.charset_stack.setCurrentIndex({"text": 1, "file": 2}.get(key, 0))
+
+    def set_charset(self, key: str, value: str = "") -> None:
+        self.charset.setCurrentIndex(self.charset.findData(key))
+        if key == "text":
+            self.charset_text.setPlainText(value)
+        elif key == "file":
+            self.charset_file.setText(value)
+
+    def _browse_font(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Font file", self.font_path.text(), "Fonts (*.ttf *.otf *.ttc)")
+        if name:
+            self.font_path.setText(name)
+
+    def _browse_charset(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Character file", self.charset_file.text(), "Text (*.txt)")
+        if name:
+            self.charset_file.setText(name)
+
+    def _browse_out(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.out.text())
+        if folder:
+            self.out.setText(folder)
+
+    def _update_buttons(self) -> None:
+        running = self.job is not None
+        self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        has_flags = self.flagged.count() > 0 and not running
+        self.regenerate_button.setEnabled(has_flags)
+        self.exclude_button.setEnabled(has_flags)
+
+    # -- the request --------------------------------------------------------------------------------------
+
+    def style_spec(self) -> str:
+        data = self.style.currentData()
+        if data == FONT_CHOICE:
+            raw = self.font_path.text().strip()
+            if not raw:
+                raise InputFileError("choose the font file to re-export")
+            path = Path(raw).expanduser()
+            if not path.is_file():
+                raise InputFileError(f"font file not found: {path}")
+            return f"font:{path}"
+        if not data:
+            raise SeganError("no style with a trained model: train one or open a model folder first")
+        return str(data)
+
+    def chars(self) -> tuple[str, ...]:
+        key = self.charset.currentData()
+        if key == "text":
+            return text_charset(self.charset_text.toPlainText()).chars
+        if key == "file":
+            raw = self.charset_file.text().strip()
+            if not raw:
+                raise InputFileError("choose the character file")
+            return load_charset(str(Path(raw).expanduser())).chars
+        return load_charset(key).chars
+
+    def chosen_formats(self) -> tuple[str, ...]:
+        chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
+        if not chosen:
+            raise SeganError("choose at least one font format (TTF, OTF or WOFF2)")
+        return chosen
+
+    def out_dir(self) -> Path:
+        raw = self.out.text().strip()
+        if not raw:
+            raise OutputError("choose an output folder")
+        return Path(raw).expanduser()
+
+    def make_request(self, resume: bool, chars: tuple[str, ...] | None = None, **extra):
+        family = self.family.text().strip()
+        if not family:
+            raise SeganError("give the font a family name")
+        return batch_api.make_request(
+            style=self.style_spec(),
+            chars=chars if chars is not None else self.chars(),
+            out=self.out_dir(),
+            formats=self.chosen_formats(),
+            family=family,
+            style_name=self.style_name.text().strip() or "Regular",
+            version=self.version.text().strip() or "1.000",
+            designer=self.designer.text().strip(),
+            copyright=self.copyright.text().strip(),
+            licence=self.licence.text().strip(),
+            resume=resume,
+            device=self.context.settings.device,
+            **extra,
+        )
+
+    # -- running --------------------------------------------------------------------------------------------
+
+    def start(self, resume: bool = False, chars: tuple[str, ...] | None = None, **extra) -> bool:
+        if self.job is not None:
+            return False
+        try:
+            request = self.make_request(resume, chars, **extra)
+        except SeganError as exc:
+            self.context.report(self, exc, "Cannot start the export")
+            return False
+        self._remember()
+        self._last_request = request
+        self.report = None
+        self.progress.setRange(0, 0)
+        self.status.setText("Starting…")
+        self.eta.setText("")
+        self.job = self.context.runner.start(
+            "batch export", batch_api.run, request,
+            on_progress=self._on_progress, on_finished=self._on_finished, on_failed=self._on_failed,
+            on_cancelled=self._on_cancelled, on_done=self._on_done,
+        )
+        self._update_buttons()
+        return True
+
+    def _remember(self) -> None:
+        settings = self.context.settings
+        for key, edit in (("batch_font", self.font_path), ("batch_charset_file", self.charset_file),
+                          ("batch_family", self.family), ("batch_designer", self.designer),
+                          ("batch_copyright", self.copyright), ("batch_licence", self.licence),
+                          ("batch_out", self.out)):
+            settings.set_path(key, edit.text())
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.status.setText("Cancelling… (finished glyphs stay cached: Resume continues from them)")
+
+    def _on_progress(self, event: Progress) -> None:
+        if event.total:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(min(event.done, event.total))
+        else:
+            self.progress.setRange(0, 0)
+        text = f"{event.stage}: {event.done}" + (f"/{event.total}" if event.total else "")
+        if event.message:
+            text += f" · {event.message}"
+        self.status.setText(text)
+        self.eta.setText(f"{format_duration(event.elapsed_s)} elapsed · ETA {format_duration(event.eta_s)}")
+
+    def _on_finished(self, report) -> None:
+        self.report = report
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        summary = batch_api.summary(report)
+        self.status.setText(summary)
+        self.eta.setText("")
+        self.show_report(report)
+        self.finished.emit(report)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status.setText("Export failed")
+        self.context.report(self, error, "Export failed")
+
+    def _on_cancelled(self) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status.setText("Cancelled; nothing partial was written. Resume continues from the cached glyphs.")
+        self.stopped.emit()
+
+    def _on_done(self) -> None:
+        self.job = None
+        self._update_buttons()
+
+    # -- results ----------------------------------------------------------------------------------------------
+
+    def show_report(self, report) -> None:
+        fonts = batch_api.font_files(report)
+        preview_font = next((p for p in fonts if p.suffix.lower() in (".ttf", ".otf")), None)
+        self.load_preview(preview_font)
+        skipped = batch_api.skipped(report)
+        self.skipped.setText(
+            f"{len(skipped)} character(s) skipped: " + " ".join(f"{c} ({why})" for c, why in list(skipped.items())[:12])
+            if skipped else "No character was skipped."
+        )
+        self.flagged.clear()
+        for char, reason, image in batch_api.flagged(report):
+            item = QListWidgetItem(f"{char}  U+{ord(char):04X}  {reason}")
+            item.setData(Qt.ItemDataRole.UserRole, char)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            if image is not None:
+                from PySide6.QtGui import QIcon
+
+                from app.imaging import ink_pixmap
+
+                item.setIcon(QIcon(ink_pixmap(image, 48)))
+            self.flagged.addItem(item)
+        if self.flagged.count() == 0:
+            self.flagged.addItem(QListWidgetItem("No glyph was flagged."))
+            self.flagged.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        self._update_buttons()
+
+    def load_preview(self, path: Path | None) -> bool:
+        for font_id in self._font_ids:
+            QFontDatabase.removeApplicationFont(font_id)
+        self._font_ids.clear()
+        self.font_family = None
+        if path is None:
+            self.preview.setPlainText("(no TTF/OTF to preview)")
+            return False
+        font_id = QFontDatabase.addApplicationFont(str(path))
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if not families:
+            self.preview.setPlainText(f"Qt could not load {path}")
+            return False
+        self._font_ids.append(font_id)
+        self.font_family = families[0]
+        self._update_preview()
+        return True
+
+    def _update_preview(self) -> None:
+        if not self.font_family:
+            return
+        font = QFont(self.font_family)
+        font.setPixelSize(self.preview_size.value())
+        self.preview.setFont(font)
+        self.preview.setPlainText(self.preview_text.text())
+
+    def checked_chars(self) -> list[str]:
+        out = []
+        for row in range(self.flagged.count()):
+            item = self.flagged.item(row)
+            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable and item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(Qt.ItemDataRole.UserRole))
+        return out
+
+    def regenerate_checked(self) -> bool:
+        chars = self.checked_chars()
+        if not chars:
+            self.context.report(self, SeganError("check the flagged glyphs to regenerate first"))
+            return False
+        return self.start(resume=True, regenerate=tuple(chars))
+
+    def exclude_checked(self) -> bool:
+        chars = set(self.checked_chars())
+        if not chars:
+            self.context.report(self, SeganError("check the flagged glyphs to exclude first"))
+            return False
+        try:
+            current = self.chars()
+        except SeganError as exc:
+            self.context.report(self, exc)
+            return False
+        return self.start(resume=True, chars=tuple(c for c in current if c not in chars))
