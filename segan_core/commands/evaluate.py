@@ -1,0 +1,112 @@
+"""``segan eval``: evaluate models against a dataset split (the SE-GAN paper's Table 1).
+
+    segan eval --model DIR|font:PATH --data DIR [--split test] --out REPORT_DIR
+    segan eval compare MODEL... --data DIR --out REPORT_DIR
+    segan eval train-classifier --out models/evaluator
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from segan_core.commands.progress import drive
+from segan_core.data.split import SPLITS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser(
+        "eval",
+        help="evaluate models: content accuracy, Fréchet distance, paired metrics",
+        description="Evaluate a model (a checkpoint folder, or font:PATH for a real font) on a dataset split.",
+    )
+    ev.add_argument("--model", help="checkpoint folder, or font:PATH to evaluate a real font as a model")
+    _add_common(ev)
+    ev.set_defaults(func=run_eval)
+    ev_sub = ev.add_subparsers(dest="eval_command", metavar="ACTION")
+    ev_sub.required = False
+
+    compare = ev_sub.add_parser("compare", help="one table with a row per model plus the real font")
+    compare.add_argument("models", nargs="+", help="checkpoint folders and/or font:PATH entries")
+    _add_common(compare)
+    compare.set_defaults(func=run_compare)
+
+    train = ev_sub.add_parser("train-classifier", help="train the glyph classifier behind the Fréchet distance")
+    from segan_core.resources import SHARED_FONTS_DIR
+
+    train.add_argument("--fonts-dir", type=Path, default=SHARED_FONTS_DIR,
+                       help="folder with source/, print/ and brush/ fonts (default: shared/fonts)")
+    train.add_argument("--out", type=Path, default=Path("models/evaluator"))
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--lr", type=float, default=3e-3)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--threads", type=int, default=2)
+    train.add_argument("--max-chars", type=int, default=0, help="use only this many characters (0 = all)")
+    train.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch passing this time")
+    train.add_argument("--resume", action="store_true", help="continue from the weights in --out")
+    train.add_argument("--quiet", action="store_true")
+    train.set_defaults(func=run_train_classifier)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, help="dataset folder (from `segan data build`)")
+    parser.add_argument("--split", default="test", choices=SPLITS)
+    parser.add_argument("--out", type=Path, help="report folder to write (report.md, report.json, figures)")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N characters of the split")
+    parser.add_argument("--classifier", type=Path, default=None,
+                        help="glyph-classifier folder for the Fréchet distance (default: models/evaluator)")
+    parser.add_argument("--inception-weights", type=Path, default=None,
+                        help="pytorch-fid's pt_inception weights file: also compute Inception FID")
+    parser.add_argument("--no-ocr", action="store_true", help="skip content accuracy")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--quiet", action="store_true")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    if not args.model:
+        print("segan eval: give --model (or use `segan eval compare` / `segan eval train-classifier`)",
+              file=sys.stderr)
+        return 2
+    return _evaluate([args.model], args)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    return _evaluate(args.models, args)
+
+
+def _evaluate(models: list[str], args: argparse.Namespace) -> int:
+    from segan_core.evaluation.report import EvalOptions, evaluate_specs, format_table, write_report
+
+    if args.data is None or args.out is None:
+        print("segan eval: --data and --out are required", file=sys.stderr)
+        return 2
+    options = EvalOptions(
+        split=args.split, limit=args.limit or None, classifier_dir=args.classifier,
+        inception_weights=args.inception_weights, ocr=not args.no_ocr, batch_size=args.batch_size,
+    )
+    report = drive(evaluate_specs(models, args.data, options), quiet=args.quiet)
+    write_report(report, args.out)
+    print(format_table(report))
+    print(f"wrote {args.out}/report.md, report.json and figures")
+    return 0
+
+
+def run_train_classifier(args: argparse.Namespace) -> int:
+    from segan_core.evaluation.classifier import TrainClassifierRequest, train_classifier
+
+    command = "segan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else ""
+    request = TrainClassifierRequest(
+        fonts_dir=args.fonts_dir, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.lr, seed=args.seed, threads=args.threads, max_chars=args.max_chars,
+        max_minutes=args.max_minutes, resume=args.resume, command=command,
+    )
+    meta = drive(train_classifier(request), quiet=args.quiet)
+    training = meta["training"]
+    print(
+        f"wrote {args.out}: {training['epochs_done']} epochs, validation accuracy: character "
+        f"{training['val_char_acc']}, font {training['val_font_acc']}"
+    )
+    return 0

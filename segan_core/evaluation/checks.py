@@ -1,0 +1,53 @@
+"""The evaluator's errors, and the checks that a model may be evaluated on a dataset split."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from segan_core.errors import SeganError
+
+
+class EvaluationError(SeganError):
+    """An evaluation cannot run: a model/data mismatch, or a missing evaluator component."""
+
+
+def check_compatible(
+    name: str,
+    model_size: int,
+    training_data: dict | None,
+    dataset_size: int,
+    dataset_hash: str,
+    dataset_folder: str,
+    split: str,
+    split_chars: Sequence[str],
+) -> None:
+    """Raise :class:`EvaluationError` if model ``name`` cannot be fairly evaluated on this split.
+
+    ``training_data`` is the ``"data"`` object of the model's config.json (``size``,
+    ``manifest_sha256``, ``splits``); ``None`` (a real font) skips the data checks.
+    """
+    if model_size != dataset_size:
+        raise EvaluationError(
+            f"model {name} makes {model_size} px glyphs but dataset {dataset_folder} is {dataset_size} px"
+        )
+    if not training_data:
+        return
+    trained_size = training_data.get("size")
+    if trained_size is not None and int(trained_size) != dataset_size:
+        raise EvaluationError(
+            f"model {name} was trained on {trained_size} px glyphs but dataset {dataset_folder} is {dataset_size} px"
+        )
+    trained_hash = training_data.get("manifest_sha256")
+    if trained_hash and trained_hash != dataset_hash:
+        raise EvaluationError(
+            f"model {name} was trained on another dataset (manifest {trained_hash[:12]}) than "
+            f"{dataset_folder} (manifest {dataset_hash[:12]})"
+        )
+    trained_chars = set((training_data.get("splits") or {}).get("train", ""))
+    overlap = [c for c in split_chars if c in trained_chars]
+    if overlap:
+        shown = "".join(overlap[:10])
+        raise EvaluationError(
+            f"model {name} was trained on {len(overlap)} characters of the {split} split of {dataset_folder} "
+            f"(e.g. {shown}); evaluate it on a split it never saw"
+        )

@@ -1,0 +1,440 @@
+"""The evaluation job and its report (the SE-GAN paper's Table 1, Fig. 4 and Fig. 5b).
+
+``evaluate`` is a job: it yields :class:`~segan_core.jobs.Progress` and returns an
+:class:`EvalReport` with one row per model, the real font's row (the ceiling) and the source glyphs'
+row (the do-nothing floor). ``write_report`` turns it into ``report.md``, ``report.json`` and figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from segan_core.atomic import atomic_dir
+from segan_core.data.store import GlyphDataset, GlyphSplit
+from segan_core.errors import CheckpointError
+from segan_core.evaluation.checks import EvaluationError, check_compatible
+from segan_core.evaluation.paired import paired_metrics
+from segan_core.glyph_source import FontGlyphSource, GlyphSource
+from segan_core.jobs import CancelToken, Progress, Stopwatch
+
+REPORT_FORMAT = "segan-eval-report"
+# metric key -> (column title, higher is better?, format)
+COLUMNS: dict[str, tuple[str, bool, str]] = {
+    "content_accuracy": ("content acc.", True, "{:.3f}"),
+    "content_accuracy_ratio": ("acc. ratio", True, "{:.3f}"),
+    "frechet": ("Fréchet (glyph clf.)", False, "{:.2f}"),
+    "frechet_inception": ("Inception FID", False, "{:.2f}"),
+    "l1": ("L1", False, "{:.4f}"),
+    "ssim": ("SSIM", True, "{:.4f}"),
+    "iou": ("ink IoU", True, "{:.4f}"),
+    "skeleton_chamfer": ("skel. chamfer px", False, "{:.3f}"),
+    "skeleton_iou": ("skel. IoU", True, "{:.4f}"),
+}
+KIND_MODEL, KIND_REAL, KIND_FLOOR = "model", "real font", "source glyphs (floor)"
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    split: str = "test"
+    limit: int | None = None  # only the first N characters of the split
+    classifier_dir: Path | None = None  # glyph classifier for the Fréchet distance (default models/evaluator)
+    inception_weights: Path | None = None  # pytorch-fid weights file: adds Inception FID
+    ocr: bool = True
+    frechet: bool = True
+    batch_size: int = 64
+    sample_count: int = 16  # characters shown in the sample figures
+
+
+@dataclass
+class Candidate:
+    """A glyph source to evaluate, and what it was trained on (``None`` for a real font)."""
+
+    source: GlyphSource
+    name: str
+    spec: str = ""
+    training_data: dict | None = None
+
+
+@dataclass
+class Row:
+    name: str
+    kind: str
+    spec: str
+    metrics: dict[str, float]
+    unreadable: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    samples: np.ndarray | None = None  # (sample_count, S, S) ink
+    heatmaps: dict[str, np.ndarray] | None = None  # {"cam", "sram", "cram"}: (sample_count, S, S) in [0, 1]
+
+
+@dataclass
+class EvalReport:
+    dataset: str
+    dataset_hash: str
+    style: str
+    split: str
+    size: int
+    chars: tuple[str, ...]
+    sample_chars: tuple[str, ...]
+    models: list[Row]
+    reference: Row
+    floor: Row
+    info: dict
+    source_samples: np.ndarray
+
+    @property
+    def rows(self) -> list[Row]:
+        """Models first, then the real font (ceiling), then the source glyphs (floor)."""
+        return [*self.models, self.reference, self.floor]
+
+    def to_json(self) -> dict:
+        return {
+            "format": REPORT_FORMAT,
+            "dataset": self.dataset,
+            "dataset_manifest_sha256": self.dataset_hash,
+            "style": self.style,
+            "split": self.split,
+            "size": self.size,
+            "characters": len(self.chars),
+            "sample_characters": "".join(self.sample_chars),
+            "rows": [
+                {
+                    "name": row.name,
+                    "kind": row.kind,
+                    "spec": row.spec,
+                    "metrics": {k: _json_number(v) for k, v in row.metrics.items()},
+                    "unreadable": "".join(row.unreadable),
+                    "missing": row.missing,
+                }
+                for row in self.rows
+            ],
+            "info": self.info,
+        }
+
+
+def _json_number(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 6)
+
+
+# ----------------------------------------------------------------------------------------- candidates
+
+
+def load_candidate(spec: str, size: int) -> Candidate:
+    """``font:PATH`` (a real font as a model, rendered at ``size``) or a checkpoint folder."""
+    if spec.startswith("font:"):
+        path = Path(spec[len("font:"):])
+        source = FontGlyphSource(path, size)
+        return Candidate(source, f"{source.name} (font)", spec, None)
+    folder = Path(spec)
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise EvaluationError(f"not a model folder (no config.json): {folder}; use font:PATH for a font file")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"model config is not valid JSON: {config_path} ({exc})") from None
+    try:
+        from segan_core.inference import StyleModel
+    except ModuleNotFoundError as exc:
+        if exc.name == "segan_core.inference":
+            raise EvaluationError(f"cannot load {folder}: this install has no model inference yet") from None
+        raise
+    model = StyleModel.load(folder)
+    name = str(config.get("name") or config.get("style") or getattr(model, "name", "") or folder.name)
+    data = config.get("data") if isinstance(config.get("data"), dict) else None
+    return Candidate(model, name, spec, data)
+
+
+def evaluate_specs(specs: Sequence[str], data: Path | str, options: EvalOptions | None = None,
+                   cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Load the dataset and every model spec, then run :func:`evaluate`; returns the report."""
+    options = options or EvalOptions()
+    dataset = GlyphDataset(data)
+    candidates = [load_candidate(spec, dataset.size) for spec in specs]
+    return (yield from evaluate(candidates, dataset, options, cancel))
+
+
+# ----------------------------------------------------------------------------------------------- job
+
+
+def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: EvalOptions | None = None,
+             cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Evaluate every candidate on one split of ``dataset``; yields Progress, returns an :class:`EvalReport`."""
+    options = options or EvalOptions()
+    cancel = cancel or CancelToken()
+    clock = Stopwatch()
+    split = dataset.split(options.split)
+    if options.limit:
+        split = split.subset(split.chars[: options.limit])
+    if len(split) < 2:
+        raise EvaluationError(f"the {options.split} split of {dataset.folder} has {len(split)} characters; need 2+")
+    chars = split.chars
+    for cand in candidates:
+        check_compatible(cand.name, cand.source.size, cand.training_data, dataset.size, dataset.hash,
+                         str(dataset.folder), options.split, chars)
+    sample_idx = _sample_indices(len(chars), options.sample_count)
+    sample_chars = tuple(chars[i] for i in sample_idx)
+
+    # shared pieces: the recognizer, the classifier, the real target's readings and features
+    recognizer = None
+    known: np.ndarray = np.ones(len(chars), bool)
+    if options.ocr:
+        from segan_core.evaluation.recognizer import get_recognizer
+
+        yield Progress("load", 0, 1, message="OCR recognizer", elapsed_s=clock.elapsed)
+        recognizer = get_recognizer()
+        known = np.array([recognizer.knows(c) for c in chars], bool)
+    reference_features = inception_reference = classifier = None
+    if options.frechet:
+        from segan_core.evaluation.classifier import load_classifier
+
+        classifier = load_classifier(options.classifier_dir)
+        reference_features = classifier.features(split.target)
+    if options.inception_weights is not None:
+        from segan_core.evaluation.frechet import inception_features
+
+        inception_reference = inception_features(split.target, options.inception_weights)
+
+    def score(name: str, images: np.ndarray) -> Iterator[Progress]:
+        metrics: dict[str, float] = {}
+        unread: list[str] = []
+        if recognizer is not None:
+            ok = np.zeros(len(chars), bool)
+            bs = max(16, options.batch_size)
+            for start in range(0, len(chars), bs):
+                cancel.raise_if_cancelled("evaluation")
+                stop = min(len(chars), start + bs)
+                ok[start:stop] = recognizer.correct(chars[start:stop], images[start:stop])
+                yield Progress("ocr", stop, len(chars), message=name, elapsed_s=clock.elapsed)
+            metrics["content_accuracy"] = float(ok[known].mean()) if known.any() else float("nan")
+            unread = [c for c, good, k in zip(chars, ok, known, strict=False) if k and not good]
+        if reference_features is not None:
+            from segan_core.evaluation.frechet import frechet_distance
+
+            feats = classifier.features(images)
+            metrics["frechet"] = frechet_distance(feats, reference_features)
+        if inception_reference is not None:
+            from segan_core.evaluation.frechet import frechet_distance, inception_features
+
+            metrics["frechet_inception"] = frechet_distance(
+                inception_features(images, options.inception_weights), inception_reference)
+        cancel.raise_if_cancelled("evaluation")
+        yield Progress("paired", 0, 1, message=name, elapsed_s=clock.elapsed)
+        per_glyph = paired_metrics(images, split.target)
+        metrics.update({key: float(values.mean()) for key, values in per_glyph.items()})
+        return metrics, unread
+
+    # the real font: the ceiling, and the reference accuracy every ratio divides by
+    reference_metrics, reference_unread = yield from score("real font", split.target)
+    reference_acc = reference_metrics.get("content_accuracy", float("nan"))
+    reference_metrics["content_accuracy_ratio"] = 1.0 if recognizer is not None else float("nan")
+    reference = Row(f"{dataset.style_name} (real font)", KIND_REAL, "dataset target", _ordered(reference_metrics),
+                    reference_unread, samples=split.target[sample_idx])
+
+    rows: list[Row] = []
+    for number, cand in enumerate(candidates):
+        images, missing = yield from _generate(cand, split, options.batch_size, cancel, clock, number,
+                                               len(candidates))
+        metrics, unread = yield from score(cand.name, images)
+        if recognizer is not None:
+            metrics["content_accuracy_ratio"] = _ratio(metrics["content_accuracy"], reference_acc)
+        rows.append(Row(cand.name, KIND_MODEL, cand.spec, _ordered(metrics), unread, missing,
+                        images[sample_idx], _heatmaps(cand.source, sample_chars)))
+
+    floor_metrics, floor_unread = yield from score("source glyphs", split.source)
+    if recognizer is not None:
+        floor_metrics["content_accuracy_ratio"] = _ratio(floor_metrics["content_accuracy"], reference_acc)
+    floor = Row(f"{dataset.manifest['source']['name']} (source glyphs, do nothing)", KIND_FLOOR, "dataset source",
+                _ordered(floor_metrics), floor_unread, samples=split.source[sample_idx])
+
+    info = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "elapsed_s": round(clock.elapsed, 2),
+        "ocr": _ocr_info(recognizer, known, chars),
+        "frechet": _frechet_info(options),
+        "paired": {"ink_threshold": 128, "skeleton": "Zhang-Suen after binarize+open/close (dataset defaults)",
+                   "skeleton_iou_tolerance_px": 3},
+    }
+    yield Progress("done", 1, 1, elapsed_s=clock.elapsed)
+    return EvalReport(
+        dataset=str(dataset.folder), dataset_hash=dataset.hash, style=dataset.style_name, split=options.split,
+        size=dataset.size, chars=chars, sample_chars=sample_chars, models=rows,
+        reference=reference,
+        floor=floor, info=info, source_samples=split.source[sample_idx],
+    )
+
+
+def _generate(cand: Candidate, split: GlyphSplit, batch_size: int, cancel: CancelToken, clock: Stopwatch,
+              number: int, count: int) -> Iterator[Progress]:
+    """All glyphs of the split from one candidate; characters it cannot make stay blank (and fail)."""
+    chars = split.chars
+    size = split.size
+    missing = dict(cand.source.missing(chars))
+    todo = [i for i, c in enumerate(chars) if c not in missing]
+    images = np.zeros((len(chars), size, size), np.uint8)
+    label = f"{cand.name} ({number + 1}/{count})"
+    for start in range(0, len(todo), batch_size):
+        cancel.raise_if_cancelled("evaluation")
+        rows = todo[start:start + batch_size]
+        out = np.asarray(cand.source.generate([chars[i] for i in rows], batch_size=batch_size))
+        if out.shape != (len(rows), size, size):
+            raise EvaluationError(f"model {cand.name} returned images of shape {out.shape}, "
+                                  f"expected {(len(rows), size, size)}")
+        images[rows] = out.astype(np.uint8, copy=False)
+        yield Progress("generate", start + len(rows), len(todo), message=label, elapsed_s=clock.elapsed)
+    return images, missing
+
+
+def _heatmaps(source: GlyphSource, chars: Sequence[str]) -> dict[str, np.ndarray] | None:
+    method = getattr(source, "heatmaps", None)
+    if not callable(method):
+        return None
+    maps = method(list(chars))
+    if not isinstance(maps, dict):
+        return None
+    return {k: np.clip(np.asarray(v, np.float32), 0.0, 1.0) for k, v in maps.items() if v is not None}
+
+
+def _ratio(value: float, reference: float) -> float:
+    if reference is None or math.isnan(reference) or reference == 0:
+        return float("nan")
+    return value / reference
+
+
+def _ordered(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: metrics[k] for k in COLUMNS if k in metrics}
+
+
+def _sample_indices(n: int, count: int) -> list[int]:
+    if n <= count:
+        return list(range(n))
+    return [round(i * (n - 1) / (count - 1)) for i in range(count)]
+
+
+def _ocr_info(recognizer, known: np.ndarray, chars: Sequence[str]) -> dict:
+    if recognizer is None:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "recognizer": f"PP-OCRv4 rec (ONNX) {recognizer.model_path.name}",
+        "input": "glyph cropped to ink, 48x48 black on white, left of a 48x64 line",
+        "characters_scored": int(known.sum()),
+        "outside_vocabulary": "".join(c for c, k in zip(chars, known, strict=False) if not k),
+    }
+
+
+def _frechet_info(options: EvalOptions) -> dict:
+    if not options.frechet:
+        return {"enabled": False}
+    from segan_core.evaluation.classifier import load_classifier
+
+    clf = load_classifier(options.classifier_dir)
+    info = {
+        "enabled": True,
+        "features": f"glyph classifier, {clf.config.feature_dim}-d pooled features",
+        "classifier": str(clf.folder),
+        "classifier_val_char_acc": clf.meta.get("training", {}).get("val_char_acc"),
+        "note": "not comparable to Inception FID",
+    }
+    if options.inception_weights is not None:
+        info["inception_weights"] = str(options.inception_weights)
+    return info
+
+
+# -------------------------------------------------------------------------------------------- output
+
+
+def format_table(report: EvalReport, markdown: bool = False) -> str:
+    """The Table-1 style table: one row per model, then the real font and the source-glyph floor."""
+    keys = [k for k in COLUMNS if any(k in row.metrics and not _isnan(row.metrics[k]) for row in report.rows)]
+    header = ["model", *[f"{COLUMNS[k][0]} {'↑' if COLUMNS[k][1] else '↓'}" for k in keys]]
+    body = []
+    for row in report.rows:
+        cells = [row.name]
+        for key in keys:
+            value = row.metrics.get(key)
+            cells.append("-" if value is None or _isnan(value) else COLUMNS[key][2].format(value))
+        body.append(cells)
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines)
+    widths = [max(_width(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = []
+    for cells in [header, *body]:
+        lines.append("  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _isnan(value: float) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def report_markdown(report: EvalReport, figures: Sequence[str] = ()) -> str:
+    ocr = report.info.get("ocr", {})
+    lines = [
+        f"# Evaluation: {report.style}, {report.split} split",
+        "",
+        f"- dataset: `{report.dataset}` (manifest {report.dataset_hash[:12]}), {report.size} px, "
+        f"{len(report.chars)} characters",
+        f"- created {report.info.get('created')}, {report.info.get('elapsed_s')} s",
+    ]
+    if ocr.get("enabled"):
+        lines.append(f"- content accuracy: {ocr['recognizer']}, {ocr['characters_scored']} characters scored"
+                     + (f" ({len(ocr['outside_vocabulary'])} outside its vocabulary left out: "
+                        f"{ocr['outside_vocabulary']})" if ocr.get("outside_vocabulary") else ""))
+    fr = report.info.get("frechet", {})
+    if fr.get("enabled"):
+        lines.append(f"- Fréchet distance: {fr['features']} ({fr['classifier']}); **not comparable to Inception FID**")
+    lines += ["", format_table(report, markdown=True), ""]
+    lines.append("↑ higher is better, ↓ lower is better. The real font row is the ceiling (its content accuracy is "
+                 "what the recognizer manages on the true glyphs: the ratio divides by it); the source-glyph row is "
+                 "the do-nothing floor (the Kai input compared with the target).")
+    for row in report.rows:
+        notes = []
+        if row.missing:
+            notes.append(f"{len(row.missing)} characters it cannot make (scored as blank): "
+                         + "".join(list(row.missing)[:40]))
+        if row.unreadable:
+            notes.append(f"{len(row.unreadable)} unreadable: " + "".join(row.unreadable[:60])
+                         + ("…" if len(row.unreadable) > 60 else ""))
+        if notes:
+            lines += ["", f"**{row.name}**: " + "; ".join(notes)]
+    if figures:
+        lines += ["", "## Figures", ""]
+        lines += [f"![{Path(f).stem}]({f})" for f in figures]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: EvalReport, out: Path | str) -> Path:
+    """Write ``report.md``, ``report.json``, ``samples.png`` (and ``heatmaps.png``) into ``out``, atomically."""
+    from segan_core.evaluation.figures import heatmap_figure, sample_grid
+
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        figures = []
+        sample_rows = [(report.floor.name.split(" (")[0] + " (source)", report.source_samples)]
+        sample_rows += [(row.name, row.samples) for row in report.models if row.samples is not None]
+        sample_rows.append((report.reference.name, report.reference.samples))
+        sample_grid(sample_rows, report.sample_chars).save(tmp / "samples.png")
+        figures.append("samples.png")
+        with_maps = [row for row in report.models if row.heatmaps]
+        if with_maps:
+            heatmap_figure(report.source_samples, with_maps, report.sample_chars).save(tmp / "heatmaps.png")
+            figures.append("heatmaps.png")
+        (tmp / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / "report.md").write_text(report_markdown(report, figures), encoding="utf-8")
+    return out
