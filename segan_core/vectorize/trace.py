@@ -29,7 +29,6 @@ import pathops
 import potracecffi
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.recordingPen import RecordingPen
-from fontTools.pens.transformPen import TransformPen
 
 from segan_core.glyphs.embox import EmBox
 from segan_core.vectorize.outline import Outline, record, round_outline
@@ -121,29 +120,61 @@ def potrace_outline(bitmap: np.ndarray, image_size: int, config: TraceConfig) ->
     factor = bitmap.shape[0] / image_size
     box = EmBox(image_size)
     scale = UPM / box.em_px
-    state = potracecffi.trace(
-        np.ascontiguousarray(bitmap, dtype=np.uint8),
-        turdsize=round(config.turdsize * factor * factor),
-        alphamax=config.alphamax,
-        opticurve=int(config.opticurve),
-        opttolerance=config.opttolerance,
-    )
-    pen = RecordingPen()
-    # pixel (upsampled) -> font units: x' = (x/f - margin) * s, y' = (baseline - y/f) * s
-    tpen = TransformPen(pen, (scale / factor, 0, 0, -scale / factor, -box.margin * scale, box.baseline_px * scale))
-    for path in potracecffi.iter_paths(state):
-        curve = path.curve
-        if curve.n == 0:
-            continue
-        tpen.moveTo(potracecffi.curve_start_point(curve))
-        for seg in potracecffi.iter_curve(curve):
-            if seg.tag == potracecffi.CORNER:
-                tpen.lineTo(seg.c1)
-                tpen.lineTo(seg.c2)
+    # upsampled pixel -> font units: x' = (x/f - margin) * s, y' = (baseline - y/f) * s
+    mul = np.array([scale / factor, -scale / factor])
+    add = np.array([-box.margin * scale, box.baseline_px * scale])
+    ops: list = []
+    for tags, points in _potrace(bitmap, config, factor):
+        pts = points * mul + add  # (n, 3, 2): per segment c0, c1 (corner), c2 (end point)
+        rows = pts.tolist()
+        ops.append(("moveTo", (tuple(rows[-1][2]),)))
+        for tag, (c0, c1, c2) in zip(tags.tolist(), rows, strict=True):
+            if tag == potracecffi.CORNER:
+                ops.append(("lineTo", (tuple(c1),)))
+                ops.append(("lineTo", (tuple(c2),)))
             else:
-                tpen.curveTo(seg.c0, seg.c1, seg.c2)
-        tpen.closePath()
-    return Outline.from_pen_value(pen.value)
+                ops.append(("curveTo", (tuple(c0), tuple(c1), tuple(c2))))
+        ops.append(("closePath", ()))
+    return Outline(tuple(ops))
+
+
+def _potrace(bitmap: np.ndarray, config: TraceConfig, factor: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Run potrace; ``(tags (n,), points (n, 3, 2))`` per closed path, in upsampled pixels.
+
+    Calls the C library directly (``potracecffi.trace`` also walks the whole result in Python to
+    estimate its size) and copies the curves out through numpy buffers.
+    """
+    ffi, lib = potracecffi.ffi, potracecffi.lib
+    params = lib.potrace_param_default()
+    bm = ffi.new("potrace_bitmap_t*")
+    state = ffi.NULL
+    data = np.ascontiguousarray(bitmap, dtype=np.uint8)
+    try:
+        params.turdsize = round(config.turdsize * factor * factor)
+        params.turnpolicy = potracecffi.TURNPOLICY_MINORITY
+        params.alphamax = config.alphamax
+        params.opticurve = int(config.opticurve)
+        params.opttolerance = config.opttolerance
+        if lib.potracecffi_pack_bitmap_data(bm, ffi.from_buffer(data), data.shape[1], data.shape[0]) != 0:
+            raise MemoryError("potrace could not allocate its bitmap")
+        state = lib.potrace_trace(params, bm)
+        if state == ffi.NULL or state.status != 0:
+            raise RuntimeError("potrace failed")
+        out = []
+        path = state.plist
+        while path != ffi.NULL:
+            n = path.curve.n
+            if n:
+                tags = np.frombuffer(ffi.buffer(path.curve.tag, n * ffi.sizeof("int")), np.intc).copy()
+                points = np.frombuffer(ffi.buffer(path.curve.c, n * 3 * ffi.sizeof("potrace_dpoint_t")), np.float64)
+                out.append((tags, points.reshape(n, 3, 2).copy()))
+            path = path.next
+        return out
+    finally:
+        if state != ffi.NULL:
+            lib.potrace_state_free(state)
+        lib.potrace_param_free(params)
+        lib.potracecffi_free_bitmap_data(bm)
 
 
 def clean_outline(outline: Outline, config: TraceConfig) -> Outline:
@@ -151,7 +182,9 @@ def clean_outline(outline: Outline, config: TraceConfig) -> Outline:
     if outline.is_empty or not config.remove_overlaps:
         return outline
     path = pathops.Path()
-    outline.draw(path.getPen())
+    pen = path.getPen()
+    for op, points in outline.ops:
+        getattr(pen, op)(*points)
     path = pathops.simplify(path, fix_winding=True, keep_starting_points=True, clockwise=False)
     return record(path.draw)
 

@@ -1,0 +1,559 @@
+"""The whole-charset export job: generate glyphs -> trace outlines -> build fonts.
+
+:func:`export_font` is a generator yielding :class:`~segan_core.jobs.Progress` and returning a
+:class:`BatchResult`; the CLI (``segan batch``) and the GUI drive it the same way::
+
+    request = BatchRequest(source="ma-shan-zheng", chars=gb2312_hanzi(), out=Path("out/MaShan.ttf"))
+    result = run_to_end(export_font(request, CancelToken()))
+
+How it runs:
+
+- **check** — characters the source cannot produce are skipped, each with its reason.
+- **glyphs** — in chunks of ``chunk_size`` characters: bitmaps come from the cache or the source
+  (``generate`` in batches of ``batch_size``), are stored in the cache, and are traced in a process
+  pool (``workers``) while the next chunk is generated. Outlines go straight to the cache; only two
+  chunks of images are ever in memory.
+- **build** — each format is assembled from the cached outlines (read one at a time), validated
+  (OTS, fontTools, FreeType) and only then renamed into place together with the report; a cancel or
+  an error leaves no partial font.
+
+Everything cached is keyed by (source identity, trace config, character), so a killed job resumes
+where it stopped and a second export of the same style is fast.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from segan_core import __version__
+from segan_core.atomic import atomic_path, ensure_writable_dir, write_text_atomic
+from segan_core.cache import GlyphCache, default_cache_dir
+from segan_core.errors import CharsetError, FontError, OutputError, StyleError
+from segan_core.fontbuild.builder import FORMATS, FontInfo, build_font, save_font
+from segan_core.fontbuild.fallback import (
+    ARPHIC_COPYRIGHT,
+    ARPHIC_LICENCE,
+    ARPHIC_LICENCE_URL,
+    FallbackFont,
+    fallback_codepoints,
+)
+from segan_core.fontbuild.glyphs import GlyphRecord, glyph_name
+from segan_core.fontbuild.metrics import ADVANCE
+from segan_core.fontbuild.validate import require_valid
+from segan_core.glyph_source import FontGlyphSource, GlyphSource
+from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.resources import SOURCE_FONT
+from segan_core.vectorize.trace import TraceConfig, TracedGlyph
+from segan_core.vectorize.worker import ignore_sigint, trace_task
+
+QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
+FONT_PREFIX = "font:"
+DEFAULT_FONT_SIZE = 64  # image size for ``font:PATH`` sources
+TRACE_TASK = 32  # glyphs per process-pool task
+BLANK_REASON = "blank glyph: no ink left after thresholding"
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """Everything an export needs. ``source`` is a :class:`GlyphSource` or a spec string
+    (a style id, a model folder, or ``font:PATH``: see :func:`resolve_source`)."""
+
+    source: GlyphSource | str
+    chars: tuple[str, ...]
+    out: Path  # the main font path; other formats are written beside it with their own suffix
+    formats: tuple[str, ...] = ("ttf",)
+    family: str | None = None  # default: "Segan <source name>"
+    version: str = "1.000"
+    trace: TraceConfig = field(default_factory=TraceConfig)
+    workers: int = 2  # trace processes; 0 = trace in this process
+    batch_size: int = 64  # glyphs per generate() call
+    chunk_size: int = 256  # glyphs in flight per pipeline step (memory stays flat)
+    cache_dir: Path | None = None  # None = default_cache_dir()
+    use_cache: bool = True  # False: a temporary cache, deleted at the end
+    fallback_glyphs: bool = True  # copy ASCII and CJK punctuation from fallback_font
+    fallback_font: Path = SOURCE_FONT
+    report_path: Path | None = None  # JSON report; a .txt twin is written beside it. None = beside the font
+    quality_gate: QualityGate | None = None  # (chars, images) -> unreadable chars; off by default
+    drop_unreadable: bool = False  # leave characters the quality gate rejects out of the font
+    timestamp: int | None = None  # head.created/modified (Unix s); None = $SOURCE_DATE_EPOCH or now
+    font_size: int = DEFAULT_FONT_SIZE  # image size when ``source`` is ``font:PATH``
+    non_han: tuple[str, ...] = ()  # characters the charset parser left out, for the report only
+
+    def output_paths(self) -> dict[str, Path]:
+        return {fmt: self.out.with_suffix(f".{fmt}") for fmt in self.formats}
+
+    def report_paths(self) -> tuple[Path, Path]:
+        json_path = self.report_path or self.out.with_name(f"{self.out.stem}.report.json")
+        return json_path, json_path.with_suffix(".txt")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    paths: dict[str, Path]  # format -> font file written
+    report: dict
+    report_paths: tuple[Path, Path]  # JSON, text
+
+
+# -- sources -------------------------------------------------------------------------------------
+
+
+def resolve_source(spec: str, font_size: int = DEFAULT_FONT_SIZE) -> GlyphSource:
+    """``font:PATH`` (glyphs rendered from a font), a model folder, or a style id with a trained model."""
+    if spec.startswith(FONT_PREFIX):
+        path = Path(spec[len(FONT_PREFIX) :]).expanduser()
+        if not path.is_file():
+            raise FontError(f"font file not found: {path}")
+        return FontGlyphSource(path, font_size)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        missing = [n for n in ("config.json", "weights.safetensors") if not (path / n).is_file()]
+        if missing:
+            raise StyleError(f"{path} is not a style model folder (missing {', '.join(missing)})")
+        return _load_model(path, f"model folder {path}")
+    from segan_core.styles import get_style
+
+    style = get_style(spec)  # StyleError for an unknown id
+    if not style.has_model:
+        raise StyleError(
+            f"style {style.id} has no trained model yet (expected {style.model_dir}); "
+            f"train one, or export a font's own glyphs with --style font:PATH"
+        )
+    return _load_model(style.model_dir, f"style {style.id}")
+
+
+def _load_model(folder: Path, what: str) -> GlyphSource:
+    try:
+        from segan_core.inference import StyleModel
+    except ImportError as exc:
+        raise StyleError(f"cannot load {what}: the inference module is unavailable ({exc})") from None
+    return StyleModel.load(folder)
+
+
+# -- the job -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stats:
+    stage_s: dict[str, float] = field(default_factory=dict)
+    bitmap_hits: int = 0
+    outline_hits: int = 0
+    generated: int = 0
+    traced: int = 0
+    trace_cpu_s: float = 0.0
+    unreadable: list[str] = field(default_factory=list)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
+
+
+def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Generate, trace and build; yields progress, returns a :class:`BatchResult`.
+
+    Raises a :class:`~segan_core.errors.SeganError` with a one-line message for bad input, and
+    :class:`~segan_core.errors.Cancelled` when ``cancel`` fires; in both cases no font is written
+    (the glyph cache keeps what was done, so the next run resumes).
+    """
+    cancel = cancel or CancelToken()
+    clock = Stopwatch()
+    stats = _Stats()
+    _check_request(request)
+    yield Progress("prepare", 0, None, "loading the glyph source", elapsed_s=clock.elapsed)
+    source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
+    fallback = FallbackFont(request.fallback_font) if request.fallback_glyphs else None
+    stats.add("prepare", clock.elapsed)
+
+    with contextlib.ExitStack() as stack:
+        cache_root = request.cache_dir or default_cache_dir()
+        if not request.use_cache:
+            cache_root = Path(tempfile.mkdtemp(prefix="segan-batch-"))
+            stack.callback(shutil.rmtree, cache_root, True)
+        cache = GlyphCache(cache_root, source.identity, request.trace.key)
+
+        # check: what the source cannot produce (characters already traced need no check)
+        t = time.monotonic()
+        chars = tuple(dict.fromkeys(request.chars))
+        unchecked = [c for c in chars if not cache.has_outline(c)]
+        skipped: dict[str, str] = {}
+        for start in range(0, len(unchecked), 512):
+            cancel.raise_if_cancelled("batch export")
+            skipped.update(source.missing(unchecked[start : start + 512]))
+            yield Progress("check", start, len(unchecked), elapsed_s=clock.elapsed)
+        todo = [c for c in chars if c not in skipped]
+        stats.add("check", time.monotonic() - t)
+        if not todo:
+            first = next(iter(skipped.items()))
+            raise FontError(
+                f"{source.name} cannot produce any of the {len(chars)} requested characters "
+                f"(e.g. {first[0]} U+{ord(first[0]):04X}: {first[1]})"
+            )
+
+        # glyphs: generate -> trace, streamed through the cache
+        yield from _glyph_pipeline(request, source, cache, todo, skipped, stats, cancel, clock, stack)
+
+        # build, validate, write (all files renamed into place together at the very end)
+        written = [c for c in todo if c not in skipped]
+        if not written:
+            raise FontError(f"no glyph of the {len(chars)} requested characters could be traced from {source.name}")
+        info = _font_info(request, source, fallback is not None)
+        paths = request.output_paths()
+        json_path, text_path = request.report_paths()
+        temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in paths.items()}
+        validation: dict[str, list[str]] = {}
+        built: dict[str, object] = {}
+        sample = _sample_chars(written)
+        for fmt in ("ttf", "otf"):
+            if fmt not in paths and not (fmt == "ttf" and "woff2" in paths):
+                continue
+            cancel.raise_if_cancelled("batch export")
+            yield Progress("build", 0, len(written), fmt, elapsed_s=clock.elapsed)
+            t = time.monotonic()
+            records = _records(cache, written, fallback, skipped)
+            font = build_font(info, records, fmt)
+            stats.add(f"build {fmt}", time.monotonic() - t)
+            built[fmt] = font
+            for out_fmt, flavor in ((fmt, None), ("woff2", "woff2")):
+                if out_fmt not in temps or (out_fmt == "woff2" and fmt != "ttf"):
+                    continue
+                cancel.raise_if_cancelled("batch export")
+                t = time.monotonic()
+                save_font(font, temps[out_fmt], flavor)
+                stats.add(f"save {out_fmt}", time.monotonic() - t)
+                yield Progress("validate", 0, None, out_fmt, elapsed_s=clock.elapsed)
+                t = time.monotonic()
+                checks = require_valid(temps[out_fmt], sample, label=paths[out_fmt].name)
+                stats.add(f"validate {out_fmt}", time.monotonic() - t)
+                validation[out_fmt] = [str(c) for c in checks]
+            built.pop(fmt)  # free the font before building the next one
+
+        glyph_count = len(written)
+        cancel.raise_if_cancelled("batch export")
+        report = _report(request, source, cache, chars, skipped, stats, clock, paths, validation, glyph_count)
+        report["font"]["fallback_glyphs"] = _fallback_count(fallback, fallback_codepoints())
+    # leaving the ExitStack renamed every font into place; the report follows
+    write_text_atomic(json_path, json.dumps(report, ensure_ascii=False, indent=1))
+    write_text_atomic(text_path, format_report(report))
+    result = BatchResult({fmt: paths[fmt] for fmt in request.formats}, report, (json_path, text_path))
+    yield Progress("done", glyph_count, glyph_count, f"wrote {', '.join(p.name for p in result.paths.values())}",
+                   payload=result, elapsed_s=clock.elapsed)  # fmt: skip
+    return result
+
+
+def _check_request(request: BatchRequest) -> None:
+    if not request.chars:
+        raise CharsetError("the character set is empty: nothing to export")
+    unknown = [f for f in request.formats if f not in FORMATS]
+    if unknown or not request.formats:
+        raise OutputError(f"unknown font format(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    if request.workers < 0 or request.batch_size < 1 or request.chunk_size < 1:
+        raise OutputError("workers must be >= 0 and batch/chunk sizes >= 1")
+    for path in [*request.output_paths().values(), *request.report_paths()]:
+        if path.is_dir():
+            raise OutputError(f"output path is a folder: {path}")
+        ensure_writable_dir(path.parent)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OutputError(f"output file is not writable: {path}")
+    if request.fallback_glyphs and not Path(request.fallback_font).is_file():
+        raise FontError(f"fallback glyph font not found: {request.fallback_font}")
+
+
+def _glyph_pipeline(
+    request: BatchRequest,
+    source: GlyphSource,
+    cache: GlyphCache,
+    todo: list[str],
+    skipped: dict[str, str],
+    stats: _Stats,
+    cancel: CancelToken,
+    clock: Stopwatch,
+    stack: contextlib.ExitStack,
+) -> Iterator[Progress]:
+    """Chunks of characters: cached outline, or bitmap (cache or generate) -> trace -> cache."""
+    pool = None
+    if request.workers > 0:
+        pool = cf.ProcessPoolExecutor(
+            request.workers, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_sigint
+        )
+        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    total = len(todo)
+    done = 0
+    pending: deque[tuple[list[str], cf.Future | tuple[float, list[bytes]]]] = deque()
+    t_pipeline = time.monotonic()
+
+    def drain(limit: int) -> Iterator[Progress]:
+        nonlocal done
+        while len(pending) > limit:
+            task_chars, future = pending.popleft()
+            t = time.monotonic()
+            results = future.result() if isinstance(future, cf.Future) else future
+            stats.add("trace wait", time.monotonic() - t)
+            traced_s, blobs = results
+            stats.trace_cpu_s += traced_s
+            for char, blob in zip(task_chars, blobs, strict=True):
+                cache.put_outline_bytes(char, blob)
+                if TracedGlyph.from_bytes(blob).is_empty:
+                    skipped[char] = BLANK_REASON
+            stats.traced += len(task_chars)
+            done += len(task_chars)
+            cancel.raise_if_cancelled("batch export")
+            yield Progress("glyphs", done, total, _pipeline_message(stats), elapsed_s=clock.elapsed)
+
+    for start in range(0, total, request.chunk_size):
+        cancel.raise_if_cancelled("batch export")
+        chunk = todo[start : start + request.chunk_size]
+        ready = []
+        for char in chunk:
+            traced = cache.get_outline(char)
+            if traced is None:
+                continue
+            stats.outline_hits += 1
+            ready.append(char)
+            if traced.is_empty:
+                skipped[char] = BLANK_REASON
+        ready_set = set(ready)
+        need = [c for c in chunk if c not in ready_set]
+        images = _bitmaps(request, source, cache, need, stats, cancel)
+        if request.quality_gate is not None:
+            _apply_quality_gate(request, source, cache, chunk, need, images, skipped, stats)
+        for i in range(0, len(need), TRACE_TASK):
+            part = images[i : i + TRACE_TASK]
+            if pool is not None:
+                future = pool.submit(trace_task, part, request.trace)
+            else:
+                future = trace_task(part, request.trace)
+            pending.append((need[i : i + TRACE_TASK], future))
+        done += len(ready)
+        if ready and not need:
+            yield Progress("glyphs", done, total, _pipeline_message(stats), elapsed_s=clock.elapsed)
+        # keep about one chunk tracing while the next one is generated
+        yield from drain(math.ceil(request.chunk_size / TRACE_TASK) if pool is not None else 0)
+        del images
+    yield from drain(0)
+    stats.add("glyphs (wall)", time.monotonic() - t_pipeline)
+    if cache.corrupt:
+        names = ", ".join(f"{c} (U+{ord(c):04X})" for c, _ in cache.corrupt[:5])
+        yield Progress("glyphs", done, total, f"regenerated {len(cache.corrupt)} corrupt cache entries: {names}",
+                       elapsed_s=clock.elapsed)  # fmt: skip
+
+
+def _bitmaps(
+    request: BatchRequest,
+    source: GlyphSource,
+    cache: GlyphCache,
+    chars: list[str],
+    stats: _Stats,
+    cancel: CancelToken,
+) -> np.ndarray:
+    """Images for ``chars``: from the cache where present, else generated (and cached)."""
+    size = source.size
+    images = np.zeros((len(chars), size, size), np.uint8)
+    missing = []
+    for i, char in enumerate(chars):
+        image = cache.get_bitmap(char, size)
+        if image is None:
+            missing.append(i)
+        else:
+            images[i] = image
+            stats.bitmap_hits += 1
+    for start in range(0, len(missing), request.batch_size):
+        cancel.raise_if_cancelled("batch export")
+        rows = missing[start : start + request.batch_size]
+        t = time.monotonic()
+        generated = source.generate([chars[i] for i in rows], batch_size=request.batch_size)
+        stats.add("generate", time.monotonic() - t)
+        for i, image in zip(rows, generated, strict=True):
+            images[i] = image
+            cache.put_bitmap(chars[i], image)
+        stats.generated += len(rows)
+    return images
+
+
+def _apply_quality_gate(
+    request: BatchRequest,
+    source: GlyphSource,
+    cache: GlyphCache,
+    chunk: list[str],
+    need: list[str],
+    images: np.ndarray,
+    skipped: dict[str, str],
+    stats: _Stats,
+) -> None:
+    """Run the recognizer hook on the chunk's images (cached outlines get their cached bitmap)."""
+    gate_chars, gate_images = list(need), [images]
+    others = [c for c in chunk if c not in set(need) and c not in skipped]
+    extra = [(c, cache.get_bitmap(c, source.size)) for c in others]
+    extra = [(c, im) for c, im in extra if im is not None]
+    if extra:
+        gate_chars += [c for c, _ in extra]
+        gate_images.append(np.stack([im for _, im in extra]))
+    if not gate_chars:
+        return
+    t = time.monotonic()
+    unreadable = request.quality_gate(gate_chars, np.concatenate(gate_images))
+    stats.add("quality gate", time.monotonic() - t)
+    for char in unreadable:
+        if char in gate_chars and char not in stats.unreadable:
+            stats.unreadable.append(char)
+            if request.drop_unreadable:
+                skipped[char] = "quality gate: unreadable"
+
+
+def _pipeline_message(stats: _Stats) -> str:
+    parts = [f"generated {stats.generated}", f"traced {stats.traced}"]
+    if stats.outline_hits:
+        parts.append(f"cached {stats.outline_hits}")
+    return ", ".join(parts)
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+def _records(
+    cache: GlyphCache, chars: list[str], fallback: FallbackFont | None, skipped: dict[str, str]
+) -> Iterator[GlyphRecord]:
+    """Hanzi outlines read back from the cache one at a time, then the fallback glyphs."""
+    for char in chars:
+        if char in skipped:
+            continue
+        traced = cache.get_outline(char)
+        if traced is None:
+            raise OutputError(f"the glyph cache lost the outline of {char} (U+{ord(char):04X}) during the export: "
+                              f"{cache.outline_path(char)}; run the export again")  # fmt: skip
+        yield GlyphRecord(glyph_name(ord(char)), (ord(char),), ADVANCE, traced.quadratic, traced.cubic)
+    if fallback is not None:
+        yield from fallback.records(fallback_codepoints(), exclude={ord(c) for c in chars})
+
+
+def _font_info(request: BatchRequest, source: GlyphSource, with_fallback: bool) -> FontInfo:
+    family = (request.family or f"Segan {source.name}").strip()
+    copyright_ = f"Glyphs generated with Segan Studio from {source.name} ({source.identity})."
+    description = f"Made by Segan Studio {__version__}: {source.name} brush style; outlines traced with potrace."
+    licence, url = "", ""
+    if with_fallback:
+        copyright_ += " " + ARPHIC_COPYRIGHT + "."
+        licence, url = ARPHIC_LICENCE, ARPHIC_LICENCE_URL
+    try:
+        return FontInfo(
+            family=family,
+            version=request.version,
+            copyright=copyright_,
+            licence=licence,
+            licence_url=url,
+            description=description,
+            source_identity=source.identity,
+            timestamp=request.timestamp,
+        )
+    except ValueError as exc:
+        raise OutputError(f"invalid font naming: {exc}") from None
+
+
+def _sample_chars(chars: list[str], n: int = 8) -> list[str]:
+    if len(chars) <= n:
+        return list(chars)
+    step = (len(chars) - 1) / (n - 1)
+    return [chars[round(i * step)] for i in range(n)]
+
+
+def _fallback_count(fallback: FallbackFont | None, codepoints: list[int]) -> int:
+    if fallback is None:
+        return 0
+    return sum(1 for cp in codepoints if fallback.cmap.get(cp) not in (None, ".notdef"))
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def _report(
+    request: BatchRequest,
+    source: GlyphSource,
+    cache: GlyphCache,
+    chars: tuple[str, ...],
+    skipped: dict[str, str],
+    stats: _Stats,
+    clock: Stopwatch,
+    paths: dict[str, Path],
+    validation: dict[str, list[str]],
+    glyph_count: int,
+) -> dict:
+    gate: dict | str = "off"
+    if request.quality_gate is not None:
+        gate = {"unreadable": "".join(stats.unreadable), "count": len(stats.unreadable),
+                "dropped": request.drop_unreadable}  # fmt: skip
+    return {
+        "created_with": f"segan-studio {__version__}",
+        "font": {
+            "family": _font_info(request, source, request.fallback_glyphs).family,
+            "files": {fmt: str(path) for fmt, path in paths.items()},
+            "hanzi_written": glyph_count,
+        },
+        "source": {"name": source.name, "identity": source.identity, "image_size": source.size},
+        "requested": len(chars),
+        "skipped": {c: skipped[c] for c in chars if c in skipped},
+        "non_han_skipped": "".join(request.non_han),
+        "quality_gate": gate,
+        "cache": {
+            "folder": str(cache.folder) if request.use_cache else None,
+            "outline_hits": stats.outline_hits,
+            "bitmap_hits": stats.bitmap_hits,
+            "generated": stats.generated,
+            "traced": stats.traced,
+            "corrupt_regenerated": [f"{c} U+{ord(c):04X} {p.name}" for c, p in cache.corrupt],
+        },
+        "trace_config": dataclasses.asdict(request.trace),
+        "workers": request.workers,
+        "stage_seconds": {k: round(v, 3) for k, v in stats.stage_s.items()}
+        | {"trace cpu": round(stats.trace_cpu_s, 3)},
+        "total_seconds": round(clock.elapsed, 3),
+        "validation": validation,
+    }
+
+
+def format_report(report: dict) -> str:
+    """The human-readable twin of the JSON report."""
+    lines = [
+        f"Segan Studio batch export ({report['created_with']})",
+        f"font family: {report['font']['family']}",
+        *(f"  {fmt}: {path}" for fmt, path in report["font"]["files"].items()),
+        f"source: {report['source']['name']} ({report['source']['identity']}, {report['source']['image_size']} px)",
+        f"hanzi written: {report['font']['hanzi_written']} of {report['requested']} requested; "
+        f"fallback glyphs: {report['font'].get('fallback_glyphs', 0)}",
+    ]
+    skipped = report["skipped"]
+    lines.append(f"skipped: {len(skipped)}")
+    lines += [f"  {c} U+{ord(c):04X}: {why}" for c, why in list(skipped.items())[:200]]
+    if len(skipped) > 200:
+        lines.append(f"  ... and {len(skipped) - 200} more (see the JSON report)")
+    if report["non_han_skipped"]:
+        lines.append(f"non-Han characters left out of the charset: {report['non_han_skipped']}")
+    gate = report["quality_gate"]
+    if gate == "off":
+        lines.append("quality gate: off")
+    else:
+        lines.append(f"quality gate: {gate['count']} unreadable{' (dropped)' if gate['dropped'] else ''} "
+                     f"{gate['unreadable']}")  # fmt: skip
+    cache = report["cache"]
+    lines.append(f"cache: {cache['outline_hits']} outlines and {cache['bitmap_hits']} bitmaps reused, "
+                 f"{cache['generated']} generated, {cache['traced']} traced")  # fmt: skip
+    if cache["corrupt_regenerated"]:
+        lines.append(f"  corrupt cache entries regenerated: {', '.join(cache['corrupt_regenerated'])}")
+    lines.append("stage seconds:")
+    lines += [f"  {k:>16}: {v:8.2f}" for k, v in report["stage_seconds"].items()]
+    lines.append(f"  {'total':>16}: {report['total_seconds']:8.2f}")
+    lines.append("validation:")
+    for fmt, checks in report["validation"].items():
+        lines.append(f"  {fmt}: " + "; ".join(checks))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,107 @@
+"""``segan batch``: export a whole character set as a font (generate -> trace -> build)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from segan_core.batch import DEFAULT_FONT_SIZE, BatchRequest, export_font
+from segan_core.charset import load_charset, text_charset
+from segan_core.commands.progress import drive
+from segan_core.errors import OutputError
+from segan_core.fontbuild.builder import FORMATS
+from segan_core.vectorize.trace import TraceConfig
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    batch = sub.add_parser(
+        "batch",
+        help="export a character set as TTF/OTF/WOFF2 fonts",
+        description="Generate every glyph of a character set in a brush style, trace it and build font files. "
+        "Glyphs and outlines are cached, so an interrupted export resumes where it stopped.",
+    )
+    batch.add_argument(
+        "--style",
+        required=True,
+        metavar="STYLE_OR_DIR",
+        help="a style id with a trained model, a model folder, or font:PATH to re-export a font's own glyphs",
+    )
+    chars = batch.add_mutually_exclusive_group(required=True)
+    chars.add_argument("--charset", help="gb2312 | gb2312-1 | gb2312-2 | a UTF-8 text file")
+    chars.add_argument("--text", help="the characters to export, typed in")
+    batch.add_argument("--out", type=Path, required=True, help="font file to write (FONT.ttf); other formats go beside")
+    batch.add_argument("--format", default=None, help=f"comma-separated {','.join(FORMATS)} (default: from --out)")
+    batch.add_argument("--family", help="font family name (default: 'Segan <style name>')")
+    batch.add_argument("--font-version", default="1.000", help="font version, like 1.000")
+    batch.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="trace processes (0: inline)")
+    batch.add_argument("--batch-size", type=int, default=64, help="glyphs per generator call")
+    batch.add_argument("--chunk-size", type=int, default=256, help="glyphs held in memory per pipeline step")
+    batch.add_argument("--size", type=int, default=DEFAULT_FONT_SIZE, help="image size for font: sources")
+    batch.add_argument("--cache-dir", type=Path, help="glyph cache (default: $SEGAN_CACHE_DIR, ~/.cache/segan-studio)")
+    batch.add_argument("--no-cache", action="store_true", help="use a throw-away cache (no resume)")
+    batch.add_argument(
+        "--no-fallback-glyphs", action="store_true", help="do not copy ASCII/CJK punctuation from the source font"
+    )
+    batch.add_argument("--report", type=Path, help="report JSON path (default: FONT.report.json; a .txt goes beside)")
+    batch.add_argument("--upsample", type=int, default=TraceConfig.upsample, help="trace: bicubic upsampling factor")
+    batch.add_argument("--turdsize", type=float, default=TraceConfig.turdsize, help="trace: speckle area (px)")
+    batch.add_argument("--alphamax", type=float, default=TraceConfig.alphamax, help="trace: potrace corner threshold")
+    batch.add_argument("--opttolerance", type=float, default=TraceConfig.opttolerance, help="trace: curve merging")
+    batch.add_argument("--quiet", action="store_true")
+    batch.set_defaults(func=run_batch)
+
+
+def parse_formats(text: str | None, out: Path) -> tuple[str, ...]:
+    if text is None:
+        suffix = out.suffix.lower().lstrip(".")
+        if suffix not in FORMATS:
+            raise OutputError(f"cannot tell the font format from {out.name}; name it .ttf/.otf/.woff2 or pass --format")
+        return (suffix,)
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise OutputError(f"unknown --format {', '.join(unknown) or text!r}; choose from {', '.join(FORMATS)}")
+    return formats
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    parsed = text_charset(args.text) if args.text is not None else load_charset(args.charset)
+    if parsed.non_han:
+        print(f"segan: {parsed.describe_skipped()}", file=sys.stderr)
+    try:
+        trace = TraceConfig(
+            upsample=args.upsample, turdsize=args.turdsize, alphamax=args.alphamax, opttolerance=args.opttolerance
+        )
+    except ValueError as exc:
+        raise OutputError(f"invalid trace settings: {exc}") from None
+    request = BatchRequest(
+        source=args.style,
+        chars=parsed.chars,
+        out=args.out,
+        formats=parse_formats(args.format, args.out),
+        family=args.family,
+        version=args.font_version,
+        trace=trace,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        chunk_size=args.chunk_size,
+        cache_dir=args.cache_dir,
+        use_cache=not args.no_cache,
+        fallback_glyphs=not args.no_fallback_glyphs,
+        report_path=args.report,
+        font_size=args.size,
+        non_han=parsed.non_han,
+    )
+    result = drive(export_font(request), quiet=args.quiet)
+    report = result.report
+    for path in result.paths.values():
+        print(f"wrote {path}")
+    print(
+        f"{report['font']['hanzi_written']} hanzi of {report['requested']} requested, "
+        f"{len(report['skipped'])} skipped; report: {result.report_paths[1]}"
+    )
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in report["stage_seconds"].items())
+    print(f"stages: {stages}; total {report['total_seconds']:.1f}s")
+    return 0
