@@ -1,50 +1,128 @@
 """The Batch view's adapter to ``segan_core.batch`` (the whole-charset export job).
 
-Kept apart so the view does not depend on the job's exact request/report shapes.
+Turns the form's values into a :class:`~segan_core.batch.BatchRequest`, runs
+:func:`~segan_core.batch.export_font`, and reads what the view shows out of the
+:class:`~segan_core.batch.BatchResult` report (font files, skipped characters, the glyphs the
+quality gate flagged with their cached bitmaps).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from segan_core.errors import SeganError
+import numpy as np
+
+from app.settings import data_dir
+from segan_core.batch import BatchRequest, BatchResult, export_font
+from segan_core.cache import GlyphCache
+from segan_core.errors import OutputError
 from segan_core.jobs import CancelToken, Progress
+from segan_core.vectorize.trace import TraceConfig
+
+SMALL_JOB = 400  # below this many characters, trace in the worker thread (no process pool start-up)
 
 
-def _batch():
+def cache_dir() -> Path:
+    return data_dir() / "glyph-cache"
+
+
+def quality_gate_available() -> bool:
     try:
-        from segan_core import batch
-    except ModuleNotFoundError as exc:
-        if exc.name == "segan_core.batch":
-            raise SeganError("batch export is not available in this build (segan_core.batch is missing)") from None
-        raise
-    return batch
+        from segan_core.evaluation.recognizer import default_model_path
+
+        return default_model_path().is_file()
+    except Exception:  # the recognizer is an optional extra
+        return False
+
+
+def _gate(chars, images) -> list[str]:
+    from segan_core.evaluation.recognizer import unreadable
+
+    return unreadable(chars, images)
+
+
+def font_file_name(family: str) -> str:
+    stem = re.sub(r"[^\w\-]+", "", family.replace(" ", "-"), flags=re.UNICODE).strip("-")
+    return stem or "segan-font"
 
 
 def make_request(*, style: str, chars: tuple[str, ...], out: Path, formats: tuple[str, ...], family: str,
-                 style_name: str, version: str, designer: str, copyright: str, licence: str, resume: bool,
-                 device: str, regenerate: tuple[str, ...] = ()) -> Any:
-    _batch()
-    raise SeganError("batch export: API not wired yet")
+                 version: str, quality_gate: bool, non_han: tuple[str, ...] = (),
+                 workers: int | None = None) -> BatchRequest:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"the output location is a file, not a folder: {out}")
+    main = out / f"{font_file_name(family)}.{formats[0]}"
+    return BatchRequest(
+        source=style,
+        chars=chars,
+        out=main,
+        formats=formats,
+        family=family,
+        version=version,
+        workers=workers if workers is not None else (0 if len(chars) < SMALL_JOB else 2),
+        cache_dir=cache_dir(),
+        quality_gate=_gate if quality_gate else None,
+        drop_unreadable=False,
+        non_han=non_han,
+    )
 
 
-def run(request: Any, cancel: CancelToken | None = None) -> Iterator[Progress]:
-    return (yield from _batch().export_font(request, cancel))
+def run(request: BatchRequest, regenerate: tuple[str, ...] = (), cancel: CancelToken | None = None
+        ) -> Iterator[Progress]:
+    """Worker side: forget the cached glyphs to regenerate (if any), then export."""
+    if regenerate:
+        forget(request, regenerate)
+    return (yield from export_font(request, cancel))
 
 
-def summary(report: Any) -> str:
-    return str(report)
+def forget(request: BatchRequest, chars: tuple[str, ...]) -> None:
+    """Drop the cached bitmaps and outlines of ``chars`` so the next export makes them afresh."""
+    from segan_core.batch import resolve_source
+
+    source = request.source if not isinstance(request.source, str) else resolve_source(request.source,
+                                                                                       request.font_size)
+    cache = GlyphCache(request.cache_dir or cache_dir(), source.identity, request.trace.key)
+    for char in chars:
+        cache.bitmap_path(char).unlink(missing_ok=True)
+        cache.outline_path(char).unlink(missing_ok=True)
 
 
-def font_files(report: Any) -> list[Path]:
-    return []
+def summary(result: BatchResult) -> str:
+    report = result.report
+    files = ", ".join(p.name for p in result.paths.values())
+    gate = report.get("quality_gate")
+    flagged_note = f", {gate['count']} flagged by the quality gate" if isinstance(gate, dict) else ""
+    return (f"Wrote {files} in {result.paths and next(iter(result.paths.values())).parent}: "
+            f"{report['font']['hanzi_written']} of {report['requested']} Hanzi, {len(report['skipped'])} skipped"
+            f"{flagged_note}; {report['total_seconds']:.1f} s. Report: {result.report_paths[1].name}")
 
 
-def skipped(report: Any) -> dict[str, str]:
-    return {}
+def font_files(result: BatchResult) -> list[Path]:
+    return list(result.paths.values())
 
 
-def flagged(report: Any) -> list[tuple[str, str, Any]]:
-    return []
+def skipped(result: BatchResult) -> dict[str, str]:
+    return dict(result.report.get("skipped", {}))
+
+
+def flagged(result: BatchResult) -> list[tuple[str, str, np.ndarray | None]]:
+    """(char, reason, cached glyph image or None) for each glyph the quality gate flagged."""
+    gate = result.report.get("quality_gate")
+    if not isinstance(gate, dict) or not gate.get("unreadable"):
+        return []
+    source = result.report["source"]
+    trace = TraceConfig(**result.report.get("trace_config", {}))
+    folder = result.report.get("cache", {}).get("folder")
+    cache = None
+    if folder:
+        try:
+            cache = GlyphCache(Path(folder).parent, source["identity"], trace.key)
+        except (OutputError, ValueError):
+            cache = None
+    out = []
+    for char in gate["unreadable"]:
+        image = cache.get_bitmap(char, int(source["image_size"])) if cache is not None else None
+        out.append((char, "OCR does not read it as itself", image))
+    return out

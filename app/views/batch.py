@@ -7,6 +7,7 @@ with ``QFontDatabase.addApplicationFont``) and the glyphs the quality gate flagg
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from app import batch_api
 from app.context import AppContext
-from segan_core.charset import load_charset, text_charset
+from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.jobs import Progress, format_duration
 
@@ -88,11 +89,13 @@ class BatchView(QWidget):
         self._charset_changed()
 
         self.family = QLineEdit(settings.path("batch_family", "Segan Brush"))
-        self.style_name = QLineEdit("Regular")
         self.version = QLineEdit("1.000")
-        self.designer = QLineEdit(settings.path("batch_designer"))
-        self.copyright = QLineEdit(settings.path("batch_copyright"))
-        self.licence = QLineEdit(settings.path("batch_licence", "OFL-1.1"))
+        self.quality_gate = QCheckBox("Quality gate: flag glyphs an OCR recognizer cannot read")
+        gate_ok = batch_api.quality_gate_available()
+        self.quality_gate.setChecked(gate_ok)
+        self.quality_gate.setEnabled(gate_ok)
+        if not gate_ok:
+            self.quality_gate.setToolTip("needs the PP-OCR recognizer weights (rapidocr-onnxruntime)")
         self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2")}
         self.formats["ttf"].setChecked(True)
         self.formats["woff2"].setChecked(True)
@@ -110,16 +113,12 @@ class BatchView(QWidget):
         form.addRow("Characters", self.charset)
         form.addRow("", self.charset_stack)
         names = QHBoxLayout()
-        for label, edit in (("Family", self.family), ("Style", self.style_name), ("Version", self.version)):
-            names.addWidget(QLabel(label))
-            names.addWidget(edit, 2 if edit is self.family else 1)
-        form.addRow("Name", names)
-        meta = QHBoxLayout()
-        for label, edit in (("Designer", self.designer), ("Copyright", self.copyright), ("Licence", self.licence)):
-            meta.addWidget(QLabel(label))
-            meta.addWidget(edit)
-        form.addRow("Metadata", meta)
+        names.addWidget(self.family, 3)
+        names.addWidget(QLabel("Version"))
+        names.addWidget(self.version, 1)
+        form.addRow("Family name", names)
         form.addRow("Formats", formats)
+        form.addRow("", self.quality_gate)
         form.addRow("Output folder", self._row(self.out, browse_out))
         request_box = QGroupBox("Export")
         request_box.setLayout(form)
@@ -282,16 +281,19 @@ class BatchView(QWidget):
             raise SeganError("no style with a trained model: train one or open a model folder first")
         return str(data)
 
-    def chars(self) -> tuple[str, ...]:
+    def parsed_chars(self) -> ParsedText:
         key = self.charset.currentData()
         if key == "text":
-            return text_charset(self.charset_text.toPlainText()).chars
+            return text_charset(self.charset_text.toPlainText())
         if key == "file":
             raw = self.charset_file.text().strip()
             if not raw:
                 raise InputFileError("choose the character file")
-            return load_charset(str(Path(raw).expanduser())).chars
-        return load_charset(key).chars
+            return load_charset(str(Path(raw).expanduser()))
+        return load_charset(key)
+
+    def chars(self) -> tuple[str, ...]:
+        return self.parsed_chars().chars
 
     def chosen_formats(self) -> tuple[str, ...]:
         chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
@@ -305,33 +307,35 @@ class BatchView(QWidget):
             raise OutputError("choose an output folder")
         return Path(raw).expanduser()
 
-    def make_request(self, resume: bool, chars: tuple[str, ...] | None = None, **extra):
+    def make_request(self, chars: tuple[str, ...] | None = None):
         family = self.family.text().strip()
         if not family:
             raise SeganError("give the font a family name")
+        style = self.style_spec()
+        non_han: tuple[str, ...] = ()
+        if chars is None:
+            parsed = self.parsed_chars()
+            chars, non_han = parsed.chars, parsed.non_han
         return batch_api.make_request(
-            style=self.style_spec(),
-            chars=chars if chars is not None else self.chars(),
-            out=self.out_dir(),
-            formats=self.chosen_formats(),
-            family=family,
-            style_name=self.style_name.text().strip() or "Regular",
-            version=self.version.text().strip() or "1.000",
-            designer=self.designer.text().strip(),
-            copyright=self.copyright.text().strip(),
-            licence=self.licence.text().strip(),
-            resume=resume,
-            device=self.context.settings.device,
-            **extra,
+            style=style, chars=chars, out=self.out_dir(), formats=self.chosen_formats(), family=family,
+            version=self.version.text().strip() or "1.000", quality_gate=self.quality_gate.isChecked(),
+            non_han=non_han,
         )
 
     # -- running --------------------------------------------------------------------------------------------
 
-    def start(self, resume: bool = False, chars: tuple[str, ...] | None = None, **extra) -> bool:
+    def start(self, resume: bool = False, chars: tuple[str, ...] | None = None,
+              regenerate: tuple[str, ...] = ()) -> bool:
+        """Run the export. Every run reuses the glyph cache, so Resume (or a re-run after a cancel)
+        continues from the glyphs already made; ``resume`` repeats the last request unchanged."""
         if self.job is not None:
             return False
         try:
-            request = self.make_request(resume, chars, **extra)
+            last = self._last_request
+            if last is not None and (resume or chars is not None or regenerate):
+                request = dataclasses.replace(last, chars=chars) if chars is not None else last
+            else:
+                request = self.make_request(chars)
         except SeganError as exc:
             self.context.report(self, exc, "Cannot start the export")
             return False
@@ -342,7 +346,7 @@ class BatchView(QWidget):
         self.status.setText("Starting…")
         self.eta.setText("")
         self.job = self.context.runner.start(
-            "batch export", batch_api.run, request,
+            "batch export", batch_api.run, request, regenerate=regenerate,
             on_progress=self._on_progress, on_finished=self._on_finished, on_failed=self._on_failed,
             on_cancelled=self._on_cancelled, on_done=self._on_done,
         )
@@ -352,9 +356,7 @@ class BatchView(QWidget):
     def _remember(self) -> None:
         settings = self.context.settings
         for key, edit in (("batch_font", self.font_path), ("batch_charset_file", self.charset_file),
-                          ("batch_family", self.family), ("batch_designer", self.designer),
-                          ("batch_copyright", self.copyright), ("batch_licence", self.licence),
-                          ("batch_out", self.out)):
+                          ("batch_family", self.family), ("batch_out", self.out)):
             settings.set_path(key, edit.text())
 
     def cancel(self) -> None:
@@ -475,9 +477,7 @@ class BatchView(QWidget):
         if not chars:
             self.context.report(self, SeganError("check the flagged glyphs to exclude first"))
             return False
-        try:
-            current = self.chars()
-        except SeganError as exc:
-            self.context.report(self, exc)
+        request = self._last_request
+        if request is None:
             return False
-        return self.start(resume=True, chars=tuple(c for c in current if c not in chars))
+        return self.start(chars=tuple(c for c in request.chars if c not in chars))

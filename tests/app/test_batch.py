@@ -1,0 +1,134 @@
+"""Batch & export view: a 30-character font is written and previewed; cancel; quality gate; errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+
+CHARS30 = "永字八法天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余"
+
+
+def _form(view, out: Path, family: str = "Test Brush", text: str = CHARS30, gate: bool = False) -> None:
+    view.set_charset("text", text)
+    view.family.setText(family)
+    view.out.setText(str(out))
+    for name, box in view.formats.items():
+        box.setChecked(name in ("ttf", "woff2"))
+    view.quality_gate.setChecked(gate)
+
+
+def test_font_style_batch_writes_and_previews_a_font(qtbot, window, tmp_path, brush_font, errors):
+    view = window.batch
+    view.use_font(brush_font)
+    _form(view, tmp_path / "fonts")
+    with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
+        assert view.start()
+    result = blocker.args[0]
+    assert errors == []
+    ttf = tmp_path / "fonts" / "Test-Brush.ttf"
+    assert ttf.is_file() and (tmp_path / "fonts" / "Test-Brush.woff2").is_file()
+    assert result.report["font"]["hanzi_written"] == 30
+    assert view.font_family == "Test Brush"
+    assert "Test Brush" in QFontDatabase.families()
+    assert view.preview.font().family() == "Test Brush"
+    assert view.preview.toPlainText()
+    assert "Wrote" in view.status.text()
+    # Resume re-runs from the cache (every glyph reused)
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=10000)
+    with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
+        assert view.start(resume=True)
+    assert blocker.args[0].report["cache"]["outline_hits"] == 30
+
+
+def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tmp_path, tiny_models, errors):
+    view = window.batch
+    view.select_model(tiny_models["style"])
+    assert view.style.currentData() == str(tiny_models["style"].resolve())
+    _form(view, tmp_path / "out", family="Tiny Gate", text=CHARS30[:12], gate=True)
+    with qtbot.waitSignal(view.finished, timeout=120000):
+        assert view.start()
+    assert errors == []
+    flagged = [view.flagged.item(i) for i in range(view.flagged.count())
+               if view.flagged.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable]
+    assert flagged, "a 2-step tiny model should have unreadable glyphs"
+    assert not flagged[0].icon().isNull()
+    qtbot.waitUntil(lambda: view.exclude_button.isEnabled(), timeout=10000)
+    flagged[0].setCheckState(Qt.CheckState.Checked)
+    excluded = flagged[0].data(Qt.ItemDataRole.UserRole)
+    with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
+        assert view.exclude_checked()
+    report = blocker.args[0].report
+    assert report["requested"] == 11 and report["font"]["hanzi_written"] == 11
+    assert excluded not in report["quality_gate"]["unreadable"]
+    # regenerate: the cached glyph is dropped and made again
+    qtbot.waitUntil(lambda: view.regenerate_button.isEnabled(), timeout=10000)
+    item = next(view.flagged.item(i) for i in range(view.flagged.count())
+                if view.flagged.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Checked)
+    with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
+        assert view.regenerate_checked()
+    assert blocker.args[0].report["cache"]["generated"] == 1
+
+
+def test_cancel_stops_a_running_batch(qtbot, window, tmp_path, brush_font, errors):
+    view = window.batch
+    view.use_font(brush_font)
+    _form(view, tmp_path / "big", family="Cancelled")
+    view.set_charset("gb2312-1")
+    seen = []
+
+    def cancel_on_first(event):
+        seen.append(event)
+        if event.stage == "glyphs":
+            view.cancel()
+
+    view.job = None
+    with qtbot.waitSignal(view.stopped, timeout=120000):
+        assert view.start()
+        view.job.signals.progress.connect(cancel_on_first)
+    assert errors == []
+    assert any(e.stage == "glyphs" for e in seen)
+    assert not list((tmp_path / "big").glob("*.ttf"))
+    assert "Cancelled" in view.status.text()
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=10000)
+
+
+def test_batch_input_errors_show_dialogs(qtbot, window, tmp_path, brush_font, errors):
+    view = window.batch
+    view.use_font(tmp_path / "missing.ttf")
+    _form(view, tmp_path / "o")
+    assert not view.start()
+    assert "font file not found" in errors[-1][1]
+    view.use_font(brush_font)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("abc, no Hanzi here", encoding="utf-8")
+    view.set_charset("file", str(bad))
+    assert not view.start()
+    assert "no Han characters" in errors[-1][1]
+    view.set_charset("file", str(tmp_path / "nope.txt"))
+    assert not view.start()
+    assert "neither" in errors[-1][1] or "not found" in errors[-1][1]
+    # an unwritable output folder fails inside the job: a dialog, and the view is usable again
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    _form(view, locked / "sub")
+    count = len(errors)
+    try:
+        import os
+
+        if os.access(locked, os.W_OK):  # running as root: use a path under a file instead
+            (tmp_path / "afile").write_text("x")
+            _form(view, tmp_path / "afile" / "sub")
+        started = view.start()
+        if started:
+            qtbot.waitUntil(lambda: view.job is None, timeout=60000)
+        assert len(errors) == count + 1
+        assert "output" in errors[-1][1].lower() or "folder" in errors[-1][1].lower()
+    finally:
+        locked.chmod(0o700)
+    _form(view, tmp_path / "ok", text="永字")
+    with qtbot.waitSignal(view.finished, timeout=120000):
+        assert view.start()
