@@ -182,12 +182,13 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         if not request.use_cache:
             cache_root = Path(tempfile.mkdtemp(prefix="segan-batch-"))
             stack.callback(shutil.rmtree, cache_root, True)
-        cache = GlyphCache(cache_root, source.identity, request.trace.key)
+        cache = stack.enter_context(GlyphCache(cache_root, source.identity, request.trace.key))
 
         # check: what the source cannot produce (characters already traced need no check)
         t = time.monotonic()
         chars = tuple(dict.fromkeys(request.chars))
-        unchecked = [c for c in chars if not cache.has_outline(c)]
+        cached = cache.outline_chars()
+        unchecked = [c for c in chars if c not in cached]
         skipped: dict[str, str] = {}
         for start in range(0, len(unchecked), 512):
             cancel.raise_if_cancelled("batch export")
@@ -203,7 +204,7 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
             )
 
         # glyphs: generate -> trace, streamed through the cache
-        yield from _glyph_pipeline(request, source, cache, todo, skipped, stats, cancel, clock, stack)
+        yield from _glyph_pipeline(request, source, cache, cached, todo, skipped, stats, cancel, clock, stack)
 
         # build, validate, write (all files renamed into place together at the very end)
         written = [c for c in todo if c not in skipped]
@@ -275,6 +276,7 @@ def _glyph_pipeline(
     request: BatchRequest,
     source: GlyphSource,
     cache: GlyphCache,
+    cached: set[str],
     todo: list[str],
     skipped: dict[str, str],
     stats: _Stats,
@@ -305,8 +307,9 @@ def _glyph_pipeline(
             stats.trace_cpu_s += traced_s
             for char, blob in zip(task_chars, blobs, strict=True):
                 cache.put_outline_bytes(char, blob)
-                if TracedGlyph.from_bytes(blob).is_empty:
+                if TracedGlyph.bytes_is_empty(blob):
                     skipped[char] = BLANK_REASON
+            cache.commit()
             stats.traced += len(task_chars)
             done += len(task_chars)
             cancel.raise_if_cancelled("batch export")
@@ -317,12 +320,12 @@ def _glyph_pipeline(
         chunk = todo[start : start + request.chunk_size]
         ready = []
         for char in chunk:
-            traced = cache.get_outline(char)
-            if traced is None:
+            blob = cache.get_outline_bytes(char) if char in cached else None  # checksum verified
+            if blob is None:
                 continue
             stats.outline_hits += 1
             ready.append(char)
-            if traced.is_empty:
+            if TracedGlyph.bytes_is_empty(blob):
                 skipped[char] = BLANK_REASON
         ready_set = set(ready)
         need = [c for c in chunk if c not in ready_set]
@@ -345,7 +348,7 @@ def _glyph_pipeline(
     yield from drain(0)
     stats.add("glyphs (wall)", time.monotonic() - t_pipeline)
     if cache.corrupt:
-        names = ", ".join(f"{c} (U+{ord(c):04X})" for c, _ in cache.corrupt[:5])
+        names = ", ".join(f"{c} (U+{ord(c):04X}) {kind}" for c, kind in cache.corrupt[:5])
         yield Progress("glyphs", done, total, f"regenerated {len(cache.corrupt)} corrupt cache entries: {names}",
                        elapsed_s=clock.elapsed)  # fmt: skip
 
@@ -378,6 +381,7 @@ def _bitmaps(
         for i, image in zip(rows, generated, strict=True):
             images[i] = image
             cache.put_bitmap(chars[i], image)
+        cache.commit()
         stats.generated += len(rows)
     return images
 
@@ -431,8 +435,8 @@ def _records(
             continue
         traced = cache.get_outline(char)
         if traced is None:
-            raise OutputError(f"the glyph cache lost the outline of {char} (U+{ord(char):04X}) during the export: "
-                              f"{cache.outline_path(char)}; run the export again")  # fmt: skip
+            raise OutputError(f"the glyph cache {cache.path} lost the outline of {char} (U+{ord(char):04X}) "
+                              "during the export; run the export again")  # fmt: skip
         yield GlyphRecord(glyph_name(ord(char)), (ord(char),), ADVANCE, traced.quadratic, traced.cubic)
     if fallback is not None:
         yield from fallback.records(fallback_codepoints(), exclude={ord(c) for c in chars})
@@ -506,12 +510,12 @@ def _report(
         "non_han_skipped": "".join(request.non_han),
         "quality_gate": gate,
         "cache": {
-            "folder": str(cache.folder) if request.use_cache else None,
+            "file": str(cache.path) if request.use_cache else None,
             "outline_hits": stats.outline_hits,
             "bitmap_hits": stats.bitmap_hits,
             "generated": stats.generated,
             "traced": stats.traced,
-            "corrupt_regenerated": [f"{c} U+{ord(c):04X} {p.name}" for c, p in cache.corrupt],
+            "corrupt_regenerated": [f"{c} U+{ord(c):04X} {kind}" for c, kind in cache.corrupt],
         },
         "trace_config": dataclasses.asdict(request.trace),
         "workers": request.workers,

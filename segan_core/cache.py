@@ -1,16 +1,17 @@
 """On-disk cache of glyph bitmaps and traced outlines, keyed by (source identity, character).
 
 A batch export stores every generated bitmap and every traced outline as it goes, so a killed or
-cancelled job restarts where it stopped and a second export of the same style is fast. Layout::
+cancelled job restarts where it stopped and a second export of the same style is fast.
 
-    <root>/<source identity>/bitmaps/<codepoint>.bin
-    <root>/<source identity>/outlines-<trace config key>/<codepoint>.bin
+One SQLite file per glyph source: ``<root>/<source identity>.sqlite3`` with a ``bitmaps`` table
+(code point -> zlib'd ink image) and an ``outlines`` table ((trace config key, code point) ->
+serialised :class:`TracedGlyph`). SQLite keeps each commit atomic (the job commits once per chunk),
+and is far cheaper than one small file per glyph (thousands of file creations cost seconds).
+Every entry also carries a BLAKE2b checksum of its payload: an entry that does not match (disk
+trouble, a foreign writer) is dropped, listed in :attr:`GlyphCache.corrupt` and regenerated.
 
-Each entry is ``MAGIC | kind | blake2b-128(payload) | payload`` written to a temp file and renamed,
-so a crash never leaves a half-written entry under the real name; an entry whose checksum does not
-match (disk trouble, a foreign file) is reported by :meth:`GlyphCache.corrupt` and treated as
-missing, so it is regenerated. The default root is ``$SEGAN_CACHE_DIR``, else
-``$XDG_CACHE_HOME/segan-studio``, else ``~/.cache/segan-studio``.
+The default root is ``$SEGAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/segan-studio``, else
+``~/.cache/segan-studio``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sqlite3
+import struct
 import zlib
 from pathlib import Path
 
@@ -27,11 +30,8 @@ from segan_core.atomic import ensure_writable_dir
 from segan_core.errors import OutputError
 from segan_core.vectorize.trace import TracedGlyph
 
-MAGIC = b"SGC1"
-KIND_BITMAP = b"B"
-KIND_OUTLINE = b"O"
+SCHEMA_VERSION = 1
 _DIGEST = 16
-_HEADER = len(MAGIC) + 1 + _DIGEST
 
 
 def default_cache_dir() -> Path:
@@ -43,99 +43,142 @@ def default_cache_dir() -> Path:
     return base / "segan-studio"
 
 
-def _digest(payload: bytes) -> bytes:
+def checksum(payload: bytes) -> bytes:
     return hashlib.blake2b(payload, digest_size=_DIGEST).digest()
 
 
 class GlyphCache:
-    """Bitmaps and outlines of one glyph source (and one trace config) under ``root``."""
+    """Bitmaps and outlines of one glyph source (outlines of one trace config) under ``root``."""
 
     def __init__(self, root: Path | str, source_identity: str, trace_key: str) -> None:
         if not re.fullmatch(r"[A-Za-z0-9._\-]+", source_identity):
-            raise ValueError(f"unsafe source identity for a cache folder: {source_identity!r}")
+            raise ValueError(f"unsafe source identity for a cache file: {source_identity!r}")
         self.root = Path(root)
-        self.folder = self.root / source_identity
-        self.bitmap_dir = self.folder / "bitmaps"
-        self.outline_dir = self.folder / f"outlines-{trace_key}"
-        for folder in (self.bitmap_dir, self.outline_dir):
-            try:
-                ensure_writable_dir(folder)
-            except OutputError as exc:
-                raise OutputError(f"glyph cache unusable: {exc}") from None
-        self.corrupt: list[tuple[str, Path]] = []  # (character, file) of entries found damaged
-
-    # -- paths -------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _name(char: str) -> str:
-        return f"{ord(char):05X}.bin"
-
-    def bitmap_path(self, char: str) -> Path:
-        return self.bitmap_dir / self._name(char)
-
-    def outline_path(self, char: str) -> Path:
-        return self.outline_dir / self._name(char)
-
-    # -- entries -----------------------------------------------------------------------------------
-
-    def _write(self, path: Path, kind: bytes, payload: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.path = self.root / f"{source_identity}.sqlite3"
+        self.trace_key = trace_key
+        self.corrupt: list[tuple[str, str]] = []  # (character, "bitmap" | "outline") found damaged
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(MAGIC + kind + _digest(payload) + payload)
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise OutputError(f"cannot write glyph cache entry {path}: {exc.strerror or exc}") from None
-
-    def _read(self, path: Path, kind: bytes, char: str) -> bytes | None:
+            ensure_writable_dir(self.root)
+        except OutputError as exc:
+            raise OutputError(f"glyph cache unusable: {exc}") from None
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return None
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+                CREATE TABLE IF NOT EXISTS bitmaps (cp INTEGER PRIMARY KEY, size INTEGER, digest BLOB, data BLOB);
+                CREATE TABLE IF NOT EXISTS outlines (
+                    trace_key TEXT, cp INTEGER, digest BLOB, data BLOB, PRIMARY KEY (trace_key, cp));
+                """
+            )
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                self._db.execute("INSERT INTO meta VALUES ('source', ?)", (source_identity,))
+                self._db.commit()
+            elif row[0] != str(SCHEMA_VERSION):
+                raise OutputError(f"glyph cache {self.path} has schema {row[0]}, expected {SCHEMA_VERSION}; delete it")
+        except sqlite3.DatabaseError as exc:
+            raise OutputError(f"glyph cache {self.path} is damaged ({exc}); delete it or change --cache-dir") from None
         except OSError as exc:
-            raise OutputError(f"cannot read glyph cache entry {path}: {exc.strerror or exc}") from None
-        payload = data[_HEADER:]
-        if len(data) < _HEADER or data[:4] != MAGIC or data[4:5] != kind or data[5:_HEADER] != _digest(payload):
-            self._discard(char, path)
-            return None
-        return payload
+            raise OutputError(f"glyph cache {self.path} cannot be opened: {exc}") from None
 
-    def _discard(self, char: str, path: Path) -> None:
-        self.corrupt.append((char, path))
-        path.unlink(missing_ok=True)
+    def close(self) -> None:
+        try:
+            self._db.commit()
+        finally:
+            self._db.close()
+
+    def __enter__(self) -> GlyphCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def commit(self) -> None:
+        """Make everything put so far durable (the job calls this once per chunk)."""
+        try:
+            self._db.commit()
+        except sqlite3.Error as exc:
+            raise OutputError(f"cannot write the glyph cache {self.path}: {exc}") from None
+
+    # -- bitmaps -----------------------------------------------------------------------------------
 
     def get_bitmap(self, char: str, size: int) -> np.ndarray | None:
-        path = self.bitmap_path(char)
-        payload = self._read(path, KIND_BITMAP, char)
-        if payload is None:
+        row = self._query("SELECT size, digest, data FROM bitmaps WHERE cp = ?", (ord(char),))
+        if row is None:
             return None
-        try:
-            raw = zlib.decompress(payload)
-        except zlib.error:
-            raw = b""
-        if len(raw) != size * size:
-            self._discard(char, path)
-            return None
-        return np.frombuffer(raw, np.uint8).reshape(size, size)
+        stored_size, digest, data = row
+        if stored_size == size and digest == checksum(data):
+            try:
+                raw = zlib.decompress(data)
+                if len(raw) == size * size:
+                    return np.frombuffer(raw, np.uint8).reshape(size, size)
+            except zlib.error:
+                pass
+        self._discard("bitmaps", "cp = ?", (ord(char),), char, "bitmap")
+        return None
 
     def put_bitmap(self, char: str, image: np.ndarray) -> None:
-        self._write(self.bitmap_path(char), KIND_BITMAP, zlib.compress(np.ascontiguousarray(image, np.uint8), 1))
+        data = zlib.compress(np.ascontiguousarray(image, np.uint8).tobytes(), 1)
+        self._execute(
+            "INSERT OR REPLACE INTO bitmaps VALUES (?, ?, ?, ?)", (ord(char), image.shape[0], checksum(data), data)
+        )
 
-    def has_outline(self, char: str) -> bool:
-        return self.outline_path(char).is_file()
+    # -- outlines ----------------------------------------------------------------------------------
+
+    def outline_chars(self) -> set[str]:
+        """Characters with a stored outline for this trace config (checksums not yet verified)."""
+        rows = self._db.execute("SELECT cp FROM outlines WHERE trace_key = ?", (self.trace_key,)).fetchall()
+        return {chr(cp) for (cp,) in rows}
+
+    def get_outline_bytes(self, char: str) -> bytes | None:
+        row = self._query(
+            "SELECT digest, data FROM outlines WHERE trace_key = ? AND cp = ?", (self.trace_key, ord(char))
+        )
+        if row is None:
+            return None
+        digest, data = row
+        if digest == checksum(data):
+            return data
+        self._discard_outline(char)
+        return None
 
     def get_outline(self, char: str) -> TracedGlyph | None:
-        path = self.outline_path(char)
-        payload = self._read(path, KIND_OUTLINE, char)
-        if payload is None:
+        data = self.get_outline_bytes(char)
+        if data is None:
             return None
         try:
-            return TracedGlyph.from_bytes(payload)
-        except (ValueError, IndexError):
-            self._discard(char, path)
+            return TracedGlyph.from_bytes(data)
+        except (ValueError, IndexError, struct.error):
+            self._discard_outline(char)
             return None
 
     def put_outline_bytes(self, char: str, traced: bytes) -> None:
         """Store a serialised :class:`TracedGlyph` (what the trace workers return)."""
-        self._write(self.outline_path(char), KIND_OUTLINE, traced)
+        self._execute(
+            "INSERT OR REPLACE INTO outlines VALUES (?, ?, ?, ?)", (self.trace_key, ord(char), checksum(traced), traced)
+        )
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _query(self, sql: str, args: tuple) -> tuple | None:
+        try:
+            return self._db.execute(sql, args).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise OutputError(f"glyph cache {self.path} is damaged ({exc}); delete it") from None
+
+    def _execute(self, sql: str, args: tuple) -> None:
+        try:
+            self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise OutputError(f"cannot write the glyph cache {self.path}: {exc}") from None
+
+    def _discard_outline(self, char: str) -> None:
+        self._discard("outlines", "trace_key = ? AND cp = ?", (self.trace_key, ord(char)), char, "outline")
+
+    def _discard(self, table: str, where: str, args: tuple, char: str, kind: str) -> None:
+        self.corrupt.append((char, kind))
+        self._execute(f"DELETE FROM {table} WHERE {where}", args)

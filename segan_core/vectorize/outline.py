@@ -79,6 +79,11 @@ class Outline:
         header = _HEADER.pack(len(self.ops), int(counts.sum()))
         return header + codes.tobytes() + counts.tobytes() + ints.astype("<i2").tobytes()
 
+    @staticmethod
+    def bytes_op_count(data: bytes) -> int:
+        """How many pen operations a serialised outline holds (0 = empty), without decoding it."""
+        return _HEADER.unpack_from(data, 0)[0]
+
     @classmethod
     def from_bytes(cls, data: bytes) -> Outline:
         n_ops, n_points = _HEADER.unpack_from(data, 0)
@@ -88,11 +93,11 @@ class Outline:
         coords = np.frombuffer(data, "<i2", 2 * n_points, offset + 2 * n_ops)
         if offset + 2 * n_ops + 4 * n_points != len(data) or int(counts.sum()) != n_points:
             raise ValueError("outline bytes have the wrong length")
-        pts = coords.reshape(-1, 2).tolist()
+        pts = list(zip(coords[0::2].tolist(), coords[1::2].tolist(), strict=True))
         ops = []
         index = 0
         for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
-            ops.append((OPS[code], tuple((x, y) for x, y in pts[index : index + count])))
+            ops.append((OPS[code], tuple(pts[index : index + count])))
             index += count
         return cls(tuple(ops))
 

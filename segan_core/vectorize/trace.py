@@ -90,6 +90,11 @@ class TracedGlyph:
         cubic = self.cubic.to_bytes()
         return len(cubic).to_bytes(4, "little") + cubic + self.quadratic.to_bytes()
 
+    @staticmethod
+    def bytes_is_empty(data: bytes) -> bool:
+        """True when a serialised glyph has no contour (cheap: reads one header)."""
+        return Outline.bytes_op_count(data[4:]) == 0
+
     @classmethod
     def from_bytes(cls, data: bytes) -> TracedGlyph:
         n = int.from_bytes(data[:4], "little")
