@@ -85,6 +85,8 @@ class GlyphRecognizer:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        # no busy-waiting worker threads: on a shared CPU, spinning costs more than it saves
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
             keys = self.session.get_modelmeta().custom_metadata_map.get("character", "")

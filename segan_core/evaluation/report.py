@@ -182,7 +182,12 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
     sample_idx = _sample_indices(len(chars), options.sample_count)
     sample_chars = tuple(chars[i] for i in sample_idx)
 
-    # shared pieces: the recognizer, the classifier, the real target's readings and features
+    # shared pieces, the cheapest checks first: Inception, the recognizer, the classifier, the real features
+    inception_reference = None
+    if options.inception_weights is not None:
+        from segan_core.evaluation.frechet import inception_features
+
+        inception_reference = inception_features(split.target, options.inception_weights)
     recognizer = None
     known: np.ndarray = np.ones(len(chars), bool)
     if options.ocr:
@@ -191,16 +196,13 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
         yield Progress("load", 0, 1, message="OCR recognizer", elapsed_s=clock.elapsed)
         recognizer = get_recognizer()
         known = np.array([recognizer.knows(c) for c in chars], bool)
-    reference_features = inception_reference = classifier = None
+    reference_features = classifier = None
     if options.frechet:
         from segan_core.evaluation.classifier import load_classifier
 
+        yield Progress("load", 0, 1, message="glyph classifier", elapsed_s=clock.elapsed)
         classifier = load_classifier(options.classifier_dir)
         reference_features = classifier.features(split.target)
-    if options.inception_weights is not None:
-        from segan_core.evaluation.frechet import inception_features
-
-        inception_reference = inception_features(split.target, options.inception_weights)
 
     def score(name: str, images: np.ndarray) -> Iterator[Progress]:
         metrics: dict[str, float] = {}

@@ -1,0 +1,254 @@
+"""Evaluation: content accuracy, Fréchet distance, paired metrics, reports and model/data checks."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segan_core.charset import gb2312_level1
+from segan_core.data.build import BuildRequest, build_dataset
+from segan_core.data.store import GlyphDataset
+from segan_core.errors import Cancelled, SeganError
+from segan_core.evaluation import EvaluationError
+from segan_core.evaluation.frechet import frechet_distance
+from segan_core.evaluation.paired import chamfer, paired_metrics, skeletons, ssim
+from segan_core.evaluation.report import Candidate, EvalOptions, evaluate, format_table, write_report
+from segan_core.glyph_source import FontGlyphSource
+from segan_core.jobs import CancelToken, run_to_end
+from segan_core.resources import PROJECT_ROOT, SHARED_FONTS_DIR, SOURCE_FONT
+
+BRUSH = SHARED_FONTS_DIR / "brush"
+TARGET_FONT = BRUSH / "MaShanZheng-Regular.ttf"
+OTHER_FONT = BRUSH / "LongCang-Regular.ttf"
+CLASSIFIER = Path(os.environ.get("SEGAN_TEST_CLASSIFIER", PROJECT_ROOT / "models" / "evaluator"))
+
+pytestmark = pytest.mark.skipif(not TARGET_FONT.is_file(), reason="shared brush fonts not installed")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> GlyphDataset:
+    out = tmp_path_factory.mktemp("eval") / "msz"
+    chars = gb2312_level1()[:400]  # about 40 test characters
+    run_to_end(build_dataset(BuildRequest(source=SOURCE_FONT, out=out, chars=chars, size=64, target=TARGET_FONT)))
+    return GlyphDataset(out)
+
+
+class SplitSource:
+    """A GlyphSource returning the dataset's real targets, optionally with Gaussian noise."""
+
+    def __init__(self, dataset: GlyphDataset, noise: float = 0.0, split: str = "test", size: int | None = None):
+        self.table = dict(zip(dataset.split(split).chars, dataset.split(split).target, strict=True))
+        self.noise = noise
+        self._size = size or dataset.size
+
+    size = property(lambda self: self._size)
+    identity = property(lambda self: f"split-noise-{self.noise}")
+    name = property(lambda self: f"noise {self.noise}")
+
+    def missing(self, chars):
+        return {c: "not in split" for c in chars if c not in self.table}
+
+    def generate(self, chars, batch_size=64):
+        out = np.stack([self.table[c] for c in chars]).astype(np.float32)
+        if self.noise:
+            rng = np.random.default_rng([ord(c) for c in chars])
+            out = out + rng.normal(0.0, self.noise * 255.0, out.shape)
+        return np.clip(out, 0, 255).astype(np.uint8)
+
+
+class HeatmapSource(SplitSource):
+    def heatmaps(self, chars):
+        maps = self.generate(chars).astype(np.float32) / 255.0
+        return {"cam": maps, "sram": 1.0 - maps, "cram": maps * 0.5}
+
+
+def run(candidates, dataset, **options):
+    return run_to_end(evaluate(candidates, dataset, EvalOptions(classifier_dir=CLASSIFIER, **options)))
+
+
+# ------------------------------------------------------------------------------------------ the job
+
+
+def test_perfect_model_matches_the_real_font(dataset):
+    report = run([Candidate(SplitSource(dataset), "perfect")], dataset)
+    model, reference, floor = report.rows
+    m = model.metrics
+    assert m["content_accuracy"] == pytest.approx(reference.metrics["content_accuracy"])
+    assert m["content_accuracy_ratio"] == pytest.approx(1.0)
+    assert reference.metrics["content_accuracy"] > 0.8  # Ma Shan Zheng is legible
+    assert m["frechet"] == pytest.approx(0.0, abs=1e-6)
+    assert m["ssim"] == pytest.approx(1.0)
+    assert m["l1"] == 0.0 and m["iou"] == 1.0
+    assert m["skeleton_chamfer"] == 0.0 and m["skeleton_iou"] == 1.0
+    # the do-nothing floor (Kai source glyphs) is readable but far from the target's shapes
+    assert floor.metrics["iou"] < 0.6 and floor.metrics["frechet"] > m["frechet"]
+    assert model.unreadable == reference.unreadable
+
+
+def test_noise_degrades_every_metric_monotonically(dataset):
+    levels = (0.0, 0.45, 0.8)
+    report = run([Candidate(SplitSource(dataset, noise), f"noise {noise}") for noise in levels], dataset)
+    rows = [row.metrics for row in report.models]
+    for key, higher_is_better in [("content_accuracy", True), ("frechet", False), ("l1", False), ("ssim", True),
+                                  ("iou", True), ("skeleton_chamfer", False), ("skeleton_iou", True)]:
+        values = [row[key] for row in rows]
+        ordered = values if not higher_is_better else [-v for v in values]
+        assert all(a < b for a, b in itertools.pairwise(ordered)), (key, values)
+
+
+def test_compare_cli_writes_one_row_per_model_plus_real_font(dataset, tmp_path, capsys):
+    from segan_core.cli import main
+
+    out = tmp_path / "report"
+    code = main(["eval", "compare", f"font:{TARGET_FONT}", f"font:{OTHER_FONT}", "--data", str(dataset.folder),
+                 "--out", str(out), "--limit", "12", "--classifier", str(CLASSIFIER), "--quiet"])
+    assert code == 0
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    names = [row["name"] for row in data["rows"]]
+    kinds = [row["kind"] for row in data["rows"]]
+    assert names[:2] == ["Ma Shan Zheng (font)", "Long Cang (font)"]
+    assert kinds == ["model", "model", "real font", "source glyphs (floor)"]
+    assert data["characters"] == 12
+    long_cang = data["rows"][1]["metrics"]
+    assert 0.0 < long_cang["iou"] < 1.0 and long_cang["frechet"] > 0
+    assert data["rows"][0]["metrics"]["ssim"] == pytest.approx(1.0)
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    for name in names:
+        assert name in markdown
+    assert "not comparable to Inception FID" in markdown
+    assert (out / "samples.png").is_file() and not (out / "heatmaps.png").exists()
+    assert "Long Cang (font)" in capsys.readouterr().out
+
+
+def test_heatmaps_figure_when_the_model_has_heatmaps(dataset, tmp_path):
+    report = run([Candidate(HeatmapSource(dataset), "attention")], dataset, ocr=False, limit=6)
+    assert set(report.models[0].heatmaps) == {"cam", "sram", "cram"}
+    assert "content_accuracy" not in report.models[0].metrics
+    write_report(report, tmp_path / "r")
+    from PIL import Image
+
+    figure = Image.open(tmp_path / "r" / "heatmaps.png")
+    assert figure.size[1] > 5 * 48  # source, output, three heatmap rows
+    assert "content acc" not in format_table(report)
+
+
+# ------------------------------------------------------------------------------------- mismatches
+
+
+def test_size_mismatch_is_a_clear_error(dataset):
+    with pytest.raises(EvaluationError, match=r"makes 32 px glyphs but dataset .* is 64 px"):
+        run([Candidate(FontGlyphSource(OTHER_FONT, 32), "small")], dataset)
+
+
+def test_model_trained_on_the_evaluated_split_is_refused(dataset):
+    test_chars = "".join(dataset.chars("test"))
+    leaky = {"size": 64, "manifest_sha256": dataset.hash, "splits": {"train": test_chars[:5] + "永"}}
+    with pytest.raises(EvaluationError, match=r"trained on 5 characters of the test split"):
+        run([Candidate(SplitSource(dataset), "leaky", training_data=leaky)], dataset)
+    foreign = {"size": 64, "manifest_sha256": "0" * 64, "splits": {"train": ""}}
+    with pytest.raises(EvaluationError, match="trained on another dataset"):
+        run([Candidate(SplitSource(dataset), "foreign", training_data=foreign)], dataset)
+    other_size = {"size": 128, "manifest_sha256": dataset.hash, "splits": {"train": ""}}
+    with pytest.raises(EvaluationError, match="trained on 128 px glyphs"):
+        run([Candidate(SplitSource(dataset), "big", training_data=other_size)], dataset)
+    fine = {"size": 64, "manifest_sha256": dataset.hash, "splits": {"train": "".join(dataset.chars("train"))}}
+    report = run([Candidate(SplitSource(dataset), "fine", training_data=fine)], dataset, ocr=False, limit=4)
+    assert report.models[0].metrics["l1"] == 0.0
+
+
+def test_cli_errors_exit_2_with_one_line(dataset, tmp_path, capsys):
+    from segan_core.cli import main
+
+    code = main(["eval", "--model", str(tmp_path / "nope"), "--data", str(dataset.folder), "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "not a model folder" in err and "\n" not in err
+    weights = tmp_path / "pt_inception.pth"
+    weights.write_bytes(b"not really")
+    code = main(["eval", "--model", f"font:{OTHER_FONT}", "--data", str(dataset.folder), "--out", str(tmp_path / "o"),
+                 "--limit", "3", "--no-ocr", "--inception-weights", str(weights), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Inception" in err
+
+
+def test_cancel_stops_the_job(dataset):
+    token = CancelToken()
+    token.cancel()
+    job = evaluate([Candidate(SplitSource(dataset), "x")], dataset, EvalOptions(classifier_dir=CLASSIFIER), token)
+    with pytest.raises(Cancelled):
+        run_to_end(job)
+    assert issubclass(Cancelled, SeganError)
+
+
+# ---------------------------------------------------------------------------------- building blocks
+
+
+def test_unreadable_flags_blank_and_wrong_glyphs(dataset):
+    from segan_core.evaluation.recognizer import get_recognizer, unreadable
+
+    split = dataset.split("test")
+    recognizer = get_recognizer()
+    good = [c for c, ok in zip(split.chars, recognizer.correct(split.chars, split.target), strict=True) if ok][:4]
+    images = np.stack([split.target[split.chars.index(c)] for c in good])
+    images[1] = 0  # blank
+    images[2] = images[3]  # another character's glyph
+    assert unreadable(good, images) == [good[1], good[2]]
+
+
+def test_frechet_distance_math():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(500, 8))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+    shifted = a + 3.0  # same covariance, mean moved by 3 in 8 dimensions
+    assert frechet_distance(a, shifted) == pytest.approx(72.0, rel=1e-6)
+    scaled = a * 2.0  # covariance 4x: trace term sum (1 + 4 - 2*2) per dimension ~ 8
+    assert frechet_distance(a, scaled) == pytest.approx(8.0, rel=0.15)
+
+
+def test_paired_metrics_edge_cases(dataset):
+    target = dataset.split("test").target[:3]
+    blank = np.zeros_like(target)
+    assert ssim(target, target) == pytest.approx(np.ones(3))
+    assert chamfer(skeletons(blank), skeletons(target)) == pytest.approx(np.full(3, 64.0))
+    assert chamfer(skeletons(blank), skeletons(blank)) == pytest.approx(np.zeros(3))
+    metrics = paired_metrics(blank, target)
+    assert (metrics["iou"] == 0).all() and (metrics["l1"] > 0).all()
+
+
+def test_classifier_trains_saves_and_reloads(tmp_path):
+    from segan_core.evaluation.classifier import TrainClassifierRequest, load_classifier, train_classifier
+
+    fonts = tmp_path / "fonts"
+    (fonts / "source").mkdir(parents=True)
+    (fonts / "brush").mkdir()
+    (fonts / "source" / "kai.ttf").symlink_to(SOURCE_FONT)
+    (fonts / "brush" / "msz.ttf").symlink_to(TARGET_FONT)
+    request = TrainClassifierRequest(fonts_dir=fonts, out=tmp_path / "clf", epochs=1, batch_size=16, max_chars=12,
+                                     command="test")
+    meta = run_to_end(train_classifier(request))
+    assert meta["training"]["epochs_done"] == 1 and meta["training"]["glyphs"] == 24
+    classifier = load_classifier(tmp_path / "clf")
+    assert classifier.config.fonts == ("source/kai.ttf", "brush/msz.ttf")
+    images = FontGlyphSource(TARGET_FONT, 64).generate(["永", "和"])
+    assert classifier.features(images).shape == (2, classifier.config.feature_dim)
+    chars, fonts_ = classifier.predict(images)
+    assert len(chars) == 2 and set(fonts_) <= set(classifier.config.fonts)
+
+
+def test_shipped_classifier_is_small_and_documented():
+    config = json.loads((CLASSIFIER / "config.json").read_text(encoding="utf-8"))
+    assert (CLASSIFIER / "weights.safetensors").stat().st_size < 8 * 1024 * 1024
+    assert config["training"]["command"].startswith("segan eval train-classifier")
+    assert "Inception" in config["note"]
+
+
+def test_missing_classifier_is_a_clear_error(tmp_path):
+    from segan_core.evaluation.classifier import load_classifier
+
+    with pytest.raises(EvaluationError, match="train-classifier"):
+        load_classifier(tmp_path)
+
