@@ -511,6 +511,8 @@ def _report(
         "quality_gate": gate,
         "cache": {
             "file": str(cache.path) if request.use_cache else None,
+            # GlyphCache(Path(folder).parent, identity, trace key) reopens this cache
+            "folder": str(cache.root / source.identity) if request.use_cache else None,
             "outline_hits": stats.outline_hits,
             "bitmap_hits": stats.bitmap_hits,
             "generated": stats.generated,

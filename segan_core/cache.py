@@ -22,6 +22,7 @@ import re
 import sqlite3
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +162,13 @@ class GlyphCache:
         self._execute(
             "INSERT OR REPLACE INTO outlines VALUES (?, ?, ?, ?)", (self.trace_key, ord(char), checksum(traced), traced)
         )
+
+    def forget(self, chars: Sequence[str]) -> None:
+        """Drop the bitmaps and outlines (every trace config) of ``chars``: the next export remakes them."""
+        cps = [(ord(c),) for c in chars]
+        self._db.executemany("DELETE FROM bitmaps WHERE cp = ?", cps)
+        self._db.executemany("DELETE FROM outlines WHERE cp = ?", cps)
+        self.commit()
 
     # -- helpers -----------------------------------------------------------------------------------
 
