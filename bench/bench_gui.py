@@ -131,7 +131,8 @@ def main() -> int:
         total_ms.append((t_detail - t) * 1000)
 
     def fmt(values: list[float]) -> str:
-        return f"median {statistics.median(values):7.1f} ms  (min {min(values):.1f}, max {max(values):.1f}, n={len(values)})"
+        return (f"median {statistics.median(values):7.1f} ms  "
+                f"(min {min(values):.1f}, max {max(values):.1f}, n={len(values)})")
 
     print(f"Segan Studio GUI benchmark: {note}")
     print(f"image size {model.size} px, attention {model.model_config.attention}, device {model.device}, "

@@ -1,0 +1,89 @@
+"""Start-up options, the style picker, settings, About box, menus and error handling."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from segan_core.styles import load_styles
+
+
+def test_model_option_and_text(qtbot, app_home, errors, tiny_models):
+    from app.main import create_window, parse_args
+
+    args = parse_args(["--model", str(tiny_models["style"]), "--text", "永字"])
+    window = create_window(args)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.generate.grid.ready_chars() == ["永", "字"], timeout=30000)
+    assert errors == []
+    window.context.runner.shutdown()
+
+
+def test_style_option_without_model_is_an_error_not_a_fake(qtbot, app_home, errors):
+    from app.main import create_window, parse_args
+
+    style = next(s for s in load_styles() if not s.has_model)
+    window = create_window(parse_args(["--style", style.id]))
+    qtbot.addWidget(window)
+    assert errors and "no trained model" in errors[-1][1]
+    assert window.generate.model is None
+    window.context.runner.shutdown()
+
+
+def test_picker_lists_bundled_styles_and_marks_missing_models(window):
+    picker = window.generate.picker
+    labels = {picker.item(i).data(Qt.ItemDataRole.UserRole): picker.item(i) for i in range(picker.count())}
+    for style in load_styles():
+        item = labels[f"style:{style.id}"]
+        assert style.display_name in item.text() and style.script in item.text()
+        if not style.has_model:
+            assert "no model yet" in item.text()
+            assert not item.flags() & Qt.ItemFlag.ItemIsEnabled
+    opened = [i for k, i in labels.items() if k.startswith("dir:")]
+    assert opened and opened[0].flags() & Qt.ItemFlag.ItemIsEnabled
+
+
+def test_settings_persist_last_style_and_opened_models(qtbot, window, tiny_models):
+    from app.main_window import MainWindow
+
+    key = window.generate.entry.key
+    window.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.context.settings.last_style == key
+    assert second.generate.entry is not None and second.generate.entry.key == key
+    second.context.runner.shutdown()
+
+
+def test_about_lists_licences(window):
+    from app.dialogs import about_html
+
+    html = about_html()
+    assert "ARPL-KaitiM-GB" in html and "OFL-1.1" in html
+
+
+def test_menus_and_shortcuts(window):
+    actions = {a.text().replace("&", ""): a for menu in window.menuBar().actions() for a in menu.menu().actions()}
+    assert "Open model folder…" in actions and "About Segan Studio" in actions
+    assert actions["Train"].shortcut().toString() == "Ctrl+3"
+    actions["Train"].trigger()
+    assert window.tabs.currentWidget() is window.train
+
+
+def test_unexpected_error_is_a_dialog_not_a_traceback(window, errors):
+    import logging
+
+    from app.errors import show_error
+    from app.main import setup_logging
+    from app.settings import log_path
+
+    path = setup_logging()
+    try:
+        show_error(window, RuntimeError("boom\nwith a second line"))
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if isinstance(handler, logging.FileHandler) and handler.baseFilename == str(path):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+    _title, message = errors[-1]
+    assert "Unexpected error" in message and "Traceback" not in message
+    assert "RuntimeError: boom" in log_path().read_text(encoding="utf-8")
