@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pathops
 from fontTools.pens.basePen import AbstractPen
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.reverseContourPen import ReverseContourPen
@@ -21,6 +22,7 @@ from fontTools.ttLib import TTFont, TTLibError
 from segan_core.errors import FontError
 from segan_core.fontbuild.glyphs import GlyphRecord, drawing, glyph_name
 from segan_core.fontbuild.metrics import IDEOGRAPHIC_SPACE, UPM
+from segan_core.vectorize.outline import Outline, record
 
 FALLBACK_RANGES = (
     (0x0020, 0x007E),  # ASCII
@@ -62,6 +64,7 @@ class FallbackFont:
         except (OSError, TTLibError, KeyError, AssertionError) as exc:
             raise FontError(f"cannot read fallback glyphs from {self.path}: {exc}") from None
         self.is_quadratic = "glyf" in self.font
+        self._normalised_cache: dict[str, Outline] = {}
 
     def records(self, codepoints: Iterable[int], exclude: set[int] = frozenset()) -> Iterator[GlyphRecord]:
         """A record for each code point the font maps to a real glyph (skipping ``exclude``)."""
@@ -79,9 +82,24 @@ class FallbackFont:
             )
 
     def _draw(self, name: str, pen: AbstractPen, ttf: bool) -> None:
-        # TrueType wants clockwise outer contours and quadratics; CFF the other way round, cubics
-        if ttf and not self.is_quadratic:
-            pen = Cu2QuPen(pen, 1.0, reverse_direction=True)
-        elif ttf != self.is_quadratic:
-            pen = ReverseContourPen(pen)
-        self.glyph_set[name].draw(TransformPen(pen, (self.scale, 0, 0, self.scale, 0, 0)))
+        outline = self._normalised(name)
+        if not ttf:
+            outline.draw(pen)  # T2CharStringPen turns quadratic segments into cubics
+        elif self.is_quadratic:
+            outline.draw(ReverseContourPen(pen))
+        else:
+            outline.draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+
+    def _normalised(self, name: str) -> Outline:
+        """The glyph scaled to UPM 1000, overlaps removed, outer contours counter-clockwise.
+
+        Source fonts do not agree on contour direction (AR PL KaitiM GB uses the PostScript
+        direction inside glyf), so the direction is fixed here rather than assumed.
+        """
+        outline = self._normalised_cache.get(name)
+        if outline is None:
+            path = pathops.Path()
+            self.glyph_set[name].draw(TransformPen(path.getPen(), (self.scale, 0, 0, self.scale, 0, 0)))
+            path = pathops.simplify(path, fix_winding=True, keep_starting_points=True, clockwise=False)
+            outline = self._normalised_cache[name] = record(path.draw)
+        return outline
