@@ -1,0 +1,161 @@
+"""The batch export job: fonts and reports written, cancel + resume, cache, bad inputs, the CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from segan_core.batch import BatchRequest, export_font, resolve_source
+from segan_core.cli import main as cli_main
+from segan_core.errors import Cancelled, CharsetError, FontError, OutputError, StyleError
+from segan_core.jobs import CancelToken, run_to_end
+
+ROOT = Path(__file__).resolve().parents[1]
+MA_SHAN_ZHENG = ROOT.parent / "shared" / "fonts" / "brush" / "MaShanZheng-Regular.ttf"
+STYLE = f"font:{MA_SHAN_ZHENG}"
+TEXT = "永字八法天地玄黄宇宙洪荒日月盈昃"
+ABSENT = "劐阢坶"  # GB2312 characters Ma Shan Zheng lacks (shared/fonts/missing/)
+
+
+def request(tmp: Path, name: str = "out", cache: str = "cache", **kw) -> BatchRequest:
+    values = dict(source=STYLE, chars=tuple(TEXT), out=tmp / name / "Test.ttf", cache_dir=tmp / cache,
+                  workers=0, chunk_size=4, batch_size=4, timestamp=1_700_000_000, font_size=64)
+    values.update(kw)  # fmt: skip
+    return BatchRequest(**values)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_export_writes_fonts_and_report(tmp_path):
+    req = request(tmp_path, formats=("ttf", "otf", "woff2"), chars=tuple(TEXT + ABSENT), family="Batch Test")
+    events = []
+    job = export_font(req, CancelToken())
+    result = None
+    while result is None:
+        try:
+            events.append(next(job))
+        except StopIteration as stop:
+            result = stop.value
+    assert {"check", "glyphs", "build", "validate", "done"} <= {e.stage for e in events}
+    assert set(result.paths) == {"ttf", "otf", "woff2"} and all(p.is_file() for p in result.paths.values())
+    font = TTFont(result.paths["ttf"])
+    cmap = font.getBestCmap()
+    assert all(ord(c) in cmap for c in TEXT) and not any(ord(c) in cmap for c in ABSENT)
+    assert ord("A") in cmap and ord("。") in cmap  # fallback glyphs
+    assert font["name"].getDebugName(1) == "Batch Test"
+    report = json.loads(result.report_paths[0].read_text(encoding="utf-8"))
+    assert report["font"]["hanzi_written"] == len(TEXT)
+    assert set(report["skipped"]) == set(ABSENT) and all(report["skipped"].values())
+    assert report["quality_gate"] == "off"
+    assert {"generate", "build ttf", "validate ttf"} <= set(report["stage_seconds"])
+    text = result.report_paths[1].read_text(encoding="utf-8")
+    assert "quality gate: off" in text and "劐 U+5290: not in cmap" in text
+    assert all(ok.endswith("ok") or "ok (" in ok for checks in report["validation"].values() for ok in checks)
+
+
+def test_cancel_then_resume_gives_the_same_font_as_one_run(tmp_path):
+    whole = run_to_end(export_font(request(tmp_path, name="whole", cache="cache-whole")))
+    cancel = CancelToken()
+    job = export_font(request(tmp_path, name="resumed"), cancel)
+    with pytest.raises(Cancelled):
+        for event in job:
+            if event.stage == "glyphs" and event.done >= 8:
+                cancel.cancel()
+    assert leftovers(tmp_path / "resumed") == [], "no partial font or temp file after a cancel"
+    resumed = run_to_end(export_font(request(tmp_path, name="resumed")))
+    assert resumed.report["cache"]["outline_hits"] >= 8
+    assert resumed.report["cache"]["traced"] <= len(TEXT) - 8
+    assert resumed.paths["ttf"].read_bytes() == whole.paths["ttf"].read_bytes()
+    a, b = TTFont(whole.paths["ttf"]), TTFont(resumed.paths["ttf"])
+    assert a["glyf"].compile(a) == b["glyf"].compile(b)
+    # a second export is all cache hits
+    again = run_to_end(export_font(request(tmp_path, name="again")))
+    assert again.report["cache"]["outline_hits"] == len(TEXT) and again.report["cache"]["generated"] == 0
+
+
+def test_process_pool_gives_the_same_font(tmp_path):
+    inline = run_to_end(export_font(request(tmp_path, name="inline", cache="c1")))
+    pooled = run_to_end(export_font(request(tmp_path, name="pool", cache="c2", workers=2)))
+    assert inline.paths["ttf"].read_bytes() == pooled.paths["ttf"].read_bytes()
+
+
+def test_corrupt_cache_entry_is_detected_and_regenerated(tmp_path):
+    first = run_to_end(export_font(request(tmp_path, name="first")))
+    db = next((tmp_path / "cache").glob("*.sqlite3"))
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE outlines SET data = substr(data, 1, length(data) - 3) WHERE cp = ?", (ord("永"),))
+        con.execute("UPDATE bitmaps SET data = x'00' WHERE cp = ?", (ord("永"),))
+    second = run_to_end(export_font(request(tmp_path, name="second")))
+    corrupt = second.report["cache"]["corrupt_regenerated"]
+    assert any(entry.startswith("永 U+6C38 outline") for entry in corrupt)
+    assert second.report["cache"]["generated"] == 1
+    assert "corrupt cache entries regenerated" in second.report_paths[1].read_text(encoding="utf-8")
+    assert first.paths["ttf"].read_bytes() == second.paths["ttf"].read_bytes()
+
+
+def test_quality_gate_hook_reports_and_can_drop(tmp_path):
+    seen = []
+
+    def gate(chars, images):
+        seen.extend(chars)
+        assert images.shape == (len(chars), 64, 64)
+        return ["字"]
+
+    result = run_to_end(export_font(request(tmp_path, quality_gate=gate, drop_unreadable=True)))
+    assert sorted(seen) == sorted(TEXT)
+    assert result.report["quality_gate"]["unreadable"] == "字"
+    assert result.report["skipped"]["字"] == "quality gate: unreadable"
+    assert ord("字") not in TTFont(result.paths["ttf"]).getBestCmap()
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"chars": ()}, CharsetError, "empty"),
+        ({"chars": tuple(ABSENT)}, FontError, "cannot produce any"),
+        ({"source": "no-such-style"}, StyleError, "unknown style 'no-such-style'"),
+        ({"source": "font:/nonexistent/font.ttf"}, FontError, "font file not found"),
+        ({"formats": ("svg",)}, OutputError, "unknown font format"),
+    ],
+)
+def test_bad_inputs_give_clear_errors_and_no_file(tmp_path, change, error, match):
+    req = request(tmp_path, **change)
+    with pytest.raises(error, match=match):
+        run_to_end(export_font(req))
+    assert not req.out.exists() and not req.report_paths()[0].exists()
+
+
+def test_unwritable_output_and_models_that_do_not_exist(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="a-file"):
+        run_to_end(export_font(request(tmp_path, out=blocker / "Font.ttf")))
+    (tmp_path / "dir.ttf").mkdir()
+    with pytest.raises(OutputError, match="is a folder"):
+        run_to_end(export_font(request(tmp_path, out=tmp_path / "dir.ttf")))
+    empty_dir = tmp_path / "model"
+    empty_dir.mkdir()
+    with pytest.raises(StyleError, match="not a style model folder"):
+        resolve_source(str(empty_dir))
+    with pytest.raises(StyleError, match=r"no trained model|unknown style"):
+        resolve_source("long-cang")
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    out = tmp_path / "cli" / "Cli.ttf"
+    common = ["batch", "--text", "永字", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--workers", "0"]
+    assert cli_main([*common, "--style", "no-such-style"]) == 2
+    assert "unknown style" in capsys.readouterr().err
+    assert cli_main([*common, "--style", STYLE, "--format", "svg"]) == 2
+    assert cli_main(["batch", "--style", STYLE, "--text", "abc", "--out", str(out)]) == 2
+    assert "no Han characters" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli_main([*common, "--style", STYLE, "--format", "ttf,woff2", "--quiet"]) == 0
+    assert out.is_file() and out.with_suffix(".woff2").is_file()
+    assert "wrote" in capsys.readouterr().out
