@@ -42,7 +42,7 @@ def run(request, label: str) -> dict:
     print(f"\n== {label}: {seconds:.1f} s end to end ==")
     for stage, value in report["stage_seconds"].items():
         print(f"  {stage:>16}: {value:8.2f} s")
-    written, skipped = report['font']['hanzi_written'], len(report['skipped'])
+    written, skipped = report["font"]["hanzi_written"], len(report["skipped"])
     print(f"  hanzi written: {written} / {report['requested']}, skipped {skipped}")
     for fmt, path in result.paths.items():
         print(f"  {fmt}: {path.stat().st_size / 1e6:.2f} MB")

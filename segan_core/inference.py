@@ -11,6 +11,7 @@ evaluator and the GUI all use it the same way::
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ from segan_core.training.data import to_tensor, to_uint8
 from segan_core.training.device import pick_device
 
 HEATMAP_KINDS = ("cam", "sram", "cram")
+# execution variants of the generator forward pass; bench/bench_infer.py measures them
+BACKENDS = ("eager", "channels_last", "bf16", "compile", "onnx")
+DEFAULT_BACKEND = "eager"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class StyleModel:
         generator: Generator,
         device: torch.device,
         source_font: FontRenderer,
+        backend: str = DEFAULT_BACKEND,
     ) -> None:
         self.folder = folder
         self.config = config
@@ -71,9 +76,17 @@ class StyleModel:
         self.source_font = source_font
         self._identity = f"segan-{weights_hash(folder)[:16]}"
         self._lock = threading.Lock()  # one forward pass at a time (GUI workers may share the model)
+        self.backend = backend
+        self._forward = _make_forward(generator, backend, device)
 
     @classmethod
-    def load(cls, folder: Path | str, device: str = "auto", source_font: Path | str | None = None) -> StyleModel:
+    def load(
+        cls,
+        folder: Path | str,
+        device: str = "auto",
+        source_font: Path | str | None = None,
+        backend: str = DEFAULT_BACKEND,
+    ) -> StyleModel:
         folder = Path(folder)
         config = read_config(folder, kind="segan")
         model = from_dict(ModelConfig, config.get("model", {}), f"{folder}/config.json model")
@@ -84,7 +97,9 @@ class StyleModel:
         for p in generator.parameters():
             p.requires_grad_(False)
         font = FontRenderer(source_font or SOURCE_FONT)
-        return cls(folder, config, model, generator, torch_device, font)
+        if backend not in BACKENDS:
+            raise SeganError(f"unknown inference backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        return cls(folder, config, model, generator, torch_device, font, backend)
 
     # -- GlyphSource -------------------------------------------------------------------------------
 
@@ -145,10 +160,10 @@ class StyleModel:
             for start in range(0, len(source), batch_size):
                 x = to_tensor(source[start : start + batch_size]).to(self.device)
                 s = to_tensor(wide[start : start + batch_size]).to(self.device)
-                out = self.generator(x, s if self.generator.skeleton_encoder is not None else None)
-                outputs.append(to_uint8(out.image))
+                image, raw_maps = self._forward(x, s)
+                outputs.append(to_uint8(image))
                 if heatmaps:
-                    for kind, value in out.heatmaps.items():
+                    for kind, value in raw_maps.items():
                         maps.setdefault(kind, []).append(normalise_heatmap(value, self.size))
         empty = np.zeros((0, self.size, self.size), np.uint8)
         generated = np.concatenate(outputs) if outputs else empty
@@ -166,3 +181,96 @@ def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
     if not style.has_model:
         raise CheckpointError(f"style {style.id} has no trained model yet (expected {style.model_dir})")
     return StyleModel.load(style.model_dir, device=device)
+
+
+Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]"
+
+
+def _make_forward(generator: Generator, backend: str, device: torch.device):
+    """The generator's forward pass as run by ``backend`` (same inputs and outputs for every backend)."""
+    uses_skeleton = generator.skeleton_encoder is not None
+
+    def eager(x: torch.Tensor, s: torch.Tensor):
+        out = generator(x, s if uses_skeleton else None)
+        return out.image, out.heatmaps
+
+    if backend == "eager":
+        return eager
+    if backend == "channels_last":
+        generator.to(memory_format=torch.channels_last)
+
+        def channels_last(x: torch.Tensor, s: torch.Tensor):
+            return eager(
+                x.contiguous(memory_format=torch.channels_last), s.contiguous(memory_format=torch.channels_last)
+            )
+
+        return channels_last
+    if backend == "bf16":
+
+        def bf16(x: torch.Tensor, s: torch.Tensor):
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                image, maps = eager(x, s)
+            return image.float(), {k: v.float() for k, v in maps.items()}
+
+        return bf16
+    if backend == "compile":
+        compiled = torch.compile(generator, dynamic=False)
+
+        def compiled_forward(x: torch.Tensor, s: torch.Tensor):
+            out = compiled(x, s if uses_skeleton else None)
+            return out.image, out.heatmaps
+
+        return compiled_forward
+    if backend == "onnx":
+        return _onnx_forward(generator, uses_skeleton)
+    raise SeganError(f"unknown inference backend {backend!r}")
+
+
+class _Flat(torch.nn.Module):
+    """The generator with positional tensor outputs, for ONNX export."""
+
+    def __init__(self, generator: Generator, kinds: tuple[str, ...]) -> None:
+        super().__init__()
+        self.generator = generator
+        self.kinds = kinds
+
+    def forward(self, x: torch.Tensor, s: torch.Tensor):
+        out = self.generator(x, s if self.generator.skeleton_encoder is not None else None)
+        return (out.image, *(out.heatmaps[k] for k in self.kinds))
+
+
+def _onnx_forward(generator: Generator, uses_skeleton: bool):
+    import io
+
+    try:
+        import onnxruntime
+    except ImportError:
+        raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
+    kinds = tuple(k for k in HEATMAP_KINDS if (k == "cam") or getattr(generator, k, None) is not None)
+    size = generator.config.image_size
+    example = torch.zeros(1, 1, size, size)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's notes on instance norm and shape inference
+        torch.onnx.export(
+            _Flat(generator, kinds).eval(),
+            (example, example),
+            buffer,
+            input_names=["x", "s"],
+            output_names=["image", *kinds],
+            dynamic_axes={"x": {0: "n"}, "s": {0: "n"}},
+            dynamo=False,
+        )
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    input_names = {i.name for i in session.get_inputs()}
+
+    def forward(x: torch.Tensor, s: torch.Tensor):
+        feeds = {"x": x.cpu().numpy()}
+        if "s" in input_names:
+            feeds["s"] = s.cpu().numpy()
+        outputs = session.run(None, feeds)
+        return torch.from_numpy(outputs[0]), {k: torch.from_numpy(v) for k, v in zip(kinds, outputs[1:], strict=True)}
+
+    return forward

@@ -264,3 +264,22 @@ def test_ddp_two_cpu_processes_with_gloo(tiny_dataset, skeleton_gan, tmp_path):
     assert json.loads((out / "train_state.json").read_text())["step"] == 3
     rows = _losses(out)
     assert len(rows) == 3 and rows[-1]["images_per_s"] > 0
+
+
+def test_inference_backends_agree(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    from segan_core.inference import BACKENDS, StyleModel
+
+    model, train = tiny_configs
+    out = tmp_path / "m"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=1)))
+    reference = StyleModel.load(out, backend="eager").run("永字八法", heatmaps=True)
+    for backend in BACKENDS:
+        if backend == "compile":
+            continue  # compiling takes a minute; bench/bench_infer.py exercises it
+        result = StyleModel.load(out, backend=backend).run("永字八法", heatmaps=True)
+        tolerance = 8 if backend == "bf16" else 1
+        assert np.abs(result.generated.astype(int) - reference.generated).max() <= tolerance, backend
+        for kind in ("cam", "sram", "cram"):
+            assert np.abs(result.heatmaps[kind] - reference.heatmaps[kind]).max() < (
+                0.05 if backend == "bf16" else 1e-3
+            )

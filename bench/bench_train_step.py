@@ -1,0 +1,78 @@
+"""Images/s of the full SE-GAN training step at 64 px, batch 16, on this CPU.
+
+    .venv/bin/python bench/bench_train_step.py                 # every variant
+    .venv/bin/python bench/bench_train_step.py --variant eager # the plain eager fp32 baseline only
+
+The step is the real one (segan_core.training.segan_step): both generators, D_i and D_s in both
+directions, the frozen skeleton GAN, cycle and CAM passes, backward and Adam updates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine
+
+from segan_core.model.skeleton_gan import SkeletonGenerator
+from segan_core.training.data import Batch
+from segan_core.training.presets import get_preset
+from segan_core.training.segan_step import SeganTrainable
+
+VARIANTS = {
+    "eager": {},
+    "channels_last": {"channels_last": True},
+    "bf16": {"bf16": True},
+    "bf16+channels_last": {"bf16": True, "channels_last": True},
+}
+
+
+def measure(preset: str, variant: str, batch_size: int, steps: int, warmup: int) -> float:
+    model, train = get_preset(preset)
+    train = dataclasses.replace(train, batch_size=batch_size, **VARIANTS[variant])
+    torch.manual_seed(0)
+    trainable = SeganTrainable(
+        model, train, SkeletonGenerator(model.skeleton_gan_ngf, model.skeleton_gan_res_blocks), torch.device("cpu")
+    )
+    size = model.image_size
+    batch = Batch(*((torch.rand(batch_size, 1, size, size) * 2 - 1) for _ in range(4)))
+    if train.channels_last:
+        for net in trainable.networks().values():
+            net.to(memory_format=torch.channels_last)
+        batch = batch.to(torch.device("cpu"), channels_last=True)
+    for _ in range(warmup):
+        trainable.train_step(batch, lambda m: None)
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainable.train_step(batch, lambda m: None)
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--preset", default="cpu-64")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--variant", choices=sorted(VARIANTS), action="append")
+    args = parser.parse_args()
+    print(machine())
+    results = {}
+    for variant in args.variant or list(VARIANTS):
+        results[variant] = measure(args.preset, variant, args.batch_size, args.steps, args.warmup)
+        ratio = results[variant] / results["eager"] if "eager" in results else float("nan")
+        print(
+            f"{args.preset} batch {args.batch_size} {variant:>20}: {results[variant]:6.2f} img/s  "
+            f"(x{ratio:.2f} of eager fp32)",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
