@@ -156,9 +156,16 @@ def test_model_trained_on_the_evaluated_split_is_refused(dataset):
     other_size = {"size": 128, "manifest_sha256": dataset.hash, "splits": {"train": ""}}
     with pytest.raises(EvaluationError, match="trained on 128 px glyphs"):
         run([Candidate(SplitSource(dataset), "big", training_data=other_size)], dataset)
+    several = {"size": 64, "manifest_sha256": "1" * 64, "datasets": [{"manifest_sha256": "2" * 64}]}
+    with pytest.raises(EvaluationError, match="trained on 1 other datasets"):
+        run([Candidate(SplitSource(dataset), "multi", training_data=several)], dataset)
+    several["datasets"].append({"manifest_sha256": dataset.hash})  # among them: fine on test, refused on train
+    with pytest.raises(EvaluationError, match="characters of the train split"):
+        run([Candidate(SplitSource(dataset, split="train"), "multi", training_data=several)], dataset, split="train")
     fine = {"size": 64, "manifest_sha256": dataset.hash, "splits": {"train": "".join(dataset.chars("train"))}}
-    report = run([Candidate(SplitSource(dataset), "fine", training_data=fine)], dataset, ocr=False, limit=4)
-    assert report.models[0].metrics["l1"] == 0.0
+    report = run([Candidate(SplitSource(dataset), "fine", training_data=fine),
+                  Candidate(SplitSource(dataset), "multi", training_data=several)], dataset, ocr=False, limit=4)
+    assert [row.metrics["l1"] for row in report.models] == [0.0, 0.0]
 
 
 def test_cli_errors_exit_2_with_one_line(dataset, tmp_path, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from segan_core.data.split import split_of
 from segan_core.errors import SeganError
 
 
@@ -38,13 +39,24 @@ def check_compatible(
             f"model {name} was trained on {trained_size} px glyphs but dataset {dataset_folder} is {dataset_size} px"
         )
     trained_hash = training_data.get("manifest_sha256")
-    if trained_hash and trained_hash != dataset_hash:
+    parts = [d.get("manifest_sha256") for d in training_data.get("datasets") or [] if isinstance(d, dict)]
+    if parts:  # trained on several datasets at once: the evaluated one must be among them
+        if dataset_hash not in parts:
+            raise EvaluationError(
+                f"model {name} was trained on {len(parts)} other datasets, not on {dataset_folder} "
+                f"(manifest {dataset_hash[:12]})"
+            )
+    elif trained_hash and trained_hash != dataset_hash:
         raise EvaluationError(
             f"model {name} was trained on another dataset (manifest {trained_hash[:12]}) than "
             f"{dataset_folder} (manifest {dataset_hash[:12]})"
         )
-    trained_chars = set((training_data.get("splits") or {}).get("train", ""))
-    overlap = [c for c in split_chars if c in trained_chars]
+    splits = training_data.get("splits")
+    if isinstance(splits, dict):
+        trained_chars = set(splits.get("train", ""))
+        overlap = [c for c in split_chars if c in trained_chars]
+    else:  # no split listing: the split of a character is a stable hash, the same in every dataset
+        overlap = [c for c in split_chars if split_of(c) == "train"]
     if overlap:
         shown = "".join(overlap[:10])
         raise EvaluationError(

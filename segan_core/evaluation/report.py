@@ -40,6 +40,9 @@ COLUMNS: dict[str, tuple[str, bool, str]] = {
 KIND_MODEL, KIND_REAL, KIND_FLOOR = "model", "real font", "source glyphs (floor)"
 
 
+_FIXED_ROWS: dict[tuple, tuple] = {}  # the real-font and source rows of the last split evaluated
+
+
 @dataclass(frozen=True)
 class EvalOptions:
     split: str = "test"
@@ -147,7 +150,8 @@ def load_candidate(spec: str, size: int) -> Candidate:
             raise EvaluationError(f"cannot load {folder}: this install has no model inference yet") from None
         raise
     model = StyleModel.load(folder)
-    name = str(config.get("name") or config.get("style") or getattr(model, "name", "") or folder.name)
+    base = str(config.get("name") or getattr(model, "name", "") or "")
+    name = f"{base} ({folder.name})" if base and base != folder.name else folder.name
     data = config.get("data") if isinstance(config.get("data"), dict) else None
     return Candidate(model, name, spec, data)
 
@@ -233,8 +237,18 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
         metrics.update({key: float(values.mean()) for key, values in per_glyph.items()})
         return metrics, unread
 
-    # the real font: the ceiling, and the reference accuracy every ratio divides by
-    reference_metrics, reference_unread = yield from score("real font", split.target)
+    # the real font: the ceiling, and the reference accuracy every ratio divides by (memoised per process:
+    # the GUI re-evaluates new checkpoints on the same split)
+    memo_key = (dataset.hash, options.split, chars, options.ocr, options.frechet,
+                str(options.classifier_dir), str(options.inception_weights))
+    if memo_key in _FIXED_ROWS:
+        (reference_metrics, reference_unread), (floor_metrics, floor_unread) = _FIXED_ROWS[memo_key]
+        reference_metrics, floor_metrics = dict(reference_metrics), dict(floor_metrics)
+    else:
+        reference_metrics, reference_unread = yield from score("real font", split.target)
+        floor_metrics, floor_unread = yield from score("source glyphs", split.source)
+        _FIXED_ROWS.clear()
+        _FIXED_ROWS[memo_key] = ((dict(reference_metrics), reference_unread), (dict(floor_metrics), floor_unread))
     reference_acc = reference_metrics.get("content_accuracy", float("nan"))
     reference_metrics["content_accuracy_ratio"] = 1.0 if recognizer is not None else float("nan")
     reference = Row(f"{dataset.style_name} (real font)", KIND_REAL, "dataset target", _ordered(reference_metrics),
@@ -250,7 +264,6 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
         rows.append(Row(cand.name, KIND_MODEL, cand.spec, _ordered(metrics), unread, missing,
                         images[sample_idx], _heatmaps(cand.source, sample_chars)))
 
-    floor_metrics, floor_unread = yield from score("source glyphs", split.source)
     if recognizer is not None:
         floor_metrics["content_accuracy_ratio"] = _ratio(floor_metrics["content_accuracy"], reference_acc)
     floor = Row(f"{dataset.manifest['source']['name']} (source glyphs, do nothing)", KIND_FLOOR, "dataset source",
@@ -296,10 +309,16 @@ def _generate(cand: Candidate, split: GlyphSplit, batch_size: int, cancel: Cance
 
 def _heatmaps(source: GlyphSource, chars: Sequence[str]) -> dict[str, np.ndarray] | None:
     method = getattr(source, "heatmaps", None)
-    if not callable(method):
+    if callable(method):
+        maps = method(list(chars))
+    elif callable(getattr(source, "run", None)):  # StyleModel.run(chars, heatmaps=True).heatmaps
+        try:
+            maps = source.run(list(chars), heatmaps=True).heatmaps
+        except TypeError:
+            return None
+    else:
         return None
-    maps = method(list(chars))
-    if not isinstance(maps, dict):
+    if not isinstance(maps, dict) or not maps:
         return None
     return {k: np.clip(np.asarray(v, np.float32), 0.0, 1.0) for k, v in maps.items() if v is not None}
 
