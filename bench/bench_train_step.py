@@ -22,6 +22,7 @@ from common import machine
 
 from segan_core.model.skeleton_gan import SkeletonGenerator
 from segan_core.training.data import Batch
+from segan_core.training.device import configure_threads
 from segan_core.training.presets import get_preset
 from segan_core.training.segan_step import SeganTrainable
 
@@ -30,12 +31,15 @@ VARIANTS = {
     "channels_last": {"channels_last": True},
     "bf16": {"bf16": True},
     "bf16+channels_last": {"bf16": True, "channels_last": True},
+    "compile": {"compile": True},
+    "1 thread": {"num_threads": 1},
 }
 
 
 def measure(preset: str, variant: str, batch_size: int, steps: int, warmup: int) -> float:
     model, train = get_preset(preset)
     train = dataclasses.replace(train, batch_size=batch_size, **VARIANTS[variant])
+    configure_threads(train.num_threads)
     torch.manual_seed(0)
     trainable = SeganTrainable(
         model, train, SkeletonGenerator(model.skeleton_gan_ngf, model.skeleton_gan_res_blocks), torch.device("cpu")

@@ -69,6 +69,7 @@ class TrainConfig:
     seed: int = 0
     bf16: bool = False  # CPU autocast to bfloat16
     channels_last: bool = False
+    compile: bool = False  # torch.compile every network (in place)
     num_threads: int = 0  # 0 = torch's default
     save_fp16: bool = True  # weights.safetensors in half precision
     losses: LossWeights = field(default_factory=LossWeights)

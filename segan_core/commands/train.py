@@ -32,6 +32,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     parser.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast")
     parser.add_argument("--channels-last", action="store_true", default=None)
+    parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the networks")
     parser.add_argument("--checkpoint-every", type=int)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--quiet", action="store_true")
@@ -78,6 +79,7 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig, TrainCon
             batch_size=args.batch_size,
             learning_rate=args.lr,
             bf16=args.bf16,
+            compile=args.compile,
             channels_last=args.channels_last,
         )
     train = with_overrides(train, num_threads=args.threads, checkpoint_every=args.checkpoint_every)
