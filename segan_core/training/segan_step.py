@@ -68,7 +68,9 @@ class SeganTrainable:
         if train.compile:
             for net in [*self.generators, *self.discriminators, self.skeleton_gan]:
                 net.compile()
-        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=train.bf16)
+        # mixed precision: asked for on the CPU (bf16), automatic on a CUDA device that has bf16
+        cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=train.bf16 or cuda_bf16)
 
     def networks(self) -> dict[str, nn.Module]:
         nets = {"g_a": self.g_a, "g_b": self.g_b, "d_a": self.d_a, "d_b": self.d_b, "skeleton_gan": self.skeleton_gan}
