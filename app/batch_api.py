@@ -69,24 +69,23 @@ def make_request(*, style: str, chars: tuple[str, ...], out: Path, formats: tupl
     )
 
 
-def run(request: BatchRequest, regenerate: tuple[str, ...] = (), cancel: CancelToken | None = None
-        ) -> Iterator[Progress]:
+def run(request: BatchRequest, regenerate: tuple[str, ...] = (), identity: str | None = None,
+        cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Worker side: forget the cached glyphs to regenerate (if any), then export."""
     if regenerate:
-        forget(request, regenerate)
+        forget(request, regenerate, identity)
     return (yield from export_font(request, cancel))
 
 
-def forget(request: BatchRequest, chars: tuple[str, ...]) -> None:
+def forget(request: BatchRequest, chars: tuple[str, ...], identity: str | None = None) -> None:
     """Drop the cached bitmaps and outlines of ``chars`` so the next export makes them afresh."""
-    from segan_core.batch import resolve_source
+    if identity is None:
+        from segan_core.batch import resolve_source
 
-    source = request.source if not isinstance(request.source, str) else resolve_source(request.source,
-                                                                                       request.font_size)
-    cache = GlyphCache(request.cache_dir or cache_dir(), source.identity, request.trace.key)
-    for char in chars:
-        cache.bitmap_path(char).unlink(missing_ok=True)
-        cache.outline_path(char).unlink(missing_ok=True)
+        source = request.source
+        identity = (resolve_source(source, request.font_size) if isinstance(source, str) else source).identity
+    with GlyphCache(request.cache_dir or cache_dir(), identity, request.trace.key) as cache:
+        cache.forget(chars)
 
 
 def summary(result: BatchResult) -> str:
@@ -115,14 +114,11 @@ def flagged(result: BatchResult) -> list[tuple[str, str, np.ndarray | None]]:
     source = result.report["source"]
     trace = TraceConfig(**result.report.get("trace_config", {}))
     folder = result.report.get("cache", {}).get("folder")
-    cache = None
+    images: dict[str, np.ndarray | None] = {}
     if folder:
         try:
-            cache = GlyphCache(Path(folder).parent, source["identity"], trace.key)
+            with GlyphCache(Path(folder).parent, source["identity"], trace.key) as cache:
+                images = {c: cache.get_bitmap(c, int(source["image_size"])) for c in gate["unreadable"]}
         except (OutputError, ValueError):
-            cache = None
-    out = []
-    for char in gate["unreadable"]:
-        image = cache.get_bitmap(char, int(source["image_size"])) if cache is not None else None
-        out.append((char, "OCR does not read it as itself", image))
-    return out
+            images = {}
+    return [(char, "OCR does not read it as itself", images.get(char)) for char in gate["unreadable"]]

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -85,6 +86,8 @@ class BatchView(QWidget):
         self.charset_stack.addWidget(QLabel(""))
         self.charset_stack.addWidget(self.charset_text)
         self.charset_stack.addWidget(self._row(self.charset_file, browse_charset))
+        self.charset_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.charset_stack.setMaximumHeight(64)
         self.charset.currentIndexChanged.connect(self._charset_changed)
         self._charset_changed()
 
@@ -339,6 +342,7 @@ class BatchView(QWidget):
         except SeganError as exc:
             self.context.report(self, exc, "Cannot start the export")
             return False
+        identity = self.report.report["source"]["identity"] if regenerate and self.report else None
         self._remember()
         self._last_request = request
         self.report = None
@@ -347,6 +351,7 @@ class BatchView(QWidget):
         self.eta.setText("")
         self.job = self.context.runner.start(
             "batch export", batch_api.run, request, regenerate=regenerate,
+            identity=identity,
             on_progress=self._on_progress, on_finished=self._on_finished, on_failed=self._on_failed,
             on_cancelled=self._on_cancelled, on_done=self._on_done,
         )
