@@ -288,14 +288,23 @@ def augment(x, generator):
 def train_classifier(request: TrainClassifierRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Train the evaluator's glyph classifier; yields Progress; returns the saved config dict."""
     import torch
+
+    threads_before = torch.get_num_threads()
+    if request.threads:
+        torch.set_num_threads(request.threads)
+    try:
+        return (yield from _train(request, cancel or CancelToken()))
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train(request: TrainClassifierRequest, cancel: CancelToken) -> Iterator[Progress]:
+    import torch
     import torch.nn.functional as F
     from safetensors.torch import load_file, save_file
 
-    cancel = cancel or CancelToken()
     clock = Stopwatch()
     torch.manual_seed(request.seed)
-    if request.threads:
-        torch.set_num_threads(request.threads)
     fonts = discover_fonts(Path(request.fonts_dir))
     chars = [c for c in gb2312_level1() if split_of(c) == "train"]
     if request.max_chars:
