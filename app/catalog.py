@@ -39,7 +39,8 @@ class StyleEntry:
         return "ready" if self.available else "no model yet"
 
     def label(self) -> str:
-        return f"{self.name}\n{self.script} · {self.origin}{'' if self.available else ' · no model yet'}"
+        state = "no model yet" if not self.available else ("" if self.origin == "bundled" else self.origin)
+        return f"{self.name}\n{self.script}" + (f" · {state}" if state else "")
 
 
 def is_model_dir(folder: Path | None) -> bool:

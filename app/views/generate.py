@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog import StyleEntry, sample_glyph
+from app.catalog import SAMPLE_CHAR, StyleEntry, sample_glyph
 from app.context import AppContext
 from app.imaging import ink_pixmap, save_png, svg_for
 from app.views.detail import DetailPanel, GlyphResult
@@ -104,8 +104,10 @@ class GenerateView(QWidget):
         # style picker
         self.picker = QListWidget()
         self.picker.setIconSize(QSize(48, 48))
-        self.picker.setMinimumWidth(260)
-        self.picker.setMaximumWidth(340)
+        self.picker.setMinimumWidth(280)
+        self.picker.setMaximumWidth(360)
+        self.picker.setWordWrap(True)
+        self.picker.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.picker.setSpacing(2)
         self.picker.currentItemChanged.connect(self._picker_changed)
         self.open_button = QPushButton("Open model folder…")
@@ -148,8 +150,9 @@ class GenerateView(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 360])
 
         layout = QHBoxLayout(self)
         layout.addLayout(left)
@@ -204,7 +207,7 @@ class GenerateView(QWidget):
         self.context.runner.start("style samples", sample_icons, missing, on_finished=self._icons_ready)
 
     def _icons_ready(self, icons: dict) -> None:
-        self._icons.update(icons)
+        self._icons.update({k: v for k, v in icons.items() if v is not None or k not in self._icons})
         for row in range(self.picker.count()):
             item = self.picker.item(row)
             ink = self._icons.get(item.data(KEY_ROLE))
@@ -259,6 +262,10 @@ class GenerateView(QWidget):
         self.model_label.setText(f"{name} · {model.size} px · attention {model.model_config.attention} · "
                                  f"{model.device.type}")
         self.model_ready.emit(model)
+        if self.entry is not None and self._icons.get(self.entry.key) is None and model.size >= 16:
+            key = self.entry.key
+            self.context.runner.start("style sample", model.generate, [SAMPLE_CHAR],
+                                      on_finished=lambda images: self._icons_ready({key: images[0]}))
         self.regenerate()
 
     def _model_failed(self, serial: int, error: BaseException) -> None:

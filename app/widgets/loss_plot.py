@@ -14,7 +14,8 @@ class LossPlot(QWidget):
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "step")
-        self.plot.setLabel("left", "loss")
+        self.plot.setLabel("left", "loss (log scale)")
+        self.plot.setLogMode(x=False, y=True)  # the losses differ by orders of magnitude
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.legend = self.plot.addLegend(offset=(-10, 10))
         layout = QVBoxLayout(self)
@@ -36,7 +37,7 @@ class LossPlot(QWidget):
                 continue
             xs, ys = self.series.setdefault(name, ([], []))
             xs.append(float(step))
-            ys.append(float(value))
+            ys.append(max(float(value), 1e-6))  # log scale: keep it positive
             curve = self.curves.get(name)
             if curve is None:
                 colour = pg.intColor(len(self.curves), hues=9, values=1, maxValue=220)
