@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -31,13 +32,14 @@ from segan_core.charset import is_han
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.glyphs.skeleton import skeletonize
 from segan_core.inference import StyleModel
+from segan_core.jobs import CancelToken, Progress
 
 DEBOUNCE_MS = 150
+CHUNK = 16  # characters per generator call from the Generate view
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
-def generate_results(model: StyleModel, chars: tuple[str, ...]) -> dict[str, GlyphResult]:
-    """Worker side: run the model (with heatmaps) and cut the batch into per-character results."""
+def _results(model: StyleModel, chars: tuple[str, ...]) -> dict[str, GlyphResult]:
     generation = model.run(chars, heatmaps=True)
     results = {}
     for i, char in enumerate(generation.chars):
@@ -50,6 +52,18 @@ def generate_results(model: StyleModel, chars: tuple[str, ...]) -> dict[str, Gly
             heatmaps={kind: maps[i] for kind, maps in generation.heatmaps.items()},
         )
     return results
+
+
+def generate_results(model: StyleModel, chars: tuple[str, ...], chunk: int = CHUNK,
+                     cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Worker side: run the model (with heatmaps) chunk by chunk; each Progress carries the results
+    of one chunk (char -> GlyphResult), so a long paste fills the grid progressively and a new
+    keystroke can cancel the rest."""
+    for start in range(0, len(chars), chunk):
+        if cancel is not None and cancel.cancelled:
+            return
+        part = chars[start : start + chunk]
+        yield Progress("generate", start + len(part), len(chars), payload=_results(model, part))
 
 
 def sample_icons(entries: list[StyleEntry]) -> dict[str, object]:
@@ -97,6 +111,8 @@ class GenerateView(QWidget):
         self._load_serial = 0
         self._generating = False
         self._pending = False
+        self._job = None
+        self._missing: dict[str, str | None] = {}  # per model: char -> reason it cannot be generated
         self._typed_at: float | None = None
         self.last_latency_ms: float | None = None
         self._icons: dict[str, object] = {}
@@ -258,11 +274,12 @@ class GenerateView(QWidget):
             return
         self.model = model
         self.cache.clear()
+        self._missing.clear()
         name = self.entry.name if self.entry else model.name
         self.model_label.setText(f"{name} · {model.size} px · attention {model.model_config.attention} · "
                                  f"{model.device.type}")
         self.model_ready.emit(model)
-        if self.entry is not None and self._icons.get(self.entry.key) is None and model.size >= 16:
+        if self.entry is not None and self._icons.get(self.entry.key) is None:
             key = self.entry.key
             self.context.runner.start("style sample", model.generate, [SAMPLE_CHAR],
                                       on_finished=lambda images: self._icons_ready({key: images[0]}))
@@ -305,7 +322,7 @@ class GenerateView(QWidget):
         text = self.text.toPlainText()
         self.context.settings.last_text = text
         han = [c for c in dict.fromkeys(unicodedata.normalize("NFC", text)) if is_han(c)]
-        missing = self.model.missing(han) if self.model is not None else {}
+        missing = self._missing_of(han)
         cells = cells_for(text, missing)
         self.grid.set_chars(cells)
         for char, state, _ in cells:
@@ -320,15 +337,26 @@ class GenerateView(QWidget):
             return
         if self._generating:
             self._pending = True
+            if self._job is not None:
+                self._job.cancel()  # the chunk in hand finishes (and is cached); the rest is redone
             return
         self._generating = True
         model = self.model
-        self.context.runner.start(
+        self._job = self.context.runner.start(
             "generate", generate_results, model, todo,
-            on_finished=lambda results: self._generated(model, results),
+            on_progress=lambda event: self._generated(model, event.payload),
             on_failed=self._generation_failed,
             on_done=self._generation_done,
         )
+
+    def _missing_of(self, chars: list[str]) -> dict[str, str]:
+        if self.model is None:
+            return {}
+        new = [c for c in chars if c not in self._missing]
+        if new:
+            found = self.model.missing(new)
+            self._missing.update({c: found.get(c) for c in new})
+        return {c: self._missing[c] for c in chars if self._missing.get(c)}
 
     def _generated(self, model: StyleModel, results: dict[str, GlyphResult]) -> None:
         if model is not self.model:
@@ -340,8 +368,6 @@ class GenerateView(QWidget):
         current = self.grid.current_char()
         if current in results:
             self.show_detail(current)
-        if not self._pending:
-            self._finish_latency()
         self.generated.emit(shown)
 
     def _generation_failed(self, error: BaseException) -> None:
@@ -349,9 +375,12 @@ class GenerateView(QWidget):
 
     def _generation_done(self) -> None:
         self._generating = False
+        self._job = None
         if self._pending:
             self._pending = False
             self.regenerate()
+        elif self.model is not None:
+            self._finish_latency()
 
     def _finish_latency(self) -> None:
         if self._typed_at is not None:

@@ -62,15 +62,15 @@ class GlyphGrid(QListWidget):
         wanted = [c for c, _, _ in cells]
         if wanted == list(self._items) and all(self._items[c].data(STATE_ROLE) == s for c, s, _ in cells):
             return
-        old = self._items
+        old = {c: (item.icon(), item.data(STATE_ROLE)) for c, item in self._items.items()}  # clear() deletes items
         current = self.current_char()
         self.blockSignals(True)
         self.clear()
         self._items = {}
         for char, state, note in cells:
             previous = old.get(char)
-            if previous is not None and previous.data(STATE_ROLE) == READY and state in (READY, PENDING):
-                item = QListWidgetItem(previous.icon(), "")
+            if previous is not None and previous[1] == READY and state in (READY, PENDING):
+                item = QListWidgetItem(previous[0], "")
                 state = READY
             else:
                 item = QListWidgetItem(self._icon_for(char, state, note), "")

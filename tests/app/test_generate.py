@@ -116,3 +116,47 @@ def test_open_bad_model_folder_shows_error(qtbot, window, tmp_path, errors):
     assert not window.generate.open_model(tmp_path)
     assert "not a style model folder" in errors[-1][1]
     assert window.generate.model is not None  # the previous model is still in use
+
+
+def test_long_paste_fills_progressively_and_new_text_wins(qtbot, window):
+    from tests.app.conftest import TRAIN_TEXT
+
+    view = window.generate
+    chunks = []
+    view.generated.connect(chunks.append)
+    view.set_text(TRAIN_TEXT)  # 46 characters: several chunks
+    qtbot.waitUntil(lambda: len(chunks) >= 1, timeout=20000)
+    view.set_text("天地人")  # while the paste is still being generated
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == list("天地人") and not view._generating, timeout=30000)
+    assert view.grid.chars() == list("天地人")
+    assert view.last_latency_ms is not None
+
+
+def _drop(widget, path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    point = widget.rect().center()
+    enter = QDragEnterEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    widget.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(drop)
+
+
+def test_drag_and_drop_text_file_and_image_folder(qtbot, window, tmp_path):
+    text = tmp_path / "chars.txt"
+    text.write_text("玄黄", encoding="utf-8")
+    with qtbot.waitSignal(window.generate.generated, timeout=20000):
+        _drop(window.generate, text)
+    qtbot.waitUntil(lambda: window.generate.grid.ready_chars() == ["玄", "黄"], timeout=20000)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    _drop(window.train, folder)
+    assert window.train.images.text() == str(folder)
+    _drop(window, folder)  # onto the window: a folder goes to Train
+    assert window.tabs.currentWidget() is window.train
