@@ -75,8 +75,9 @@ def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tm
 def test_cancel_stops_a_running_batch(qtbot, window, tmp_path, brush_font, errors):
     view = window.batch
     view.use_font(brush_font)
-    _form(view, tmp_path / "big", family="Cancelled")
-    view.set_charset("gb2312-1")
+    from segan_core.charset import gb2312_level1
+
+    _form(view, tmp_path / "big", family="Cancelled", text="".join(gb2312_level1()[:800]))
     seen = []
 
     def cancel_on_first(event):

@@ -1,0 +1,22 @@
+"""The GUI's shape: only app/workers.py deals with threads; the entry point exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[2] / "app"
+
+
+def test_only_workers_module_owns_threading():
+    pattern = re.compile(r"\b(QThread|QThreadPool|QRunnable|threading|concurrent\.futures|multiprocessing)\b")
+    offenders = [p.relative_to(APP.parent).as_posix() for p in APP.rglob("*.py")
+                 if p.name != "workers.py" and pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_entry_point_parses_options():
+    from app.main import parse_args
+
+    args = parse_args(["--style", "ma-shan-zheng", "--model", "/tmp/x"])
+    assert args.style == "ma-shan-zheng" and str(args.model) == "/tmp/x"
