@@ -84,8 +84,11 @@ class MainWindow(QMainWindow):
     def _preferences(self) -> None:
         dialog = PreferencesDialog(self.context.settings, self)
         if dialog.exec():
+            device = self.context.settings.device
             dialog.apply()
             configure_threads(self.context.settings.threads)
+            if self.context.settings.device != device and self.generate.entry is not None:
+                self.generate.reload_model()
 
     def _open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_path().parent)))

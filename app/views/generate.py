@@ -269,6 +269,11 @@ class GenerateView(QWidget):
         )
         self.regenerate()
 
+    def reload_model(self) -> None:
+        """Load the current style's model again (e.g. on another device)."""
+        if self.entry is not None:
+            self._use_entry(self.entry)
+
     def _model_loaded(self, serial: int, model: StyleModel) -> None:
         if serial != self._load_serial:
             return

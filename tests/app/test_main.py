@@ -87,3 +87,19 @@ def test_unexpected_error_is_a_dialog_not_a_traceback(window, errors):
     _title, message = errors[-1]
     assert "Unexpected error" in message and "Traceback" not in message
     assert "RuntimeError: boom" in log_path().read_text(encoding="utf-8")
+
+
+def test_preferences_persist_and_reload_the_model(qtbot, window, monkeypatch):
+    from app.dialogs import PreferencesDialog
+    from app.settings import Settings
+
+    def fake_exec(dialog):
+        dialog.device.setCurrentIndex(1)  # CPU
+        dialog.threads.setValue(1)
+        return 1
+
+    monkeypatch.setattr(PreferencesDialog, "exec", fake_exec)
+    with qtbot.waitSignal(window.generate.model_ready, timeout=20000):
+        window._preferences()
+    assert Settings().device == "cpu" and Settings().threads == 1
+    assert window.generate.model.device.type == "cpu"
