@@ -8,9 +8,11 @@ from segan_core.config import ModelConfig, TrainConfig
 from segan_core.errors import SeganError
 
 PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
-    # sized so that a useful model trains in about two hours on 2 CPU cores
+    # sized so that a useful model trains in about two hours on 2 CPU cores: ngf 16 puts a generator
+    # pass at ~0.3 GMAC per 64 px glyph (ngf 32: ~1.2), which is what lets the full two-generator step
+    # and whole-GB2312 inference fit the CPU budgets (bench/bench_train_step.py, bench/bench_infer.py)
     "cpu-64": (
-        ModelConfig(image_size=64, ngf=32, ndf=32, attention_channels=16, skeleton_width=2),
+        ModelConfig(image_size=64, ngf=16, ndf=32, attention_channels=16, skeleton_width=2),
         TrainConfig(batch_size=16, max_steps=12000, checkpoint_every=250, sample_every=250),
     ),
     "gpu-128": (
