@@ -27,10 +27,12 @@ _LUTS: dict[str, np.ndarray] = {}
 
 
 def colour_map(values: np.ndarray, name: str = "inferno") -> np.ndarray:
-    """float [0, 1] (H, W) -> uint8 RGB (H, W, 3)."""
+    """float [0, 1] or uint8 [0, 255] (H, W) -> uint8 RGB (H, W, 3)."""
     lut = _LUTS.get(name)
     if lut is None:
         lut = _LUTS[name] = _lut(name)
+    if values.dtype == np.uint8:
+        return lut[values]
     index = np.clip(np.nan_to_num(values) * 255.0, 0, 255).astype(np.uint8)
     return lut[index]
 

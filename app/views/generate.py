@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
@@ -36,6 +37,7 @@ from segan_core.jobs import CancelToken, Progress
 
 DEBOUNCE_MS = 150
 CHUNK = 16  # characters per generator call from the Generate view
+CACHE_LIMIT = 1024  # generated glyphs kept for characters no longer in the text
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -49,7 +51,8 @@ def _results(model: StyleModel, chars: tuple[str, ...]) -> dict[str, GlyphResult
             source_skeleton=generation.source_skeleton[i],
             generated=generation.generated[i],
             generated_skeleton=skeletonize(generation.generated[i]),
-            heatmaps={kind: maps[i] for kind, maps in generation.heatmaps.items()},
+            # kept as uint8 (0-255): a long paste holds thousands of these
+            heatmaps={kind: np.round(maps[i] * 255).astype(np.uint8) for kind, maps in generation.heatmaps.items()},
         )
     return results
 
@@ -335,6 +338,7 @@ class GenerateView(QWidget):
                 self.grid.set_glyph(char, self.cache[char].generated)
         self._mark_text(text, cells)
         self._update_status(cells)
+        self._trim_cache({c for c, _, _ in cells})
         todo = tuple(c for c, state, _ in cells if state == PENDING and c not in self.cache)
         if self.model is None or not todo:
             if self.model is not None:
@@ -353,6 +357,12 @@ class GenerateView(QWidget):
             on_failed=self._generation_failed,
             on_done=self._generation_done,
         )
+
+    def _trim_cache(self, keep: set[str]) -> None:
+        """Forget the oldest glyphs of characters no longer typed once there are too many."""
+        spare = [c for c in self.cache if c not in keep]
+        for char in spare[: max(0, len(spare) - CACHE_LIMIT)]:
+            del self.cache[char]
 
     def _missing_of(self, chars: list[str]) -> dict[str, str]:
         if self.model is None:
