@@ -8,6 +8,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget
 
+from app import qtfix
 from app.context import AppContext
 from app.dialogs import AboutDialog, PreferencesDialog
 from app.settings import Settings, log_path
@@ -19,6 +20,7 @@ from segan_core.training.device import configure_threads
 
 class MainWindow(QMainWindow):
     def __init__(self, context: AppContext | None = None) -> None:
+        qtfix.install()  # before any widget work: see app/qtfix.py
         super().__init__()
         self.context = context or AppContext(Settings(), self)
         self.setWindowTitle("Segan Studio")
