@@ -115,6 +115,7 @@ class GenerateView(QWidget):
         self._generating = False
         self._pending = False
         self._job = None
+        self._previous: tuple | None = None  # (entry, model, cache, missing) while another model loads
         self._missing: dict[str, str | None] = {}  # per model: char -> reason it cannot be generated
         self._typed_at: float | None = None
         self.last_latency_ms: float | None = None
@@ -258,8 +259,9 @@ class GenerateView(QWidget):
             self._use_entry(entry)
 
     def _use_entry(self, entry: StyleEntry) -> None:
+        if self.model is not None:  # kept to fall back on if the new model fails to load
+            self._previous = (self.entry, self.model, dict(self.cache), dict(self._missing))
         self.entry = entry
-        self.context.settings.last_style = entry.key
         self.model = None
         self.cache.clear()
         self.model_label.setText(f"Loading {entry.name}…")
@@ -280,6 +282,9 @@ class GenerateView(QWidget):
     def _model_loaded(self, serial: int, model: StyleModel) -> None:
         if serial != self._load_serial:
             return
+        self._previous = None
+        if self.entry is not None:
+            self.context.settings.last_style = self.entry.key
         self.model = model
         self.cache.clear()
         self._missing.clear()
@@ -298,7 +303,22 @@ class GenerateView(QWidget):
             return
         self.model_label.setText("Model failed to load.")
         self.entry = None
+        if self._previous is not None:  # back to the style in use before
+            self.entry, self.model, self.cache, self._missing = self._previous
+            self._previous = None
+            self._select_item(self.entry.key)
+            self.model_label.setText(f"{self.entry.name} (the other model failed to load)")
+            self.regenerate()
         self.context.report(self, error, "Cannot load the model")
+
+    def _select_item(self, key: str) -> None:
+        for row in range(self.picker.count()):
+            item = self.picker.item(row)
+            if item.data(KEY_ROLE) == key:
+                self.picker.blockSignals(True)
+                self.picker.setCurrentItem(item)
+                self.picker.blockSignals(False)
+                return
 
     def open_model_dialog(self) -> None:
         start = self.context.settings.path("models")

@@ -160,3 +160,19 @@ def test_drag_and_drop_text_file_and_image_folder(qtbot, window, tmp_path):
     assert window.train.images.text() == str(folder)
     _drop(window, folder)  # onto the window: a folder goes to Train
     assert window.tabs.currentWidget() is window.train
+
+
+def test_broken_model_folder_fails_to_load_and_the_previous_style_stays(qtbot, window, tmp_path, errors):
+    view = window.generate
+    previous = view.entry.key
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"format": "segan-checkpoint", "version": 1, "kind": "segan"}')
+    (broken / "weights.safetensors").write_bytes(b"not really weights")
+    view.open_model(broken)
+    qtbot.waitUntil(lambda: bool(errors), timeout=20000)
+    assert errors[-1][0] == "Cannot load the model"
+    assert "Traceback" not in errors[-1][1]
+    assert view.entry.key == previous and view.model is not None
+    _type(qtbot, view, "霜")
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == ["霜"], timeout=20000)
