@@ -64,6 +64,14 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         for index, name in enumerate(("&Generate", "&Batch && export", "&Train")):
             self._action(view, name, lambda _checked=False, i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
+        view.addSeparator()
+        zoom = self.generate.detail.zoom
+        self._action(view, "Zoom &in (detail)", lambda: zoom.setValue(zoom.value() + 1),
+                     QKeySequence.StandardKey.ZoomIn)
+        self._action(view, "Zoom &out (detail)", lambda: zoom.setValue(zoom.value() - 1),
+                     QKeySequence.StandardKey.ZoomOut)
+        overlay = self.generate.detail.overlay
+        self._action(view, "Toggle heatmap &overlay", overlay.toggle, "Ctrl+H")
 
         tools = bar.addMenu("&Tools")
         self._action(tools, "&Preferences…", self._preferences, QKeySequence.StandardKey.Preferences)
