@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Export selection as &SVG…", lambda: self.generate.export_selection("svg"),
                      "Ctrl+Shift+E")
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(file, "&Quit", self.close, "Ctrl+Q")
 
         view = bar.addMenu("&View")
         for index, name in enumerate(("&Generate", "&Batch && export", "&Train")):
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self._action(view, "Toggle heatmap &overlay", overlay.toggle, "Ctrl+H")
 
         tools = bar.addMenu("&Tools")
-        self._action(tools, "&Preferences…", self._preferences, QKeySequence.StandardKey.Preferences)
+        self._action(tools, "&Preferences…", self._preferences, "Ctrl+,")
         self._action(tools, "Reload &styles", self.context.refresh_styles, "F5")
         self._action(tools, "Open &log folder", self._open_log_folder)
 
