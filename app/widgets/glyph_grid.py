@@ -35,6 +35,11 @@ def _placeholder(char: str, size: int, colour: QColor, note: str) -> QPixmap:
     return pixmap
 
 
+def _compatible(old: str, new: str) -> bool:
+    """Can a cell in state ``old`` stand for one in state ``new``? (A ready glyph stays ready.)"""
+    return old == new or (old == READY and new == PENDING)
+
+
 class GlyphGrid(QListWidget):
     """Cells in typing order. ``glyph_activated(char)`` when a ready cell is clicked."""
 
@@ -52,39 +57,53 @@ class GlyphGrid(QListWidget):
         self.setSpacing(2)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._items: dict[str, QListWidgetItem] = {}
+        self._pending_icon: QIcon | None = None
         self.currentItemChanged.connect(self._current_changed)
         self.itemClicked.connect(self._clicked)
 
     # -- content ----------------------------------------------------------------------------------
 
     def set_chars(self, cells: list[tuple[str, str, str]]) -> None:
-        """(char, state, note) for each cell, in order; keeps existing images of unchanged cells."""
-        wanted = [c for c, _, _ in cells]
-        if wanted == list(self._items) and all(self._items[c].data(STATE_ROLE) == s for c, s, _ in cells):
+        """(char, state, note) for each cell, in order. Incremental: the unchanged leading cells stay,
+        cells that move keep their item (and image), so typing at the end of a long text is cheap."""
+        old = list(self._items.items())
+        prefix = 0
+        for (char, item), (new_char, state, _) in zip(old, cells, strict=False):
+            if char != new_char or not _compatible(item.data(STATE_ROLE), state):
+                break
+            prefix += 1
+        if prefix == len(old) == len(cells):
             return
-        old = {c: (item.icon(), item.data(STATE_ROLE)) for c, item in self._items.items()}  # clear() deletes items
         current = self.current_char()
+        self.setUpdatesEnabled(False)
         self.blockSignals(True)
-        self.clear()
-        self._items = {}
-        for char, state, note in cells:
-            previous = old.get(char)
-            if previous is not None and previous[1] == READY and state in (READY, PENDING):
-                item = QListWidgetItem(previous[0], "")
-                state = READY
-            else:
-                item = QListWidgetItem(self._icon_for(char, state, note), "")
-            item.setData(CHAR_ROLE, char)
-            item.setData(STATE_ROLE, state)
-            item.setToolTip(self._tooltip(char, state, note))
-            item.setSizeHint(QSize(self.cell + 8, self.cell + 8))
-            if state in (NOT_HAN, MISSING):
-                item.setBackground(QBrush(QColor(255, 235, 230)))
-            self.addItem(item)
-            self._items[char] = item
-        if current in self._items:
-            self.setCurrentItem(self._items[current])
-        self.blockSignals(False)
+        try:
+            taken: dict[str, QListWidgetItem] = {}
+            for row in range(self.count() - 1, prefix - 1, -1):
+                item = self.takeItem(row)
+                taken[item.data(CHAR_ROLE)] = item
+            self._items = dict(old[:prefix])
+            for char, state, note in cells[prefix:]:
+                item = taken.pop(char, None)
+                if item is None or not _compatible(item.data(STATE_ROLE), state):
+                    item = self._new_item(char, state, note)
+                self.addItem(item)
+                self._items[char] = item
+            if current in self._items:
+                self.setCurrentItem(self._items[current])
+        finally:
+            self.blockSignals(False)
+            self.setUpdatesEnabled(True)
+
+    def _new_item(self, char: str, state: str, note: str) -> QListWidgetItem:
+        item = QListWidgetItem(self._icon_for(char, state, note), "")
+        item.setData(CHAR_ROLE, char)
+        item.setData(STATE_ROLE, state)
+        item.setToolTip(self._tooltip(char, state, note))
+        item.setSizeHint(QSize(self.cell + 8, self.cell + 8))
+        if state in (NOT_HAN, MISSING):
+            item.setBackground(QBrush(QColor(255, 235, 230)))
+        return item
 
     def set_glyph(self, char: str, ink: np.ndarray) -> None:
         item = self._items.get(char)
@@ -99,7 +118,9 @@ class GlyphGrid(QListWidget):
             return QIcon(_placeholder(char, self.cell, QColor(200, 60, 40), "not Han"))
         if state == MISSING:
             return QIcon(_placeholder(char, self.cell, QColor(200, 60, 40), "missing"))
-        return QIcon(_placeholder(char, self.cell, QColor(200, 200, 200), "…"))
+        if self._pending_icon is None:  # one shared icon: a long paste must not paint thousands
+            self._pending_icon = QIcon(_placeholder("", self.cell, QColor(200, 200, 200), "…"))
+        return self._pending_icon
 
     @staticmethod
     def _tooltip(char: str, state: str, note: str) -> str:

@@ -176,3 +176,19 @@ def test_broken_model_folder_fails_to_load_and_the_previous_style_stays(qtbot, w
     assert view.entry.key == previous and view.model is not None
     _type(qtbot, view, "霜")
     qtbot.waitUntil(lambda: view.grid.ready_chars() == ["霜"], timeout=20000)
+
+
+def test_grid_updates_incrementally(qapp):
+    from app.widgets.glyph_grid import PENDING, READY, GlyphGrid
+
+    grid = GlyphGrid()
+    grid.set_chars([(c, PENDING, "") for c in "天地人"])
+    import numpy as np
+
+    grid.set_glyph("地", np.zeros((32, 32), np.uint8))
+    first = grid.item_for("天")
+    grid.set_chars([(c, PENDING, "") for c in "天人地和"])  # 地 moved, 和 added
+    assert grid.chars() == list("天人地和")
+    assert grid.item_for("天") is first  # unchanged prefix kept
+    assert grid.state("地") == READY  # a ready glyph keeps its image when it moves
+    assert grid.state("和") == PENDING
