@@ -354,7 +354,7 @@ class GenerateView(QWidget):
         cells = cells_for(text, missing)
         self.grid.set_chars(cells)
         for char, state, _ in cells:
-            if state == PENDING and char in self.cache:
+            if state == PENDING and char in self.cache and self.grid.state(char) != READY:
                 self.grid.set_glyph(char, self.cache[char].generated)
         self._mark_text(text, cells)
         self._update_status(cells)
