@@ -283,3 +283,39 @@ def test_inference_backends_agree(tiny_dataset, skeleton_gan, tiny_configs, tmp_
             assert np.abs(result.heatmaps[kind] - reference.heatmaps[kind]).max() < (
                 0.05 if backend == "bf16" else 1e-3
             )
+
+
+def test_ctrl_c_stops_training_with_a_checkpoint(tiny_dataset, skeleton_gan, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "interrupted"
+    cmd = [
+        sys.executable,
+        "-m",
+        "segan_core.cli",
+        "train",
+        "style",
+        "--data",
+        str(tiny_dataset),
+        "--skeleton",
+        str(skeleton_gan),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny-32",
+        "--max-steps",
+        "100000",
+        "--threads",
+        "1",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (out / "log.jsonl").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=240)
+    assert proc.returncode == 0, stderr[-1000:]
+    assert "cancelled" in stdout
+    step = json.loads((out / "train_state.json").read_text())["step"]
+    assert 0 < step < 100000

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
+import sys
 from pathlib import Path
 
 from segan_core.commands.progress import drive
 from segan_core.config import ModelConfig, TrainConfig, from_dict
+from segan_core.jobs import CancelToken
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.training.presets import PRESETS, default_preset, get_preset, with_overrides
 from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
@@ -98,6 +101,21 @@ def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
     )
 
 
+def _cancel_on_signals() -> CancelToken:
+    """Ctrl-C or SIGTERM asks the run to stop at the next step boundary, with a checkpoint."""
+    token = CancelToken()
+
+    def handler(signum, frame) -> None:
+        if token.cancelled:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        print("\nsegan: stopping after this step and writing a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+        token.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    return token
+
+
 def _report(result) -> int:
     print(
         f"{result.reason}: step {result.step}, checkpoint in {result.out} ({result.seconds / 60:.1f} min of training)"
@@ -107,9 +125,11 @@ def _report(result) -> int:
 
 def run_skeleton(args: argparse.Namespace) -> int:
     model, train = _configs(args, "skeleton-gan")
-    return _report(drive(train_skeleton_gan(args.data, model, train, _options(args, train)), quiet=args.quiet))
+    job = train_skeleton_gan(args.data, model, train, _options(args, train), _cancel_on_signals())
+    return _report(drive(job, quiet=args.quiet))
 
 
 def run_style(args: argparse.Namespace) -> int:
     model, train = _configs(args, "segan")
-    return _report(drive(train_style(args.data, args.skeleton, model, train, _options(args, train)), quiet=args.quiet))
+    job = train_style(args.data, args.skeleton, model, train, _options(args, train), _cancel_on_signals())
+    return _report(drive(job, quiet=args.quiet))
