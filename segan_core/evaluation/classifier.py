@@ -421,7 +421,8 @@ def _save(out: Path, net, config: ClassifierConfig, request: TrainClassifierRequ
             "learning_rate": request.learning_rate,
             "glyphs": n_images,
             "validation_glyphs": n_val,
-            "characters": "train split of GB2312 level 1 only (no dev/test character)",
+            "characters": (f"the first {request.max_chars} " if request.max_chars else "all ")
+            + "train-split GB2312 level-1 characters (no dev/test character)",
             "val_char_acc": last.get("val_char_acc"),
             "val_font_acc": last.get("val_font_acc"),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
