@@ -27,7 +27,7 @@ from segan_core.training.presets import get_preset
 from segan_core.training.segan_step import SeganTrainable
 
 VARIANTS = {
-    "eager": {},
+    "eager": {"channels_last": False},
     "channels_last": {"channels_last": True},
     "bf16": {"bf16": True},
     "bf16+channels_last": {"bf16": True, "channels_last": True},
@@ -69,7 +69,11 @@ def main() -> None:
     print(machine())
     results = {}
     for variant in args.variant or list(VARIANTS):
-        results[variant] = measure(args.preset, variant, args.batch_size, args.steps, args.warmup)
+        try:
+            results[variant] = measure(args.preset, variant, args.batch_size, args.steps, args.warmup)
+        except RuntimeError as exc:  # torch.compile of the GAN step can fail; report it and go on
+            print(f"{args.preset} batch {args.batch_size} {variant:>20}: failed ({str(exc).splitlines()[0][:120]})")
+            continue
         ratio = results[variant] / results["eager"] if "eager" in results else float("nan")
         print(
             f"{args.preset} batch {args.batch_size} {variant:>20}: {results[variant]:6.2f} img/s  "

@@ -33,7 +33,7 @@ from segan_core.training.device import pick_device
 HEATMAP_KINDS = ("cam", "sram", "cram")
 # execution variants of the generator forward pass; bench/bench_infer.py measures them
 BACKENDS = ("eager", "channels_last", "bf16", "compile", "onnx")
-DEFAULT_BACKEND = "eager"
+DEFAULT_BACKEND = "onnx"  # measured fastest to start and 1.55x eager at 64 px (docs/benchmarks.md)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     # and whole-GB2312 inference fit the CPU budgets (bench/bench_train_step.py, bench/bench_infer.py)
     "cpu-64": (
         ModelConfig(image_size=64, ngf=16, ndf=32, attention_channels=16, skeleton_width=2),
-        TrainConfig(batch_size=16, max_steps=12000, checkpoint_every=250, sample_every=250),
+        TrainConfig(batch_size=16, max_steps=12000, checkpoint_every=250, sample_every=250, channels_last=True),
     ),
     "gpu-128": (
         ModelConfig(image_size=128, ngf=64, ndf=64, attention_channels=32, skeleton_width=4, skeleton_gan_ngf=32),

@@ -65,6 +65,9 @@ class SeganTrainable:
         self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
         self.opt_g = _adam([p for g in self.generators for p in g.parameters()], train)
         self.opt_d = _adam([p for d in self.discriminators for p in d.parameters()], train)
+        if train.channels_last:
+            for net in [*self.generators, *self.discriminators, self.skeleton_gan]:
+                net.to(memory_format=torch.channels_last)
         if train.compile:
             for net in [*self.generators, *self.discriminators, self.skeleton_gan]:
                 net.compile()
