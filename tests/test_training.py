@@ -319,3 +319,21 @@ def test_ctrl_c_stops_training_with_a_checkpoint(tiny_dataset, skeleton_gan, tmp
     assert "cancelled" in stdout
     step = json.loads((out / "train_state.json").read_text())["step"]
     assert 0 < step < 100000
+
+
+def test_fine_tune_starts_from_a_trained_style(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    from segan_core.errors import SeganError
+
+    model, train = tiny_configs
+    base = tmp_path / "base"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=base, max_steps=2)))
+    tuned = tmp_path / "tuned"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train,
+                           RunOptions(out=tuned, max_steps=0, init_from=base)))
+    a, b = load_file(str(base / "weights.safetensors")), load_file(str(tuned / "weights.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((tuned / "config.json").read_text())["data"]["init_from"]["path"] == str(base)
+    other = dataclasses.replace(model, skeleton_encoder=False, attention="sram")
+    with pytest.raises(SeganError, match="differs in attention, skeleton_encoder"):
+        run_to_end(train_style(tiny_dataset, skeleton_gan, other, train,
+                               RunOptions(out=tmp_path / "bad", max_steps=0, init_from=base)))

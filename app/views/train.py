@@ -65,6 +65,7 @@ class TrainRequest:
     minutes: float | None
     resume: bool
     device: str
+    init_from: Path | None = None  # fine-tune from this trained style (the chosen base), else from scratch
 
 
 def default_skeleton_gan() -> Path | None:
@@ -81,7 +82,7 @@ def build_and_train(request: TrainRequest, cancel: CancelToken | None = None) ->
         yield from build_dataset(BuildRequest(source=SOURCE_FONT, out=request.dataset, chars=chars,
                                               size=request.model.image_size, target_dir=request.images), cancel)
     options = RunOptions(out=request.out, max_steps=request.max_steps, time_budget_minutes=request.minutes,
-                         resume=request.resume, device=request.device)
+                         resume=request.resume, device=request.device, init_from=request.init_from)
     return (yield from train_style(request.dataset, request.skeleton_gan, request.model, request.train,
                                    options, cancel))
 
@@ -212,7 +213,7 @@ class TrainView(QWidget):
             self.base.addItem(label, PRESET_PREFIX + name)
         for entry in self.context.entries:
             if entry.available:
-                self.base.addItem(f"same size as {entry.name}", str(entry.model_dir))
+                self.base.addItem(f"fine-tune {entry.name}", str(entry.model_dir))
         index = self.base.findData(current) if current else self.base.findData(PRESET_PREFIX + default_preset())
         self.base.setCurrentIndex(max(0, index))
 
@@ -283,8 +284,10 @@ class TrainView(QWidget):
         model, train = self.configs(resume)
         minutes = self.minutes.value() if self.by_minutes.isChecked() else None
         steps = self.steps.value() if self.by_steps.isChecked() else None
+        base = self.base.currentData() or ""
+        init_from = None if resume or base.startswith(PRESET_PREFIX) or not base else Path(base)
         return TrainRequest(images, skeleton, out, self.dataset_dir(), model, train, steps, minutes, resume,
-                            self.context.settings.device)
+                            self.context.settings.device, init_from)
 
     # -- run ----------------------------------------------------------------------------------------
 

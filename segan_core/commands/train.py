@@ -57,6 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     style.add_argument("--no-skeleton-encoder", action="store_true", help="ablation: w/o E_s")
     style.add_argument("--no-skeleton-discriminator", action="store_true", help="ablation: w/o D_s")
     style.add_argument("--attention", choices=("cam", "sram", "cram"), help="attention stack (default cram)")
+    style.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
+                       help="fine-tune: start from a trained style's generator (same preset and flags)")
     _common(style)
     style.set_defaults(func=run_style)
 
@@ -98,6 +100,7 @@ def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
         time_budget_minutes=args.time_budget,
         resume=args.resume,
         device=args.device,
+        init_from=getattr(args, "init_from", None),
     )
 
 

@@ -35,6 +35,7 @@ class RunOptions:
     time_budget_minutes: float | None = None
     resume: bool = False
     device: str = "auto"
+    init_from: Path | None = None  # fine-tune: start G_A from this style model's weights (same model config)
 
 
 def _seed_everything(seed: int, rank: int) -> None:
@@ -165,4 +166,24 @@ def train_style(
     )
     trainable = SeganTrainable(model, train, sg, device)
     spec = _spec(train, options, datasets, model.skeleton_width)
+    if options.init_from is not None and not options.resume:
+        spec.data_info["init_from"] = _start_from(trainable, Path(options.init_from), model)
     return (yield from fit(trainable, batches, train, spec, cancel, dist, device))
+
+
+def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> dict:
+    """Load a trained style's generator into G_A (fine-tuning); the base must have the same shape."""
+    from segan_core.config import to_dict
+    from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
+
+    saved = read_config(base, kind="segan")
+    saved_model = dict(saved.get("model", {}))
+    wanted = to_dict(model)
+    for key in ("skeleton_gan_ngf", "skeleton_gan_res_blocks"):  # the SG is not part of G_A
+        saved_model.pop(key, None)
+        wanted.pop(key, None)
+    if saved_model != wanted:
+        differing = sorted(k for k in wanted if saved_model.get(k) != wanted[k])
+        raise SeganError(f"cannot fine-tune from {base}: its model differs in {', '.join(differing)}")
+    load_module(trainable.g_a, load_tensors(base / WEIGHTS_FILE), "generator", base / WEIGHTS_FILE)
+    return {"path": str(base), "weights_sha256": weights_hash(base)}
