@@ -4,7 +4,7 @@
 
 Uses ``models/ma-shan-zheng`` when it exists; otherwise a *randomly initialised* cpu-64 generator
 saved to a temporary checkpoint with the same shapes (the speed is the same, the glyphs are noise).
-Numbers are milliseconds; the debounce (150 ms) is part of "typing -> grid".
+Numbers are milliseconds; the debounce (app.views.generate.DEBOUNCE_MS) is part of "typing -> grid".
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from segan_core.glyphs.skeleton import skeletonize
 from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, Progress
 
-DEBOUNCE_MS = 150
+DEBOUNCE_MS = 80  # a pause of 80 ms ends a burst of typing; generation is cancelled if typing resumes
 CHUNK = 16  # characters per generator call from the Generate view
 CACHE_LIMIT = 1024  # generated glyphs kept for characters no longer in the text
 KEY_ROLE = Qt.ItemDataRole.UserRole
