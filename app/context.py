@@ -57,7 +57,10 @@ class AppContext(QObject):
             raise CheckpointError(
                 f"not a style model folder (needs config.json and weights.safetensors of a SE-GAN model): {folder}"
             )
-        known = self.entry(entry.key)
+        # the folder may already be listed, as a bundled style's model or a trained one
+        known = self.entry(entry.key) or next(
+            (e for e in self.entries if e.model_dir is not None and e.model_dir.resolve() == entry.model_dir), None
+        )
         if known is not None:
             return known
         self.settings.add_extra_model(str(entry.model_dir))

@@ -192,3 +192,18 @@ def test_grid_updates_incrementally(qapp):
     assert grid.item_for("天") is first  # unchanged prefix kept
     assert grid.state("地") == READY  # a ready glyph keeps its image when it moves
     assert grid.state("和") == PENDING
+
+
+def test_opening_a_bundled_styles_model_folder_selects_that_style(qtbot, monkeypatch):
+    from app.main_window import MainWindow
+    from segan_core.styles import load_styles
+
+    style = next((s for s in load_styles() if s.has_model), None)
+    assert style is not None, "a bundled model is expected in models/"
+    window = MainWindow()
+    qtbot.addWidget(window)
+    errors = []
+    monkeypatch.setattr(window.context, "report", lambda *a, **k: errors.append(a))
+    assert window.generate.open_model(style.model_dir)
+    assert window.generate.entry.key == f"style:{style.id}"
+    assert errors == []
