@@ -94,6 +94,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from app.main_window import MainWindow
+    from app.views.generate import DEBOUNCE_MS
 
     window = MainWindow()
     window.context.settings.threads = args.threads
@@ -161,11 +162,11 @@ def main() -> int:
     )
     print(f"model load (worker, first time)          {load_ms:7.1f} ms")
     print(f"core: model.run(10 chars, heatmaps)      {fmt(core)}")
-    print(f"typing 10 chars -> grid filled           {fmt(grid_ms)}   (includes the 150 ms debounce)")
+    print(f"typing 10 chars -> grid filled           {fmt(grid_ms)}   (includes the {DEBOUNCE_MS} ms debounce)")
     print(f"click -> 7 detail panels with heatmaps   {fmt(detail_ms)}")
     print(f"typing 10 chars -> grid + heatmaps shown {fmt(total_ms)}")
     if one_ms:
-        print(f"typing 1 more char -> its glyph shown    {fmt(one_ms)}   (includes the 150 ms debounce)")
+        print(f"typing 1 more char -> its glyph shown    {fmt(one_ms)}   (includes the {DEBOUNCE_MS} ms debounce)")
     window.close()
     return 0
 
