@@ -222,8 +222,16 @@ def _make_forward(generator: Generator, backend: str, device: torch.device):
 
         return compiled_forward
     if backend == "onnx":
-        return _onnx_forward(generator, uses_skeleton)
+        try:
+            return _onnx_forward(generator, uses_skeleton)
+        except SeganError:
+            raise
+        except Exception:  # an export problem must not stop generation: the eager path gives the same images
+            return _make_forward(generator, "channels_last", device)
     raise SeganError(f"unknown inference backend {backend!r}")
+
+
+_ONNX_EXPORT_LOCK = threading.Lock()
 
 
 class _Flat(torch.nn.Module):
@@ -250,7 +258,7 @@ def _onnx_forward(generator: Generator, uses_skeleton: bool):
     size = generator.config.image_size
     example = torch.zeros(1, 1, size, size)
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    with _ONNX_EXPORT_LOCK, warnings.catch_warnings():  # the exporter keeps global state: one at a time
         warnings.simplefilter("ignore")  # the TorchScript exporter's notes on instance norm and shape inference
         torch.onnx.export(
             _Flat(generator, kinds).eval(),

@@ -337,3 +337,17 @@ def test_fine_tune_starts_from_a_trained_style(tiny_dataset, skeleton_gan, tiny_
     with pytest.raises(SeganError, match="differs in attention, skeleton_encoder"):
         run_to_end(train_style(tiny_dataset, skeleton_gan, other, train,
                                RunOptions(out=tmp_path / "bad", max_steps=0, init_from=base)))
+
+
+def test_models_load_concurrently_with_the_onnx_backend(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from segan_core.inference import StyleModel
+
+    model, train = tiny_configs
+    out = tmp_path / "m"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=1)))
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: StyleModel.load(out, backend="onnx"), range(4)))
+    images = [m.generate("永字") for m in models]
+    assert all(np.array_equal(images[0], other) for other in images[1:])
