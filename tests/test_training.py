@@ -230,35 +230,33 @@ def test_cli_train_style_with_ablation_flags(tiny_dataset, skeleton_gan, tmp_pat
     assert code == 2 and "not a dataset folder" in capsys.readouterr().err
 
 
-def test_ddp_two_cpu_processes_with_gloo(tiny_dataset, skeleton_gan, tmp_path):
-    out = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc-per-node",
-        "2",
-        "--master-port",
-        "29533",
+def _train_style_args(data: Path, skeleton: Path, out: Path, max_steps: int) -> list[str]:
+    """``-m segan_core.cli train style`` on the tiny preset, one thread, for subprocess tests."""
+    return [
         "-m",
         "segan_core.cli",
         "train",
         "style",
         "--data",
-        str(tiny_dataset),
+        str(data),
         "--skeleton",
-        str(skeleton_gan),
+        str(skeleton),
         "--out",
         str(out),
         "--preset",
         "tiny-32",
         "--max-steps",
-        "3",
+        str(max_steps),
         "--threads",
         "1",
-        "--quiet",
     ]
+
+
+def test_ddp_two_cpu_processes_with_gloo(tiny_dataset, skeleton_gan, tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    launcher = ["-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533"]
+    cmd = [sys.executable, *launcher, *_train_style_args(tiny_dataset, skeleton_gan, out, max_steps=3), "--quiet"]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads((out / "train_state.json").read_text())["step"] == 3
@@ -290,25 +288,7 @@ def test_ctrl_c_stops_training_with_a_checkpoint(tiny_dataset, skeleton_gan, tmp
     import time
 
     out = tmp_path / "interrupted"
-    cmd = [
-        sys.executable,
-        "-m",
-        "segan_core.cli",
-        "train",
-        "style",
-        "--data",
-        str(tiny_dataset),
-        "--skeleton",
-        str(skeleton_gan),
-        "--out",
-        str(out),
-        "--preset",
-        "tiny-32",
-        "--max-steps",
-        "100000",
-        "--threads",
-        "1",
-    ]
+    cmd = [sys.executable, *_train_style_args(tiny_dataset, skeleton_gan, out, max_steps=100000)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     while not (out / "log.jsonl").exists() and time.monotonic() < deadline:
@@ -328,15 +308,19 @@ def test_fine_tune_starts_from_a_trained_style(tiny_dataset, skeleton_gan, tiny_
     base = tmp_path / "base"
     run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=base, max_steps=2)))
     tuned = tmp_path / "tuned"
-    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train,
-                           RunOptions(out=tuned, max_steps=0, init_from=base)))
+    run_to_end(
+        train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=tuned, max_steps=0, init_from=base))
+    )
     a, b = load_file(str(base / "weights.safetensors")), load_file(str(tuned / "weights.safetensors"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert json.loads((tuned / "config.json").read_text())["data"]["init_from"]["path"] == str(base)
     other = dataclasses.replace(model, skeleton_encoder=False, attention="sram")
     with pytest.raises(SeganError, match="differs in attention, skeleton_encoder"):
-        run_to_end(train_style(tiny_dataset, skeleton_gan, other, train,
-                               RunOptions(out=tmp_path / "bad", max_steps=0, init_from=base)))
+        run_to_end(
+            train_style(
+                tiny_dataset, skeleton_gan, other, train, RunOptions(out=tmp_path / "bad", max_steps=0, init_from=base)
+            )
+        )
 
 
 def test_models_load_concurrently_with_the_onnx_backend(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):

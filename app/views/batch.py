@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from app import batch_api
 from app.context import AppContext
+from app.widgets.field_row import field_row
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.jobs import Progress, format_duration
@@ -68,7 +69,7 @@ class BatchView(QWidget):
         self.font_path.setPlaceholderText("a real font to re-export through the pipeline")
         browse_font = QPushButton("Browse…")
         browse_font.clicked.connect(self._browse_font)
-        self.font_row = self._row(self.font_path, browse_font)
+        self.font_row = field_row(self.font_path, browse_font)
         self._fill_styles()
         context.styles_changed.connect(self._fill_styles)
 
@@ -85,7 +86,7 @@ class BatchView(QWidget):
         self.charset_stack = QStackedWidget()
         self.charset_stack.addWidget(QLabel(""))
         self.charset_stack.addWidget(self.charset_text)
-        self.charset_stack.addWidget(self._row(self.charset_file, browse_charset))
+        self.charset_stack.addWidget(field_row(self.charset_file, browse_charset))
         self.charset_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.charset_stack.setMaximumHeight(64)
         self.charset.currentIndexChanged.connect(self._charset_changed)
@@ -122,7 +123,7 @@ class BatchView(QWidget):
         form.addRow("Family name", names)
         form.addRow("Formats", formats)
         form.addRow("", self.quality_gate)
-        form.addRow("Output folder", self._row(self.out, browse_out))
+        form.addRow("Output folder", field_row(self.out, browse_out))
         request_box = QGroupBox("Export")
         request_box.setLayout(form)
 
@@ -192,15 +193,6 @@ class BatchView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(results, 1)
         self._update_buttons()
-
-    @staticmethod
-    def _row(edit: QWidget, button: QPushButton) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        row.addWidget(button)
-        return holder
 
     # -- form helpers ---------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from app.context import AppContext
 from app.imaging import paper_rgb, to_qimage
 from app.settings import datasets_dir, user_models_dir
+from app.widgets.field_row import field_row
 from app.widgets.loss_plot import LossPlot
 from segan_core.config import ModelConfig, TrainConfig, from_dict
 from segan_core.data.build import BuildRequest, build_dataset
@@ -149,8 +150,8 @@ class TrainView(QWidget):
         form = QFormLayout()
         form.addRow("Base configuration", self.base)
         form.addRow("New style name", self.name)
-        form.addRow("Training images", self._row(self.images, browse_images))
-        form.addRow("Skeleton GAN", self._row(self.skeleton, browse_skeleton))
+        form.addRow("Training images", field_row(self.images, browse_images))
+        form.addRow("Skeleton GAN", field_row(self.skeleton, browse_skeleton))
         budget = QHBoxLayout()
         budget.addWidget(self.by_steps)
         budget.addWidget(self.steps)
@@ -195,15 +196,6 @@ class TrainView(QWidget):
         layout.addWidget(splitter, 1)
         self.name.textChanged.connect(self._update_buttons)
         self._update_buttons()
-
-    @staticmethod
-    def _row(edit: QLineEdit, button: QPushButton) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        row.addWidget(button)
-        return holder
 
     def _fill_bases(self) -> None:
         current = self.base.currentData()
