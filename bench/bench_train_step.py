@@ -33,6 +33,8 @@ VARIANTS = {
     "bf16+channels_last": {"bf16": True, "channels_last": True},
     "compile": {"compile": True},
     "1 thread": {"num_threads": 1},
+    "one direction+channels_last": {"bidirectional": False, "channels_last": True},
+    "one direction+channels_last, 1 thread": {"bidirectional": False, "channels_last": True, "num_threads": 1},
 }
 
 

@@ -2,9 +2,13 @@
 # Reproduce the bundled models with the project's own CLI (see docs/training.md).
 #   bash models/train.sh data                 # 64 px datasets for the styles and the skeleton GAN's print fonts
 #   bash models/train.sh skeleton [MINUTES]   # pre-train the skeleton GAN   -> $RUNS/skeleton-gan
-#   bash models/train.sh style ID [MINUTES] [extra flags]   # SE-GAN for one style, resumable in budgets
+#   bash models/train.sh style ID [CPU_MINUTES] [flags]     # the shipped SE-GAN config  -> $RUNS/ID
+#   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES]  # SE-GAN w/o E_s or w/o D_s -> $RUNS/ID-no-es
+#   bash models/train.sh baseline ID [CPU_MINUTES]          # zi2zi-style pix2pix baseline -> $RUNS/ID-baseline
 #   bash models/train.sh ship ID              # copy the inference files of a run into models/ID
-# On 2 CPU cores training happens in budgets: run the same `style` line again and it resumes.
+# Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
+# compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
+# two runs share the 2 cores (1 thread each is ~15 % more throughput than one run on 2 threads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEGAN=${SEGAN:-.venv/bin/segan}
@@ -12,6 +16,17 @@ SHARED=${SHARED:-../shared/fonts}
 RUNS=${RUNS:-../runs}
 SIZE=${SIZE:-64}
 PRESET=${PRESET:-cpu-64}
+THREADS=${THREADS:-0}
+
+# resume when the run folder already holds a train state
+resume_flag() { [ -f "$1/train_state.json" ] && echo --resume || true; }
+
+train_segan() {  # ID OUT CPU_MINUTES [flags]
+  local id=$1 out=$2 minutes=$3; shift 3
+  "$SEGAN" train style --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --skeleton "$RUNS/skeleton-gan" \
+    --out "$out" --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" --one-direction \
+    $(resume_flag "$out") "$@"
+}
 
 font_of() {
   case "$1" in
@@ -41,10 +56,20 @@ case "${1:-}" in
     "$SEGAN" train skeleton --preset "$PRESET" --out "$RUNS/skeleton-gan" --time-budget "$minutes" --max-steps 100000 \
       --data "$RUNS"/data/{ma-shan-zheng,zhi-mang-xing,liu-jian-mao-cao,long-cang,song,hei,wenkai}-"$SIZE" "${resume[@]}" ;;
   style)
-    id=$2; minutes=${3:-60}; shift 3 || shift $#
-    resume=(); [ -f "$RUNS/$id/train_state.json" ] && resume=(--resume)
-    "$SEGAN" train style --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --skeleton "$RUNS/skeleton-gan" \
-      --out "$RUNS/$id" --time-budget "$minutes" "${resume[@]}" "$@" ;;
+    id=$2; minutes=${3:-25}; shift 3 || shift $#
+    train_segan "$id" "$RUNS/$id" "$minutes" "$@" ;;
+  ablation)
+    id=$2; which=$3; minutes=${4:-25}
+    case "$which" in
+      no-es) flag=--no-skeleton-encoder ;;
+      no-ds) flag=--no-skeleton-discriminator ;;
+      *) echo "ablation is no-es or no-ds" >&2; exit 2 ;;
+    esac
+    train_segan "$id" "$RUNS/$id-$which" "$minutes" "$flag" ;;
+  baseline)
+    id=$2; minutes=${3:-25}; out="$RUNS/$id-baseline"
+    "$SEGAN" train baseline --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --out "$out" \
+      --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" $(resume_flag "$out") ;;
   ship)
     id=$2
     mkdir -p "models/$id"

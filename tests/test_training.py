@@ -96,6 +96,33 @@ def test_time_budget_stops_with_a_checkpoint(tiny_dataset, skeleton_gan, tiny_co
     assert (out / "weights.safetensors").is_file() and (out / "train_state.json").is_file()
 
 
+def test_cpu_budget_counts_every_session_of_a_run(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    out = tmp_path / "cpu"
+    first = run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=3)))
+    assert first.cpu_seconds > 0
+    saved = json.loads((out / "config.json").read_text())["train_seconds"]
+    assert saved["cpu"] == pytest.approx(first.cpu_seconds, abs=0.1)
+    # a budget the first session already spent stops the resumed run before any step
+    options = RunOptions(out=out, max_steps=10_000, resume=True, cpu_budget_minutes=first.cpu_seconds / 60 / 2)
+    again = run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, options))
+    assert again.reason == "cpu_budget" and again.step == 3
+
+
+def test_one_direction_trains_only_the_source_to_brush_half(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    train = dataclasses.replace(train, bidirectional=False, learning_rate=1e-3, batch_size=16)
+    out = tmp_path / "one-way"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=12)))
+    state = _weights(out)
+    networks = {key.split(".")[1] for key in state if key.startswith("net.")}
+    assert networks == {"g_a", "d_a", "ds_a", "skeleton_gan"}
+    rows = _losses(out)
+    assert "cycle" not in rows[0]
+    assert np.mean([r["pixel"] for r in rows[-3:]]) < 0.8 * np.mean([r["pixel"] for r in rows[:3]])
+    assert json.loads((out / "config.json").read_text())["train"]["bidirectional"] is False
+
+
 def test_refuses_to_overwrite_a_run_without_resume(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
     model, train = tiny_configs
     out = tmp_path / "run"

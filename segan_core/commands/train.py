@@ -29,6 +29,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--time-budget", type=float, metavar="MINUTES", help="stop cleanly with a checkpoint after this long"
     )
+    parser.add_argument(
+        "--cpu-budget",
+        type=float,
+        metavar="MINUTES",
+        help="stop once the whole run (all sessions, all threads) has used this much CPU time; for comparing "
+        "models at equal compute",
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float, help="learning rate")
@@ -56,6 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     style.add_argument("--skeleton", type=Path, required=True, help="skeleton GAN folder (segan train skeleton)")
     style.add_argument("--no-skeleton-encoder", action="store_true", help="ablation: w/o E_s")
     style.add_argument("--no-skeleton-discriminator", action="store_true", help="ablation: w/o D_s")
+    style.add_argument(
+        "--one-direction",
+        action="store_true",
+        help="train G_A (source -> brush) only, without G_B and the cycle loss: about 2.5x cheaper steps",
+    )
     style.add_argument("--attention", choices=("cam", "sram", "cram"), help="attention stack (default cram)")
     style.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
                        help="fine-tune: start from a trained style's generator (same preset and flags)")
@@ -86,6 +98,7 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig, TrainCon
             bf16=args.bf16,
             compile=args.compile,
             channels_last=args.channels_last,
+            bidirectional=False if getattr(args, "one_direction", False) else None,
         )
     train = with_overrides(train, num_threads=args.threads, checkpoint_every=args.checkpoint_every)
     if args.max_steps is not None:
@@ -98,6 +111,7 @@ def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
         out=args.out,
         max_steps=train.max_steps,
         time_budget_minutes=args.time_budget,
+        cpu_budget_minutes=args.cpu_budget,
         resume=args.resume,
         device=args.device,
         init_from=getattr(args, "init_from", None),
@@ -121,7 +135,8 @@ def _cancel_on_signals() -> CancelToken:
 
 def _report(result) -> int:
     print(
-        f"{result.reason}: step {result.step}, checkpoint in {result.out} ({result.seconds / 60:.1f} min of training)"
+        f"{result.reason}: step {result.step}, checkpoint in {result.out} "
+        f"({result.seconds / 60:.1f} min of training, {result.cpu_seconds / 60:.1f} CPU min)"
     )
     return 0
 

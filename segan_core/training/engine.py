@@ -98,7 +98,8 @@ class RunSpec:
 
     out: Path
     max_steps: int
-    time_budget_s: float | None = None
+    time_budget_s: float | None = None  # wall-clock seconds of this session
+    cpu_budget_s: float | None = None  # CPU seconds of the whole run (all sessions, all threads): fair comparisons
     resume: bool = False
     data_info: dict[str, Any] = field(default_factory=dict)  # manifest hash, size, splits: goes to config.json
     preview: Batch | None = None  # fixed batch for sample images
@@ -108,9 +109,10 @@ class RunSpec:
 @dataclass(frozen=True)
 class TrainResult:
     step: int
-    reason: str  # "max_steps" | "time_budget" | "cancelled"
+    reason: str  # "max_steps" | "time_budget" | "cpu_budget" | "cancelled"
     out: Path
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def _rng_json() -> dict[str, Any]:
@@ -129,7 +131,13 @@ def _restore_rng_json(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(
-    trainable: Trainable, config: TrainConfig, spec: RunSpec, batches: PairedBatches, step: int, elapsed_s: float
+    trainable: Trainable,
+    config: TrainConfig,
+    spec: RunSpec,
+    batches: PairedBatches,
+    step: int,
+    elapsed_s: float,
+    cpu_s: float = 0.0,
 ) -> None:
     """weights + config.json, then the train state; each file written atomically, the JSON last."""
     out = spec.out
@@ -144,6 +152,7 @@ def save_checkpoint(
             **trainable.config_body(),
             "data": spec.data_info,
             "step": step,
+            "train_seconds": {"wall": round(elapsed_s, 1), "cpu": round(cpu_s, 1)},
             "created_with": f"segan-studio {__version__}",
         },
     )
@@ -162,6 +171,7 @@ def save_checkpoint(
             {
                 "step": step,
                 "elapsed_s": elapsed_s,
+                "cpu_s": cpu_s,
                 "batches": batches.state(),
                 "optimizers": optimizer_meta,
                 "rng": _rng_json(),
@@ -171,8 +181,8 @@ def save_checkpoint(
     )
 
 
-def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches) -> tuple[int, float]:
-    """Restore everything saved by :func:`save_checkpoint`; returns (step, elapsed seconds)."""
+def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches) -> tuple[int, float, float]:
+    """Restore everything saved by :func:`save_checkpoint`; returns (step, wall seconds, CPU seconds)."""
     out = spec.out
     config = read_config(out, kind=trainable.kind)
     if config.get("model") != trainable.config_body().get("model"):
@@ -195,7 +205,7 @@ def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches
     torch.set_rng_state(tensors["rng.torch"])
     _restore_rng_json(state["rng"])
     batches.restore(state["batches"])
-    return int(state["step"]), float(state.get("elapsed_s", 0.0))
+    return int(state["step"]), float(state.get("elapsed_s", 0.0)), float(state.get("cpu_s", 0.0))
 
 
 def _sample_payload(trainable: Trainable, spec: RunSpec) -> dict[str, Any] | None:
@@ -223,9 +233,9 @@ def fit(
     cancel = cancel or CancelToken()
     dist = dist or Distributed()
     device = device or torch.device("cpu")
-    start_step, elapsed_before = 0, 0.0
+    start_step, elapsed_before, cpu_before = 0, 0.0, 0.0
     if spec.resume:
-        start_step, elapsed_before = load_train_state(trainable, spec, batches)
+        start_step, elapsed_before, cpu_before = load_train_state(trainable, spec, batches)
     elif dist.is_main and (spec.out / STATE_JSON).exists():
         raise CheckpointError(
             f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
@@ -234,6 +244,11 @@ def fit(
         dist.broadcast_parameters(module)
 
     clock_start = time.monotonic()
+    cpu_start = time.process_time()
+
+    def cpu_total() -> float:
+        return cpu_before + time.process_time() - cpu_start
+
     step = start_step
     last_log_time, last_log_step = clock_start, step
     log_path = spec.out / LOG_FILE
@@ -245,10 +260,11 @@ def fit(
     )
     while step < spec.max_steps:
         run_seconds = time.monotonic() - clock_start
-        over_budget = spec.time_budget_s is not None and run_seconds >= spec.time_budget_s
-        stop = dist.any(cancel.cancelled or over_budget)
+        over_time = spec.time_budget_s is not None and run_seconds >= spec.time_budget_s
+        over_cpu = spec.cpu_budget_s is not None and cpu_total() >= spec.cpu_budget_s
+        stop = dist.any(cancel.cancelled or over_time or over_cpu)
         if stop:
-            reason = "cancelled" if cancel.cancelled else "time_budget"
+            reason = "cancelled" if cancel.cancelled else "time_budget" if over_time else "cpu_budget"
             break
         batch = batches.next().to(device, config.channels_last)
         metrics = trainable.train_step(batch, dist.average_gradients)
@@ -266,13 +282,15 @@ def fit(
             images_per_s = (step - last_log_step) * config.batch_size * dist.world_size / max(1e-9, now - last_log_time)
             last_log_time, last_log_step = now, step
             with open(log_path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"step": step, **metrics, "images_per_s": images_per_s}) + "\n")
+                record = {"step": step, **metrics, "images_per_s": images_per_s, "cpu_s": round(cpu_total(), 1)}
+                handle.write(json.dumps(record) + "\n")
             total_elapsed = elapsed_before + (now - clock_start)
             yield Progress(
                 "train", step, spec.max_steps, metrics=metrics | {"img/s": images_per_s}, elapsed_s=total_elapsed
             )
         if step % config.checkpoint_every == 0:
-            save_checkpoint(trainable, config, spec, batches, step, elapsed_before + time.monotonic() - clock_start)
+            wall = elapsed_before + time.monotonic() - clock_start
+            save_checkpoint(trainable, config, spec, batches, step, wall, cpu_total())
             yield Progress("checkpoint", step, spec.max_steps, message=str(spec.out))
         if step % config.sample_every == 0:
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
@@ -280,8 +298,8 @@ def fit(
     total = elapsed_before + time.monotonic() - clock_start
     already_saved = step > start_step and step % config.checkpoint_every == 0 and reason == "max_steps"
     if dist.is_main and not already_saved:
-        save_checkpoint(trainable, config, spec, batches, step, total)
+        save_checkpoint(trainable, config, spec, batches, step, total, cpu_total())
         yield Progress("checkpoint", step, spec.max_steps, message=f"{reason}: {spec.out}")
         if step % config.sample_every:
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
-    return TrainResult(step=step, reason=reason, out=spec.out, seconds=total)
+    return TrainResult(step=step, reason=reason, out=spec.out, seconds=total, cpu_seconds=cpu_total())

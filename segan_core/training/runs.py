@@ -33,6 +33,7 @@ class RunOptions:
     out: Path
     max_steps: int | None = None  # None: the train config's max_steps
     time_budget_minutes: float | None = None
+    cpu_budget_minutes: float | None = None  # CPU minutes of the whole run (equal-compute comparisons)
     resume: bool = False
     device: str = "auto"
     init_from: Path | None = None  # fine-tune: start G_A from this style model's weights (same model config)
@@ -107,6 +108,7 @@ def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDatas
         out=Path(options.out),
         max_steps=options.max_steps if options.max_steps is not None else train.max_steps,
         time_budget_s=options.time_budget_minutes * 60 if options.time_budget_minutes is not None else None,
+        cpu_budget_s=options.cpu_budget_minutes * 60 if options.cpu_budget_minutes is not None else None,
         resume=options.resume,
         data_info=_data_info(datasets),
         preview=preview,

@@ -11,6 +11,10 @@ cycle). Losses (weights in :class:`~segan_core.config.LossWeights`):
 - L_cls: each generator's CAM classifies its own source domain as 1, its target domain as 0.
 
 Order as in pix2pix: generate once, update the discriminators on detached fakes, then the generators.
+
+With ``TrainConfig.bidirectional = False`` only the A -> B half exists: G_A, D_i and D_s of the target
+domain, and every term above without its reverse half and without the cycle (the data are paired, so
+L_pix already ties each output to its target; the step costs about 40 % of the two-way one).
 """
 
 from __future__ import annotations
@@ -51,17 +55,20 @@ class SeganTrainable:
         self.train_config = train
         self.weights: LossWeights = train.losses
         self.device = device
+        two_way = train.bidirectional
+
+        def discriminator() -> Discriminator:
+            return Discriminator(model.ndf, model.discriminator_layers).to(device)
+
         self.g_a = Generator(model).to(device)
-        self.g_b = Generator(model).to(device)
-        self.d_a = Discriminator(model.ndf, model.discriminator_layers).to(device)  # judges target-domain images
-        self.d_b = Discriminator(model.ndf, model.discriminator_layers).to(device)  # judges source-domain images
-        self.ds_a = self.ds_b = None
-        if model.skeleton_discriminator:
-            self.ds_a = Discriminator(model.ndf, model.discriminator_layers).to(device)
-            self.ds_b = Discriminator(model.ndf, model.discriminator_layers).to(device)
+        self.g_b = Generator(model).to(device) if two_way else None
+        self.d_a = discriminator()  # judges target-domain images
+        self.d_b = discriminator() if two_way else None  # judges source-domain images
+        self.ds_a = discriminator() if model.skeleton_discriminator else None
+        self.ds_b = discriminator() if model.skeleton_discriminator and two_way else None
         self.skeleton_gan = skeleton_gan.to(device).eval()
         _requires_grad([self.skeleton_gan], False)
-        self.generators = [self.g_a, self.g_b]
+        self.generators = [g for g in (self.g_a, self.g_b) if g is not None]
         self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
         self.opt_g = _adam([p for g in self.generators for p in g.parameters()], train)
         self.opt_d = _adam([p for d in self.discriminators for p in d.parameters()], train)
@@ -76,10 +83,16 @@ class SeganTrainable:
         self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=train.bf16 or cuda_bf16)
 
     def networks(self) -> dict[str, nn.Module]:
-        nets = {"g_a": self.g_a, "g_b": self.g_b, "d_a": self.d_a, "d_b": self.d_b, "skeleton_gan": self.skeleton_gan}
-        if self.ds_a is not None:
-            nets |= {"ds_a": self.ds_a, "ds_b": self.ds_b}
-        return nets
+        nets = {
+            "g_a": self.g_a,
+            "g_b": self.g_b,
+            "d_a": self.d_a,
+            "d_b": self.d_b,
+            "ds_a": self.ds_a,
+            "ds_b": self.ds_b,
+            "skeleton_gan": self.skeleton_gan,
+        }
+        return {name: net for name, net in nets.items() if net is not None}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d}
@@ -105,20 +118,26 @@ class SeganTrainable:
         w = self.weights
         x, y, sx, sy = batch.source, batch.target, batch.source_skeleton, batch.target_skeleton
         sg = self.skeleton_gan
+        two_way = self.g_b is not None
         with self.autocast:
             # -- generate once
             out_ab = self.g_a(x, sx)
-            out_ba = self.g_b(y, sy)
-            fake_y, fake_x = out_ab.image, out_ba.image
-            sg_fake_y, sg_fake_x = sg(fake_y), sg(fake_x)
+            fake_y = out_ab.image
+            sg_fake_y = sg(fake_y)
+            if two_way:
+                out_ba = self.g_b(y, sy)
+                fake_x = out_ba.image
+                sg_fake_x = sg(fake_x)
 
             # -- discriminators on detached fakes
             _requires_grad(self.discriminators, True)
             loss_d = losses.lsgan_discriminator(self.d_a(y), self.d_a(fake_y.detach()))
-            loss_d = loss_d + losses.lsgan_discriminator(self.d_b(x), self.d_b(fake_x.detach()))
             if self.ds_a is not None:
                 loss_d = loss_d + losses.lsgan_discriminator(self.ds_a(sy), self.ds_a(sg_fake_y.detach()))
-                loss_d = loss_d + losses.lsgan_discriminator(self.ds_b(sx), self.ds_b(sg_fake_x.detach()))
+            if two_way:
+                loss_d = loss_d + losses.lsgan_discriminator(self.d_b(x), self.d_b(fake_x.detach()))
+                if self.ds_b is not None:
+                    loss_d = loss_d + losses.lsgan_discriminator(self.ds_b(sx), self.ds_b(sg_fake_x.detach()))
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         for d in self.discriminators:
@@ -129,23 +148,30 @@ class SeganTrainable:
         _requires_grad(self.discriminators, False)
         with self.autocast:
             with torch.no_grad():
-                sg_y, sg_x = sg(y), sg(x)
-            terms: dict[str, torch.Tensor] = {}
-            terms["adv"] = losses.lsgan_generator(self.d_a(fake_y)) + losses.lsgan_generator(self.d_b(fake_x))
+                sg_y = sg(y)
+                sg_x = sg(x) if two_way else None
+            terms: dict[str, torch.Tensor] = {
+                "adv": losses.lsgan_generator(self.d_a(fake_y)),
+                "pixel": losses.l1(fake_y, y),
+                "skeleton_consistency": losses.l1(sg_fake_y, sg_y),
+                "cam": losses.cam_classification(out_ab.cam_logit, self.g_a.classify(y)),
+            }
             if self.ds_a is not None:
-                terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y)) + losses.lsgan_generator(
-                    self.ds_b(sg_fake_x)
-                )
-            terms["pixel"] = losses.l1(fake_y, y) + losses.l1(fake_x, x)
-            terms["skeleton_consistency"] = losses.l1(sg_fake_y, sg_y) + losses.l1(sg_fake_x, sg_x)
-            rec_x = self.g_b(fake_y, sg_fake_y).image
-            rec_y = self.g_a(fake_x, sg_fake_x).image
-            terms["cycle"] = losses.l1(rec_x, x) + losses.l1(rec_y, y)
-            terms["cam"] = losses.cam_classification(
-                out_ab.cam_logit, self.g_a.classify(y)
-            ) + losses.cam_classification(out_ba.cam_logit, self.g_b.classify(x))
+                terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y))
             if w.identity > 0:
-                terms["identity"] = losses.l1(self.g_a(y, sy).image, y) + losses.l1(self.g_b(x, sx).image, x)
+                terms["identity"] = losses.l1(self.g_a(y, sy).image, y)
+            if two_way:
+                terms["adv"] = terms["adv"] + losses.lsgan_generator(self.d_b(fake_x))
+                terms["pixel"] = terms["pixel"] + losses.l1(fake_x, x)
+                terms["skeleton_consistency"] = terms["skeleton_consistency"] + losses.l1(sg_fake_x, sg_x)
+                terms["cam"] = terms["cam"] + losses.cam_classification(out_ba.cam_logit, self.g_b.classify(x))
+                if self.ds_b is not None:
+                    terms["skeleton_adv"] = terms["skeleton_adv"] + losses.lsgan_generator(self.ds_b(sg_fake_x))
+                if w.identity > 0:
+                    terms["identity"] = terms["identity"] + losses.l1(self.g_b(x, sx).image, x)
+                rec_x = self.g_b(fake_y, sg_fake_y).image
+                rec_y = self.g_a(fake_x, sg_fake_x).image
+                terms["cycle"] = losses.l1(rec_x, x) + losses.l1(rec_y, y)
             weight_of = {
                 "adv": w.adversarial,
                 "skeleton_adv": w.skeleton_adversarial,
