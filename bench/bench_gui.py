@@ -157,7 +157,7 @@ def main() -> int:
 
     print(f"Segan Studio GUI benchmark: {note}")
     print(
-        f"image size {model.size} px, attention {model.model_config.attention}, device {model.device}, "
+        f"image size {model.size} px, attention {model.attention}, device {model.device}, "
         f"torch threads {threads}, Qt platform {app.platformName()}"
     )
     print(f"model load (worker, first time)          {load_ms:7.1f} ms")

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from segan_core.baselines.zi2zi import BaselineConfig, UNetGenerator
 from segan_core.config import ModelConfig, from_dict
 from segan_core.errors import CheckpointError, SeganError
 from segan_core.glyphs.render import FontRenderer
@@ -55,15 +56,34 @@ def normalise_heatmap(maps: torch.Tensor, size: int) -> np.ndarray:
     return ((up - low) / (high - low).clamp_min(1e-8)).cpu().numpy().astype(np.float32)
 
 
+def _build_network(folder: Path, config: dict) -> tuple[ModelConfig | BaselineConfig, torch.nn.Module]:
+    """The inference network of a checkpoint folder: SE-GAN's G_A, or the zi2zi baseline's U-Net."""
+    kind = config.get("kind")
+    if kind == "baseline":
+        model = from_dict(BaselineConfig, config.get("model", {}), f"{folder}/config.json model")
+        network: torch.nn.Module = UNetGenerator(model)
+    elif kind == "segan":
+        model = from_dict(ModelConfig, config.get("model", {}), f"{folder}/config.json model")
+        network = Generator(model)
+    else:
+        raise CheckpointError(f"{folder} holds a {kind!r} model, not a style model (segan or baseline)")
+    load_module(network, load_tensors(folder / WEIGHTS_FILE), "generator", folder / WEIGHTS_FILE)
+    return model, network
+
+
 class StyleModel:
-    """A trained SE-GAN generator (G_A: source Kai -> brush style) with its source font."""
+    """A trained style translator (source Kai -> brush style) with its source font.
+
+    The network is SE-GAN's G_A or, for comparisons, the zi2zi baseline's U-Net (``kind``); both take
+    (glyph, skeleton) and give a glyph, the baseline ignoring the skeleton and having no heatmaps.
+    """
 
     def __init__(
         self,
         folder: Path,
         config: dict,
-        model: ModelConfig,
-        generator: Generator,
+        model: ModelConfig | BaselineConfig,
+        generator: torch.nn.Module,
         device: torch.device,
         source_font: FontRenderer,
         backend: str = DEFAULT_BACKEND,
@@ -74,7 +94,8 @@ class StyleModel:
         self.generator = generator
         self.device = device
         self.source_font = source_font
-        self._identity = f"segan-{weights_hash(folder)[:16]}"
+        self.kind = str(config.get("kind", "segan"))
+        self._identity = f"{self.kind}-{weights_hash(folder)[:16]}"
         self._lock = threading.Lock()  # one forward pass at a time (GUI workers may share the model)
         self.backend = backend
         self._forward = _make_forward(generator, backend, device)
@@ -88,10 +109,8 @@ class StyleModel:
         backend: str = DEFAULT_BACKEND,
     ) -> StyleModel:
         folder = Path(folder)
-        config = read_config(folder, kind="segan")
-        model = from_dict(ModelConfig, config.get("model", {}), f"{folder}/config.json model")
-        generator = Generator(model)
-        load_module(generator, load_tensors(folder / WEIGHTS_FILE), "generator", folder / WEIGHTS_FILE)
+        config = read_config(folder)
+        model, generator = _build_network(folder, config)
         torch_device = pick_device(device)
         generator = generator.to(torch_device).eval()
         for p in generator.parameters():
@@ -106,6 +125,16 @@ class StyleModel:
     @property
     def size(self) -> int:
         return self.model_config.image_size
+
+    @property
+    def attention(self) -> str:
+        """The attention stack ("cram", "sram", "cam"), or "none" for the baseline."""
+        return getattr(self.model_config, "attention", "none")
+
+    @property
+    def skeleton_width(self) -> int:
+        """Width the skeleton is drawn at for the network; 0 when the network does not look at it."""
+        return getattr(self.model_config, "skeleton_width", 0)
 
     @property
     def identity(self) -> str:
@@ -153,7 +182,7 @@ class StyleModel:
             raise SeganError(f"this model works on {self.size} px glyphs, got images of shape {source.shape[1:]}")
         from segan_core.training.data import thicken_stack
 
-        wide = thicken_stack(skeletons, self.model_config.skeleton_width)
+        wide = thicken_stack(skeletons, self.skeleton_width) if self.skeleton_width else source
         outputs: list[np.ndarray] = []
         maps: dict[str, list[np.ndarray]] = {}
         with self._lock, torch.inference_mode():
@@ -186,9 +215,9 @@ def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
 Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]"
 
 
-def _make_forward(generator: Generator, backend: str, device: torch.device):
+def _make_forward(generator: torch.nn.Module, backend: str, device: torch.device):
     """The generator's forward pass as run by ``backend`` (same inputs and outputs for every backend)."""
-    uses_skeleton = generator.skeleton_encoder is not None
+    uses_skeleton = generator.uses_skeleton
 
     def eager(x: torch.Tensor, s: torch.Tensor):
         out = generator(x, s if uses_skeleton else None)
@@ -237,24 +266,24 @@ _ONNX_EXPORT_LOCK = threading.Lock()
 class _Flat(torch.nn.Module):
     """The generator with positional tensor outputs, for ONNX export."""
 
-    def __init__(self, generator: Generator, kinds: tuple[str, ...]) -> None:
+    def __init__(self, generator: torch.nn.Module, kinds: tuple[str, ...]) -> None:
         super().__init__()
         self.generator = generator
         self.kinds = kinds
 
     def forward(self, x: torch.Tensor, s: torch.Tensor):
-        out = self.generator(x, s if self.generator.skeleton_encoder is not None else None)
+        out = self.generator(x, s if self.generator.uses_skeleton else None)
         return (out.image, *(out.heatmaps[k] for k in self.kinds))
 
 
-def _onnx_forward(generator: Generator, uses_skeleton: bool):
+def _onnx_forward(generator: torch.nn.Module, uses_skeleton: bool):
     import io
 
     try:
         import onnxruntime
     except ImportError:
         raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
-    kinds = tuple(k for k in HEATMAP_KINDS if (k == "cam") or getattr(generator, k, None) is not None)
+    kinds = generator.heatmap_kinds
     size = generator.config.image_size
     example = torch.zeros(1, 1, size, size)
     buffer = io.BytesIO()

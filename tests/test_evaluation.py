@@ -259,3 +259,31 @@ def test_missing_classifier_is_a_clear_error(tmp_path):
     with pytest.raises(EvaluationError, match="train-classifier"):
         load_classifier(tmp_path)
 
+
+
+def test_compare_has_a_baseline_row_and_paper_labels(dataset, tmp_path):
+    from segan_core.baselines.zi2zi import BaselineConfig
+    from segan_core.cli import main
+    from segan_core.evaluation.report import model_label
+    from segan_core.training.presets import get_baseline_preset
+    from segan_core.training.runs import RunOptions, train_baseline
+
+    _, train = get_baseline_preset("tiny-32")
+    model = BaselineConfig(image_size=64, ngf=4, ndf=4, embedding_dim=4)
+    folder = tmp_path / "msz-baseline"
+    run_to_end(train_baseline([dataset.folder], model, train, RunOptions(out=folder, max_steps=2)))
+    out = tmp_path / "report"
+    code = main(["eval", "compare", str(folder), f"font:{OTHER_FONT}", "--data", str(dataset.folder),
+                 "--out", str(out), "--limit", "8", "--classifier", str(CLASSIFIER), "--quiet"])
+    assert code == 0
+    rows = json.loads((out / "report.json").read_text(encoding="utf-8"))["rows"]
+    assert rows[0]["name"] == "zi2zi baseline (msz-baseline)"
+    assert 0.0 <= rows[0]["metrics"]["iou"] <= 1.0 and rows[0]["metrics"]["frechet"] > 0
+    assert [r["kind"] for r in rows][-2:] == ["real font", "source glyphs (floor)"]
+
+    segan = {"kind": "segan", "model": {"skeleton_encoder": True, "skeleton_discriminator": True, "attention": "cram"}}
+    assert model_label(segan) == "SE-GAN"
+    no_es = {"kind": "segan", "model": {"skeleton_encoder": False, "skeleton_discriminator": True, "attention": "sram"}}
+    assert model_label(no_es) == "SE-GAN w/o E_s"
+    no_ds = {"kind": "segan", "model": {**segan["model"], "skeleton_discriminator": False}}
+    assert model_label(no_ds) == "SE-GAN w/o D_s"

@@ -289,7 +289,7 @@ class GenerateView(QWidget):
         self.cache.clear()
         self._missing.clear()
         name = self.entry.name if self.entry else model.name
-        self.model_label.setText(f"{name} · {model.size} px · attention {model.model_config.attention} · "
+        self.model_label.setText(f"{name} · {model.size} px · attention {model.attention} · "
                                  f"{model.device.type}")
         self.model_ready.emit(model)
         if self.entry is not None and self._icons.get(self.entry.key) is None:

@@ -1,4 +1,4 @@
-"""``segan train skeleton`` and ``segan train style``."""
+"""``segan train skeleton``, ``segan train style`` and ``segan train baseline``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import signal
 import sys
 from pathlib import Path
 
+from segan_core.baselines.zi2zi import BaselineConfig
 from segan_core.commands.progress import drive
 from segan_core.config import ModelConfig, TrainConfig, from_dict
 from segan_core.jobs import CancelToken
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
-from segan_core.training.presets import PRESETS, default_preset, get_preset, with_overrides
-from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
+from segan_core.training.presets import PRESETS, default_preset, get_baseline_preset, get_preset, with_overrides
+from segan_core.training.runs import RunOptions, train_baseline, train_skeleton_gan, train_style
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -74,14 +75,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(style)
     style.set_defaults(func=run_style)
 
+    baseline = train_sub.add_parser(
+        "baseline", help="train the zi2zi-style pix2pix baseline (U-Net, PatchGAN, L1 x100) for comparisons"
+    )
+    baseline.add_argument(
+        "--data", type=Path, nargs="+", required=True, help="dataset folder(s); several = one category each"
+    )
+    baseline.add_argument(
+        "--no-category-embedding", action="store_true", help="pix2pix without zi2zi's style embedding (one dataset)"
+    )
+    _common(baseline)
+    baseline.set_defaults(func=run_baseline)
 
-def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig, TrainConfig]:
+
+def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | BaselineConfig, TrainConfig]:
+    model_class = BaselineConfig if kind == "baseline" else ModelConfig
     if args.resume and (args.out / CONFIG_FILE).is_file():
         saved = read_config(args.out, kind=kind)
-        model = from_dict(ModelConfig, saved["model"], f"{args.out}/config.json model")
+        model = from_dict(model_class, saved["model"], f"{args.out}/config.json model")
         train = from_dict(TrainConfig, saved["train"], f"{args.out}/config.json train")
+    elif kind == "baseline":
+        categories = 0 if args.no_category_embedding else len(args.data)
+        model, train = get_baseline_preset(args.preset or default_preset(), categories)
     else:
         model, train = get_preset(args.preset or default_preset())
+    if not (args.resume and (args.out / CONFIG_FILE).is_file()):
         if kind == "segan":
             attention = args.attention or ("sram" if args.no_skeleton_encoder and model.attention == "cram" else None)
             model = with_overrides(
@@ -150,4 +168,10 @@ def run_skeleton(args: argparse.Namespace) -> int:
 def run_style(args: argparse.Namespace) -> int:
     model, train = _configs(args, "segan")
     job = train_style(args.data, args.skeleton, model, train, _options(args, train), _cancel_on_signals())
+    return _report(drive(job, quiet=args.quiet))
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    model, train = _configs(args, "baseline")
+    job = train_baseline(args.data, model, train, _options(args, train), _cancel_on_signals())
     return _report(drive(job, quiet=args.quiet))

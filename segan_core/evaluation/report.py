@@ -129,6 +129,19 @@ def _json_number(value: float) -> float | None:
 # ----------------------------------------------------------------------------------------- candidates
 
 
+def model_label(config: dict) -> str:
+    """The row label of a checkpoint, in the paper's terms: "SE-GAN", "SE-GAN w/o E_s", "zi2zi baseline"..."""
+    if config.get("kind") == "baseline":
+        return "zi2zi baseline"
+    model = config.get("model", {}) if isinstance(config.get("model"), dict) else {}
+    missing = [name for key, name in (("skeleton_encoder", "E_s"), ("skeleton_discriminator", "D_s"))
+               if model.get(key) is False]
+    label = "SE-GAN" + (f" w/o {', '.join(missing)}" if missing else "")
+    if model.get("attention", "cram") != "cram" and model.get("skeleton_encoder", True):
+        label += f" ({str(model['attention']).upper()} only)"
+    return label
+
+
 def load_candidate(spec: str, size: int) -> Candidate:
     """``font:PATH`` (a real font as a model, rendered at ``size``) or a checkpoint folder."""
     if spec.startswith("font:"):
@@ -150,8 +163,7 @@ def load_candidate(spec: str, size: int) -> Candidate:
             raise EvaluationError(f"cannot load {folder}: this install has no model inference yet") from None
         raise
     model = StyleModel.load(folder)
-    base = str(config.get("name") or getattr(model, "name", "") or "")
-    name = f"{base} ({folder.name})" if base and base != folder.name else folder.name
+    name = f"{config.get('name') or model_label(config)} ({folder.name})"
     data = config.get("data") if isinstance(config.get("data"), dict) else None
     return Candidate(model, name, spec, data)
 

@@ -227,7 +227,7 @@ class Decoder(nn.Module):
 @dataclass
 class GeneratorOutput:
     image: torch.Tensor  # (N, 1, H, W) in [-1, 1]
-    cam_logit: torch.Tensor  # (N, 2): GAP and GMP source-vs-target logits
+    cam_logit: torch.Tensor | None  # (N, 2): GAP and GMP source-vs-target logits (None: the baseline has no CAM)
     heatmaps: dict[str, torch.Tensor]  # "cam", "sram", "cram" at feature resolution, (N, 1, h, w)
 
 
@@ -269,6 +269,15 @@ class Generator(nn.Module):
         if self.skeleton_fuse is not None:
             attended = F.relu(self.skeleton_fuse(torch.cat([attended, skeleton_features], dim=1)))
         return GeneratorOutput(self.decoder(attended), cam_logit, heatmaps)
+
+    @property
+    def uses_skeleton(self) -> bool:
+        return self.skeleton_encoder is not None
+
+    @property
+    def heatmap_kinds(self) -> tuple[str, ...]:
+        """The keys of ``GeneratorOutput.heatmaps``, in order."""
+        return ("cam", *(k for k in ("sram", "cram") if getattr(self, k) is not None))
 
     def classify(self, image: torch.Tensor) -> torch.Tensor:
         """Only the CAM source-vs-target logits (encoder + CAM, no decoder): the cheap path for L_cls."""

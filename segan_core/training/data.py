@@ -42,19 +42,17 @@ class Batch:
     target: torch.Tensor
     source_skeleton: torch.Tensor
     target_skeleton: torch.Tensor
+    category: torch.Tensor | None = None  # (N,) int64: which of the training datasets each pair came from
 
     def to(self, device: torch.device, channels_last: bool = False) -> Batch:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        return Batch(
-            *(
-                t.to(device, memory_format=fmt)
-                for t in (self.source, self.target, self.source_skeleton, self.target_skeleton)
-            )
-        )
+        images = (self.source, self.target, self.source_skeleton, self.target_skeleton)
+        category = self.category.to(device) if self.category is not None else None
+        return Batch(*(t.to(device, memory_format=fmt) for t in images), category=category)
 
 
 class PairedBatches:
-    """Endless shuffled batches over one or more splits (concatenated)."""
+    """Endless shuffled batches over one or more splits (concatenated); each pair knows its split's index."""
 
     def __init__(
         self,
@@ -65,6 +63,8 @@ class PairedBatches:
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
+        labels = [np.full(len(s), i, dtype=np.int64) for i, s in enumerate(splits)]
+        self.category = np.concatenate(labels) if labels else np.zeros(0, np.int64)
         splits = [s for s in splits if len(s)]
         if not splits:
             raise DatasetError("the training split is empty")
@@ -116,4 +116,5 @@ class PairedBatches:
             to_tensor(self.target[rows]),
             to_tensor(self.source_skeleton[rows]),
             to_tensor(self.target_skeleton[rows]),
+            torch.from_numpy(self.category[rows]),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from segan_core.baselines.zi2zi import BaselineConfig
 from segan_core.config import ModelConfig, TrainConfig
 from segan_core.errors import SeganError
 
@@ -48,6 +49,20 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
         TrainConfig(batch_size=4, max_steps=20, checkpoint_every=10, sample_every=10, log_every=1),
     ),
 }
+
+
+# the zi2zi baseline at each preset's image size and training settings (its own widths: zi2zi's 64)
+BASELINE_PRESETS: dict[str, BaselineConfig] = {
+    "cpu-64": BaselineConfig(image_size=64),
+    "gpu-128": BaselineConfig(image_size=128),
+    "paper-256": BaselineConfig(image_size=256),
+    "tiny-32": BaselineConfig(image_size=32, ngf=8, ndf=8, embedding_dim=8),
+}
+
+
+def get_baseline_preset(name: str, categories: int = 1) -> tuple[BaselineConfig, TrainConfig]:
+    _, train = get_preset(name)
+    return dataclasses.replace(BASELINE_PRESETS[name], categories=categories), train
 
 
 def default_preset() -> str:

@@ -1,4 +1,4 @@
-"""Ready-made training runs from dataset folders: the skeleton GAN and an SE-GAN style.
+"""Ready-made training runs from dataset folders: the skeleton GAN, an SE-GAN style and the zi2zi baseline.
 
 These are what ``segan train ...`` and the GUI's training view call. Each returns a job (a generator
 of :class:`~segan_core.jobs.Progress` whose return value is a :class:`TrainResult`).
@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from segan_core.baselines.zi2zi import BaselineConfig
+from segan_core.baselines.zi2zi_step import BaselineTrainable
 from segan_core.config import ModelConfig, TrainConfig
 from segan_core.data.store import GlyphDataset
 from segan_core.errors import DatasetError, SeganError
@@ -171,6 +173,27 @@ def train_style(
     if options.init_from is not None and not options.resume:
         spec.data_info["init_from"] = _start_from(trainable, Path(options.init_from), model)
     return (yield from fit(trainable, batches, train, spec, cancel, dist, device))
+
+
+def train_baseline(
+    data: Sequence[Path | str],
+    model: BaselineConfig,
+    train: TrainConfig,
+    options: RunOptions,
+    cancel: CancelToken | None = None,
+) -> Iterator[Progress]:
+    """Train the zi2zi-style baseline on the training split of one dataset (or several: one category each)."""
+    device, dist = _prepare(train, options)
+    datasets = _open_datasets(data, model.image_size)
+    if model.categories and len(datasets) > model.categories:
+        raise SeganError(f"{len(datasets)} datasets need a category embedding with at least {len(datasets)} rows")
+    if not model.categories and len(datasets) > 1:
+        raise SeganError("several datasets need the category embedding (categories > 0)")
+    batches = PairedBatches(
+        [d.split("train") for d in datasets], train.batch_size, 1, train.seed, dist.rank, dist.world_size
+    )
+    trainable = BaselineTrainable(model, train, device)
+    return (yield from fit(trainable, batches, train, _spec(train, options, datasets, 1), cancel, dist, device))
 
 
 def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> dict:
