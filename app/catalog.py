@@ -56,17 +56,19 @@ def _read_config(folder: Path) -> dict:
 
 
 def model_entry(folder: Path, origin: str) -> StyleEntry | None:
-    """An entry for a SE-GAN model folder, or None if it is not one (e.g. a skeleton GAN)."""
+    """An entry for a style model folder (SE-GAN or the zi2zi baseline), or None (e.g. a skeleton GAN)."""
     folder = Path(folder)
     if not is_model_dir(folder):
         return None
     config = _read_config(folder)
-    if config.get("kind") not in (None, "segan"):
+    if config.get("kind") not in (None, "segan", "baseline"):
         return None
     target = config.get("data", {}).get("target", {}) if isinstance(config.get("data"), dict) else {}
     name = str(target.get("name") or folder.name) if isinstance(target, dict) else folder.name
     if name != folder.name:
         name = f"{folder.name} ({name})"
+    if config.get("kind") == "baseline":
+        name += " · zi2zi baseline"
     sample_font = sample_image = None
     if isinstance(target, dict) and target.get("file"):
         try:

@@ -55,7 +55,8 @@ class AppContext(QObject):
             if not folder.is_dir():
                 raise CheckpointError(f"model folder not found: {folder}")
             raise CheckpointError(
-                f"not a style model folder (needs config.json and weights.safetensors of a SE-GAN model): {folder}"
+                "not a style model folder (needs config.json and weights.safetensors of a SE-GAN or baseline "
+                f"model): {folder}"
             )
         # the folder may already be listed, as a bundled style's model or a trained one
         known = self.entry(entry.key) or next(

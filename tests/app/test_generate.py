@@ -207,3 +207,27 @@ def test_opening_a_bundled_styles_model_folder_selects_that_style(qtbot, monkeyp
     assert window.generate.open_model(style.model_dir)
     assert window.generate.entry.key == f"style:{style.id}"
     assert errors == []
+
+
+def test_a_baseline_model_opens_and_generates_without_heatmaps(qtbot, window, tmp_path, errors, tiny_models):
+    import dataclasses
+
+    from segan_core.jobs import run_to_end
+    from segan_core.training.presets import get_baseline_preset
+    from segan_core.training.runs import RunOptions, train_baseline
+
+    model, train = get_baseline_preset("tiny-32")
+    folder = tmp_path / "baseline"
+    train = dataclasses.replace(train, num_threads=1)
+    run_to_end(train_baseline([tiny_models["data"]], model, train, RunOptions(out=folder, max_steps=1)))
+    view = window.generate
+    assert view.open_model(folder), errors
+    qtbot.waitUntil(lambda: view.model is not None and view.model.kind == "baseline", timeout=20000)
+    assert "attention none" in view.model_label.text() and "zi2zi baseline" in view.entry.name
+    _type(qtbot, view, "永字")
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == ["永", "字"], timeout=20000)
+    view.grid.setCurrentItem(view.grid.item_for("永"))
+    qtbot.waitUntil(lambda: view.detail.result is not None and view.detail.result.char == "永", timeout=20000)
+    assert view.detail.glyph_panels and all(p.has_image() for p in view.detail.glyph_panels.values())
+    assert not any(p.has_image() for p in view.detail.heat_panels.values())
+    assert errors == []
