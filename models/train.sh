@@ -5,7 +5,9 @@
 #   bash models/train.sh style ID [CPU_MINUTES] [flags]     # the shipped SE-GAN config  -> $RUNS/ID
 #   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES]  # SE-GAN w/o E_s or w/o D_s -> $RUNS/ID-no-es
 #   bash models/train.sh baseline ID [CPU_MINUTES]          # zi2zi-style pix2pix baseline -> $RUNS/ID-baseline
-#   bash models/train.sh ship ID              # copy the inference files of a run into models/ID
+#   bash models/train.sh eval RUN_NAME ID     # segan eval of $RUNS/RUN_NAME on ID's test split (200 chars)
+#   bash models/train.sh compare ID           # the Table-1 rows of ID: SE-GAN, w/o E_s, w/o D_s, baseline
+#   bash models/train.sh ship ID              # copy a run's inference files + its evaluation into models/ID
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
 # compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
 # two runs share the 2 cores (1 thread each is ~15 % more throughput than one run on 2 threads).
@@ -70,10 +72,20 @@ case "${1:-}" in
     id=$2; minutes=${3:-25}; out="$RUNS/$id-baseline"
     "$SEGAN" train baseline --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --out "$out" \
       --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" $(resume_flag "$out") ;;
+  eval)
+    run=$2; id=$3
+    "$SEGAN" eval --model "$RUNS/$run" --data "$RUNS/data/$id-$SIZE" --split test --limit 200 \
+      --out "$RUNS/reports/$run" --write-metrics --quiet ;;
+  compare)
+    id=$2
+    "$SEGAN" eval compare "$RUNS/$id" "$RUNS/$id-no-es" "$RUNS/$id-no-ds" "$RUNS/$id-baseline" \
+      --data "$RUNS/data/$id-$SIZE" --split test --limit 200 --out "$RUNS/reports/$id-compare" --quiet ;;
   ship)
     id=$2
     mkdir -p "models/$id"
-    cp "$RUNS/$id/weights.safetensors" "$RUNS/$id/config.json" "models/$id/" ;;
+    cp "$RUNS/$id/weights.safetensors" "$RUNS/$id/config.json" "$RUNS/$id/metrics.json" "models/$id/"
+    cp "$RUNS/reports/$id/report.md" "$RUNS/reports/$id/samples.png" "models/$id/"
+    [ -f "$RUNS/reports/$id/heatmaps.png" ] && cp "$RUNS/reports/$id/heatmaps.png" "models/$id/" ;;
   *)
     sed -n 2,8p "$0"; exit 2 ;;
 esac

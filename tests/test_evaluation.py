@@ -281,6 +281,17 @@ def test_compare_has_a_baseline_row_and_paper_labels(dataset, tmp_path):
     assert 0.0 <= rows[0]["metrics"]["iou"] <= 1.0 and rows[0]["metrics"]["frechet"] > 0
     assert [r["kind"] for r in rows][-2:] == ["real font", "source glyphs (floor)"]
 
+    # a model's own metrics.json (what `segan styles list` reads), with how it was trained
+    code = main(["eval", "--model", str(folder), "--data", str(dataset.folder), "--out", str(tmp_path / "one"),
+                 "--limit", "8", "--classifier", str(CLASSIFIER), "--quiet", "--write-metrics"])
+    assert code == 0
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["characters"] == 8 and metrics["row"] == rows[0]["name"]
+    assert metrics["content_accuracy_ratio"] == pytest.approx(rows[0]["metrics"]["content_accuracy_ratio"])
+    assert metrics["training"]["kind"] == "baseline" and metrics["training"]["steps"] == 2
+    assert metrics["training"]["cpu_minutes"] is not None
+    assert [r["kind"] for r in metrics["reference"]] == ["real font", "source glyphs (floor)"]
+
     segan = {"kind": "segan", "model": {"skeleton_encoder": True, "skeleton_discriminator": True, "attention": "cram"}}
     assert model_label(segan) == "SE-GAN"
     no_es = {"kind": "segan", "model": {"skeleton_encoder": False, "skeleton_discriminator": True, "attention": "sram"}}

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Evaluate a model (a checkpoint folder, or font:PATH for a real font) on a dataset split.",
     )
     ev.add_argument("--model", help="checkpoint folder, or font:PATH to evaluate a real font as a model")
+    ev.add_argument("--write-metrics", action="store_true",
+                    help="also write metrics.json into the model folder (read by `segan styles list`)")
     _add_common(ev)
     ev.set_defaults(func=run_eval)
     ev_sub = ev.add_subparsers(dest="eval_command", metavar="ACTION")
@@ -70,6 +72,9 @@ def run_eval(args: argparse.Namespace) -> int:
         print("segan eval: give --model (or use `segan eval compare` / `segan eval train-classifier`)",
               file=sys.stderr)
         return 2
+    if args.write_metrics and args.model.startswith("font:"):
+        print("segan eval: --write-metrics needs a model folder, not a font", file=sys.stderr)
+        return 2
     return _evaluate([args.model], args)
 
 
@@ -78,7 +83,13 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def _evaluate(models: list[str], args: argparse.Namespace) -> int:
-    from segan_core.evaluation.report import EvalOptions, evaluate_specs, format_table, write_report
+    from segan_core.evaluation.report import (
+        EvalOptions,
+        evaluate_specs,
+        format_table,
+        write_model_metrics,
+        write_report,
+    )
 
     if args.data is None or args.out is None:
         print("segan eval: --data and --out are required", file=sys.stderr)
@@ -91,6 +102,8 @@ def _evaluate(models: list[str], args: argparse.Namespace) -> int:
     write_report(report, args.out)
     print(format_table(report))
     print(f"wrote {args.out}/report.md, report.json and figures")
+    if getattr(args, "write_metrics", False):
+        print(f"wrote {write_model_metrics(report, Path(args.model))}")
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segan_core.atomic import atomic_dir
+from segan_core.atomic import atomic_dir, write_text_atomic
 from segan_core.data.store import GlyphDataset, GlyphSplit
 from segan_core.errors import CheckpointError
 from segan_core.evaluation.checks import EvaluationError, check_compatible
@@ -471,3 +471,50 @@ def write_report(report: EvalReport, out: Path | str) -> Path:
         (tmp / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "report.md").write_text(report_markdown(report, figures), encoding="utf-8")
     return out
+
+
+def model_metrics(report: EvalReport, row: Row, config: dict | None = None) -> dict:
+    """The ``metrics.json`` of a model folder: one row's numbers, the reference rows and how it was trained.
+
+    ``segan styles list`` reads ``content_accuracy_ratio`` from it; the rest lets anyone compare models
+    without re-running the evaluation.
+    """
+    config = config or {}
+    seconds = config.get("train_seconds", {}) if isinstance(config.get("train_seconds"), dict) else {}
+    model = config.get("model", {}) if isinstance(config.get("model"), dict) else {}
+    train = config.get("train", {}) if isinstance(config.get("train"), dict) else {}
+    return {
+        "style": report.style,
+        "dataset_manifest_sha256": report.dataset_hash,
+        "split": report.split,
+        "characters": len(report.chars),
+        "row": row.name,
+        **{k: _json_number(v) for k, v in row.metrics.items()},
+        "unreadable": "".join(row.unreadable),
+        "reference": [
+            {"name": r.name, "kind": r.kind, "metrics": {k: _json_number(v) for k, v in r.metrics.items()}}
+            for r in (report.reference, report.floor)
+        ],
+        "training": {
+            "kind": config.get("kind"),
+            "label": model_label(config) if config else row.name,
+            "steps": config.get("step"),
+            "cpu_minutes": round(seconds["cpu"] / 60, 1) if "cpu" in seconds else None,
+            "wall_minutes": round(seconds["wall"] / 60, 1) if "wall" in seconds else None,
+            "image_size": model.get("image_size"),
+            "batch_size": train.get("batch_size"),
+            "bidirectional": train.get("bidirectional"),
+        },
+    }
+
+
+def write_model_metrics(report: EvalReport, folder: Path | str) -> Path:
+    """Write ``metrics.json`` for the model folder evaluated as the report's first row (atomically)."""
+    folder = Path(folder)
+    row = next((r for r in report.models if Path(r.spec) == folder), None)
+    if row is None:
+        raise EvaluationError(f"{folder} is not one of the evaluated models")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    path = folder / "metrics.json"
+    write_text_atomic(path, json.dumps(model_metrics(report, row, config), ensure_ascii=False, indent=1) + "\n")
+    return path
