@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_train_step.py --variant eager # the plain eager fp32 baseline only
 
 The step is the real one (segan_core.training.segan_step): both generators, D_i and D_s in both
-directions, the frozen skeleton GAN, cycle and CAM passes, backward and Adam updates.
+directions, the frozen skeleton GAN, cycle and CAM passes, backward and Adam updates; "one direction"
+is the G_A-only step of ``--one-direction``; "zi2zi baseline" is the baseline's step.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine
 
+from segan_core.baselines.zi2zi_step import BaselineTrainable
 from segan_core.model.skeleton_gan import SkeletonGenerator
 from segan_core.training.data import Batch
 from segan_core.training.device import configure_threads
-from segan_core.training.presets import get_preset
+from segan_core.training.presets import get_baseline_preset, get_preset
 from segan_core.training.segan_step import SeganTrainable
 
 VARIANTS = {
@@ -35,6 +37,9 @@ VARIANTS = {
     "1 thread": {"num_threads": 1},
     "one direction+channels_last": {"bidirectional": False, "channels_last": True},
     "one direction+channels_last, 1 thread": {"bidirectional": False, "channels_last": True, "num_threads": 1},
+    # the zi2zi baseline's step (U-Net generator + conditional PatchGAN), for equal-compute comparisons
+    "zi2zi baseline": {"channels_last": True},
+    "zi2zi baseline, 1 thread": {"channels_last": True, "num_threads": 1},
 }
 
 
@@ -43,11 +48,15 @@ def measure(preset: str, variant: str, batch_size: int, steps: int, warmup: int)
     train = dataclasses.replace(train, batch_size=batch_size, **VARIANTS[variant])
     configure_threads(train.num_threads)
     torch.manual_seed(0)
-    trainable = SeganTrainable(
-        model, train, SkeletonGenerator(model.skeleton_gan_ngf, model.skeleton_gan_res_blocks), torch.device("cpu")
-    )
+    if variant.startswith("zi2zi"):
+        baseline, _ = get_baseline_preset(preset)
+        trainable = BaselineTrainable(baseline, train, torch.device("cpu"))
+    else:
+        trainable = SeganTrainable(
+            model, train, SkeletonGenerator(model.skeleton_gan_ngf, model.skeleton_gan_res_blocks), torch.device("cpu")
+        )
     size = model.image_size
-    batch = Batch(*((torch.rand(batch_size, 1, size, size) * 2 - 1) for _ in range(4)))
+    batch = Batch(*((torch.rand(batch_size, 1, size, size) * 2 - 1) for _ in range(4)), torch.zeros(batch_size).long())
     if train.channels_last:
         for net in trainable.networks().values():
             net.to(memory_format=torch.channels_last)
