@@ -6,7 +6,7 @@
 #   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES]  # SE-GAN w/o E_s or w/o D_s -> $RUNS/ID-no-es
 #   bash models/train.sh baseline ID [CPU_MINUTES]          # zi2zi-style pix2pix baseline -> $RUNS/ID-baseline
 #   bash models/train.sh eval RUN_NAME ID     # segan eval of $RUNS/RUN_NAME on ID's test split (200 chars)
-#   bash models/train.sh compare ID           # the Table-1 rows of ID: SE-GAN, w/o E_s, w/o D_s, baseline
+#   bash models/train.sh compare ID [SEGAN_RUN]  # Table-1 rows of ID: SE-GAN, w/o E_s, w/o D_s, baseline
 #   bash models/train.sh ship ID              # copy a run's inference files + its evaluation into models/ID
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
 # compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
@@ -77,8 +77,8 @@ case "${1:-}" in
     "$SEGAN" eval --model "$RUNS/$run" --data "$RUNS/data/$id-$SIZE" --split test --limit 200 \
       --out "$RUNS/reports/$run" --write-metrics --quiet ;;
   compare)
-    id=$2
-    "$SEGAN" eval compare "$RUNS/$id" "$RUNS/$id-no-es" "$RUNS/$id-no-ds" "$RUNS/$id-baseline" \
+    id=$2; segan_run=${3:-$id}
+    "$SEGAN" eval compare "$RUNS/$segan_run" "$RUNS/$id-no-es" "$RUNS/$id-no-ds" "$RUNS/$id-baseline" \
       --data "$RUNS/data/$id-$SIZE" --split test --limit 200 --out "$RUNS/reports/$id-compare" --quiet ;;
   ship)
     id=$2
