@@ -85,7 +85,7 @@ case "${1:-}" in
     mkdir -p "models/$id"
     cp "$RUNS/$id/weights.safetensors" "$RUNS/$id/config.json" "$RUNS/$id/metrics.json" "models/$id/"
     cp "$RUNS/reports/$id/report.md" "$RUNS/reports/$id/samples.png" "models/$id/"
-    [ -f "$RUNS/reports/$id/heatmaps.png" ] && cp "$RUNS/reports/$id/heatmaps.png" "models/$id/" ;;
+    if [ -f "$RUNS/reports/$id/heatmaps.png" ]; then cp "$RUNS/reports/$id/heatmaps.png" "models/$id/"; fi ;;
   *)
     sed -n 2,8p "$0"; exit 2 ;;
 esac

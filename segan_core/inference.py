@@ -97,8 +97,8 @@ class StyleModel:
         self.kind = str(config.get("kind", "segan"))
         self._identity = f"{self.kind}-{weights_hash(folder)[:16]}"
         self._lock = threading.Lock()  # one forward pass at a time (GUI workers may share the model)
-        self.backend = backend
-        self._forward = _make_forward(generator, backend, device)
+        self.requested_backend = backend
+        self._forward, self.backend = _make_forward(generator, backend, device)  # backend: the one in use
 
     @classmethod
     def load(
@@ -107,10 +107,17 @@ class StyleModel:
         device: str = "auto",
         source_font: Path | str | None = None,
         backend: str = DEFAULT_BACKEND,
+        category: int = 0,
     ) -> StyleModel:
+        """``category``: which style a baseline trained on several datasets writes (its i-th ``--data``)."""
         folder = Path(folder)
         config = read_config(folder)
         model, generator = _build_network(folder, config)
+        if category:
+            count = getattr(model, "categories", 0)
+            if not 0 <= category < count:
+                raise SeganError(f"{folder} has {count or 'no'} style categories; category {category} does not exist")
+            generator.default_category = category
         torch_device = pick_device(device)
         generator = generator.to(torch_device).eval()
         for p in generator.parameters():
@@ -133,8 +140,8 @@ class StyleModel:
 
     @property
     def skeleton_width(self) -> int:
-        """Width the skeleton is drawn at for the network; 0 when the network does not look at it."""
-        return getattr(self.model_config, "skeleton_width", 0)
+        """Width the skeleton is drawn at for the network (the baseline ignores the skeleton)."""
+        return getattr(self.model_config, "skeleton_width", 1)
 
     @property
     def identity(self) -> str:
@@ -182,7 +189,7 @@ class StyleModel:
             raise SeganError(f"this model works on {self.size} px glyphs, got images of shape {source.shape[1:]}")
         from segan_core.training.data import thicken_stack
 
-        wide = thicken_stack(skeletons, self.skeleton_width) if self.skeleton_width else source
+        wide = thicken_stack(skeletons, self.skeleton_width) if self.generator.uses_skeleton else source
         outputs: list[np.ndarray] = []
         maps: dict[str, list[np.ndarray]] = {}
         with self._lock, torch.inference_mode():
@@ -216,7 +223,17 @@ Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, 
 
 
 def _make_forward(generator: torch.nn.Module, backend: str, device: torch.device):
-    """The generator's forward pass as run by ``backend`` (same inputs and outputs for every backend)."""
+    """(forward pass as run by ``backend``, the backend actually used): same inputs and outputs for each.
+
+    The onnx backend falls back to channels_last when the export fails; the second value says so.
+    """
+    forward = _backend_forward(generator, backend, device)
+    if forward is None:
+        return _backend_forward(generator, "channels_last", device), "channels_last"
+    return forward, backend
+
+
+def _backend_forward(generator: torch.nn.Module, backend: str, device: torch.device):
     uses_skeleton = generator.uses_skeleton
 
     def eager(x: torch.Tensor, s: torch.Tensor):
@@ -256,7 +273,7 @@ def _make_forward(generator: torch.nn.Module, backend: str, device: torch.device
         except SeganError:
             raise
         except Exception:  # an export problem must not stop generation: the eager path gives the same images
-            return _make_forward(generator, "channels_last", device)
+            return None
     raise SeganError(f"unknown inference backend {backend!r}")
 
 

@@ -59,8 +59,39 @@ def test_category_embedding_selects_the_style():
 
 
 def test_bad_sizes_are_refused():
-    with pytest.raises(ValueError, match="power-of-two"):
-        BaselineConfig(image_size=48)
+    for size in (48, 16):
+        with pytest.raises(ValueError, match="power-of-two"):
+            BaselineConfig(image_size=size)
+
+
+def test_constancy_pass_leaves_the_encoder_statistics_to_source_glyphs():
+    net = UNetGenerator(BaselineConfig(image_size=32, ngf=4, ndf=4, embedding_dim=4)).train()
+    norms = [m for m in net.down.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    before = [m.running_mean.clone() for m in norms]
+    code = net.encode_without_updating_statistics(torch.rand(4, 1, 32, 32))
+    assert code.shape[-2:] == (1, 1) and code.requires_grad
+    assert all(torch.equal(a, m.running_mean) for a, m in zip(before, norms, strict=True))
+    assert all(m.momentum == 0.1 for m in norms)
+    net.encode(torch.rand(4, 1, 32, 32))  # an ordinary pass does move them
+    assert not all(torch.equal(a, m.running_mean) for a, m in zip(before, norms, strict=True))
+
+
+def test_batches_label_each_pair_with_its_datasets_index(tiny_dataset):
+    from segan_core.data.store import GlyphDataset
+    from segan_core.training.data import PairedBatches
+
+    dataset = GlyphDataset(tiny_dataset)
+    train, dev, empty = dataset.split("train"), dataset.split("dev"), dataset.split("train").subset([])
+    batches = PairedBatches([train, empty, dev], batch_size=4, skeleton_width=1, seed=0)
+    by_image = {image.tobytes(): 0 for image in train.source} | {image.tobytes(): 2 for image in dev.source}
+    seen = set()
+    for _ in range(2 * (len(train) + len(dev)) // 4):
+        batch = batches.next()
+        images = ((batch.source.squeeze(1).numpy() + 1) * 127.5).round().astype(np.uint8)
+        for image, category in zip(images, batch.category.tolist(), strict=True):
+            assert by_image[image.tobytes()] == category
+            seen.add(category)
+    assert seen == {0, 2}
 
 
 def test_training_lowers_l1_and_resumes_exactly(tiny_dataset, tmp_path):
@@ -96,6 +127,11 @@ def test_several_datasets_train_one_category_each(tiny_dataset, tmp_path):
     out = tmp_path / "two"
     run_to_end(train_baseline([tiny_dataset, tiny_dataset], model, _train_config(), RunOptions(out=out, max_steps=2)))
     assert "category" in _log(out)[0]
+    first = StyleModel.load(out, backend="eager").generate("永字")
+    second = StyleModel.load(out, backend="eager", category=1).generate("永字")
+    assert not np.array_equal(first, second)
+    with pytest.raises(SeganError, match="category 2 does not exist"):
+        StyleModel.load(out, category=2)
     with pytest.raises(SeganError, match="at least 3 rows"):
         run_to_end(train_baseline([tiny_dataset] * 3, model, _train_config(), RunOptions(out=tmp_path / "x")))
 
@@ -114,7 +150,8 @@ def test_cli_trains_a_baseline_that_inference_loads(tiny_dataset, tmp_path, caps
     assert eager.kind == "baseline" and eager.attention == "none" and eager.identity.startswith("baseline-")
     result = eager.run("永字", heatmaps=True)
     assert result.generated.shape == (2, 32, 32) and result.heatmaps == {}
-    diff = np.abs(onnx.generate("永字").astype(int) - result.generated.astype(int))
+    assert onnx.backend == "onnx"  # the export worked: no silent fallback to eager
+    diff = np.abs(onnx.generate("永字八法").astype(int) - eager.generate("永字八法").astype(int))
     assert diff.max() <= 2
 
     # a skeleton GAN folder is not a style model

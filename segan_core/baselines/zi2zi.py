@@ -36,8 +36,8 @@ class BaselineConfig:
 
     def __post_init__(self) -> None:
         size = self.image_size
-        if size < 16 or size & (size - 1):
-            raise ValueError("the U-Net needs a power-of-two image size of at least 16")
+        if size < 32 or size & (size - 1):  # below 32 px the PatchGAN has no patch left
+            raise ValueError("the U-Net needs a power-of-two image size of at least 32")
 
     @property
     def depth(self) -> int:
@@ -64,6 +64,7 @@ class UNetGenerator(nn.Module):
     def __init__(self, config: BaselineConfig) -> None:
         super().__init__()
         self.config = config
+        self.default_category = 0  # the style generated when no category is passed (inference)
         widths = _widths(config.ngf, config.depth)
         self.down = nn.ModuleList()
         in_ch = 1
@@ -98,6 +99,22 @@ class UNetGenerator(nn.Module):
             features.append(x)
         return features
 
+    def encode_without_updating_statistics(self, image: torch.Tensor) -> torch.Tensor:
+        """The bottleneck code of ``image`` (for the constancy loss) without moving BatchNorm running stats.
+
+        The encoder's running statistics must describe source glyphs, which is all it sees at inference;
+        a momentum of 0 keeps them while the pass still normalises with its batch statistics.
+        """
+        norms = [m for m in self.down.modules() if isinstance(m, nn.BatchNorm2d)]
+        saved = [m.momentum for m in norms]
+        for m in norms:
+            m.momentum = 0.0
+        try:
+            return self.encode(image)[-1]
+        finally:
+            for m, momentum in zip(norms, saved, strict=True):
+                m.momentum = momentum
+
     def forward(
         self, image: torch.Tensor, skeleton: torch.Tensor | None = None, category: torch.Tensor | None = None
     ) -> GeneratorOutput:
@@ -111,7 +128,7 @@ class UNetGenerator(nn.Module):
         x = code = features[-1]
         if self.embedding is not None:
             if category is None:
-                category = torch.zeros(image.shape[0], dtype=torch.long, device=image.device)
+                category = torch.full((image.shape[0],), self.default_category, dtype=torch.long, device=image.device)
             x = torch.cat([x, self.embedding(category)[:, :, None, None].to(x.dtype)], dim=1)
         for i, layer in enumerate(self.up):
             if i > 0:

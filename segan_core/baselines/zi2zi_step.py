@@ -97,7 +97,7 @@ class BaselineTrainable:
             terms = {
                 "adv": _bce(logits, True),
                 "l1": F.l1_loss(fake, y),
-                "constancy": F.mse_loss(self.generator.encode(fake)[-1], code),
+                "constancy": F.mse_loss(self.generator.encode_without_updating_statistics(fake), code),
             }
             if several:
                 terms["category"] = F.cross_entropy(predicted_category, category)

@@ -102,7 +102,7 @@ def _evaluate(models: list[str], args: argparse.Namespace) -> int:
     write_report(report, args.out)
     print(format_table(report))
     print(f"wrote {args.out}/report.md, report.json and figures")
-    if getattr(args, "write_metrics", False):
+    if getattr(args, "write_metrics", False) and getattr(args, "model", None):
         print(f"wrote {write_model_metrics(report, Path(args.model))}")
     return 0
 

@@ -503,7 +503,7 @@ def model_metrics(report: EvalReport, row: Row, config: dict | None = None) -> d
             "wall_minutes": round(seconds["wall"] / 60, 1) if "wall" in seconds else None,
             "image_size": model.get("image_size"),
             "batch_size": train.get("batch_size"),
-            "bidirectional": train.get("bidirectional"),
+            "bidirectional": train.get("bidirectional") if config.get("kind") == "segan" else None,
         },
     }
 

@@ -193,7 +193,11 @@ def train_baseline(
         [d.split("train") for d in datasets], train.batch_size, 1, train.seed, dist.rank, dist.world_size
     )
     trainable = BaselineTrainable(model, train, device)
-    return (yield from fit(trainable, batches, train, _spec(train, options, datasets, 1), cancel, dist, device))
+    spec = _spec(train, options, datasets, 1)
+    if len(datasets) > 1:  # category i is the i-th dataset: a resume must see them in the same order
+        ordered = hashlib.sha256("".join(d.hash for d in datasets).encode()).hexdigest()
+        spec.data_info["manifest_sha256"] = ordered
+    return (yield from fit(trainable, batches, train, spec, cancel, dist, device))
 
 
 def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> dict:
