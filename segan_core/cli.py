@@ -46,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("segan: interrupted; nothing partial was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `segan styles list | head`: the reader left; not an error worth a traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except SeganError as exc:
         print(f"segan: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -171,3 +171,11 @@ def test_segan_entry_point_runs(tmp_path: Path):
         [sys.executable, "-m", "segan_core.cli", "styles", "list"], capture_output=True, text=True, check=True
     )
     assert "ma-shan-zheng" in result.stdout and "zhi-mang-xing" in result.stdout
+
+
+def test_output_cut_short_by_a_pipe_is_not_a_traceback():
+    # `segan styles list | head -1`: the reader closes the pipe after the first line
+    result = subprocess.run(
+        f"'{sys.executable}' -m segan_core.cli styles list | head -1", shell=True, capture_output=True, text=True
+    )
+    assert result.stdout.startswith("id") and "Traceback" not in result.stderr
