@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from segan_core.baselines.zi2zi import BaselineConfig, BaselineLosses, PatchDiscriminator, UNetGenerator
 from segan_core.config import TrainConfig, to_dict
-from segan_core.training.contract import GradientSync
+from segan_core.training.contract import GradientSync, optimise, requires_grad
 from segan_core.training.data import Batch, to_uint8
 
 
@@ -84,32 +84,22 @@ class BaselineTrainable:
             loss_d = loss_d + w.category * (
                 F.cross_entropy(real_category, category) + F.cross_entropy(fake_category, category)
             )
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        sync(self.discriminator)
-        self.opt_d.step()
+        optimise(loss_d, self.opt_d, [self.discriminator], sync)
 
         # -- generator
-        for p in self.discriminator.parameters():
-            p.requires_grad_(False)
-        try:
-            logits, predicted_category = self.discriminator(x, fake)
-            terms = {
-                "adv": _bce(logits, True),
-                "l1": F.l1_loss(fake, y),
-                "constancy": F.mse_loss(self.generator.encode_without_updating_statistics(fake), code),
-            }
-            if several:
-                terms["category"] = F.cross_entropy(predicted_category, category)
-            weight_of = {"adv": w.adversarial, "l1": w.l1, "constancy": w.constancy, "category": w.category}
-            loss_g = sum(weight_of[name] * value for name, value in terms.items())
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            sync(self.generator)
-            self.opt_g.step()
-        finally:
-            for p in self.discriminator.parameters():
-                p.requires_grad_(True)
+        requires_grad([self.discriminator], False)
+        logits, predicted_category = self.discriminator(x, fake)
+        terms = {
+            "adv": _bce(logits, True),
+            "l1": F.l1_loss(fake, y),
+            "constancy": F.mse_loss(self.generator.encode_without_updating_statistics(fake), code),
+        }
+        if several:
+            terms["category"] = F.cross_entropy(predicted_category, category)
+        weight_of = {"adv": w.adversarial, "l1": w.l1, "constancy": w.constancy, "category": w.category}
+        loss_g = sum(weight_of[name] * value for name, value in terms.items())
+        optimise(loss_g, self.opt_g, [self.generator], sync)
+        requires_grad([self.discriminator], True)
 
         logged = {name: float(value.detach()) for name, value in terms.items()}
         logged["pixel"] = logged["l1"]  # the name every model's log uses for the L1 to the target

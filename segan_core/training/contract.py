@@ -7,7 +7,7 @@ budgets, cancel, NaN guard, DDP gradient averaging, progress) is the engine's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -17,6 +17,23 @@ from torch import nn
 from segan_core.training.data import Batch
 
 GradientSync = Callable[[nn.Module], None]
+
+
+def requires_grad(modules: Sequence[nn.Module], flag: bool) -> None:
+    """Switch gradients of whole networks on or off (discriminators while the generator learns)."""
+    for module in modules:
+        for p in module.parameters():
+            p.requires_grad_(flag)
+
+
+def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, modules: Sequence[nn.Module],
+             sync: GradientSync) -> None:
+    """One update: clear the gradients, backpropagate ``loss``, average them across ranks, step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    for module in modules:
+        sync(module)
+    optimizer.step()
 
 
 class Trainable(Protocol):

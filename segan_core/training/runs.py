@@ -104,6 +104,14 @@ def _prepare(train: TrainConfig, options: RunOptions) -> tuple[torch.device, Dis
     return device, dist
 
 
+def _train_batches(
+    datasets: Sequence[GlyphDataset], train: TrainConfig, skeleton_width: int, dist: Distributed
+) -> PairedBatches:
+    """Shuffled batches over the training splits only (this rank's share under DDP)."""
+    splits = [d.split("train") for d in datasets]
+    return PairedBatches(splits, train.batch_size, skeleton_width, train.seed, dist.rank, dist.world_size)
+
+
 def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDataset], skeleton_width: int) -> RunSpec:
     preview, chars = _preview(datasets, skeleton_width)
     return RunSpec(
@@ -128,14 +136,7 @@ def train_skeleton_gan(
     """Pre-train SG on (glyph, skeleton) pairs of every given dataset (both source and target glyphs)."""
     device, dist = _prepare(train, options)
     datasets = _open_datasets(data, model.image_size)
-    batches = PairedBatches(
-        [d.split("train") for d in datasets],
-        train.batch_size,
-        model.skeleton_width,
-        train.seed,
-        dist.rank,
-        dist.world_size,
-    )
+    batches = _train_batches(datasets, train, model.skeleton_width, dist)
     trainable = SkeletonGanTrainable(model, train, device)
     return (
         yield from fit(
@@ -165,9 +166,7 @@ def train_style(
     model = dataclasses.replace(
         model, skeleton_gan_ngf=sg_model.skeleton_gan_ngf, skeleton_gan_res_blocks=sg_model.skeleton_gan_res_blocks
     )
-    batches = PairedBatches(
-        [datasets[0].split("train")], train.batch_size, model.skeleton_width, train.seed, dist.rank, dist.world_size
-    )
+    batches = _train_batches(datasets, train, model.skeleton_width, dist)
     trainable = SeganTrainable(model, train, sg, device)
     spec = _spec(train, options, datasets, model.skeleton_width)
     if options.init_from is not None and not options.resume:
@@ -189,9 +188,7 @@ def train_baseline(
         raise SeganError(f"{len(datasets)} datasets need a category embedding with at least {len(datasets)} rows")
     if not model.categories and len(datasets) > 1:
         raise SeganError("several datasets need the category embedding (categories > 0)")
-    batches = PairedBatches(
-        [d.split("train") for d in datasets], train.batch_size, 1, train.seed, dist.rank, dist.world_size
-    )
+    batches = _train_batches(datasets, train, 1, dist)
     trainable = BaselineTrainable(model, train, device)
     spec = _spec(train, options, datasets, 1)
     if len(datasets) > 1:  # category i is the i-th dataset: a resume must see them in the same order

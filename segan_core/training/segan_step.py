@@ -29,7 +29,7 @@ from segan_core.config import LossWeights, ModelConfig, TrainConfig, to_dict
 from segan_core.model import losses
 from segan_core.model.segan import Discriminator, Generator
 from segan_core.model.skeleton_gan import SkeletonGenerator
-from segan_core.training.contract import GradientSync
+from segan_core.training.contract import GradientSync, optimise, requires_grad
 from segan_core.training.data import Batch, to_uint8
 
 
@@ -37,12 +37,6 @@ def _adam(params, train: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(
         params, lr=train.learning_rate, betas=(train.beta1, train.beta2), weight_decay=train.weight_decay
     )
-
-
-def _requires_grad(modules: list[nn.Module], flag: bool) -> None:
-    for module in modules:
-        for p in module.parameters():
-            p.requires_grad_(flag)
 
 
 class SeganTrainable:
@@ -67,7 +61,7 @@ class SeganTrainable:
         self.ds_a = discriminator() if model.skeleton_discriminator else None
         self.ds_b = discriminator() if model.skeleton_discriminator and two_way else None
         self.skeleton_gan = skeleton_gan.to(device).eval()
-        _requires_grad([self.skeleton_gan], False)
+        requires_grad([self.skeleton_gan], False)
         self.generators = [g for g in (self.g_a, self.g_b) if g is not None]
         self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
         self.opt_g = _adam([p for g in self.generators for p in g.parameters()], train)
@@ -130,7 +124,7 @@ class SeganTrainable:
                 sg_fake_x = sg(fake_x)
 
             # -- discriminators on detached fakes
-            _requires_grad(self.discriminators, True)
+            requires_grad(self.discriminators, True)
             loss_d = losses.lsgan_discriminator(self.d_a(y), self.d_a(fake_y.detach()))
             if self.ds_a is not None:
                 loss_d = loss_d + losses.lsgan_discriminator(self.ds_a(sy), self.ds_a(sg_fake_y.detach()))
@@ -138,14 +132,10 @@ class SeganTrainable:
                 loss_d = loss_d + losses.lsgan_discriminator(self.d_b(x), self.d_b(fake_x.detach()))
                 if self.ds_b is not None:
                     loss_d = loss_d + losses.lsgan_discriminator(self.ds_b(sx), self.ds_b(sg_fake_x.detach()))
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        for d in self.discriminators:
-            sync(d)
-        self.opt_d.step()
+        optimise(loss_d, self.opt_d, self.discriminators, sync)
 
         # -- generators
-        _requires_grad(self.discriminators, False)
+        requires_grad(self.discriminators, False)
         with self.autocast:
             with torch.no_grad():
                 sg_y = sg(y)
@@ -182,11 +172,7 @@ class SeganTrainable:
                 "identity": w.identity,
             }
             loss_g = sum(weight_of[name] * value for name, value in terms.items())
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        for g in self.generators:
-            sync(g)
-        self.opt_g.step()
+        optimise(loss_g, self.opt_g, self.generators, sync)
         for g in self.generators:
             g.clip_rho()
 

@@ -11,7 +11,7 @@ from torch import nn
 
 from segan_core.config import ModelConfig, TrainConfig, to_dict
 from segan_core.model.skeleton_gan import PatchDiscriminator, SkeletonGenerator
-from segan_core.training.contract import GradientSync
+from segan_core.training.contract import GradientSync, optimise, requires_grad
 from segan_core.training.data import Batch, to_uint8
 
 SKELETON_L1_WEIGHT = 100.0
@@ -58,23 +58,15 @@ class SkeletonGanTrainable:
         pred_real = self.discriminator(glyph, skeleton)
         pred_fake = self.discriminator(glyph, fake.detach())
         loss_d = F.mse_loss(pred_real, torch.ones_like(pred_real)) + F.mse_loss(pred_fake, torch.zeros_like(pred_fake))
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        sync(self.discriminator)
-        self.opt_d.step()
+        optimise(loss_d, self.opt_d, [self.discriminator], sync)
 
-        for p in self.discriminator.parameters():
-            p.requires_grad_(False)
+        requires_grad([self.discriminator], False)
         pred = self.discriminator(glyph, fake)
         adv = F.mse_loss(pred, torch.ones_like(pred))
         l1 = (fake - skeleton).abs().mean()
         loss_g = adv + SKELETON_L1_WEIGHT * l1
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        sync(self.generator)
-        self.opt_g.step()
-        for p in self.discriminator.parameters():
-            p.requires_grad_(True)
+        optimise(loss_g, self.opt_g, [self.generator], sync)
+        requires_grad([self.discriminator], True)
         return {"l1": l1.item(), "adv": adv.item(), "d_total": loss_d.item()}
 
 
