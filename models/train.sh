@@ -2,7 +2,7 @@
 # Reproduce the bundled models with the project's own CLI (see docs/training.md).
 #   bash models/train.sh data                 # 64 px datasets for the styles and the skeleton GAN's print fonts
 #   bash models/train.sh skeleton [MINUTES]   # pre-train the skeleton GAN   -> $RUNS/skeleton-gan
-#   bash models/train.sh style ID [CPU_MINUTES] [flags]     # the shipped SE-GAN config  -> $RUNS/ID
+#   bash models/train.sh style ID [CPU_MINUTES] [flags]     # the shipped SE-GAN config  -> $RUNS/${RUN:-ID}
 #   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES]  # SE-GAN w/o E_s or w/o D_s -> $RUNS/ID-no-es
 #   bash models/train.sh baseline ID [CPU_MINUTES]          # zi2zi-style pix2pix baseline -> $RUNS/ID-baseline
 #   bash models/train.sh eval RUN_NAME ID     # segan eval of $RUNS/RUN_NAME on ID's test split (200 chars)
@@ -59,7 +59,7 @@ case "${1:-}" in
       --data "$RUNS"/data/{ma-shan-zheng,zhi-mang-xing,liu-jian-mao-cao,long-cang,song,hei,wenkai}-"$SIZE" "${resume[@]}" ;;
   style)
     id=$2; minutes=${3:-25}; shift 3 || shift $#
-    train_segan "$id" "$RUNS/$id" "$minutes" "$@" ;;
+    train_segan "$id" "$RUNS/${RUN:-$id}" "$minutes" "$@" ;;
   ablation)
     id=$2; which=$3; minutes=${4:-25}
     case "$which" in

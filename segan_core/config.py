@@ -75,7 +75,16 @@ class TrainConfig:
     # True: U-GAT-IT's two generators (A->B and B->A) with the cycle loss. False: G_A alone with its D_i
     # and D_s (no cycle, no reverse terms): the data are paired, and on 2 CPU cores the step is 2.9x cheaper
     bidirectional: bool = True
+    # also keep every checkpoint's inference files in snapshots/step-NNNNNN/ (for `segan eval select`)
+    keep_snapshots: bool = False
+    # > 0: ship an exponential moving average of G_A's weights (decay per step, warmed up over the first
+    # steps) instead of the last raw weights; the EMA sits out the GAN's step-to-step noise
+    ema_decay: float = 0.0
     losses: LossWeights = field(default_factory=LossWeights)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
 
 T = TypeVar("T")

@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from segan_core.cli import main as cli_main
 from segan_core.errors import CheckpointError, TrainingError
 from segan_core.jobs import CancelToken, run_to_end
+from segan_core.model.skeleton_gan import SkeletonGenerator
 from segan_core.training.presets import get_preset
 from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
 
@@ -57,8 +58,10 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
     return load_file(str(folder / "train_state.safetensors"))
 
 
-def test_cancel_and_resume_equal_an_uninterrupted_run(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9], ids=["raw", "ema"])
+def test_cancel_and_resume_equal_an_uninterrupted_run(tiny_dataset, skeleton_gan, tiny_configs, tmp_path, ema_decay):
     model, train = tiny_configs
+    train = dataclasses.replace(train, ema_decay=ema_decay)
     straight = tmp_path / "straight"
     run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=straight, max_steps=6)))
 
@@ -82,6 +85,32 @@ def test_cancel_and_resume_equal_an_uninterrupted_run(tiny_dataset, skeleton_gan
         if key.startswith(("net.", "opt.")):
             assert torch.equal(a[key], b[key]), key
     assert [r["g_total"] for r in _losses(straight)] == [r["g_total"] for r in _losses(split)]
+    assert ("net.g_a_ema.decoder.to_gamma.weight" in a) == (ema_decay > 0)
+
+
+def test_ema_generator_is_the_shipped_one(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    from segan_core.training.segan_step import SeganTrainable
+
+    model, train = tiny_configs
+    train = dataclasses.replace(train, ema_decay=0.9, bidirectional=False, learning_rate=1e-3)
+    out = tmp_path / "ema"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=8)))
+    state, shipped = _weights(out), load_file(str(out / "weights.safetensors"))
+    raw_g, ema_g = "net.g_a.decoder.to_gamma.weight", "net.g_a_ema.decoder.to_gamma.weight"
+    assert not torch.equal(state[raw_g], state[ema_g])  # the average lags the raw weights
+    assert torch.equal(shipped["generator.decoder.to_gamma.weight"], state[ema_g].half())
+
+    # warm-up: after one update the average is (1 - 2/11) of the way from the old weights to the new ones
+    trainable = SeganTrainable(
+        model, train, SkeletonGenerator(model.skeleton_gan_ngf, model.skeleton_gan_res_blocks), torch.device("cpu")
+    )
+    param = next(trainable.g_a.parameters())
+    before = param.detach().clone()
+    trainable.opt_g.state[param]["step"] = torch.tensor(1.0)
+    with torch.no_grad():
+        param.add_(1.0)
+    trainable._update_ema()
+    assert torch.allclose(next(trainable.g_a_ema.parameters()), before + 9 / 11, atol=1e-6)
 
 
 def test_time_budget_stops_with_a_checkpoint(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
@@ -362,3 +391,74 @@ def test_models_load_concurrently_with_the_onnx_backend(tiny_dataset, skeleton_g
         models = list(pool.map(lambda _: StyleModel.load(out, backend="onnx"), range(4)))
     images = [m.generate("永字") for m in models]
     assert all(np.array_equal(images[0], other) for other in images[1:])
+
+
+def test_snapshots_and_dev_split_selection(tiny_dataset, skeleton_gan, tmp_path, capsys):
+    from segan_core.resources import PROJECT_ROOT
+
+    run, chosen = tmp_path / "run", tmp_path / "chosen"
+    base = [
+        "train",
+        "style",
+        "--data",
+        str(tiny_dataset),
+        "--skeleton",
+        str(skeleton_gan),
+        "--out",
+        str(run),
+        "--preset",
+        "tiny-32",
+        "--checkpoint-every",
+        "2",
+        "--keep-snapshots",
+        "--quiet",
+        "--loss",
+        "cam=10",
+        "--loss",
+        "pixel=50",
+    ]
+    assert cli_main([*base, "--max-steps", "4"]) == 0
+    assert cli_main([*base, "--max-steps", "5", "--resume"]) == 0  # the end of a run is a snapshot too
+    snapshots = sorted(p.name for p in (run / "snapshots").iterdir())
+    assert snapshots == ["step-000002", "step-000004", "step-000005"]
+    for name in snapshots:
+        config = json.loads((run / "snapshots" / name / "config.json").read_text())
+        assert config["step"] == int(name[-6:]) and config["train"]["losses"]["cam"] == 10.0
+        assert config["train"]["losses"]["pixel"] == 50.0 and config["train"]["keep_snapshots"] is True
+    capsys.readouterr()
+
+    select = [
+        "eval",
+        "select",
+        str(run),
+        "--data",
+        str(tiny_dataset),
+        "--out",
+        str(chosen),
+        "--by",
+        "l1",
+        "--no-ocr",
+        "--classifier",
+        str(PROJECT_ROOT / "models" / "evaluator"),
+        "--quiet",
+    ]
+    assert cli_main(select) == 0
+    summary = json.loads((chosen / "selection.json").read_text())
+    assert summary["split"] == "dev" and [s["snapshot"] for s in summary["snapshots"]] == snapshots
+    best = min(summary["snapshots"], key=lambda s: s["l1"])["snapshot"]
+    assert summary["chosen"] == best and best in capsys.readouterr().out
+    copied = (chosen / "weights.safetensors").read_bytes()
+    assert copied == (run / "snapshots" / best / "weights.safetensors").read_bytes()
+    from segan_core.inference import StyleModel
+
+    assert StyleModel.load(chosen).generate("永字").shape == (2, 32, 32)
+
+    # choosing on the test split, a run without snapshots, a bad --loss: one clear line each, exit 2
+    assert cli_main([*select[:-1], "--split", "test", "--quiet"]) == 2
+    assert "dev" in capsys.readouterr().err
+    assert cli_main(["eval", "select", str(skeleton_gan), *select[3:]]) == 2
+    assert "--keep-snapshots" in capsys.readouterr().err
+    assert cli_main([*base[:-4], "--out", str(tmp_path / "bad"), "--loss", "cma=1"]) == 2
+    assert "cma=1" in capsys.readouterr().err
+    assert cli_main([*base[:-4], "--out", str(tmp_path / "bad"), "--ema", "1.5"]) == 2
+    assert "ema_decay" in capsys.readouterr().err

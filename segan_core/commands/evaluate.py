@@ -2,6 +2,7 @@
 
     segan eval --model DIR|font:PATH --data DIR [--split test] --out REPORT_DIR
     segan eval compare MODEL... --data DIR --out REPORT_DIR
+    segan eval select RUN --data DIR --out MODEL_DIR [--split dev] [--by content_accuracy]
     segan eval train-classifier --out models/evaluator
 """
 
@@ -34,6 +35,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("models", nargs="+", help="checkpoint folders and/or font:PATH entries")
     _add_common(compare)
     compare.set_defaults(func=run_compare)
+
+    select = ev_sub.add_parser(
+        "select",
+        help="evaluate a run's snapshots (--keep-snapshots) on the dev split; copy the best to --out",
+    )
+    select.add_argument("run", type=Path, help="training run folder with snapshots/")
+    select.add_argument(
+        "--by",
+        default="content_accuracy",
+        help="metric to maximise (ties: ink IoU); content_accuracy, iou, ssim, or frechet / l1 (minimised)",
+    )
+    _add_common(select)
+    select.set_defaults(func=run_select, split="dev")
 
     train = ev_sub.add_parser("train-classifier", help="train the glyph classifier behind the Fréchet distance")
     from segan_core.resources import SHARED_FONTS_DIR
@@ -80,6 +94,26 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     return _evaluate(args.models, args)
+
+
+def run_select(args: argparse.Namespace) -> int:
+    from segan_core.evaluation.report import EvalOptions, format_table
+    from segan_core.evaluation.selection import select_snapshot
+
+    if args.data is None or args.out is None:
+        print("segan eval select: --data and --out are required", file=sys.stderr)
+        return 2
+    options = EvalOptions(
+        split=args.split,
+        limit=args.limit or None,
+        classifier_dir=args.classifier,
+        ocr=not args.no_ocr,
+        batch_size=args.batch_size,
+    )
+    selection = drive(select_snapshot(args.run, args.data, args.out, options, args.by), quiet=args.quiet)
+    print(format_table(selection.report))
+    print(f"best by {selection.metric} on {args.split}: {selection.chosen.name} -> {selection.out}")
+    return 0
 
 
 def _evaluate(models: list[str], args: argparse.Namespace) -> int:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from segan_core.baselines.zi2zi import BaselineConfig
 from segan_core.commands.progress import drive
-from segan_core.config import ModelConfig, TrainConfig, from_dict
+from segan_core.config import LossWeights, ModelConfig, TrainConfig, from_dict
+from segan_core.errors import SeganError
 from segan_core.jobs import CancelToken
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.training.presets import PRESETS, default_preset, get_baseline_preset, get_preset, with_overrides
@@ -45,6 +46,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channels-last", action="store_true", default=None)
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the networks")
     parser.add_argument("--checkpoint-every", type=int)
+    parser.add_argument(
+        "--keep-snapshots",
+        action="store_true",
+        default=None,
+        help="also keep each checkpoint's model in OUT/snapshots/step-N/ (choose one with `segan eval select`)",
+    )
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--quiet", action="store_true")
 
@@ -72,6 +79,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     style.add_argument("--attention", choices=("cam", "sram", "cram"), help="attention stack (default cram)")
     style.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
                        help="fine-tune: start from a trained style's generator (same preset and flags)")
+    style.add_argument(
+        "--ema",
+        type=float,
+        metavar="DECAY",
+        help="ship a moving average of the generator's weights with this per-step decay (e.g. 0.995; 0 = off)",
+    )
+    style.add_argument(
+        "--loss",
+        action="append",
+        default=[],
+        metavar="TERM=WEIGHT",
+        help=f"set one loss weight (repeatable); terms: {', '.join(f.name for f in dataclasses.fields(LossWeights))}",
+    )
     _common(style)
     style.set_defaults(func=run_style)
 
@@ -117,11 +137,34 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | Baselin
             compile=args.compile,
             channels_last=args.channels_last,
             bidirectional=False if getattr(args, "one_direction", False) else None,
+            losses=_loss_weights(train.losses, getattr(args, "loss", [])),
+            ema_decay=getattr(args, "ema", None),
         )
-    train = with_overrides(train, num_threads=args.threads, checkpoint_every=args.checkpoint_every)
+    train = with_overrides(
+        train, num_threads=args.threads, checkpoint_every=args.checkpoint_every, keep_snapshots=args.keep_snapshots
+    )
     if args.max_steps is not None:
         train = dataclasses.replace(train, max_steps=args.max_steps)
     return model, train
+
+
+def _loss_weights(base: LossWeights, settings: list[str]) -> LossWeights | None:
+    """``["cam=10", "pixel=50"]`` -> ``base`` with those weights; ``None`` when nothing is set."""
+    if not settings:
+        return None
+    names = {f.name for f in dataclasses.fields(LossWeights)}
+    changes: dict[str, float] = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or name not in names:
+            raise SeganError(f"--loss {setting!r}: expected TERM=WEIGHT with TERM one of {', '.join(sorted(names))}")
+        try:
+            changes[name] = float(value)
+        except ValueError:
+            raise SeganError(f"--loss {setting!r}: {value!r} is not a number") from None
+        if changes[name] < 0:
+            raise SeganError(f"--loss {setting!r}: weights cannot be negative")
+    return dataclasses.replace(base, **changes)
 
 
 def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:

@@ -346,8 +346,11 @@ def _ordered(metrics: dict[str, float]) -> dict[str, float]:
 
 
 def _sample_indices(n: int, count: int) -> list[int]:
+    """``count`` indices spread evenly over ``range(n)``, first and last included."""
     if n <= count:
         return list(range(n))
+    if count <= 1:
+        return [0][:count]
     return [round(i * (n - 1) / (count - 1)) for i in range(count)]
 
 

@@ -36,6 +36,20 @@ STATE_FILE = "train_state.safetensors"
 STATE_JSON = "train_state.json"
 
 
+SNAPSHOTS_DIR = "snapshots"
+
+
+def snapshot_folder(out: Path, step: int) -> Path:
+    """Where ``TrainConfig.keep_snapshots`` puts the inference files of the checkpoint at ``step``."""
+    return out / SNAPSHOTS_DIR / f"step-{step:06d}"
+
+
+def list_snapshots(out: Path | str) -> list[Path]:
+    """A run's snapshot folders, oldest first."""
+    folder = Path(out) / SNAPSHOTS_DIR
+    return sorted(p for p in folder.glob("step-*") if (p / WEIGHTS_FILE).is_file()) if folder.is_dir() else []
+
+
 def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
     ensure_writable_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -41,6 +41,7 @@ from segan_core.model.checkpoint import (
     optimizer_tensors,
     read_config,
     save_tensors_atomic,
+    snapshot_folder,
     write_config,
 )
 from segan_core.training.contract import Trainable
@@ -144,18 +145,18 @@ def save_checkpoint(
     ensure_writable_dir(out)
     meta = {"step": str(step)}
     dtype = torch.float16 if config.save_fp16 else torch.float32
-    save_tensors_atomic(out / WEIGHTS_FILE, trainable.inference_tensors(dtype), metadata=meta)
-    write_config(
-        out,
-        trainable.kind,
-        {
-            **trainable.config_body(),
-            "data": spec.data_info,
-            "step": step,
-            "train_seconds": {"wall": round(elapsed_s, 1), "cpu": round(cpu_s, 1)},
-            "created_with": f"segan-studio {__version__}",
-        },
-    )
+    inference = trainable.inference_tensors(dtype)
+    body = {
+        **trainable.config_body(),
+        "data": spec.data_info,
+        "step": step,
+        "train_seconds": {"wall": round(elapsed_s, 1), "cpu": round(cpu_s, 1)},
+        "created_with": f"segan-studio {__version__}",
+    }
+    folders = [out, snapshot_folder(out, step)] if config.keep_snapshots else [out]
+    for folder in folders:  # each one a complete inference model folder
+        save_tensors_atomic(folder / WEIGHTS_FILE, inference, metadata=meta)
+        write_config(folder, trainable.kind, body)
     tensors: dict[str, torch.Tensor] = {}
     for name, module in trainable.networks().items():
         tensors |= module_tensors(f"net.{name}", module)

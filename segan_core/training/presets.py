@@ -78,5 +78,8 @@ def get_preset(name: str) -> tuple[ModelConfig, TrainConfig]:
 
 
 def with_overrides(config, **overrides):
-    """``dataclasses.replace`` that ignores ``None`` values (unset CLI flags)."""
-    return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    """``dataclasses.replace`` that ignores ``None`` values (unset CLI flags); bad values give a SeganError."""
+    try:
+        return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise SeganError(f"invalid {type(config).__name__}: {exc}") from None

@@ -19,6 +19,7 @@ L_pix already ties each output to its target; the step is 2.9x cheaper than the 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,10 @@ class SeganTrainable:
         self.ds_b = discriminator() if model.skeleton_discriminator and two_way else None
         self.skeleton_gan = skeleton_gan.to(device).eval()
         requires_grad([self.skeleton_gan], False)
+        # the shipped generator: G_A itself, or a moving average of its weights (TrainConfig.ema_decay)
+        self.g_a_ema = copy.deepcopy(self.g_a).eval() if train.ema_decay > 0 else None
+        if self.g_a_ema is not None:
+            requires_grad([self.g_a_ema], False)
         self.generators = [g for g in (self.g_a, self.g_b) if g is not None]
         self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
         self.opt_g = _adam([p for g in self.generators for p in g.parameters()], train)
@@ -80,6 +85,7 @@ class SeganTrainable:
         nets = {
             "g_a": self.g_a,
             "g_b": self.g_b,
+            "g_a_ema": self.g_a_ema,
             "d_a": self.d_a,
             "d_b": self.d_b,
             "ds_a": self.ds_a,
@@ -91,21 +97,41 @@ class SeganTrainable:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d}
 
+    @property
+    def shipped_generator(self) -> Generator:
+        return self.g_a_ema if self.g_a_ema is not None else self.g_a
+
     def inference_tensors(self, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-        return {
-            f"generator.{k}": (v.to(dtype) if v.is_floating_point() else v) for k, v in self.g_a.state_dict().items()
-        }
+        state = self.shipped_generator.state_dict()
+        return {f"generator.{k}": (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()}
+
+    def start_from_generator(self, tensors_loader) -> None:
+        """Fine-tuning: ``tensors_loader(module)`` fills G_A; the EMA starts from the same weights."""
+        tensors_loader(self.g_a)
+        if self.g_a_ema is not None:
+            self.g_a_ema.load_state_dict(self.g_a.state_dict())
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        # warm-up as in TF's ExponentialMovingAverage(num_updates): early steps follow G_A closely. The
+        # update count is Adam's step count of G_A, which a resumed run restores with the optimizer
+        updates = int(self.opt_g.state[next(self.g_a.parameters())]["step"])
+        decay = min(self.train_config.ema_decay, (1 + updates) / (10 + updates))
+        for average, current in zip(self.g_a_ema.parameters(), self.g_a.parameters(), strict=True):
+            average.lerp_(current, 1.0 - decay)
 
     def config_body(self) -> dict[str, Any]:
         return {"model": to_dict(self.model_config), "train": to_dict(self.train_config)}
 
     @torch.no_grad()
     def sample(self, batch: Batch) -> np.ndarray:
-        self.g_a.eval()
+        generator = self.shipped_generator
+        was_training = generator.training
+        generator.eval()
         try:
-            out = self.g_a(batch.source.to(self.device), batch.source_skeleton.to(self.device))
+            out = generator(batch.source.to(self.device), batch.source_skeleton.to(self.device))
         finally:
-            self.g_a.train()
+            generator.train(was_training)
         return to_uint8(out.image)
 
     def train_step(self, batch: Batch, sync: GradientSync) -> dict[str, float]:
@@ -175,6 +201,8 @@ class SeganTrainable:
         optimise(loss_g, self.opt_g, self.generators, sync)
         for g in self.generators:
             g.clip_rho()
+        if self.g_a_ema is not None:
+            self._update_ema()
 
         logged = {name: float(value.detach()) for name, value in terms.items()}
         logged["g_total"] = float(loss_g.detach())

@@ -1,0 +1,94 @@
+"""Model selection: pick a run's best snapshot on the dev split, never on the test split.
+
+GAN training does not improve monotonically: on 2 CPU cores the shipped styles read best part-way through
+the run (models/README.md). A run trained with ``--keep-snapshots`` keeps every checkpoint's inference files;
+:func:`select_snapshot` evaluates them all on the dev split and copies the best one into a model folder,
+with ``selection.json`` saying which snapshot won and how every snapshot scored.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from segan_core.atomic import atomic_dir
+from segan_core.evaluation.checks import EvaluationError
+from segan_core.evaluation.report import EvalOptions, EvalReport, Row, evaluate_specs
+from segan_core.jobs import CancelToken, Progress
+from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots
+
+SELECTION_FILE = "selection.json"
+# what "best" can mean: metric -> higher is better
+CRITERIA: dict[str, bool] = {
+    "content_accuracy": True,
+    "iou": True,
+    "frechet": False,
+    "l1": False,
+    "ssim": True,
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    chosen: Path  # the winning snapshot folder
+    out: Path  # the model folder it was copied to
+    metric: str
+    report: EvalReport  # every snapshot on the dev split
+
+
+def _key(row: Row, metric: str) -> tuple[float, float]:
+    """Sort key: the chosen metric (higher = better), then ink IoU (style fidelity) to break ties."""
+    value = row.metrics.get(metric, math.nan)
+    if math.isnan(value):
+        raise EvaluationError(f"snapshot {row.spec} has no {metric} score")
+    sign = 1.0 if CRITERIA[metric] else -1.0
+    return sign * value, row.metrics.get("iou", 0.0)
+
+
+def select_snapshot(
+    run: Path | str,
+    data: Path | str,
+    out: Path | str,
+    options: EvalOptions | None = None,
+    metric: str = "content_accuracy",
+    cancel: CancelToken | None = None,
+) -> Iterator[Progress]:
+    """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``."""
+    run, out = Path(run), Path(out)
+    options = options or EvalOptions(split="dev")
+    if options.split == "test":
+        raise EvaluationError("choose snapshots on the dev (or train) split: picking on test would flatter its score")
+    if metric not in CRITERIA:
+        raise EvaluationError(f"unknown selection metric {metric!r}; choose one of {', '.join(CRITERIA)}")
+    if metric == "content_accuracy" and not options.ocr:
+        raise EvaluationError("selecting by content accuracy needs the OCR recognizer (drop --no-ocr)")
+    snapshots = list_snapshots(run)
+    if not snapshots:
+        raise EvaluationError(f"{run} has no snapshots: train it with --keep-snapshots")
+    if out.resolve() == run.resolve() or run.resolve() in out.resolve().parents:
+        raise EvaluationError(f"--out {out} must be outside the run folder {run}")
+    # heatmap and sample figures are not needed to rank snapshots
+    report = yield from evaluate_specs([str(s) for s in snapshots], data, replace(options, sample_count=1), cancel)
+    best = max(report.models, key=lambda row: _key(row, metric))
+    chosen = Path(best.spec)
+    summary = {
+        "run": str(run),
+        "chosen": chosen.name,
+        "split": report.split,
+        "characters": len(report.chars),
+        "metric": metric,
+        "snapshots": [
+            {"snapshot": Path(row.spec).name, **{k: round(v, 6) for k, v in row.metrics.items() if not math.isnan(v)}}
+            for row in report.models
+        ],
+        "real_font": {k: round(v, 6) for k, v in report.reference.metrics.items() if not math.isnan(v)},
+    }
+    with atomic_dir(out) as tmp:
+        for name in (WEIGHTS_FILE, CONFIG_FILE):
+            shutil.copy2(chosen / name, tmp / name)
+        (tmp / SELECTION_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return Selection(chosen=chosen, out=out, metric=metric, report=report)
