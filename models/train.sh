@@ -5,9 +5,10 @@
 #   bash models/train.sh style ID [CPU_MINUTES] [flags]     # the shipped SE-GAN config  -> $RUNS/${RUN:-ID}
 #   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES]  # SE-GAN w/o E_s or w/o D_s -> $RUNS/ID-no-es
 #   bash models/train.sh baseline ID [CPU_MINUTES]          # zi2zi-style pix2pix baseline -> $RUNS/ID-baseline
+#   bash models/train.sh select RUN_NAME ID   # best snapshot of $RUNS/RUN_NAME on ID's dev split -> $RUNS/selected/RUN_NAME
 #   bash models/train.sh eval RUN_NAME ID     # segan eval of $RUNS/RUN_NAME on ID's test split (200 chars)
-#   bash models/train.sh compare ID [SEGAN_RUN]  # Table-1 rows of ID: SE-GAN, w/o E_s, w/o D_s, baseline
-#   bash models/train.sh ship ID              # copy a run's inference files + its evaluation into models/ID
+#   bash models/train.sh compare ID           # Table-1 rows of ID: SE-GAN, w/o E_s, w/o D_s (selected), baseline
+#   bash models/train.sh ship ID              # copy the selected SE-GAN + its evaluation into models/ID
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
 # compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
 # two runs share the 2 cores (1 thread each is ~15 % more throughput than one run on 2 threads).
@@ -27,7 +28,7 @@ train_segan() {  # ID OUT CPU_MINUTES [flags]
   local id=$1 out=$2 minutes=$3; shift 3
   "$SEGAN" train style --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --skeleton "$RUNS/skeleton-gan" \
     --out "$out" --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" --one-direction \
-    $(resume_flag "$out") "$@"
+    --ema 0.995 --keep-snapshots --checkpoint-every 100 $(resume_flag "$out") "$@"
 }
 
 font_of() {
@@ -72,20 +73,25 @@ case "${1:-}" in
     id=$2; minutes=${3:-25}; out="$RUNS/$id-baseline"
     "$SEGAN" train baseline --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --out "$out" \
       --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" $(resume_flag "$out") ;;
+  select)
+    run=$2; id=$3
+    "$SEGAN" eval select "$RUNS/$run" --data "$RUNS/data/$id-$SIZE" --split dev --limit 200 \
+      --out "$RUNS/selected/$run" --quiet ;;
   eval)
     run=$2; id=$3
     "$SEGAN" eval --model "$RUNS/$run" --data "$RUNS/data/$id-$SIZE" --split test --limit 200 \
       --out "$RUNS/reports/$run" --write-metrics --quiet ;;
   compare)
-    id=$2; segan_run=${3:-$id}
-    "$SEGAN" eval compare "$RUNS/$segan_run" "$RUNS/$id-no-es" "$RUNS/$id-no-ds" "$RUNS/$id-baseline" \
+    id=$2
+    "$SEGAN" eval compare "$RUNS/selected/$id" "$RUNS/selected/$id-no-es" "$RUNS/selected/$id-no-ds" "$RUNS/$id-baseline" \
       --data "$RUNS/data/$id-$SIZE" --split test --limit 200 --out "$RUNS/reports/$id-compare" --quiet ;;
   ship)
     id=$2
     mkdir -p "models/$id"
-    cp "$RUNS/$id/weights.safetensors" "$RUNS/$id/config.json" "$RUNS/$id/metrics.json" "models/$id/"
-    cp "$RUNS/reports/$id/report.md" "$RUNS/reports/$id/samples.png" "models/$id/"
-    if [ -f "$RUNS/reports/$id/heatmaps.png" ]; then cp "$RUNS/reports/$id/heatmaps.png" "models/$id/"; fi ;;
+    run=$RUNS/selected/$id; report=$RUNS/reports/selected/$id
+    cp "$run/weights.safetensors" "$run/config.json" "$run/metrics.json" "$run/selection.json" "models/$id/"
+    cp "$report/report.md" "$report/samples.png" "models/$id/"
+    if [ -f "$report/heatmaps.png" ]; then cp "$report/heatmaps.png" "models/$id/"; fi ;;
   *)
-    sed -n 2,8p "$0"; exit 2 ;;
+    sed -n 2,9p "$0"; exit 2 ;;
 esac

@@ -397,27 +397,9 @@ def test_snapshots_and_dev_split_selection(tiny_dataset, skeleton_gan, tmp_path,
     from segan_core.resources import PROJECT_ROOT
 
     run, chosen = tmp_path / "run", tmp_path / "chosen"
-    base = [
-        "train",
-        "style",
-        "--data",
-        str(tiny_dataset),
-        "--skeleton",
-        str(skeleton_gan),
-        "--out",
-        str(run),
-        "--preset",
-        "tiny-32",
-        "--checkpoint-every",
-        "2",
-        "--keep-snapshots",
-        "--quiet",
-        "--loss",
-        "cam=10",
-        "--loss",
-        "pixel=50",
-    ]
-    assert cli_main([*base, "--max-steps", "4"]) == 0
+    base = [*_train_style_args(tiny_dataset, skeleton_gan, run, 4)[2:], "--checkpoint-every", "2",
+            "--keep-snapshots", "--quiet", "--loss", "cam=10", "--loss", "pixel=50"]
+    assert cli_main(base) == 0
     assert cli_main([*base, "--max-steps", "5", "--resume"]) == 0  # the end of a run is a snapshot too
     snapshots = sorted(p.name for p in (run / "snapshots").iterdir())
     assert snapshots == ["step-000002", "step-000004", "step-000005"]
@@ -427,21 +409,9 @@ def test_snapshots_and_dev_split_selection(tiny_dataset, skeleton_gan, tmp_path,
         assert config["train"]["losses"]["pixel"] == 50.0 and config["train"]["keep_snapshots"] is True
     capsys.readouterr()
 
-    select = [
-        "eval",
-        "select",
-        str(run),
-        "--data",
-        str(tiny_dataset),
-        "--out",
-        str(chosen),
-        "--by",
-        "l1",
-        "--no-ocr",
-        "--classifier",
-        str(PROJECT_ROOT / "models" / "evaluator"),
-        "--quiet",
-    ]
+    evaluator = str(PROJECT_ROOT / "models" / "evaluator")
+    select = ["eval", "select", str(run), "--data", str(tiny_dataset), "--out", str(chosen), "--by", "l1",
+              "--no-ocr", "--classifier", evaluator, "--quiet"]
     assert cli_main(select) == 0
     summary = json.loads((chosen / "selection.json").read_text())
     assert summary["split"] == "dev" and [s["snapshot"] for s in summary["snapshots"]] == snapshots
