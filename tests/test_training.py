@@ -422,6 +422,11 @@ def test_snapshots_and_dev_split_selection(tiny_dataset, skeleton_gan, tmp_path,
     from segan_core.inference import StyleModel
 
     assert StyleModel.load(chosen).generate("永字").shape == (2, 32, 32)
+    # equal compute: only the snapshots within a CPU-time budget take part
+    first_cpu = json.loads((run / "snapshots" / "step-000002" / "config.json").read_text())["train_seconds"]["cpu"]
+    assert cli_main([*select, "--max-cpu-minutes", str(first_cpu / 60)]) == 0
+    assert json.loads((chosen / "selection.json").read_text())["chosen"] == "step-000002"
+    assert cli_main([*select, "--max-cpu-minutes", "0"]) == 2 and "within 0 CPU" in capsys.readouterr().err
 
     # choosing on the test split, a run without snapshots, a bad --loss: one clear line each, exit 2
     assert cli_main([*select[:-1], "--split", "test", "--quiet"]) == 2

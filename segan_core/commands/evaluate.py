@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="content_accuracy",
         help="metric to maximise (ties: ink IoU); content_accuracy, iou, ssim, or frechet / l1 (minimised)",
     )
+    select.add_argument("--max-cpu-minutes", type=float, metavar="MINUTES",
+                        help="only snapshots taken within this much training CPU time (equal-compute comparisons)")
     _add_common(select)
     select.set_defaults(func=run_select, split="dev")
 
@@ -110,7 +112,8 @@ def run_select(args: argparse.Namespace) -> int:
         ocr=not args.no_ocr,
         batch_size=args.batch_size,
     )
-    selection = drive(select_snapshot(args.run, args.data, args.out, options, args.by), quiet=args.quiet)
+    job = select_snapshot(args.run, args.data, args.out, options, args.by, max_cpu_minutes=args.max_cpu_minutes)
+    selection = drive(job, quiet=args.quiet)
     print(format_table(selection.report))
     print(f"best by {selection.metric} on {args.split}: {selection.chosen.name} -> {selection.out}")
     return 0

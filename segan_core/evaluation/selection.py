@@ -19,7 +19,7 @@ from segan_core.atomic import atomic_dir
 from segan_core.evaluation.checks import EvaluationError
 from segan_core.evaluation.report import EvalOptions, EvalReport, Row, evaluate_specs
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots
+from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots, read_config
 
 SELECTION_FILE = "selection.json"
 # what "best" can mean: metric -> higher is better
@@ -49,6 +49,13 @@ def _key(row: Row, metric: str) -> tuple[float, float]:
     return sign * value, row.metrics.get("iou", 0.0)
 
 
+def _cpu_minutes(snapshot: Path) -> float:
+    seconds = read_config(snapshot).get("train_seconds", {})
+    if not isinstance(seconds, dict) or "cpu" not in seconds:
+        raise EvaluationError(f"{snapshot}/config.json does not record its training CPU time")
+    return float(seconds["cpu"]) / 60
+
+
 def select_snapshot(
     run: Path | str,
     data: Path | str,
@@ -56,8 +63,12 @@ def select_snapshot(
     options: EvalOptions | None = None,
     metric: str = "content_accuracy",
     cancel: CancelToken | None = None,
+    max_cpu_minutes: float | None = None,
 ) -> Iterator[Progress]:
-    """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``."""
+    """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``.
+
+    ``max_cpu_minutes`` keeps only snapshots taken within that much training CPU time (equal-compute tables).
+    """
     run, out = Path(run), Path(out)
     options = options or EvalOptions(split="dev")
     if options.split == "test":
@@ -69,6 +80,10 @@ def select_snapshot(
     snapshots = list_snapshots(run)
     if not snapshots:
         raise EvaluationError(f"{run} has no snapshots: train it with --keep-snapshots")
+    if max_cpu_minutes is not None:
+        snapshots = [s for s in snapshots if _cpu_minutes(s) <= max_cpu_minutes]
+        if not snapshots:
+            raise EvaluationError(f"{run} has no snapshot within {max_cpu_minutes:g} CPU minutes of training")
     if out.resolve() == run.resolve() or run.resolve() in out.resolve().parents:
         raise EvaluationError(f"--out {out} must be outside the run folder {run}")
     # heatmap and sample figures are not needed to rank snapshots
@@ -81,6 +96,7 @@ def select_snapshot(
         "split": report.split,
         "characters": len(report.chars),
         "metric": metric,
+        "max_cpu_minutes": max_cpu_minutes,
         "snapshots": [
             {"snapshot": Path(row.spec).name, **{k: round(v, 6) for k, v in row.metrics.items() if not math.isnan(v)}}
             for row in report.models
