@@ -5,9 +5,9 @@
 #   bash models/train.sh style ID [CPU_MINUTES] [flags]     # the shipped SE-GAN config  -> $RUNS/${RUN:-ID}
 #   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES]  # SE-GAN w/o E_s or w/o D_s -> $RUNS/ID-no-es
 #   bash models/train.sh baseline ID [CPU_MINUTES]          # zi2zi-style pix2pix baseline -> $RUNS/ID-baseline
-#   bash models/train.sh select RUN_NAME ID   # best snapshot of $RUNS/RUN_NAME on ID's dev split -> $RUNS/selected/RUN_NAME
+#   bash models/train.sh select RUN_NAME ID [CPU_MINUTES]  # best snapshot on ID's dev split -> $RUNS/selected/RUN_NAME[-Ncpu]
 #   bash models/train.sh eval RUN_NAME ID     # segan eval of $RUNS/RUN_NAME on ID's test split (200 chars)
-#   bash models/train.sh compare ID           # Table-1 rows of ID: SE-GAN, w/o E_s, w/o D_s (selected), baseline
+#   bash models/train.sh compare ID [CPU_MINUTES]  # Table-1 rows: SE-GAN, w/o E_s, w/o D_s (selected within 25), baseline
 #   bash models/train.sh ship ID              # copy the selected SE-GAN + its evaluation into models/ID
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
 # compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
@@ -74,16 +74,18 @@ case "${1:-}" in
     "$SEGAN" train baseline --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --out "$out" \
       --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" $(resume_flag "$out") ;;
   select)
-    run=$2; id=$3
-    "$SEGAN" eval select "$RUNS/$run" --data "$RUNS/data/$id-$SIZE" --split dev --limit 200 \
-      --out "$RUNS/selected/$run" --quiet ;;
+    run=$2; id=$3; minutes=${4:-}
+    if [ -n "$minutes" ]; then budget=(--max-cpu-minutes "$minutes"); out="$RUNS/selected/$run-${minutes}cpu"
+    else budget=(); out="$RUNS/selected/$run"; fi
+    "$SEGAN" eval select "$RUNS/$run" --data "$RUNS/data/$id-$SIZE" --split dev "${budget[@]}" --out "$out" --quiet ;;
   eval)
     run=$2; id=$3
     "$SEGAN" eval --model "$RUNS/$run" --data "$RUNS/data/$id-$SIZE" --split test --limit 200 \
       --out "$RUNS/reports/$run" --write-metrics --quiet ;;
   compare)
-    id=$2
-    "$SEGAN" eval compare "$RUNS/selected/$id" "$RUNS/selected/$id-no-es" "$RUNS/selected/$id-no-ds" "$RUNS/$id-baseline" \
+    id=$2; m=${3:-25}
+    "$SEGAN" eval compare "$RUNS/selected/$id-${m}cpu" "$RUNS/selected/$id-no-es-${m}cpu" \
+      "$RUNS/selected/$id-no-ds-${m}cpu" "$RUNS/$id-baseline" \
       --data "$RUNS/data/$id-$SIZE" --split test --limit 200 --out "$RUNS/reports/$id-compare" --quiet ;;
   ship)
     id=$2

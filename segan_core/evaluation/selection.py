@@ -22,6 +22,8 @@ from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots, read_config
 
 SELECTION_FILE = "selection.json"
+# a --cpu-budget run stops at the first step boundary past its budget: its last snapshot is this much over
+BUDGET_OVERSHOOT = 0.005
 # what "best" can mean: metric -> higher is better
 CRITERIA: dict[str, bool] = {
     "content_accuracy": True,
@@ -67,7 +69,8 @@ def select_snapshot(
 ) -> Iterator[Progress]:
     """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``.
 
-    ``max_cpu_minutes`` keeps only snapshots taken within that much training CPU time (equal-compute tables).
+    ``max_cpu_minutes`` keeps only snapshots taken within that much training CPU time (equal-compute tables);
+    the last checkpoint of a run stopped by ``--cpu-budget`` is a step past its budget and still counts.
     """
     run, out = Path(run), Path(out)
     options = options or EvalOptions(split="dev")
@@ -81,7 +84,7 @@ def select_snapshot(
     if not snapshots:
         raise EvaluationError(f"{run} has no snapshots: train it with --keep-snapshots")
     if max_cpu_minutes is not None:
-        snapshots = [s for s in snapshots if _cpu_minutes(s) <= max_cpu_minutes]
+        snapshots = [s for s in snapshots if _cpu_minutes(s) <= max_cpu_minutes * (1 + BUDGET_OVERSHOOT)]
         if not snapshots:
             raise EvaluationError(f"{run} has no snapshot within {max_cpu_minutes:g} CPU minutes of training")
     if out.resolve() == run.resolve() or run.resolve() in out.resolve().parents:
