@@ -119,6 +119,8 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | Baselin
         model, train = get_baseline_preset(args.preset or default_preset(), categories)
     else:
         model, train = get_preset(args.preset or default_preset())
+        if kind != "segan":  # the skeleton GAN ships its last weights
+            train = dataclasses.replace(train, ema_decay=0.0)
     if not (args.resume and (args.out / CONFIG_FILE).is_file()):
         if kind == "segan":
             attention = args.attention or ("sram" if args.no_skeleton_encoder and model.attention == "cram" else None)

@@ -14,11 +14,14 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     # and whole-GB2312 inference fit the CPU budgets (bench/bench_train_step.py, bench/bench_infer.py)
     "cpu-64": (
         ModelConfig(image_size=64, ngf=16, ndf=32, attention_channels=16, skeleton_width=2),
-        TrainConfig(batch_size=16, max_steps=12000, checkpoint_every=250, sample_every=250, channels_last=True),
+        # the bundled models' recipe also ships a moving average of the generator (decay 0.995 per step)
+        TrainConfig(
+            batch_size=16, max_steps=12000, checkpoint_every=250, sample_every=250, channels_last=True, ema_decay=0.995
+        ),
     ),
     "gpu-128": (
         ModelConfig(image_size=128, ngf=64, ndf=64, attention_channels=32, skeleton_width=4, skeleton_gan_ngf=32),
-        TrainConfig(batch_size=16, max_steps=60000, checkpoint_every=1000, sample_every=500),
+        TrainConfig(batch_size=16, max_steps=60000, checkpoint_every=1000, sample_every=500, ema_decay=0.999),
     ),
     "paper-256": (
         ModelConfig(
@@ -30,7 +33,7 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
             skeleton_width=8,
             skeleton_gan_ngf=32,
         ),
-        TrainConfig(batch_size=8, max_steps=100000, checkpoint_every=2000, sample_every=1000),
+        TrainConfig(batch_size=8, max_steps=100000, checkpoint_every=2000, sample_every=1000, ema_decay=0.999),
     ),
     # tests only: tiny networks at 32 px
     "tiny-32": (
@@ -62,7 +65,8 @@ BASELINE_PRESETS: dict[str, BaselineConfig] = {
 
 def get_baseline_preset(name: str, categories: int = 1) -> tuple[BaselineConfig, TrainConfig]:
     _, train = get_preset(name)
-    return dataclasses.replace(BASELINE_PRESETS[name], categories=categories), train
+    # zi2zi ships its last generator: no weight average
+    return dataclasses.replace(BASELINE_PRESETS[name], categories=categories), dataclasses.replace(train, ema_decay=0.0)
 
 
 def default_preset() -> str:
