@@ -297,10 +297,11 @@ def fit(
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
 
     total = elapsed_before + time.monotonic() - clock_start
+    cpu_spent = cpu_total()  # one reading: the result reports exactly what the checkpoint records
     already_saved = step > start_step and step % config.checkpoint_every == 0 and reason == "max_steps"
     if dist.is_main and not already_saved:
-        save_checkpoint(trainable, config, spec, batches, step, total, cpu_total())
+        save_checkpoint(trainable, config, spec, batches, step, total, cpu_spent)
         yield Progress("checkpoint", step, spec.max_steps, message=f"{reason}: {spec.out}")
         if step % config.sample_every:
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
-    return TrainResult(step=step, reason=reason, out=spec.out, seconds=total, cpu_seconds=cpu_total())
+    return TrainResult(step=step, reason=reason, out=spec.out, seconds=total, cpu_seconds=cpu_spent)
