@@ -37,6 +37,8 @@ VARIANTS = {
     "1 thread": {"num_threads": 1},
     "one direction+channels_last": {"bidirectional": False, "channels_last": True},
     "one direction+channels_last, 1 thread": {"bidirectional": False, "channels_last": True, "num_threads": 1},
+    # the cpu-64 preset ships a weight EMA (ema_decay 0.995): what the per-step average costs
+    "one direction, no EMA": {"bidirectional": False, "channels_last": True, "ema_decay": 0.0},
     # the zi2zi baseline's step (U-Net generator + conditional PatchGAN), for equal-compute comparisons
     "zi2zi baseline": {"channels_last": True},
     "zi2zi baseline, 1 thread": {"channels_last": True, "num_threads": 1},
