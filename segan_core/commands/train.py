@@ -14,7 +14,14 @@ from segan_core.config import LossWeights, ModelConfig, TrainConfig, from_dict
 from segan_core.errors import SeganError
 from segan_core.jobs import CancelToken
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
-from segan_core.training.presets import PRESETS, default_preset, get_baseline_preset, get_preset, with_overrides
+from segan_core.training.presets import (
+    PRESETS,
+    default_preset,
+    get_baseline_preset,
+    get_preset,
+    get_skeleton_preset,
+    with_overrides,
+)
 from segan_core.training.runs import RunOptions, train_baseline, train_skeleton_gan, train_style
 
 
@@ -117,10 +124,10 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | Baselin
     elif kind == "baseline":
         categories = 0 if args.no_category_embedding else len(args.data)
         model, train = get_baseline_preset(args.preset or default_preset(), categories)
+    elif kind == "skeleton-gan":
+        model, train = get_skeleton_preset(args.preset or default_preset())
     else:
         model, train = get_preset(args.preset or default_preset())
-        if kind != "segan":  # the skeleton GAN ships its last weights
-            train = dataclasses.replace(train, ema_decay=0.0)
     if not (args.resume and (args.out / CONFIG_FILE).is_file()):
         if kind == "segan":
             attention = args.attention or ("sram" if args.no_skeleton_encoder and model.attention == "cram" else None)

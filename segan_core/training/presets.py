@@ -64,9 +64,18 @@ BASELINE_PRESETS: dict[str, BaselineConfig] = {
 
 
 def get_baseline_preset(name: str, categories: int = 1) -> tuple[BaselineConfig, TrainConfig]:
-    _, train = get_preset(name)
     # zi2zi ships its last generator: no weight average
-    return dataclasses.replace(BASELINE_PRESETS[name], categories=categories), dataclasses.replace(train, ema_decay=0.0)
+    return dataclasses.replace(BASELINE_PRESETS[name], categories=categories), _last_weights(get_preset(name)[1])
+
+
+def get_skeleton_preset(name: str) -> tuple[ModelConfig, TrainConfig]:
+    """The preset for pre-training the skeleton GAN, which ships its last weights (no average)."""
+    model, train = get_preset(name)
+    return model, _last_weights(train)
+
+
+def _last_weights(train: TrainConfig) -> TrainConfig:
+    return dataclasses.replace(train, ema_decay=0.0)
 
 
 def default_preset() -> str:

@@ -211,6 +211,6 @@ def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> di
     if saved_model != wanted:
         differing = sorted(k for k in wanted if saved_model.get(k) != wanted[k])
         raise SeganError(f"cannot fine-tune from {base}: its model differs in {', '.join(differing)}")
-    tensors = load_tensors(base / WEIGHTS_FILE)
-    trainable.start_from_generator(lambda g_a: load_module(g_a, tensors, "generator", base / WEIGHTS_FILE))
+    load_module(trainable.g_a, load_tensors(base / WEIGHTS_FILE), "generator", base / WEIGHTS_FILE)
+    trainable.reset_average()
     return {"path": str(base), "weights_sha256": weights_hash(base)}

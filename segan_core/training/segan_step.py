@@ -63,10 +63,6 @@ class SeganTrainable:
         self.ds_b = discriminator() if model.skeleton_discriminator and two_way else None
         self.skeleton_gan = skeleton_gan.to(device).eval()
         requires_grad([self.skeleton_gan], False)
-        # the shipped generator: G_A itself, or a moving average of its weights (TrainConfig.ema_decay)
-        self.g_a_ema = copy.deepcopy(self.g_a).eval() if train.ema_decay > 0 else None
-        if self.g_a_ema is not None:
-            requires_grad([self.g_a_ema], False)
         self.generators = [g for g in (self.g_a, self.g_b) if g is not None]
         self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
         self.opt_g = _adam([p for g in self.generators for p in g.parameters()], train)
@@ -74,6 +70,11 @@ class SeganTrainable:
         if train.channels_last:
             for net in [*self.generators, *self.discriminators, self.skeleton_gan]:
                 net.to(memory_format=torch.channels_last)
+        # the shipped generator: G_A itself, or a moving average of its weights (TrainConfig.ema_decay); copied
+        # after the memory-format change so that the per-step average runs on identically laid-out tensors
+        self.g_a_ema = copy.deepcopy(self.g_a).eval() if train.ema_decay > 0 else None
+        if self.g_a_ema is not None:
+            requires_grad([self.g_a_ema], False)
         if train.compile:
             for net in [*self.generators, *self.discriminators, self.skeleton_gan]:
                 net.compile()
@@ -105,9 +106,8 @@ class SeganTrainable:
         state = self.shipped_generator.state_dict()
         return {f"generator.{k}": (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()}
 
-    def start_from_generator(self, tensors_loader) -> None:
-        """Fine-tuning: ``tensors_loader(module)`` fills G_A; the EMA starts from the same weights."""
-        tensors_loader(self.g_a)
+    def reset_average(self) -> None:
+        """Restart the weight average at G_A's current weights (after fine-tuning loaded a base style into G_A)."""
         if self.g_a_ema is not None:
             self.g_a_ema.load_state_dict(self.g_a.state_dict())
 
@@ -117,8 +117,7 @@ class SeganTrainable:
         # update count is Adam's step count of G_A, which a resumed run restores with the optimizer
         updates = int(self.opt_g.state[next(self.g_a.parameters())]["step"])
         decay = min(self.train_config.ema_decay, (1 + updates) / (10 + updates))
-        for average, current in zip(self.g_a_ema.parameters(), self.g_a.parameters(), strict=True):
-            average.lerp_(current, 1.0 - decay)
+        torch._foreach_lerp_(list(self.g_a_ema.parameters()), list(self.g_a.parameters()), 1.0 - decay)
 
     def config_body(self) -> dict[str, Any]:
         return {"model": to_dict(self.model_config), "train": to_dict(self.train_config)}
