@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from segan_core.errors import CheckpointError
 
 ATTENTION_KINDS = ("cam", "sram", "cram")
+SKIP_KINDS = ("none", "image", "skeleton")
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,18 @@ class ModelConfig:
     skeleton_width: int = 2  # skeleton strokes are dilated to this width (px) for E_s, SG and D_s
     skeleton_gan_ngf: int = 16
     skeleton_gan_res_blocks: int = 4
+    # not in the paper: U-Net skips into the decoder's upsampling path from the 64 and 32 px stages of
+    # one encoder ("image": E_i, "skeleton": E_s), so fine strokes need not squeeze through the 16 px
+    # bottleneck (see models/README.md for what it bought)
+    skips: str = "none"
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
+        if self.skips not in SKIP_KINDS:
+            raise ValueError(f"skips must be one of {SKIP_KINDS}, got {self.skips!r}")
+        if self.skips == "skeleton" and not self.skeleton_encoder:
+            raise ValueError("skeleton skips need the skeleton encoder: use skips='image' or 'none' without it")
         if self.attention == "cram" and not self.skeleton_encoder:
             raise ValueError("CRAM needs the skeleton encoder: use attention='sram' with skeleton_encoder=False")
         if self.image_size % 16:

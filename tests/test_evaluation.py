@@ -298,3 +298,5 @@ def test_compare_has_a_baseline_row_and_paper_labels(dataset, tmp_path):
     assert model_label(no_es) == "SE-GAN w/o E_s"
     no_ds = {"kind": "segan", "model": {**segan["model"], "skeleton_discriminator": False}}
     assert model_label(no_ds) == "SE-GAN w/o D_s"
+    with_skips = {"kind": "segan", "model": {**no_es["model"], "skips": "image"}}
+    assert model_label(with_skips) == "SE-GAN w/o E_s + image skips"

@@ -63,3 +63,30 @@ def test_rho_is_clipped_to_unit_interval():
         m.rho.data.fill_(-1.0 if i % 2 else 2.0)
     g.clip_rho()
     assert all(0.0 <= float(m.rho.detach().min()) and float(m.rho.detach().max()) <= 1.0 for m in norms)
+
+
+@pytest.mark.parametrize("kind", ["none", "image", "skeleton"])
+def test_skips_give_the_decoder_a_path_around_the_bottleneck(kind: str):
+    """With skips, the tapped encoder's stem reaches the output even when the bottleneck path is cut."""
+    torch.manual_seed(0)
+    g = Generator(ModelConfig(ngf=8, attention_channels=4, skips=kind))
+    encoder = g.skeleton_encoder if kind == "skeleton" else g.image_encoder
+    # cut the encoder after its stem: later stages see a detached copy, so gradient to the stem can
+    # only come through a skip
+    encoder.net[4].register_forward_pre_hook(lambda _module, args: (args[0].detach(),))
+    x, s = torch.randn(2, 1, 32, 32), torch.randn(2, 1, 32, 32)
+    g(x, s).image.square().sum().backward()
+    stem_grad = encoder.net[1].weight.grad
+    if kind == "none":
+        assert stem_grad is None
+    else:
+        assert stem_grad is not None and stem_grad.abs().sum() > 0
+    first_up_conv = g.decoder.up[2]
+    assert first_up_conv.in_channels == 32 + (16 if kind != "none" else 0)
+
+
+def test_skeleton_skips_need_the_skeleton_encoder():
+    with pytest.raises(ValueError, match="skeleton skips need the skeleton encoder"):
+        ModelConfig(skeleton_encoder=False, attention="sram", skips="skeleton")
+    with pytest.raises(ValueError, match="skips must be one of"):
+        ModelConfig(skips="both")

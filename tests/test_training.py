@@ -284,6 +284,15 @@ def test_cli_train_style_with_ablation_flags(tiny_dataset, skeleton_gan, tmp_pat
         ]
     )
     assert code == 2 and "not a dataset folder" in capsys.readouterr().err
+    # skips: the flag reaches the saved config; skeleton skips without E_s is one clear line
+    common = ["train", "style", "--data", str(tiny_dataset), "--skeleton", str(skeleton_gan), "--preset", "tiny-32",
+              "--max-steps", "1", "--quiet"]
+    assert cli_main([*common, "--out", str(tmp_path / "skips"), "--skips", "image"]) == 0
+    assert json.loads((tmp_path / "skips" / "config.json").read_text())["model"]["skips"] == "image"
+    capsys.readouterr()
+    code = cli_main([*common, "--out", str(tmp_path / "bad"), "--skips", "skeleton", "--no-skeleton-encoder"])
+    assert code == 2 and "skeleton skips need the skeleton encoder" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "config.json").exists()
 
 
 def _train_style_args(data: Path, skeleton: Path, out: Path, max_steps: int) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from segan_core.baselines.zi2zi import BaselineConfig
 from segan_core.commands.progress import drive
-from segan_core.config import LossWeights, ModelConfig, TrainConfig, from_dict
+from segan_core.config import SKIP_KINDS, LossWeights, ModelConfig, TrainConfig, from_dict
 from segan_core.errors import SeganError
 from segan_core.jobs import CancelToken
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
@@ -84,6 +84,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train G_A (source -> brush) only, without G_B and the cycle loss: 2.9x cheaper steps",
     )
     style.add_argument("--attention", choices=("cam", "sram", "cram"), help="attention stack (default cram)")
+    style.add_argument(
+        "--skips",
+        choices=SKIP_KINDS,
+        help="U-Net skips into the decoder from the image or skeleton encoder (not in the paper; default: preset's)",
+    )
     style.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
                        help="fine-tune: start from a trained style's generator (same preset and flags)")
     style.add_argument(
@@ -136,6 +141,7 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | Baselin
                 skeleton_encoder=False if args.no_skeleton_encoder else None,
                 skeleton_discriminator=False if args.no_skeleton_discriminator else None,
                 attention=attention,
+                skips=args.skips,
             )
         train = with_overrides(
             train,

@@ -139,6 +139,8 @@ def model_label(config: dict) -> str:
     label = "SE-GAN" + (f" w/o {', '.join(missing)}" if missing else "")
     if model.get("attention", "cram") != "cram" and model.get("skeleton_encoder", True):
         label += f" ({str(model['attention']).upper()} only)"
+    if model.get("skips", "none") != "none":
+        label += f" + {model['skips']} skips"
     return label
 
 

@@ -11,7 +11,8 @@ Read top to bottom:
    CRAM: the same with the affinity between image features (queries) and skeleton features (keys);
    SRAM then CRAM, stacked;
 5. the AdaLIN decoder: gamma/beta from an MLP over globally pooled refined features (U-GAT-IT light),
-   AdaLIN residual blocks, two (nearest x2 + 3x3 conv + LIN) upsamplings, 7x7 conv + tanh;
+   AdaLIN residual blocks, two (nearest x2 + 3x3 conv + LIN) upsamplings, 7x7 conv + tanh; optionally
+   (``ModelConfig.skips``, not in the paper) U-Net skips from one encoder join each upsampling;
 6. the generator putting it together, and the spectral-norm PatchGAN discriminator with its own CAM head.
 
 Images are tensors in [-1, 1] with ink = +1, shape (N, 1, H, W).
@@ -126,9 +127,21 @@ class Encoder(nn.Module):
         layers += [ResBlock(channels) for _ in range(res_blocks)]
         self.net = nn.Sequential(*layers)
         self.out_channels = channels
+        # the stages a U-Net skip taps: the stem (full size, ngf) and the first downsampling (1/2, 2*ngf)
+        self.skip_after = (3, 7)
+        self.skip_channels = (ngf, ngf * 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    def forward_with_skips(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The features and the skip stages' outputs, full size first."""
+        skips = []
+        for index, layer in enumerate(self.net):
+            x = layer(x)
+            if index in self.skip_after:
+                skips.append(x)
+        return x, skips
 
 
 # --------------------------------------------------------------------------------------------------
@@ -188,8 +201,14 @@ class RefinedAttention(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, channels: int, res_blocks: int) -> None:
+    """AdaLIN residual blocks, then two upsamplings; ``skip_channels`` (full size first) are the U-Net
+    skips concatenated right after each upsampling (empty: the paper's decoder)."""
+
+    def __init__(self, channels: int, res_blocks: int, skip_channels: tuple[int, ...] = ()) -> None:
         super().__init__()
+        if skip_channels and len(skip_channels) != 2:
+            raise ValueError("the decoder takes one skip per upsampling (2) or none")
+        half_size_first = tuple(reversed(skip_channels)) or (0, 0)
         self.mlp = nn.Sequential(
             nn.Linear(channels, channels),
             nn.ReLU(True),
@@ -200,11 +219,11 @@ class Decoder(nn.Module):
         self.to_beta = nn.Linear(channels, channels, bias=False)
         self.blocks = nn.ModuleList(AdaLINResBlock(channels) for _ in range(res_blocks))
         up: list[nn.Module] = []
-        for _ in range(2):
+        for extra in half_size_first:
             up += [
                 nn.Upsample(scale_factor=2, mode="nearest"),
                 nn.ReflectionPad2d(1),
-                nn.Conv2d(channels, channels // 2, 3, bias=False),
+                nn.Conv2d(channels + extra, channels // 2, 3, bias=False),
                 LIN(channels // 2),
                 nn.ReLU(True),
             ]
@@ -212,12 +231,17 @@ class Decoder(nn.Module):
         up += [nn.ReflectionPad2d(3), nn.Conv2d(channels, 1, 7, bias=False), nn.Tanh()]
         self.up = nn.Sequential(*up)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, skips: list[torch.Tensor] | None = None) -> torch.Tensor:
         style = self.mlp(F.adaptive_avg_pool2d(x, 1).flatten(1))  # light variant: global pooling first
         gamma, beta = self.to_gamma(style), self.to_beta(style)
         for block in self.blocks:
             x = block(x, gamma, beta)
-        return self.up(x)
+        pending = list(reversed(skips or []))  # half size first, the order of the upsamplings
+        for layer in self.up:
+            x = layer(x)
+            if pending and isinstance(layer, nn.Upsample):
+                x = torch.cat([x, pending.pop(0)], dim=1)
+        return x
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,15 +271,23 @@ class Generator(nn.Module):
         self.cram = RefinedAttention(channels, config.attention_channels) if config.attention == "cram" else None
         # skeleton features join the refined image features before decoding (1x1 fusion)
         self.skeleton_fuse = nn.Conv2d(channels * 2, channels, 1) if config.skeleton_encoder else None
-        self.decoder = Decoder(channels, config.decoder_res_blocks)
+        skip_channels = self.image_encoder.skip_channels if config.skips != "none" else ()
+        self.decoder = Decoder(channels, config.decoder_res_blocks, skip_channels)
 
     def forward(self, image: torch.Tensor, skeleton: torch.Tensor | None = None) -> GeneratorOutput:
-        image_features = self.image_encoder(image)
+        skips: list[torch.Tensor] = []
+        if self.config.skips == "image":
+            image_features, skips = self.image_encoder.forward_with_skips(image)
+        else:
+            image_features = self.image_encoder(image)
         skeleton_features = None
         if self.skeleton_encoder is not None:
             if skeleton is None:
                 raise ValueError("this generator has a skeleton encoder: pass the skeleton image")
-            skeleton_features = self.skeleton_encoder(skeleton)
+            if self.config.skips == "skeleton":
+                skeleton_features, skips = self.skeleton_encoder.forward_with_skips(skeleton)
+            else:
+                skeleton_features = self.skeleton_encoder(skeleton)
 
         attended, cam_logit, cam_heatmap = self.cam(image_features)
         heatmaps = {"cam": cam_heatmap}
@@ -268,7 +300,7 @@ class Generator(nn.Module):
 
         if self.skeleton_fuse is not None:
             attended = F.relu(self.skeleton_fuse(torch.cat([attended, skeleton_features], dim=1)))
-        return GeneratorOutput(self.decoder(attended), cam_logit, heatmaps)
+        return GeneratorOutput(self.decoder(attended, skips), cam_logit, heatmaps)
 
     @property
     def uses_skeleton(self) -> bool:
