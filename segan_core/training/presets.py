@@ -14,7 +14,7 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     # and whole-GB2312 inference fit the CPU budgets (bench/bench_train_step.py, bench/bench_infer.py)
     "cpu-64": (
         # image skips (not in the paper): dev readability of Ma Shan Zheng after 300 steps went from 0.64
-        # to 0.88 with them (docs/training.md); every preset but tiny-32 uses them
+        # to 0.88 with them (docs/training.md); every preset uses them
         ModelConfig(image_size=64, ngf=16, ndf=32, attention_channels=16, skeleton_width=2, skips="image"),
         # the bundled models' recipe also ships a moving average of the generator (decay 0.995 per step)
         TrainConfig(
@@ -53,6 +53,7 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
             skeleton_width=1,
             skeleton_gan_ngf=4,
             skeleton_gan_res_blocks=1,
+            skips="image",
         ),
         TrainConfig(batch_size=4, max_steps=20, checkpoint_every=10, sample_every=10, log_every=1),
     ),
