@@ -39,14 +39,20 @@ VARIANTS = {
     "one direction+channels_last, 1 thread": {"bidirectional": False, "channels_last": True, "num_threads": 1},
     # the cpu-64 preset ships a weight EMA (ema_decay 0.995): what the per-step average costs
     "one direction, no EMA": {"bidirectional": False, "channels_last": True, "ema_decay": 0.0},
+    # the presets' generator has U-Net image skips; the paper's has none (MODEL_OVERRIDES)
+    "one direction, no skips": {"bidirectional": False, "channels_last": True},
     # the zi2zi baseline's step (U-Net generator + conditional PatchGAN), for equal-compute comparisons
     "zi2zi baseline": {"channels_last": True},
     "zi2zi baseline, 1 thread": {"channels_last": True, "num_threads": 1},
 }
 
+# ModelConfig changes of a variant (the rest of VARIANTS changes TrainConfig only)
+MODEL_OVERRIDES = {"one direction, no skips": {"skips": "none"}}
+
 
 def measure(preset: str, variant: str, batch_size: int, steps: int, warmup: int) -> float:
     model, train = get_preset(preset)
+    model = dataclasses.replace(model, **MODEL_OVERRIDES.get(variant, {}))
     train = dataclasses.replace(train, batch_size=batch_size, **VARIANTS[variant])
     configure_threads(train.num_threads)
     torch.manual_seed(0)
