@@ -35,7 +35,7 @@ class ModelConfig:
     skeleton_gan_res_blocks: int = 4
     # not in the paper: U-Net skips into the decoder's upsampling path from the 64 and 32 px stages of
     # one encoder ("image": E_i, "skeleton": E_s), so fine strokes need not squeeze through the 16 px
-    # bottleneck (see models/README.md for what it bought)
+    # bottleneck (docs/training.md has what it bought)
     skips: str = "none"
 
     def __post_init__(self) -> None:

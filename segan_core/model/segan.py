@@ -116,6 +116,10 @@ class Encoder(nn.Module):
             nn.ReLU(True),
         ]
         channels = ngf
+        # the stages a U-Net skip taps (index of their last layer): the stem (full size, ngf channels)
+        # and the first downsampling (half size, 2*ngf)
+        self.skip_after = [len(layers) - 1]
+        self.skip_channels = (ngf, ngf * 2)
         for _ in range(2):
             layers += [
                 nn.ReflectionPad2d(1),
@@ -124,12 +128,11 @@ class Encoder(nn.Module):
                 nn.ReLU(True),
             ]
             channels *= 2
+            if len(self.skip_after) < 2:
+                self.skip_after.append(len(layers) - 1)
         layers += [ResBlock(channels) for _ in range(res_blocks)]
         self.net = nn.Sequential(*layers)
         self.out_channels = channels
-        # the stages a U-Net skip taps: the stem (full size, ngf) and the first downsampling (1/2, 2*ngf)
-        self.skip_after = (3, 7)
-        self.skip_channels = (ngf, ngf * 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
