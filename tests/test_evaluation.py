@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from pathlib import Path
 
@@ -300,3 +301,21 @@ def test_compare_has_a_baseline_row_and_paper_labels(dataset, tmp_path):
     assert model_label(no_ds) == "SE-GAN w/o D_s"
     with_skips = {"kind": "segan", "model": {**no_es["model"], "skips": "image"}}
     assert model_label(with_skips) == "SE-GAN w/o E_s + image skips"
+
+
+def test_selection_picks_the_most_faithful_snapshot_that_still_reads():
+    from segan_core.evaluation.report import Row
+    from segan_core.evaluation.selection import pick_best
+
+    def row(name: str, ratio: float, iou: float) -> Row:
+        return Row(name, "segan", name, {"content_accuracy": ratio * 0.8, "content_accuracy_ratio": ratio, "iou": iou})
+
+    rows = [row("early", 1.10, 0.37), row("middle", 0.96, 0.39), row("late", 0.90, 0.41)]
+    assert pick_best(rows, "content_accuracy").name == "early"
+    assert pick_best(rows, "iou").name == "late"
+    assert pick_best(rows, "iou", min_ratio=0.95).name == "middle"
+    with pytest.raises(EvaluationError, match=r"at least 1.2 x the real font \(the best reads 1.100x\)"):
+        pick_best(rows, "iou", min_ratio=1.2)
+    no_ocr = [Row("x", "segan", "x", {"content_accuracy": math.nan, "content_accuracy_ratio": math.nan, "iou": 0.4})]
+    with pytest.raises(EvaluationError, match="OCR"):
+        pick_best(no_ocr, "iou", min_ratio=0.9)

@@ -436,6 +436,7 @@ def test_snapshots_and_dev_split_selection(tiny_dataset, skeleton_gan, tmp_path,
     assert cli_main([*select, "--max-cpu-minutes", str(first_cpu / 60)]) == 0
     assert json.loads((chosen / "selection.json").read_text())["chosen"] == "step-000002"
     assert cli_main([*select, "--max-cpu-minutes", "0"]) == 2 and "within 0 CPU" in capsys.readouterr().err
+    assert cli_main([*select, "--min-ratio", "0.9"]) == 2 and "OCR" in capsys.readouterr().err
 
     # choosing on the test split, a run without snapshots, a bad --loss: one clear line each, exit 2
     assert cli_main([*select[:-1], "--split", "test", "--quiet"]) == 2

@@ -2,7 +2,7 @@
 
     segan eval --model DIR|font:PATH --data DIR [--split test] --out REPORT_DIR
     segan eval compare MODEL... --data DIR --out REPORT_DIR
-    segan eval select RUN --data DIR --out MODEL_DIR [--split dev] [--by content_accuracy]
+    segan eval select RUN --data DIR --out MODEL_DIR [--split dev] [--by content_accuracy] [--min-ratio R]
     segan eval train-classifier --out models/evaluator
 """
 
@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     select.add_argument("--max-cpu-minutes", type=float, metavar="MINUTES",
                         help="only snapshots taken within this much training CPU time (equal-compute comparisons)")
+    select.add_argument("--min-ratio", type=float, metavar="R",
+                        help="only snapshots whose content accuracy is at least R x the real font's "
+                             "(e.g. --by iou --min-ratio 0.95: the most faithful snapshot that still reads)")
     _add_common(select)
     select.set_defaults(func=run_select, split="dev")
 
@@ -112,10 +115,13 @@ def run_select(args: argparse.Namespace) -> int:
         ocr=not args.no_ocr,
         batch_size=args.batch_size,
     )
-    job = select_snapshot(args.run, args.data, args.out, options, args.by, max_cpu_minutes=args.max_cpu_minutes)
+    job = select_snapshot(
+        args.run, args.data, args.out, options, args.by, max_cpu_minutes=args.max_cpu_minutes, min_ratio=args.min_ratio
+    )
     selection = drive(job, quiet=args.quiet)
     print(format_table(selection.report))
-    print(f"best by {selection.metric} on {args.split}: {selection.chosen.name} -> {selection.out}")
+    among = f" among those reading >= {args.min_ratio:g} x the real font" if args.min_ratio is not None else ""
+    print(f"best by {selection.metric}{among} on {args.split}: {selection.chosen.name} -> {selection.out}")
     return 0
 
 

@@ -51,6 +51,22 @@ def _key(row: Row, metric: str) -> tuple[float, float]:
     return sign * value, row.metrics.get("iou", 0.0)
 
 
+def pick_best(rows: list[Row], metric: str, min_ratio: float | None = None) -> Row:
+    """The best row by ``metric`` (ties: ink IoU) among those whose content-accuracy ratio (generated vs the
+    real font, same characters) is at least ``min_ratio``: "the most faithful snapshot that still reads"."""
+    if min_ratio is not None:
+        ratios = [row.metrics.get("content_accuracy_ratio", math.nan) for row in rows]
+        if any(math.isnan(r) for r in ratios):
+            raise EvaluationError("--min-ratio needs content accuracy: evaluate with the OCR recognizer")
+        readable = [row for row, ratio in zip(rows, ratios, strict=True) if ratio >= min_ratio]
+        if not readable:
+            raise EvaluationError(
+                f"no snapshot reads at least {min_ratio:g} x the real font (the best reads {max(ratios):.3f}x)"
+            )
+        rows = readable
+    return max(rows, key=lambda row: _key(row, metric))
+
+
 def _cpu_minutes(snapshot: Path) -> float:
     seconds = read_config(snapshot).get("train_seconds", {})
     if not isinstance(seconds, dict) or "cpu" not in seconds:
@@ -66,11 +82,13 @@ def select_snapshot(
     metric: str = "content_accuracy",
     cancel: CancelToken | None = None,
     max_cpu_minutes: float | None = None,
+    min_ratio: float | None = None,
 ) -> Iterator[Progress]:
     """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``.
 
     ``max_cpu_minutes`` keeps only snapshots taken within that much training CPU time (equal-compute tables);
     the last checkpoint of a run stopped by ``--cpu-budget`` is a step past its budget and still counts.
+    ``min_ratio`` ranks only the snapshots that read at least that fraction of the real font's accuracy.
     """
     run, out = Path(run), Path(out)
     options = options or EvalOptions(split="dev")
@@ -78,7 +96,7 @@ def select_snapshot(
         raise EvaluationError("choose snapshots on the dev (or train) split: picking on test would flatter its score")
     if metric not in CRITERIA:
         raise EvaluationError(f"unknown selection metric {metric!r}; choose one of {', '.join(CRITERIA)}")
-    if metric == "content_accuracy" and not options.ocr:
+    if (metric == "content_accuracy" or min_ratio is not None) and not options.ocr:
         raise EvaluationError("selecting by content accuracy needs the OCR recognizer (drop --no-ocr)")
     snapshots = list_snapshots(run)
     if not snapshots:
@@ -91,7 +109,7 @@ def select_snapshot(
         raise EvaluationError(f"--out {out} must be outside the run folder {run}")
     # heatmap and sample figures are not needed to rank snapshots
     report = yield from evaluate_specs([str(s) for s in snapshots], data, replace(options, sample_count=1), cancel)
-    best = max(report.models, key=lambda row: _key(row, metric))
+    best = pick_best(report.models, metric, min_ratio)
     chosen = Path(best.spec)
     summary = {
         "run": str(run),
@@ -100,6 +118,7 @@ def select_snapshot(
         "characters": len(report.chars),
         "metric": metric,
         "max_cpu_minutes": max_cpu_minutes,
+        "min_ratio": min_ratio,
         "snapshots": [
             {"snapshot": Path(row.spec).name, **{k: round(v, 6) for k, v in row.metrics.items() if not math.isnan(v)}}
             for row in report.models
