@@ -160,6 +160,12 @@ class StyleModel:
                 out[char] = f"source font: {why.reason}"
         return out
 
+    def release(self) -> None:
+        """Drop the backend's state (an ONNX session keeps a memory arena of a few hundred MB); the next
+        call rebuilds it. Evaluating many snapshots in one process releases each one after scoring it."""
+        with self._lock:
+            self._forward = None
+
     def generate(self, chars: Sequence[str], batch_size: int = 64) -> np.ndarray:
         return self.run(chars, batch_size=batch_size).generated
 
@@ -193,6 +199,8 @@ class StyleModel:
         outputs: list[np.ndarray] = []
         maps: dict[str, list[np.ndarray]] = {}
         with self._lock, torch.inference_mode():
+            if self._forward is None:  # released: rebuild the backend
+                self._forward, self.backend = _make_forward(self.generator, self.requested_backend, self.device)
             for start in range(0, len(source), batch_size):
                 x = to_tensor(source[start : start + batch_size]).to(self.device)
                 s = to_tensor(wide[start : start + batch_size]).to(self.device)

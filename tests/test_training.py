@@ -339,9 +339,13 @@ def test_inference_backends_agree(tiny_dataset, skeleton_gan, tiny_configs, tmp_
     for backend in BACKENDS:
         if backend == "compile":
             continue  # compiling takes a minute; bench/bench_infer.py exercises it
-        result = StyleModel.load(out, backend=backend).run("永字八法", heatmaps=True)
+        loaded = StyleModel.load(out, backend=backend)
+        result = loaded.run("永字八法", heatmaps=True)
         tolerance = 8 if backend == "bf16" else 1
         assert np.abs(result.generated.astype(int) - reference.generated).max() <= tolerance, backend
+        loaded.release()  # drops the backend (an ONNX session); the next call rebuilds it
+        assert loaded._forward is None
+        assert np.array_equal(loaded.run("永字八法").generated, result.generated), backend
         for kind in ("cam", "sram", "cram"):
             assert np.abs(result.heatmaps[kind] - reference.heatmaps[kind]).max() < (
                 0.05 if backend == "bf16" else 1e-3

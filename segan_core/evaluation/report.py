@@ -277,6 +277,9 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
             metrics["content_accuracy_ratio"] = _ratio(metrics["content_accuracy"], reference_acc)
         rows.append(Row(cand.name, KIND_MODEL, cand.spec, _ordered(metrics), unread, missing,
                         images[sample_idx], _heatmaps(cand.source, sample_chars)))
+        release = getattr(cand.source, "release", None)
+        if callable(release):  # one backend alive at a time: 22 snapshots' ONNX sessions took 12 GB
+            release()
 
     if recognizer is not None:
         floor_metrics["content_accuracy_ratio"] = _ratio(floor_metrics["content_accuracy"], reference_acc)
