@@ -314,7 +314,7 @@ def test_selection_picks_the_most_faithful_snapshot_that_still_reads():
     assert pick_best(rows, "content_accuracy").name == "early"
     assert pick_best(rows, "iou").name == "late"
     assert pick_best(rows, "iou", min_ratio=0.95).name == "middle"
-    with pytest.raises(EvaluationError, match=r"at least 1.2 x the real font \(the best reads 1.100x\)"):
+    with pytest.raises(EvaluationError, match=r"at least 1.2 x the real font \(the best, early, reads 1.100x\)"):
         pick_best(rows, "iou", min_ratio=1.2)
     no_ocr = [Row("x", "segan", "x", {"content_accuracy": math.nan, "content_accuracy_ratio": math.nan, "iou": 0.4})]
     with pytest.raises(EvaluationError, match="OCR"):

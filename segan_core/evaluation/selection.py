@@ -60,8 +60,10 @@ def pick_best(rows: list[Row], metric: str, min_ratio: float | None = None) -> R
             raise EvaluationError("--min-ratio needs content accuracy: evaluate with the OCR recognizer")
         readable = [row for row, ratio in zip(rows, ratios, strict=True) if ratio >= min_ratio]
         if not readable:
+            top = max(range(len(rows)), key=ratios.__getitem__)
             raise EvaluationError(
-                f"no snapshot reads at least {min_ratio:g} x the real font (the best reads {max(ratios):.3f}x)"
+                f"no snapshot reads at least {min_ratio:g} x the real font (the best, {Path(rows[top].spec).name}, "
+                f"reads {ratios[top]:.3f}x); lower --min-ratio or select --by content_accuracy"
             )
         rows = readable
     return max(rows, key=lambda row: _key(row, metric))
