@@ -176,15 +176,20 @@ def evaluate_specs(specs: Sequence[str], data: Path | str, options: EvalOptions 
     options = options or EvalOptions()
     dataset = GlyphDataset(data)
     candidates = [load_candidate(spec, dataset.size) for spec in specs]
-    return (yield from evaluate(candidates, dataset, options, cancel))
+    # the models were loaded here and are used once: free each backend once its model is scored
+    return (yield from evaluate(candidates, dataset, options, cancel, release_models=True))
 
 
 # ----------------------------------------------------------------------------------------------- job
 
 
 def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: EvalOptions | None = None,
-             cancel: CancelToken | None = None) -> Iterator[Progress]:
-    """Evaluate every candidate on one split of ``dataset``; yields Progress, returns an :class:`EvalReport`."""
+             cancel: CancelToken | None = None, release_models: bool = False) -> Iterator[Progress]:
+    """Evaluate every candidate on one split of ``dataset``; yields Progress, returns an :class:`EvalReport`.
+
+    ``release_models``: call each model's ``release()`` once it is scored (for callers that own the models:
+    22 snapshots' ONNX sessions alive at once took 12 GB); models the caller keeps using stay ready.
+    """
     options = options or EvalOptions()
     cancel = cancel or CancelToken()
     clock = Stopwatch()
@@ -278,7 +283,7 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
         rows.append(Row(cand.name, KIND_MODEL, cand.spec, _ordered(metrics), unread, missing,
                         images[sample_idx], _heatmaps(cand.source, sample_chars)))
         release = getattr(cand.source, "release", None)
-        if callable(release):  # one backend alive at a time: 22 snapshots' ONNX sessions took 12 GB
+        if release_models and callable(release):
             release()
 
     if recognizer is not None:
