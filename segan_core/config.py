@@ -62,6 +62,7 @@ class LossWeights:
     cycle: float = 10.0  # L_cycle
     cam: float = 1000.0  # L_cls: CAM BCE, source vs target
     identity: float = 0.0  # |G_A(y) - y|_1; U-GAT-IT uses 10, the SE-GAN paper lists none
+    dice: float = 0.0  # 1 - soft Dice of generated vs target ink (not in the paper; see losses.ink_dice)
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,19 @@ def test_skeleton_skips_need_the_skeleton_encoder():
         ModelConfig(skeleton_encoder=False, attention="sram", skips="skeleton")
     with pytest.raises(ValueError, match="skips must be one of"):
         ModelConfig(skips="both")
+
+
+def test_ink_dice_is_zero_for_a_perfect_match_and_rewards_overlap():
+    from segan_core.model.losses import ink_dice
+
+    target = torch.full((2, 1, 16, 16), -1.0)
+    target[:, :, 4:8, :] = 1.0  # a horizontal stroke
+    paper = torch.full_like(target, -1.0)
+    thin = paper.clone()
+    thin[:, :, 5:7, :] = 1.0  # half the stroke
+    assert ink_dice(target, target).item() == pytest.approx(0.0, abs=1e-6)
+    assert ink_dice(paper, target).item() > ink_dice(thin, target).item() > 0.25
+    grad_input = thin.clone().requires_grad_(True)
+    ink_dice(grad_input, target).backward()
+    # the missing half of the stroke is pulled towards ink, the paper outside it is not
+    assert grad_input.grad[:, :, 4].mean() < 0 and grad_input.grad[:, :, 12].mean() >= 0

@@ -147,9 +147,21 @@ def test_one_direction_trains_only_the_source_to_brush_half(tiny_dataset, skelet
     networks = {key.split(".")[1] for key in state if key.startswith("net.")}
     assert networks == {"g_a", "d_a", "ds_a", "skeleton_gan"}
     rows = _losses(out)
-    assert "cycle" not in rows[0]
+    assert "cycle" not in rows[0] and "dice" not in rows[0]  # L_dice is off unless asked for
     assert np.mean([r["pixel"] for r in rows[-3:]]) < 0.8 * np.mean([r["pixel"] for r in rows[:3]])
     assert json.loads((out / "config.json").read_text())["train"]["bidirectional"] is False
+
+
+def test_ink_dice_loss_is_logged_and_falls_when_switched_on(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    losses = dataclasses.replace(train.losses, dice=20.0)
+    train = dataclasses.replace(train, bidirectional=False, learning_rate=1e-3, batch_size=16, losses=losses)
+    out = tmp_path / "dice"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=12)))
+    rows = _losses(out)
+    assert all(0.0 <= r["dice"] <= 1.0 for r in rows)
+    assert np.mean([r["dice"] for r in rows[-3:]]) < np.mean([r["dice"] for r in rows[:3]])
+    assert json.loads((out / "config.json").read_text())["train"]["losses"]["dice"] == 20.0
 
 
 def test_refuses_to_overwrite_a_run_without_resume(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):

@@ -1,4 +1,4 @@
-"""Loss terms of SE-GAN: LSGAN adversarial (patch + CAM logits, as U-GAT-IT), L1, CAM BCE."""
+"""Loss terms of SE-GAN: LSGAN adversarial (patch + CAM logits, as U-GAT-IT), L1, CAM BCE, ink Dice."""
 
 from __future__ import annotations
 
@@ -30,3 +30,18 @@ def cam_classification(logit_translate: torch.Tensor, logit_keep: torch.Tensor) 
 
 def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).abs().mean()
+
+
+def ink_dice(generated: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
+    """1 - soft Dice overlap of the ink of each image (images in [-1, 1], ink = +1), averaged over the batch.
+
+    L1 alone predicts the median: where a thin stroke's position is uncertain (P(ink) < 1/2) it paints
+    paper, so generated strokes come out thinner than the target's (17 % less ink on Zhi Mang Xing). An
+    overlap loss instead rewards ink wherever it is likely enough to raise the overlap, as in segmentation.
+    """
+    p = (generated.float() + 1.0) * 0.5
+    t = (target.float() + 1.0) * 0.5
+    dims = tuple(range(1, p.dim()))
+    overlap = (p * t).sum(dims)
+    total = p.sum(dims) + t.sum(dims)
+    return (1.0 - (2.0 * overlap + eps) / (total + eps)).mean()

@@ -8,7 +8,8 @@ cycle). Losses (weights in :class:`~segan_core.config.LossWeights`):
 - L_pix: |G_A(x) - y|_1 + |G_B(y) - x|_1 (the data are paired);
 - L_sc: |SG(G_A(x)) - SG(y)|_1 + |SG(G_B(y)) - SG(x)|_1;
 - L_cycle: |G_B(G_A(x)) - x|_1 + |G_A(G_B(y)) - y|_1 (the skeleton fed to the second pass is SG's output);
-- L_cls: each generator's CAM classifies its own source domain as 1, its target domain as 0.
+- L_cls: each generator's CAM classifies its own source domain as 1, its target domain as 0;
+- L_dice (not in the paper, off by default): 1 - soft Dice of the generated ink vs the paired target's.
 
 Order as in pix2pix: generate once, update the discriminators on detached fakes, then the generators.
 
@@ -175,6 +176,8 @@ class SeganTrainable:
                 terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y))
             if w.identity > 0:
                 terms["identity"] = losses.l1(self.g_a(y, sy).image, y)
+            if w.dice > 0:
+                terms["dice"] = losses.ink_dice(fake_y, y)
             if two_way:
                 terms["adv"] = terms["adv"] + losses.lsgan_generator(self.d_b(fake_x))
                 terms["pixel"] = terms["pixel"] + losses.l1(fake_x, x)
@@ -184,6 +187,8 @@ class SeganTrainable:
                     terms["skeleton_adv"] = terms["skeleton_adv"] + losses.lsgan_generator(self.ds_b(sg_fake_x))
                 if w.identity > 0:
                     terms["identity"] = terms["identity"] + losses.l1(self.g_b(x, sx).image, x)
+                if w.dice > 0:
+                    terms["dice"] = terms["dice"] + losses.ink_dice(fake_x, x)
                 rec_x = self.g_b(fake_y, sg_fake_y).image
                 rec_y = self.g_a(fake_x, sg_fake_x).image
                 terms["cycle"] = losses.l1(rec_x, x) + losses.l1(rec_y, y)
@@ -195,6 +200,7 @@ class SeganTrainable:
                 "cycle": w.cycle,
                 "cam": w.cam,
                 "identity": w.identity,
+                "dice": w.dice,
             }
             loss_g = sum(weight_of[name] * value for name, value in terms.items())
         optimise(loss_g, self.opt_g, self.generators, sync)
