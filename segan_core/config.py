@@ -90,11 +90,16 @@ class TrainConfig:
     # > 0: ship an exponential moving average of G_A's weights (decay per step, warmed up over the first
     # steps) instead of the last raw weights; the EMA sits out the GAN's step-to-step noise
     ema_decay: float = 0.0
+    # learning-rate schedule (not in the paper's text; U-GAT-IT's decay_flag is 0.5): constant until this
+    # fraction of the run's budget, then linearly down to 0 at its end; 1.0 = constant throughout
+    lr_decay_start: float = 1.0
     losses: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if not 0.0 <= self.lr_decay_start <= 1.0:
+            raise ValueError(f"lr_decay_start must be in [0, 1], got {self.lr_decay_start}")
 
 
 T = TypeVar("T")

@@ -164,6 +164,31 @@ def test_ink_dice_loss_is_logged_and_falls_when_switched_on(tiny_dataset, skelet
     assert json.loads((out / "config.json").read_text())["train"]["losses"]["dice"] == 20.0
 
 
+def test_learning_rate_decays_linearly_over_the_end_of_the_budget():
+    from segan_core.training.schedule import budget_fraction, decay_factor
+
+    assert [decay_factor(f, 0.5) for f in (0.0, 0.5, 0.75, 1.0)] == [1.0, 1.0, 0.5, 0.0]
+    assert decay_factor(0.99, 1.0) == 1.0  # the default: constant
+    # whichever budget stops the run first sets the pace: here 30 of 60 CPU seconds, step 10 of 1000
+    assert budget_fraction(10, 1000, cpu_seconds=30.0, cpu_budget_s=60.0) == 0.5
+    assert budget_fraction(10, 1000, session_seconds=90.0, time_budget_s=60.0) == 1.0
+    assert budget_fraction(250, 1000) == 0.25
+
+
+def test_lr_decay_is_logged_and_survives_a_resume(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    model, train = tiny_configs
+    train = dataclasses.replace(train, bidirectional=False, learning_rate=1e-3, lr_decay_start=0.5)
+    out = tmp_path / "decay"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=4)))
+    # steps 1-4 start at fractions 0, 1/4, 2/4, 3/4 of 4 steps: constant, then half the rate
+    assert [r["lr"] for r in _losses(out)] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])
+    # extended to 8 steps, the rate restarts from the undecayed 1e-3 kept in the train state, not from 5e-4
+    options = RunOptions(out=out, max_steps=8, resume=True)
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, options))
+    assert [r["lr"] for r in _losses(out)][4:] == pytest.approx([1e-3, 0.75e-3, 0.5e-3, 0.25e-3])
+    assert json.loads((out / "config.json").read_text())["train"]["lr_decay_start"] == 0.5
+
+
 def test_refuses_to_overwrite_a_run_without_resume(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
     model, train = tiny_configs
     out = tmp_path / "run"
@@ -463,3 +488,5 @@ def test_snapshots_and_dev_split_selection(tiny_dataset, skeleton_gan, tmp_path,
     assert "cma=1" in capsys.readouterr().err
     assert cli_main([*base[:-4], "--out", str(tmp_path / "bad"), "--ema", "1.5"]) == 2
     assert "ema_decay" in capsys.readouterr().err
+    assert cli_main([*base[:-4], "--out", str(tmp_path / "bad"), "--lr-decay-start", "1.5"]) == 2
+    assert "lr_decay_start" in capsys.readouterr().err

@@ -48,6 +48,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument(
+        "--lr-decay-start",
+        type=float,
+        metavar="FRACTION",
+        help="keep the learning rate for this fraction of the budget (--cpu-budget, --time-budget or "
+        "--max-steps, whichever stops the run first), then lower it linearly to 0 at the end; U-GAT-IT uses 0.5; "
+        "default 1 = constant. Also taken on --resume: extend a run and let it end on a decayed rate",
+    )
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     parser.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast")
     parser.add_argument("--channels-last", action="store_true", default=None)
@@ -156,7 +164,11 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | Baselin
             ema_decay=getattr(args, "ema", None),
         )
     train = with_overrides(
-        train, num_threads=args.threads, checkpoint_every=args.checkpoint_every, keep_snapshots=args.keep_snapshots
+        train,
+        num_threads=args.threads,
+        checkpoint_every=args.checkpoint_every,
+        keep_snapshots=args.keep_snapshots,
+        lr_decay_start=args.lr_decay_start,
     )
     if args.max_steps is not None:
         train = dataclasses.replace(train, max_steps=args.max_steps)

@@ -46,6 +46,7 @@ from segan_core.model.checkpoint import (
 )
 from segan_core.training.contract import Trainable
 from segan_core.training.data import Batch, PairedBatches, to_uint8
+from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
 
 LOG_FILE = "log.jsonl"
 
@@ -243,6 +244,8 @@ def fit(
         )
     for module in trainable.networks().values():
         dist.broadcast_parameters(module)
+    optimizers = list(trainable.optimizers().values())
+    remember_initial_rates(optimizers)
 
     clock_start = time.monotonic()
     cpu_start = time.process_time()
@@ -267,6 +270,10 @@ def fit(
         if stop:
             reason = "cancelled" if cancel.cancelled else "time_budget" if over_time else "cpu_budget"
             break
+        fraction = budget_fraction(
+            step, spec.max_steps, cpu_total(), spec.cpu_budget_s, run_seconds, spec.time_budget_s
+        )
+        learning_rate = set_rates(optimizers, decay_factor(fraction, config.lr_decay_start))
         batch = batches.next().to(device, config.channels_last)
         metrics = trainable.train_step(batch, dist.average_gradients)
         step += 1
@@ -283,7 +290,13 @@ def fit(
             images_per_s = (step - last_log_step) * config.batch_size * dist.world_size / max(1e-9, now - last_log_time)
             last_log_time, last_log_step = now, step
             with open(log_path, "a", encoding="utf-8") as handle:
-                record = {"step": step, **metrics, "images_per_s": images_per_s, "cpu_s": round(cpu_total(), 1)}
+                record = {
+                    "step": step,
+                    **metrics,
+                    "lr": learning_rate,
+                    "images_per_s": images_per_s,
+                    "cpu_s": round(cpu_total(), 1),
+                }
                 handle.write(json.dumps(record) + "\n")
             total_elapsed = elapsed_before + (now - clock_start)
             yield Progress(
