@@ -3,7 +3,7 @@
 #   bash models/train.sh data                 # 64 px datasets for the styles and the skeleton GAN's print fonts
 #   bash models/train.sh skeleton [MINUTES]   # pre-train the skeleton GAN   -> $RUNS/skeleton-gan
 #   bash models/train.sh style ID [CPU_MINUTES] [flags]     # the shipped SE-GAN config  -> $RUNS/${RUN:-ID}
-#   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES]  # SE-GAN w/o E_s or w/o D_s -> $RUNS/ID-no-es
+#   bash models/train.sh ablation ID no-es|no-ds [CPU_MINUTES] [flags]  # SE-GAN w/o E_s or D_s -> $RUNS/${RUN:-ID-no-es}
 #   bash models/train.sh baseline ID [CPU_MINUTES]          # zi2zi-style pix2pix baseline -> $RUNS/ID-baseline
 #   bash models/train.sh select RUN_NAME ID [CPU_MINUTES]  # best snapshot on ID's dev split -> $RUNS/selected/RUN_NAME[-Ncpu]
 #                                                          # (SELECT="--by content_accuracy" changes the rule)
@@ -63,13 +63,13 @@ case "${1:-}" in
     id=$2; minutes=${3:-25}; shift 3 || shift $#
     train_segan "$id" "$RUNS/${RUN:-$id}" "$minutes" "$@" ;;
   ablation)
-    id=$2; which=$3; minutes=${4:-25}
+    id=$2; which=$3; minutes=${4:-25}; shift 4 || shift $#
     case "$which" in
       no-es) flag=--no-skeleton-encoder ;;
       no-ds) flag=--no-skeleton-discriminator ;;
       *) echo "ablation is no-es or no-ds" >&2; exit 2 ;;
     esac
-    train_segan "$id" "$RUNS/$id-$which" "$minutes" "$flag" ;;
+    train_segan "$id" "$RUNS/${RUN:-$id-$which}" "$minutes" "$flag" "$@" ;;
   baseline)
     id=$2; minutes=${3:-25}; out="$RUNS/$id-baseline"
     "$SEGAN" train baseline --preset "$PRESET" --data "$RUNS/data/$id-$SIZE" --out "$out" \
