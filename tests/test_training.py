@@ -358,12 +358,14 @@ def test_ddp_two_cpu_processes_with_gloo(tiny_dataset, skeleton_gan, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     launcher = ["-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533"]
-    cmd = [sys.executable, *launcher, *_train_style_args(tiny_dataset, skeleton_gan, out, max_steps=3), "--quiet"]
+    cmd = [sys.executable, *launcher, *_train_style_args(tiny_dataset, skeleton_gan, out, max_steps=3), "--quiet",
+           "--lr-decay-start", "0.5"]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads((out / "train_state.json").read_text())["step"] == 3
     rows = _losses(out)
     assert len(rows) == 3 and rows[-1]["images_per_s"] > 0
+    assert [r["lr"] / rows[0]["lr"] for r in rows] == pytest.approx([1.0, 1.0, 2 / 3])  # ranks agree on the pace
 
 
 def test_inference_backends_agree(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):

@@ -85,6 +85,14 @@ class Distributed:
         for tensor in module.state_dict().values():
             torch_dist.broadcast(tensor, src=0)
 
+    def maximum(self, value: float) -> float:
+        """The largest ``value`` over the ranks, on every rank (so all ranks step with one learning rate)."""
+        if self.world_size <= 1:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64)
+        torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.MAX)
+        return float(tensor.item())
+
     def any(self, flag: bool) -> bool:
         """True on every rank if ``flag`` is true on any rank (ranks stop together)."""
         if self.world_size <= 1:
@@ -270,10 +278,13 @@ def fit(
         if stop:
             reason = "cancelled" if cancel.cancelled else "time_budget" if over_time else "cpu_budget"
             break
-        fraction = budget_fraction(
-            step, spec.max_steps, cpu_total(), spec.cpu_budget_s, run_seconds, spec.time_budget_s
-        )
-        learning_rate = set_rates(optimizers, decay_factor(fraction, config.lr_decay_start))
+        factor = 1.0
+        if config.lr_decay_start < 1.0:  # each rank has its own clocks: they agree on the furthest one
+            fraction = budget_fraction(
+                step, spec.max_steps, cpu_total(), spec.cpu_budget_s, run_seconds, spec.time_budget_s
+            )
+            factor = decay_factor(dist.maximum(fraction), config.lr_decay_start)
+        learning_rate = set_rates(optimizers, factor)
         batch = batches.next().to(device, config.channels_last)
         metrics = trainable.train_step(batch, dist.average_gradients)
         step += 1
