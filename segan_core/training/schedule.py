@@ -51,9 +51,9 @@ def remember_initial_rates(optimizers: Iterable[torch.optim.Optimizer]) -> None:
 
 def set_rates(optimizers: Iterable[torch.optim.Optimizer], factor: float) -> float:
     """Scale every group to ``factor`` × its initial rate; returns the first group's new rate (for the log)."""
-    first = None
+    rates = []
     for optimizer in optimizers:
         for group in optimizer.param_groups:
             group["lr"] = group[INITIAL_LR] * factor
-            first = group["lr"] if first is None else first
-    return 0.0 if first is None else float(first)
+            rates.append(group["lr"])
+    return float(rates[0]) if rates else 0.0
