@@ -125,15 +125,9 @@ def resolve_source(spec: str, font_size: int = DEFAULT_FONT_SIZE) -> GlyphSource
         if missing:
             raise StyleError(f"{path} is not a style model folder (missing {', '.join(missing)})")
         return _load_model(path, f"model folder {path}")
-    from segan_core.styles import get_style
+    from segan_core.styles import find_style_model
 
-    style = get_style(spec)  # StyleError for an unknown id
-    if not style.has_model:
-        raise StyleError(
-            f"style {style.id} has no trained model yet (expected {style.model_dir}); "
-            f"train one, or export a font's own glyphs with --style font:PATH"
-        )
-    return _load_model(style.model_dir, f"style {style.id}")
+    return _load_model(find_style_model(spec), f"style {spec}")  # StyleError for an unknown name
 
 
 def _load_model(folder: Path, what: str) -> GlyphSource:

@@ -14,6 +14,9 @@ from segan_core.errors import CheckpointError
 
 ATTENTION_KINDS = ("cam", "sram", "cram")
 SKIP_KINDS = ("none", "image", "skeleton")
+# which of G's parts learn: everything, or (few-shot fine-tuning) only the AdaLIN decoder, with the
+# encoders, CAM and attention kept as the base style learned them on thousands of characters
+TRAINABLE_PARTS = ("all", "decoder")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,11 @@ class TrainConfig:
     # learning-rate schedule (not in the paper's text; U-GAT-IT's decay_flag is 0.5): constant until this
     # fraction of the run's budget, then linearly down to 0 at its end; 1.0 = constant throughout
     lr_decay_start: float = 1.0
+    # few-shot fine-tuning (segan train finetune): which parts of the generator learn, and how strongly each
+    # training pair is jittered (a random shift, scale and rotation shared by source, target and skeletons;
+    # 0 = off, 1 = up to 3/64 of the size, 10 % and 4 degrees)
+    trainable_parts: str = "all"
+    augment: float = 0.0
     losses: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -100,6 +108,10 @@ class TrainConfig:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0.0 <= self.lr_decay_start <= 1.0:
             raise ValueError(f"lr_decay_start must be in [0, 1], got {self.lr_decay_start}")
+        if self.trainable_parts not in TRAINABLE_PARTS:
+            raise ValueError(f"trainable_parts must be one of {TRAINABLE_PARTS}, got {self.trainable_parts!r}")
+        if not 0.0 <= self.augment <= 2.0:
+            raise ValueError(f"augment must be in [0, 2], got {self.augment}")
 
 
 T = TypeVar("T")

@@ -219,12 +219,9 @@ def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
     path = Path(style_or_dir)
     if path.is_dir():
         return StyleModel.load(path, device=device)
-    from segan_core.styles import get_style
+    from segan_core.styles import find_style_model
 
-    style = get_style(style_or_dir)
-    if not style.has_model:
-        raise CheckpointError(f"style {style.id} has no trained model yet (expected {style.model_dir})")
-    return StyleModel.load(style.model_dir, device=device)
+    return StyleModel.load(find_style_model(style_or_dir), device=device)
 
 
 Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]"

@@ -66,3 +66,30 @@ def get_style(style_id: str) -> Style:
             return style
     known = ", ".join(s.id for s in load_styles())
     raise StyleError(f"unknown style {style_id!r}; known styles: {known}")
+
+
+def user_styles() -> list[Path]:
+    """Model folders of the styles the user trained (``segan train finetune``, the app's Train view)."""
+    from segan_core.userdata import user_models_dir
+
+    folder = user_models_dir()
+    return sorted(
+        p for p in folder.iterdir() if (p / "weights.safetensors").is_file() and (p / "config.json").is_file()
+    )
+
+
+def find_style_model(name: str) -> Path:
+    """The model folder of a bundled style id or of a style the user trained; a clear error otherwise."""
+    for style in load_styles():
+        if style.id == name:
+            if not style.has_model:
+                raise StyleError(
+                    f"style {style.id} has no trained model yet (expected {style.model_dir}); "
+                    f"train one, or export a font's own glyphs with --style font:PATH"
+                )
+            return style.model_dir
+    for folder in user_styles():
+        if folder.name == name:
+            return folder
+    known = [s.id for s in load_styles() if s.has_model] + [p.name for p in user_styles()]
+    raise StyleError(f"unknown style {name!r}; styles with a model: {', '.join(known)}")

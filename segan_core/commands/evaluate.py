@@ -82,6 +82,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inception-weights", type=Path, default=None,
                         help="pytorch-fid's pt_inception weights file: also compute Inception FID")
     parser.add_argument("--no-ocr", action="store_true", help="skip content accuracy")
+    parser.add_argument("--cross-dataset", action="store_true",
+                        help="allow models trained on another target's dataset (e.g. a base style scored against a "
+                        "new writer's glyphs); characters a model trained on are still refused")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--quiet", action="store_true")
 
@@ -140,6 +143,7 @@ def _evaluate(models: list[str], args: argparse.Namespace) -> int:
     options = EvalOptions(
         split=args.split, limit=args.limit or None, classifier_dir=args.classifier,
         inception_weights=args.inception_weights, ocr=not args.no_ocr, batch_size=args.batch_size,
+        cross_dataset=args.cross_dataset,
     )
     report = drive(evaluate_specs(models, args.data, options), quiet=args.quiet)
     write_report(report, args.out)

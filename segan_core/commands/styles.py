@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 
-from segan_core.styles import load_styles
+from segan_core.styles import load_styles, user_styles
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +31,19 @@ def run_list(args: argparse.Namespace) -> int:
                 f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "-",
             )
         )
+    for folder in user_styles():  # styles the user trained: segan train finetune, the app's Train view
+        ratio = _json(folder / "metrics.json").get("content_accuracy_ratio")
+        base = _json(folder / "style.json").get("base", {}).get("spec", "")
+        rows.append(
+            (
+                folder.name,
+                f"{folder.name} (yours{', from ' + base if base else ''})",
+                "user",
+                "-",
+                str(folder),
+                f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "-",
+            )
+        )
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -41,3 +55,11 @@ def _width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _json(path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

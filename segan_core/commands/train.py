@@ -12,6 +12,7 @@ from segan_core.baselines.zi2zi import BaselineConfig
 from segan_core.commands.progress import drive
 from segan_core.config import SKIP_KINDS, LossWeights, ModelConfig, TrainConfig, from_dict
 from segan_core.errors import SeganError
+from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
 from segan_core.jobs import CancelToken
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.training.presets import (
@@ -114,6 +115,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(style)
     style.set_defaults(func=run_style)
+
+    finetune = train_sub.add_parser(
+        "finetune",
+        help="learn a new calligrapher's hand from a few hundred glyphs, starting from a trained style",
+        description="Fine-tune a trained style on a small dataset (segan scans import, or segan data build "
+        "--target-dir) and install the result as your own style: it appears in `segan styles list`, the app's "
+        "style picker and `segan batch --style NAME`. The snapshot is chosen on the dataset's dev characters.",
+    )
+    finetune.add_argument("--base", required=True, metavar="STYLE_OR_DIR",
+                          help="a style with a model (e.g. ma-shan-zheng) or a model folder")
+    finetune.add_argument("--data", type=Path, required=True, help="the writer's dataset folder")
+    finetune.add_argument("--name", required=True, help="name of the new style (its folder in your styles)")
+    finetune.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
+                          help=f"few-shot recipe (default {DEFAULT_RECIPE}): {describe_recipes()}")
+    finetune.add_argument("--cpu-budget", type=float, default=30.0, metavar="MINUTES",
+                          help="stop once training has used this much CPU time (default 30)")
+    finetune.add_argument("--max-steps", type=int, help="stop after this many steps")
+    finetune.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    finetune.add_argument("--skeleton", type=Path, help="skeleton GAN folder (default: the bundled one)")
+    finetune.add_argument("--out", type=Path, help="model folder to write (default: your styles folder)")
+    finetune.add_argument("--run-dir", type=Path, help="where the run and its snapshots go (default: your data folder)")
+    finetune.add_argument("--resume", action="store_true", help="continue a stopped fine-tune of the same name")
+    finetune.add_argument("--quiet", action="store_true")
+    finetune.set_defaults(func=run_finetune)
 
     baseline = train_sub.add_parser(
         "baseline", help="train the zi2zi-style pix2pix baseline (U-Net, PatchGAN, L1 x100) for comparisons"
@@ -245,3 +270,29 @@ def run_baseline(args: argparse.Namespace) -> int:
     model, train = _configs(args, "baseline")
     job = train_baseline(args.data, model, train, _options(args, train), _cancel_on_signals())
     return _report(drive(job, quiet=args.quiet))
+
+
+def run_finetune(args: argparse.Namespace) -> int:
+    request = FinetuneRequest(
+        base=args.base,
+        data=args.data,
+        name=args.name,
+        recipe=args.recipe,
+        cpu_budget_minutes=args.cpu_budget,
+        max_steps=args.max_steps,
+        threads=args.threads or 0,
+        skeleton_gan=args.skeleton,
+        run_dir=args.run_dir,
+        out=args.out,
+        resume=args.resume,
+    )
+    result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
+    if not result.snapshot:
+        print(f"cancelled at step {result.steps}; resume with --resume (run in {result.run_dir})")
+        return 130
+    scores = ", ".join(f"{k} {v:g}" for k, v in result.dev_scores.items() if k in ("content_accuracy", "iou"))
+    print(
+        f"new style {result.out.name}: {result.snapshot} of {result.steps} steps, {result.cpu_minutes:.1f} CPU min; "
+        f"dev {scores}; in {result.out}"
+    )
+    return 0

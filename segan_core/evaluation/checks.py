@@ -21,11 +21,14 @@ def check_compatible(
     dataset_folder: str,
     split: str,
     split_chars: Sequence[str],
+    cross_dataset: bool = False,
 ) -> None:
     """Raise :class:`EvaluationError` if model ``name`` cannot be fairly evaluated on this split.
 
     ``training_data`` is the ``"data"`` object of the model's config.json (``size``,
-    ``manifest_sha256``, ``splits``); ``None`` (a real font) skips the data checks.
+    ``manifest_sha256``, ``splits``); ``None`` (a real font) skips the data checks. ``cross_dataset``
+    allows a dataset of another target (a base style scored against a new writer's glyphs); the characters
+    the model trained on are still refused.
     """
     if model_size != dataset_size:
         raise EvaluationError(
@@ -40,7 +43,9 @@ def check_compatible(
         )
     trained_hash = training_data.get("manifest_sha256")
     parts = [d.get("manifest_sha256") for d in training_data.get("datasets") or [] if isinstance(d, dict)]
-    if parts:  # trained on several datasets at once: the evaluated one must be among them
+    if cross_dataset:
+        pass
+    elif parts:  # trained on several datasets at once: the evaluated one must be among them
         if dataset_hash not in parts:
             raise EvaluationError(
                 f"model {name} was trained on {len(parts)} other datasets, not on {dataset_folder} "

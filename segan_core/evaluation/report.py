@@ -53,6 +53,7 @@ class EvalOptions:
     frechet: bool = True
     batch_size: int = 64
     sample_count: int = 16  # characters shown in the sample figures
+    cross_dataset: bool = False  # allow models trained on another target (never on these characters)
 
 
 @dataclass
@@ -201,7 +202,7 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
     chars = split.chars
     for cand in candidates:
         check_compatible(cand.name, cand.source.size, cand.training_data, dataset.size, dataset.hash,
-                         str(dataset.folder), options.split, chars)
+                         str(dataset.folder), options.split, chars, options.cross_dataset)
     sample_idx = _sample_indices(len(chars), options.sample_count)
     sample_chars = tuple(chars[i] for i in sample_idx)
 

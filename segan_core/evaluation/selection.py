@@ -85,12 +85,14 @@ def select_snapshot(
     cancel: CancelToken | None = None,
     max_cpu_minutes: float | None = None,
     min_ratio: float | None = None,
+    fallback_metric: str | None = None,
 ) -> Iterator[Progress]:
     """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``.
 
     ``max_cpu_minutes`` keeps only snapshots taken within that much training CPU time (equal-compute tables);
     the last checkpoint of a run stopped by ``--cpu-budget`` is a step past its budget and still counts.
-    ``min_ratio`` ranks only the snapshots that read at least that fraction of the real font's accuracy.
+    ``min_ratio`` ranks only the snapshots that read at least that fraction of the real font's accuracy;
+    when none does, ``fallback_metric`` (if given) ranks them all instead of failing, and the summary says so.
     """
     run, out = Path(run), Path(out)
     options = options or EvalOptions(split="dev")
@@ -111,7 +113,13 @@ def select_snapshot(
         raise EvaluationError(f"--out {out} must be outside the run folder {run}")
     # heatmap and sample figures are not needed to rank snapshots
     report = yield from evaluate_specs([str(s) for s in snapshots], data, replace(options, sample_count=1), cancel)
-    best = pick_best(report.models, metric, min_ratio)
+    fell_back = False
+    try:
+        best = pick_best(report.models, metric, min_ratio)
+    except EvaluationError:
+        if fallback_metric is None or min_ratio is None:
+            raise
+        best, fell_back = pick_best(report.models, fallback_metric), True
     chosen = Path(best.spec)
     summary = {
         "run": str(run),
@@ -121,6 +129,7 @@ def select_snapshot(
         "metric": metric,
         "max_cpu_minutes": max_cpu_minutes,
         "min_ratio": min_ratio,
+        **({"fallback_metric": fallback_metric} if fell_back else {}),
         "snapshots": [
             {"snapshot": Path(row.spec).name, **{k: round(v, 6) for k, v in row.metrics.items() if not math.isnan(v)}}
             for row in report.models

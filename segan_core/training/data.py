@@ -62,6 +62,7 @@ class PairedBatches:
         seed: int,
         rank: int = 0,
         world_size: int = 1,
+        augment: float = 0.0,
     ) -> None:
         labels = [np.full(len(s), i, dtype=np.int64) for i, s in enumerate(splits)]
         self.category = np.concatenate(labels) if labels else np.zeros(0, np.int64)
@@ -77,6 +78,8 @@ class PairedBatches:
         self.source_skeleton = thicken_stack(np.concatenate([s.source_skeleton for s in splits]), skeleton_width)
         self.target_skeleton = thicken_stack(np.concatenate([s.target_skeleton for s in splits]), skeleton_width)
         self.batch_size = batch_size
+        self.seed = seed
+        self.augment = augment
         self.sampler = DistributedSampler(
             range(len(self.source)), num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=True
         )
@@ -111,10 +114,29 @@ class PairedBatches:
             start = 0
         rows = self._order[start : start + self.batch_size]
         self.position += 1
-        return Batch(
-            to_tensor(self.source[rows]),
-            to_tensor(self.target[rows]),
-            to_tensor(self.source_skeleton[rows]),
-            to_tensor(self.target_skeleton[rows]),
-            torch.from_numpy(self.category[rows]),
-        )
+        images = [self.source[rows], self.target[rows], self.source_skeleton[rows], self.target_skeleton[rows]]
+        if self.augment > 0:
+            # a pure function of (seed, epoch, position): a resumed run sees the same jitter
+            rng = np.random.default_rng([self.seed, self.epoch, self.position])
+            images = jitter_pairs(images, self.augment, rng)
+        return Batch(*(to_tensor(i) for i in images), torch.from_numpy(self.category[rows]))
+
+
+def jitter_pairs(stacks: Sequence[np.ndarray], strength: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """One random similarity transform per pair, applied alike to every stack (source, target, skeletons).
+
+    Few-shot fine-tuning sees each written glyph many times; a shared shift (up to 3/64 of the size),
+    scale (up to 10 %) and rotation (up to 4 degrees) x ``strength`` makes those views differ while the
+    source still lines up with its target.
+    """
+    n, size = len(stacks[0]), stacks[0].shape[-1]
+    out = [np.empty_like(s) for s in stacks]
+    for i in range(n):
+        angle = rng.uniform(-4.0, 4.0) * strength
+        scale = 1.0 + rng.uniform(-0.1, 0.1) * strength
+        shift = rng.uniform(-3.0, 3.0, size=2) * strength * size / 64
+        matrix = cv2.getRotationMatrix2D((size / 2 - 0.5, size / 2 - 0.5), angle, scale)
+        matrix[:, 2] += shift
+        for stack, dest in zip(stacks, out, strict=True):
+            dest[i] = cv2.warpAffine(stack[i], matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+    return out

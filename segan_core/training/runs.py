@@ -109,7 +109,9 @@ def _train_batches(
 ) -> PairedBatches:
     """Shuffled batches over the training splits only (this rank's share under DDP)."""
     splits = [d.split("train") for d in datasets]
-    return PairedBatches(splits, train.batch_size, skeleton_width, train.seed, dist.rank, dist.world_size)
+    return PairedBatches(
+        splits, train.batch_size, skeleton_width, train.seed, dist.rank, dist.world_size, augment=train.augment
+    )
 
 
 def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDataset], skeleton_width: int) -> RunSpec:

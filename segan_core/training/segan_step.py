@@ -66,7 +66,11 @@ class SeganTrainable:
         requires_grad([self.skeleton_gan], False)
         self.generators = [g for g in (self.g_a, self.g_b) if g is not None]
         self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
-        self.opt_g = _adam([p for g in self.generators for p in g.parameters()], train)
+        if train.trainable_parts == "decoder":  # few-shot: the base's encoders, CAM and attention stay as they are
+            for g in self.generators:
+                requires_grad([g], False)
+                requires_grad([g.decoder, *([g.skeleton_fuse] if g.skeleton_fuse is not None else [])], True)
+        self.opt_g = _adam([p for g in self.generators for p in g.parameters() if p.requires_grad], train)
         self.opt_d = _adam([p for d in self.discriminators for p in d.parameters()], train)
         if train.channels_last:
             for net in [*self.generators, *self.discriminators, self.skeleton_gan]:
@@ -116,7 +120,8 @@ class SeganTrainable:
     def _update_ema(self) -> None:
         # warm-up as in TF's ExponentialMovingAverage(num_updates): early steps follow G_A closely. The
         # update count is Adam's step count of G_A, which a resumed run restores with the optimizer
-        updates = int(self.opt_g.state[next(self.g_a.parameters())]["step"])
+        learning = next(p for p in self.g_a.parameters() if p.requires_grad)  # frozen parts have no Adam state
+        updates = int(self.opt_g.state[learning]["step"])
         decay = min(self.train_config.ema_decay, (1 + updates) / (10 + updates))
         torch._foreach_lerp_(list(self.g_a_ema.parameters()), list(self.g_a.parameters()), 1.0 - decay)
 

@@ -1,0 +1,194 @@
+"""Few-shot fine-tuning: a new calligrapher's few hundred glyphs -> a style of their own.
+
+``finetune`` is a job (it yields :class:`~segan_core.jobs.Progress`, returns :class:`FinetuneResult`):
+
+1. resolve the base (a bundled style id or a model folder) and read its recipe from its ``config.json``;
+2. apply a few-shot recipe (:data:`RECIPES`): which parts of the generator learn, the jitter of each
+   written glyph, the learning rate and the loss weights; the base's own choices (one direction, L_dice,
+   EMA) are inherited;
+3. train G_A from the base's weights on the writer's training characters with a CPU budget, keeping a
+   snapshot at every checkpoint (``<data>/runs/<name>/``, resumable);
+4. pick the snapshot on the writer's own dev characters (ink IoU among the snapshots that still read),
+   as the bundled models are picked, and copy it into the user's styles (``<data>/models/<name>/``)
+   with a ``style.json`` saying where it came from.
+
+From then on the style is listed by ``segan styles list``, offered by the app's style picker and taken by
+``segan batch --style NAME``, like a bundled one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from segan_core import __version__
+from segan_core.atomic import write_text_atomic
+from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
+from segan_core.errors import SeganError
+from segan_core.jobs import CancelToken, Progress
+from segan_core.model.checkpoint import read_config
+from segan_core.resources import MODELS_DIR
+from segan_core.userdata import data_dir, safe_name, user_model_path
+
+STYLE_FILE = "style.json"
+DEFAULT_SKELETON_GAN = MODELS_DIR / "skeleton-gan"
+
+
+@dataclass(frozen=True)
+class FinetuneRecipe:
+    """How a pretrained style learns a new hand from a few hundred glyphs."""
+
+    name: str
+    summary: str
+    trainable_parts: str = "all"  # TrainConfig.trainable_parts
+    augment: float = 0.0  # TrainConfig.augment
+    learning_rate: float | None = None  # None: the base's own
+    losses: tuple[tuple[str, float], ...] = ()  # LossWeights overrides on top of the base's
+    checkpoint_every: int = 50
+
+
+RECIPES: dict[str, FinetuneRecipe] = {
+    recipe.name: recipe
+    for recipe in (
+        FinetuneRecipe(
+            "decoder",
+            "train the AdaLIN decoder only (encoders, CAM and attention frozen), jittered glyphs, no L_cls",
+            trainable_parts="decoder",
+            augment=1.0,
+            learning_rate=2e-4,
+            losses=(("cam", 0.0),),
+        ),
+        FinetuneRecipe(
+            "all-nocam",
+            "train the whole generator, jittered glyphs, no L_cls (its 1000x weight relearns the CAM for the new "
+            "domain and wrecks the features)",
+            augment=1.0,
+            learning_rate=2e-4,
+            losses=(("cam", 0.0),),
+        ),
+        FinetuneRecipe(
+            "base-recipe",
+            "the base's own recipe unchanged on the new glyphs (what `segan train style --init-from` did)",
+        ),
+    )
+}
+DEFAULT_RECIPE = "decoder"
+
+
+@dataclass(frozen=True)
+class FinetuneRequest:
+    base: str  # a style id (bundled or the user's) or a model folder
+    data: Path  # a dataset folder (segan data build / segan scans import)
+    name: str  # the new style's name
+    recipe: str = DEFAULT_RECIPE
+    cpu_budget_minutes: float = 30.0
+    max_steps: int | None = None
+    threads: int = 0
+    skeleton_gan: Path | None = None  # default: the bundled skeleton GAN
+    run_dir: Path | None = None  # default: <data>/runs/<name>
+    out: Path | None = None  # default: <data>/models/<name>
+    resume: bool = False
+    select_min_ratio: float | None = 0.9  # snapshots must read >= this x the writer's own glyphs (None: off)
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    out: Path  # the new style's model folder
+    run_dir: Path
+    snapshot: str  # the chosen snapshot
+    steps: int
+    cpu_minutes: float
+    dev_scores: dict[str, float]
+
+
+def resolve_base(base: str) -> Path:
+    """A model folder, a bundled style id or a user style name -> its model folder."""
+    path = Path(base).expanduser()
+    if path.is_dir():
+        return path
+    from segan_core.styles import find_style_model
+
+    return find_style_model(base)
+
+
+def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfig, TrainConfig]:
+    """The base's model config, and its training config with the few-shot recipe applied."""
+    saved = read_config(base_dir, kind="segan")
+    model = from_dict(ModelConfig, saved["model"], f"{base_dir}/config.json model")
+    train = from_dict(TrainConfig, saved.get("train", {}), f"{base_dir}/config.json train")
+    losses = dataclasses.replace(train.losses, **dict(recipe.losses))
+    train = dataclasses.replace(
+        train,
+        trainable_parts=recipe.trainable_parts,
+        augment=recipe.augment,
+        learning_rate=recipe.learning_rate or train.learning_rate,
+        losses=losses,
+        keep_snapshots=True,
+        checkpoint_every=recipe.checkpoint_every,
+        sample_every=recipe.checkpoint_every,
+        max_steps=1_000_000,
+        lr_decay_start=1.0,
+        bidirectional=False,  # the product is G_A; a few hundred pairs do not need the cycle
+    )
+    return model, train
+
+
+def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Fine-tune ``request.base`` on ``request.data`` and install the result as a user style."""
+    from segan_core.evaluation.report import EvalOptions
+    from segan_core.evaluation.selection import select_snapshot
+    from segan_core.training.presets import with_overrides
+    from segan_core.training.runs import RunOptions, train_style
+
+    cancel = cancel or CancelToken()
+    if request.recipe not in RECIPES:
+        raise SeganError(f"unknown fine-tuning recipe {request.recipe!r}; choose one of {', '.join(RECIPES)}")
+    if not safe_name(request.name):
+        raise SeganError(f"style name {request.name!r} has no letters or digits")
+    recipe = RECIPES[request.recipe]
+    base_dir = resolve_base(request.base)
+    model, train = finetune_configs(base_dir, recipe)
+    train = with_overrides(train, num_threads=request.threads or None)
+    run_dir = request.run_dir or data_dir() / "runs" / safe_name(request.name)
+    out = request.out or user_model_path(request.name)
+    options = RunOptions(
+        out=run_dir,
+        max_steps=request.max_steps if request.max_steps is not None else train.max_steps,
+        cpu_budget_minutes=request.cpu_budget_minutes,
+        resume=request.resume,
+        init_from=None if request.resume else base_dir,
+    )
+    skeleton_gan = request.skeleton_gan or DEFAULT_SKELETON_GAN
+    result = yield from train_style(request.data, skeleton_gan, model, train, options, cancel)
+    if result.reason == "cancelled":
+        return FinetuneResult(run_dir, run_dir, "", result.step, result.cpu_seconds / 60, {})
+
+    eval_options = EvalOptions(split="dev", sample_count=1)
+    selection = yield from select_snapshot(
+        run_dir, request.data, out, eval_options, metric="iou", cancel=cancel, min_ratio=request.select_min_ratio,
+        fallback_metric="content_accuracy",
+    )
+    chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)
+    dev_scores = {k: round(float(v), 4) for k, v in chosen.metrics.items() if v == v}
+    style = {
+        "name": request.name,
+        "base": {"spec": request.base, "path": str(base_dir), "config": read_config(base_dir).get("data", {}).get(
+            "target", {})},
+        "recipe": dataclasses.asdict(recipe),
+        "train": to_dict(train),
+        "data": str(request.data),
+        "snapshot": selection.chosen.name,
+        "dev": dev_scores,
+        "cpu_minutes": round(result.cpu_seconds / 60, 2),
+        "created_with": f"segan-studio {__version__}",
+    }
+    write_text_atomic(out / STYLE_FILE, json.dumps(style, ensure_ascii=False, indent=1) + "\n")
+    return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores)
+
+
+def describe_recipes() -> str:
+    return "; ".join(f"{r.name}: {r.summary}" for r in RECIPES.values())
+

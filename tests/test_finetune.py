@@ -1,0 +1,114 @@
+"""Few-shot fine-tuning: the recipe's mechanisms (frozen parts, paired jitter) and `segan train finetune` end to end."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from segan_core.cli import main as cli_main
+from segan_core.jobs import run_to_end
+from segan_core.training.data import Batch, jitter_pairs
+from segan_core.training.presets import get_preset
+from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
+
+
+@pytest.fixture(scope="module")
+def tiny_configs():
+    model, train = get_preset("tiny-32")
+    return model, dataclasses.replace(train, checkpoint_every=1000, sample_every=1000, log_every=1)
+
+
+@pytest.fixture(scope="module")
+def skeleton_gan(tiny_dataset, tiny_configs, tmp_path_factory) -> Path:
+    model, train = tiny_configs
+    out = tmp_path_factory.mktemp("sg") / "sg"
+    run_to_end(train_skeleton_gan([tiny_dataset], model, train, RunOptions(out=out, max_steps=2)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_style(tiny_dataset, skeleton_gan, tiny_configs, tmp_path_factory) -> Path:
+    """A tiny trained style with the bundled models' recipe shape (one direction, EMA, L_dice)."""
+    model, train = tiny_configs
+    train = dataclasses.replace(
+        train, bidirectional=False, ema_decay=0.9, learning_rate=5e-4,
+        losses=dataclasses.replace(train.losses, dice=20.0),
+    )
+    out = tmp_path_factory.mktemp("base") / "base"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=3)))
+    return out
+
+
+def test_jitter_moves_source_target_and_skeletons_alike():
+    rng = np.random.default_rng(0)
+    glyph = np.zeros((3, 32, 32), np.uint8)
+    glyph[:, 8:24, 14:18] = 255
+    other = glyph.copy()
+    moved = jitter_pairs([glyph, other], 1.0, np.random.default_rng(1))
+    assert np.array_equal(moved[0], moved[1])  # one transform per pair, shared by every stack
+    assert not np.array_equal(moved[0], glyph)  # ... and it does move the glyph
+    assert all(np.abs(int(moved[0][i].sum()) - int(glyph[i].sum())) < 0.3 * glyph[i].sum() for i in range(3))
+    still = jitter_pairs([glyph], 0.0, rng)[0]
+    assert np.array_equal(still, glyph)
+    again = jitter_pairs([glyph, other], 1.0, np.random.default_rng(1))
+    assert np.array_equal(again[0], moved[0])  # a pure function of the generator's state: resume-exact
+
+
+def test_decoder_recipe_trains_only_the_decoder(tiny_dataset, skeleton_gan, tiny_configs):
+    from segan_core.data.store import GlyphDataset
+    from segan_core.model.skeleton_gan import SkeletonGenerator
+    from segan_core.training.data import PairedBatches
+    from segan_core.training.segan_step import SeganTrainable
+
+    model, train = tiny_configs
+    train = dataclasses.replace(train, trainable_parts="decoder", bidirectional=False, ema_decay=0.9, augment=1.0)
+    sg = SkeletonGenerator(model.skeleton_gan_ngf, model.skeleton_gan_res_blocks)
+    trainable = SeganTrainable(model, train, sg, torch.device("cpu"))
+    before = {k: v.clone() for k, v in trainable.g_a.state_dict().items()}
+    batches = PairedBatches([GlyphDataset(tiny_dataset).split("train")], 4, model.skeleton_width, 0, augment=1.0)
+    batch: Batch = batches.next()
+    for _ in range(2):
+        trainable.train_step(batch, lambda module: None)
+    after = trainable.g_a.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith(("decoder.", "skeleton_fuse.")) for k in changed), sorted(changed)[:5]
+    assert any(k.startswith("decoder.blocks") for k in changed)
+    optimised = {id(p) for group in trainable.opt_g.param_groups for p in group["params"]}
+    assert all(id(p) not in optimised for p in trainable.g_a.image_encoder.parameters())
+
+
+def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, base_style, tmp_path, capsys,
+                                                   monkeypatch):
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    code = cli_main([
+        "train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "My Hand",
+        "--skeleton", str(skeleton_gan), "--max-steps", "4", "--threads", "1", "--quiet",
+    ])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    style_dir = tmp_path / "home" / "models" / "My-Hand"
+    assert "new style My-Hand" in out and str(style_dir) in out
+    for name in ("weights.safetensors", "config.json", "selection.json", "style.json"):
+        assert (style_dir / name).is_file(), name
+    style = json.loads((style_dir / "style.json").read_text(encoding="utf-8"))
+    assert style["recipe"]["name"] == "decoder" and style["base"]["path"] == str(base_style)
+    config = json.loads((style_dir / "config.json").read_text(encoding="utf-8"))
+    assert config["train"]["trainable_parts"] == "decoder" and config["train"]["augment"] == 1.0
+    assert config["train"]["losses"]["dice"] == 20.0  # inherited from the base's recipe
+    assert config["train"]["losses"]["cam"] == 0.0  # the recipe's own
+    assert config["data"]["init_from"]["path"] == str(base_style)
+
+    assert cli_main(["styles", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "My-Hand" in listing and str(style_dir) in listing
+
+    font = tmp_path / "mine.ttf"
+    assert cli_main(["batch", "--style", "My-Hand", "--text", "永字", "--out", str(font), "--quiet"]) == 0
+    assert font.is_file() and font.stat().st_size > 0
+
+    assert cli_main(["train", "finetune", "--base", "no-such-style", "--data", str(tiny_dataset),
+                     "--name", "x"]) == 2
+    assert "unknown style 'no-such-style'" in capsys.readouterr().err
