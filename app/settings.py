@@ -1,40 +1,30 @@
 """Where the application keeps its files, and its persisted settings (QSettings).
 
-Everything user-specific lives under one data folder: ``QStandardPaths.AppDataLocation`` or, when
-set, ``$SEGAN_STUDIO_HOME`` (tests and portable installs use that).
+Everything user-specific lives under one data folder, the same one the CLI uses
+(:mod:`segan_core.userdata`: the platform's data folder, or ``$SEGAN_STUDIO_HOME`` when set).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QSettings
+
+from segan_core import userdata
 
 DEVICES = ("auto", "cpu", "cuda")
 
 
 def data_dir() -> Path:
-    override = os.environ.get("SEGAN_STUDIO_HOME")
-    if override:
-        folder = Path(override)
-    else:
-        location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        folder = Path(location or Path.home() / ".segan-studio")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return userdata.data_dir()
 
 
 def user_models_dir() -> Path:
-    folder = data_dir() / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return userdata.user_models_dir()
 
 
 def datasets_dir() -> Path:
-    folder = data_dir() / "datasets"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return userdata.datasets_dir()
 
 
 def log_path() -> Path:
