@@ -60,6 +60,7 @@ from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.resources import SOURCE_FONT
 from segan_core.vectorize.trace import TraceConfig, TracedGlyph
 from segan_core.vectorize.worker import ignore_sigint, trace_task
+from segan_core.written import WrittenGlyphs, compare_ink, trace_config_for
 
 QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
 FONT_PREFIX = "font:"
@@ -93,6 +94,9 @@ class BatchRequest:
     timestamp: int | None = None  # head.created/modified (Unix s); None = $SOURCE_DATE_EPOCH or now
     font_size: int = DEFAULT_FONT_SIZE  # image size when ``source`` is ``font:PATH``
     non_han: tuple[str, ...] = ()  # characters the charset parser left out, for the report only
+    # a style learned from scans keeps the writer's own glyphs (segan_core.written): put those in the font and
+    # generate only the rest; False = generate every character
+    use_written: bool = True
 
     def output_paths(self) -> dict[str, Path]:
         return {fmt: self.out.with_suffix(f".{fmt}") for fmt in self.formats}
@@ -176,7 +180,9 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         if not request.use_cache:
             cache_root = Path(tempfile.mkdtemp(prefix="segan-batch-"))
             stack.callback(shutil.rmtree, cache_root, True)
-        cache = stack.enter_context(GlyphCache(cache_root, source.identity, request.trace.key))
+        written_glyphs = _written_glyphs(request, source)
+        identity = source.identity + (f".written-{written_glyphs.identity}" if written_glyphs else "")
+        cache = stack.enter_context(GlyphCache(cache_root, identity, request.trace.key))
 
         # check: what the source cannot produce (characters already traced need no check)
         t = time.monotonic()
@@ -196,6 +202,10 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
                 f"{source.name} cannot produce any of the {len(chars)} requested characters "
                 f"(e.g. {first[0]} U+{ord(first[0]):04X}: {first[1]})"
             )
+
+        # the writer's own glyphs, traced at their own resolution; the pipeline then finds them cached
+        if written_glyphs is not None:
+            yield from _trace_written(written_glyphs, request, cache, cached, todo, skipped, stats, cancel, clock)
 
         # glyphs: generate -> trace, streamed through the cache
         yield from _glyph_pipeline(request, source, cache, cached, todo, skipped, stats, cancel, clock, stack)
@@ -239,6 +249,8 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         cancel.raise_if_cancelled("batch export")
         report = _report(request, source, cache, chars, skipped, stats, clock, paths, validation, glyph_count)
         report["font"]["fallback_glyphs"] = _fallback_count(fallback, fallback_codepoints())
+        if written_glyphs is not None:
+            report["written_glyphs"] = _written_report(written_glyphs, cache, written, source.size)
     # leaving the ExitStack renamed every font into place; the report follows
     write_text_atomic(json_path, json.dumps(report, ensure_ascii=False, indent=1))
     write_text_atomic(text_path, format_report(report))
@@ -345,6 +357,59 @@ def _glyph_pipeline(
         names = ", ".join(f"{c} (U+{ord(c):04X}) {kind}" for c, kind in cache.corrupt[:5])
         yield Progress("glyphs", done, total, f"regenerated {len(cache.corrupt)} corrupt cache entries: {names}",
                        elapsed_s=clock.elapsed)  # fmt: skip
+
+
+def _written_glyphs(request: BatchRequest, source: GlyphSource) -> WrittenGlyphs | None:
+    folder = getattr(source, "folder", None)
+    if not request.use_written or folder is None:
+        return None
+    return WrittenGlyphs.of_model(Path(folder))
+
+
+def _trace_written(
+    written: WrittenGlyphs,
+    request: BatchRequest,
+    cache: GlyphCache,
+    cached: set[str],
+    todo: list[str],
+    skipped: dict[str, str],
+    stats: _Stats,
+    cancel: CancelToken,
+    clock: Stopwatch,
+) -> Iterator[Progress]:
+    """Trace the written glyphs of ``todo`` (not yet cached) at their own resolution into the outline cache."""
+    chars = [c for c in todo if c in written.files and c not in cached]
+    t = time.monotonic()
+    for i, char in enumerate(chars):
+        if i % TRACE_TASK == 0:
+            cancel.raise_if_cancelled("batch export")
+            yield Progress("written", i, len(chars), "tracing the writer's own glyphs", elapsed_s=clock.elapsed)
+        ink = written.ink(char)
+        seconds, blobs = trace_task(ink[None], trace_config_for(ink.shape[0], request.trace))
+        stats.trace_cpu_s += seconds
+        cache.put_outline_bytes(char, blobs[0])
+        cached.add(char)
+    cache.commit()
+    for char in todo:
+        if char in written.files:
+            blob = cache.get_outline_bytes(char)
+            if blob is not None and TracedGlyph.bytes_is_empty(blob):
+                skipped[char] = BLANK_REASON
+    stats.add("written", time.monotonic() - t)
+
+
+def _written_report(written: WrittenGlyphs, cache: GlyphCache, in_font: list[str], size: int) -> dict:
+    """How many glyphs came from the writer, and whether they sit with the generated ones (ink and size)."""
+    from_writer = [c for c in in_font if c in written.files]
+    generated_chars = [c for c in in_font if c not in written.files]
+    generated = [image for c in generated_chars[:1000] if (image := cache.get_bitmap(c, size)) is not None]
+    stack = np.stack(generated) if generated else np.zeros((0, size, size), np.uint8)
+    return {
+        "count": len(from_writer),
+        "generated": len(generated_chars),
+        "folder": str(written.folder),
+        "ink": compare_ink(written.ink_at(from_writer, size), stack),
+    }
 
 
 def _bitmaps(
@@ -545,6 +610,14 @@ def format_report(report: dict) -> str:
     else:
         lines.append(f"quality gate: {gate['count']} unreadable{' (dropped)' if gate['dropped'] else ''} "
                      f"{gate['unreadable']}")  # fmt: skip
+    if "written_glyphs" in report:
+        written = report["written_glyphs"]
+        lines.append(f"written by hand: {written['count']} glyphs from {written['folder']}; generated: "
+                     f"{written['generated']}")  # fmt: skip
+        for kind in ("written", "generated"):
+            stats = written["ink"][kind]
+            lines.append(f"  {kind:>9}: {stats.get('count', 0)} glyphs, ink weight {stats.get('ink_weight', 0):.4f}, "
+                         f"ink box {stats.get('ink_width', 0):.3f} x {stats.get('ink_height', 0):.3f} em")  # fmt: skip
     cache = report["cache"]
     lines.append(f"cache: {cache['outline_hits']} outlines and {cache['bitmap_hits']} bitmaps reused, "
                  f"{cache['generated']} generated, {cache['traced']} traced")  # fmt: skip

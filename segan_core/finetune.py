@@ -185,8 +185,23 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
         "cpu_minutes": round(result.cpu_seconds / 60, 2),
         "created_with": f"segan-studio {__version__}",
     }
+    style["written"] = _keep_written(Path(request.data), out)
     write_text_atomic(out / STYLE_FILE, json.dumps(style, ensure_ascii=False, indent=1) + "\n")
     return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores)
+
+
+def _keep_written(data: Path, out: Path) -> int:
+    """A dataset built from the writer's images: keep every glyph they wrote with the style (for the font)."""
+    from segan_core.data.store import read_manifest
+    from segan_core.written import keep_written
+
+    target = read_manifest(data).get("target", {})
+    folder = Path(str(target.get("folder", ""))) if isinstance(target, dict) and target.get("folder") else None
+    if folder is None or not folder.is_dir():
+        return 0  # trained on a font: nothing was written by hand
+    chars = [c for split in ("train", "dev", "test") for c in read_manifest(data)["splits"].get(split, "")]
+    images = {c: folder / f"{c}.png" for c in chars if (folder / f"{c}.png").is_file()}
+    return keep_written(images, out)
 
 
 def describe_recipes() -> str:

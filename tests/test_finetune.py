@@ -112,3 +112,50 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     assert cli_main(["train", "finetune", "--base", "no-such-style", "--data", str(tiny_dataset),
                      "--name", "x"]) == 2
     assert "unknown style 'no-such-style'" in capsys.readouterr().err
+
+
+def _glyph_bounds(font_path: Path, char: str) -> tuple[int, int, int, int] | None:
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_path))
+    name = font.getBestCmap()[ord(char)]
+    pen = BoundsPen(font.getGlyphSet())
+    font.getGlyphSet()[name].draw(pen)
+    return pen.bounds
+
+
+def test_font_takes_the_written_glyphs_and_generates_the_rest(base_style, tmp_path):
+    import shutil
+
+    import cv2
+
+    from segan_core.batch import BatchRequest, export_font
+    from segan_core.glyphs.embox import EmBox
+
+    style = tmp_path / "hand"
+    shutil.copytree(base_style, style)
+    (style / "written").mkdir()
+    # the writer's 永: a square block in the middle of the em box at 256 px (impossible for the tiny model)
+    paper = np.full((256, 256), 255, np.uint8)
+    box = EmBox(256)
+    lo, hi = box.margin + box.em_px // 4, box.margin + 3 * box.em_px // 4
+    paper[lo:hi, lo:hi] = 0
+    cv2.imwrite(str(style / "written" / "永.png"), paper)
+
+    def export(use_written: bool, name: str) -> dict:
+        request = BatchRequest(source=str(style), chars=tuple("永字"), out=tmp_path / name, workers=0,
+                               cache_dir=tmp_path / "cache", use_written=use_written)
+        return run_to_end(export_font(request)).report
+
+    report = export(True, "hand.ttf")
+    assert report["written_glyphs"]["count"] == 1 and report["written_glyphs"]["generated"] == 1
+    ink = report["written_glyphs"]["ink"]
+    assert ink["written"]["count"] == 1 and ink["generated"]["count"] == 1
+    assert 0.2 < ink["written"]["ink_weight"] < 0.3  # a square half the em wide: a quarter of its area
+    x0, y0, x1, y1 = _glyph_bounds(tmp_path / "hand.ttf", "永")
+    assert abs((x1 - x0) - 500) < 20 and abs((y1 - y0) - 500) < 20  # half the 1000-unit em, traced at 256 px
+
+    report = export(False, "generated.ttf")
+    assert "written_glyphs" not in report
+    assert _glyph_bounds(tmp_path / "generated.ttf", "永") != _glyph_bounds(tmp_path / "hand.ttf", "永")

@@ -49,6 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--turdsize", type=float, default=TraceConfig.turdsize, help="trace: speckle area (px)")
     batch.add_argument("--alphamax", type=float, default=TraceConfig.alphamax, help="trace: potrace corner threshold")
     batch.add_argument("--opttolerance", type=float, default=TraceConfig.opttolerance, help="trace: curve merging")
+    batch.add_argument(
+        "--generate-all",
+        action="store_true",
+        help="a style learned from scans: generate every character instead of using the glyphs the writer wrote",
+    )
     batch.add_argument("--quiet", action="store_true")
     batch.set_defaults(func=run_batch)
 
@@ -93,6 +98,7 @@ def run_batch(args: argparse.Namespace) -> int:
         report_path=args.report,
         font_size=args.size,
         non_han=parsed.non_han,
+        use_written=not args.generate_all,
     )
     result = drive(export_font(request), quiet=args.quiet)
     report = result.report
@@ -102,6 +108,12 @@ def run_batch(args: argparse.Namespace) -> int:
         f"{report['font']['hanzi_written']} hanzi of {report['requested']} requested, "
         f"{len(report['skipped'])} skipped; report: {result.report_paths[1]}"
     )
+    if "written_glyphs" in report:
+        written = report["written_glyphs"]
+        ink = written["ink"]
+        ratios = ", ".join(f"{k.removesuffix('_ratio')} {v:g}" for k, v in ink.items() if k.endswith("_ratio"))
+        print(f"{written['count']} glyphs written by hand (from {written['folder']}), "
+              f"{written['generated']} generated; generated / written: {ratios or 'n/a'}")
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report["stage_seconds"].items())
     print(f"stages: {stages}; total {report['total_seconds']:.1f}s")
     return 0
