@@ -116,3 +116,19 @@ def report_outputs(report: Path) -> set[str]:
     if not isinstance(outputs, dict):
         return set()
     return {Path(str(p)).name for p in outputs.values()}
+
+
+def check_batch_outputs(fonts: list[Path], report_json: Path, report_text: Path, overwrite: bool = False) -> None:
+    """``segan batch``: existing fonts must be listed in the report beside them, reports must be batch reports."""
+    for font in fonts:
+        check_output_file(font, report_json, overwrite)
+    is_report = bool(report_outputs(report_json))
+    for path in (report_json, report_text):
+        path = resolve(path)
+        if path.is_symlink() or path.is_dir():
+            raise OutputError(f"{path} is a {'folder' if path.is_dir() else 'symbolic link'}, not a report file")
+        if path.exists() and not is_report and not overwrite:
+            raise OutputError(
+                f"{path} already exists and is not a segan batch report; choose another --out/--report or "
+                f"pass --overwrite"
+            )

@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from segan_core.atomic import ensure_writable_dir, write_text_atomic
+from segan_core.config import validate_model_config
 from segan_core.errors import CheckpointError
 
 CHECKPOINT_FORMAT = "segan-checkpoint"
@@ -128,6 +129,7 @@ def read_config(folder: Path | str, kind: str | None = None) -> dict[str, Any]:
         )
     if kind is not None and config.get("kind") != kind:
         raise CheckpointError(f"{folder} holds a '{config.get('kind')}' model, expected '{kind}'")
+    validate_model_config(config, str(path))
     return config
 
 
