@@ -61,7 +61,7 @@ from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.outputs import check_batch_outputs
 from segan_core.resources import SOURCE_FONT
 from segan_core.vectorize.trace import TraceConfig, TracedGlyph
-from segan_core.vectorize.worker import ignore_sigint, trace_task
+from segan_core.vectorize.worker import trace_task, worker_init
 
 QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
 FONT_PREFIX = "font:"
@@ -363,7 +363,10 @@ def _glyph_pipeline(
     pool = None
     if request.workers > 0:
         pool = cf.ProcessPoolExecutor(
-            request.workers, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_sigint
+            request.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker_init,
+            initargs=(os.getpid(),),
         )
         stack.callback(pool.shutdown, wait=True, cancel_futures=True)
     total = len(todo)

@@ -44,6 +44,7 @@ from segan_core.model.checkpoint import (
     snapshot_folder,
     write_config,
 )
+from segan_core.outputs import TRAINING_RUN, check_output_dir
 from segan_core.training.contract import Trainable
 from segan_core.training.data import Batch, PairedBatches, to_uint8
 from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
@@ -111,6 +112,7 @@ class RunSpec:
     time_budget_s: float | None = None  # wall-clock seconds of this session
     cpu_budget_s: float | None = None  # CPU seconds of the whole run (all sessions, all threads): fair comparisons
     resume: bool = False
+    overwrite: bool = False  # a non-empty folder that is not a training run may be used (own files only)
     data_info: dict[str, Any] = field(default_factory=dict)  # manifest hash, size, splits: goes to config.json
     preview: Batch | None = None  # fixed batch for sample images
     preview_chars: tuple[str, ...] = ()
@@ -246,10 +248,12 @@ def fit(
     start_step, elapsed_before, cpu_before = 0, 0.0, 0.0
     if spec.resume:
         start_step, elapsed_before, cpu_before = load_train_state(trainable, spec, batches)
-    elif dist.is_main and (spec.out / STATE_JSON).exists():
-        raise CheckpointError(
-            f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
-        )
+    elif dist.is_main:
+        check_output_dir(spec.out, TRAINING_RUN, spec.overwrite)  # a foreign, non-empty folder is refused
+        if (spec.out / STATE_JSON).exists():
+            raise CheckpointError(
+                f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
+            )
     for module in trainable.networks().values():
         dist.broadcast_parameters(module)
     optimizers = list(trainable.optimizers().values())
