@@ -379,7 +379,13 @@ def _glyph_pipeline(
         while len(pending) > limit:
             task_chars, future = pending.popleft()
             t = time.monotonic()
-            results = future.result() if isinstance(future, cf.Future) else future
+            try:
+                results = future.result() if isinstance(future, cf.Future) else future
+            except cf.process.BrokenProcessPool:
+                kept = f"the glyphs done so far are cached in {cache.path}: run again to resume, or use --workers 0"
+                if not request.use_cache:
+                    kept = "nothing was kept (--no-cache); try --workers 0"
+                raise SeganError(f"a trace worker process died (out of memory, or killed); {kept}") from None
             stats.add("trace wait", time.monotonic() - t)
             traced_s, blobs = results
             stats.trace_cpu_s += traced_s
