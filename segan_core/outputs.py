@@ -74,8 +74,9 @@ def check_output_dir(path: Path | str, kind: OutputKind, overwrite: bool = False
         raise OutputError(f"cannot read output folder {path}: {exc.strerror or exc}") from None
     if not entries or (path / kind.marker).is_file() or overwrite:
         return path
+    article = "an" if kind.what[0] in "aeiou" else "a"
     raise OutputError(
-        f"{path} is not empty and is not a {kind.what} (no {kind.marker}); choose an empty or new folder, "
+        f"{path} is not empty and is not {article} {kind.what} (no {kind.marker}); choose an empty or new folder, "
         f"or pass --overwrite to replace only the {kind.what}'s own files there"
     )
 
