@@ -45,12 +45,12 @@ class BaselineConfig:
     dropout: float = 0.5
 
     def __post_init__(self) -> None:
-        check_limits(self, BASELINE_LIMITS)
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         size = self.image_size
         if size < 32 or size & (size - 1):  # below 32 px the PatchGAN has no patch left
             raise ValueError("the U-Net needs a power-of-two image size of at least 32")
+        check_limits(self, BASELINE_LIMITS)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @property
     def depth(self) -> int:
