@@ -596,3 +596,19 @@ def test_a_half_trained_numpy_is_not_a_picture(tmp_path):
     path.with_suffix(".npy").rename(path)
     with pytest.raises(InputFileError, match="not a picture"):
         read_gray(path)
+
+
+def test_disk_full_while_saving_a_checkpoint_is_one_line(tmp_path, capsys, monkeypatch, tiny_dataset):
+    import segan_core.model.checkpoint as checkpoint
+
+    def full(tensors, filename, metadata=None):
+        Path(filename).write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "save_file", full)
+    out = tmp_path / "run"
+    code, err = run(["train", "skeleton", "--data", tiny_dataset, "--out", out, "--preset", "tiny-32", "--max-steps",
+                     "1", "--quiet"], capsys)
+    assert code == 2
+    one_line_error(err, ".safetensors", "disk is full")
+    assert not any(p.name.endswith(".tmp") for p in out.rglob("*"))

@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from segan_core.atomic import ensure_writable_dir, write_text_atomic
+from segan_core.atomic import WRITE_ERRNOS, ensure_writable_dir, write_error, write_text_atomic
 from segan_core.config import validate_model_config
 from segan_core.errors import CheckpointError
 
@@ -59,6 +59,11 @@ def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: 
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk: one line; the previous checkpoint is untouched
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
