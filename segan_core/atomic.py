@@ -5,6 +5,7 @@ A cancelled or crashed job never leaves a half-written output behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from segan_core.errors import OutputError
+from segan_core.outputs import OutputKind, check_output_dir, owned_entries, resolve
 
 
 def ensure_writable_dir(folder: Path) -> None:
@@ -23,19 +25,48 @@ def ensure_writable_dir(folder: Path) -> None:
         raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"output folder is not writable: {folder}")
+    try:  # access() says yes to root everywhere; /proc, full or odd file systems still refuse files
+        fd, probe = tempfile.mkstemp(prefix=".segan-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"cannot write in output folder {folder}: {exc.strerror or exc}") from None
+
+
+# a full disk, a quota, a read-only or too-small file system: the output cannot be written, say so
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+
+
+def write_error(path: Path, exc: OSError) -> OutputError:
+    """One line for an OSError while writing ``path`` (ENOSPC: the disk is full)."""
+    if exc.errno == errno.ENOSPC:
+        return OutputError(f"cannot write {path}: the disk is full (no space left on device); nothing was written")
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}; nothing was written")
+
+
+def _mkstemp(path: Path, suffix: str) -> tuple[int, str]:
+    ensure_writable_dir(path.parent)
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from None
 
 
 @contextmanager
 def atomic_file(path: Path | str, mode: str = "wb") -> Iterator:
     """Open a temp file next to ``path``; on success rename it over ``path``, else delete it."""
-    path = Path(path)
-    ensure_writable_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    path = resolve(path)
+    fd, tmp = _mkstemp(path, ".tmp")
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -44,39 +75,71 @@ def atomic_file(path: Path | str, mode: str = "wb") -> Iterator:
 @contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temp *path* next to ``path`` for tools that want a file name; rename on success."""
-    path = Path(path)
-    ensure_writable_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    path = resolve(path)
+    fd, tmp = _mkstemp(path, path.suffix or ".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
 @contextmanager
-def atomic_dir(path: Path | str) -> Iterator[Path]:
-    """Yield a temp folder next to ``path``; on success it replaces ``path`` (old one removed)."""
-    path = Path(path)
+def atomic_dir(path: Path | str, kind: OutputKind, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temp folder next to ``path``; on success its contents take their place in ``path``.
+
+    :func:`segan_core.outputs.check_output_dir` decides whether ``path`` may be written (checked
+    before and after the work). A new or empty ``path``, or one holding only the command's own
+    files, is swapped in with one rename; otherwise only the command's own names are replaced and
+    everything else in the folder is kept. Nothing is ever left beside ``path``.
+    """
+    path = check_output_dir(path, kind, overwrite)
     ensure_writable_dir(path.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         yield tmp
         tmp.chmod(0o755)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        check_output_dir(path, kind, overwrite)  # the folder may have changed during a long job
+        _install(tmp, path, kind)
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
         raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _install(tmp: Path, path: Path, kind: OutputKind) -> None:
+    if not path.exists():
+        os.replace(tmp, path)
+        return
+    written = {entry.name for entry in tmp.iterdir()}
+    old = owned_entries(path, kind, written)
+    trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+    try:
+        everything = {entry.name for entry in path.iterdir()}
+        # only our own files: one rename swaps the whole folder (not the current folder: keep the shell's)
+        if everything and set(old) == everything and path != resolve(Path.cwd()):
+            os.replace(path, trash)
+            os.replace(tmp, path)
+            return
+        for name in sorted(old, key=lambda n: n == kind.marker, reverse=True):  # marker first out ...
+            os.replace(path / name, trash / name)
+        for name in sorted(written, key=lambda n: n == kind.marker):  # ... and last in
+            os.replace(tmp / name, path / name)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def write_text_atomic(path: Path | str, text: str) -> None:

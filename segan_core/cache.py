@@ -103,7 +103,7 @@ class GlyphCache:
         try:
             self._db.commit()
         except sqlite3.Error as exc:
-            raise OutputError(f"cannot write the glyph cache {self.path}: {exc}") from None
+            raise self._write_failed(exc) from None
 
     # -- bitmaps -----------------------------------------------------------------------------------
 
@@ -182,7 +182,15 @@ class GlyphCache:
         try:
             self._db.execute(sql, args)
         except sqlite3.Error as exc:
-            raise OutputError(f"cannot write the glyph cache {self.path}: {exc}") from None
+            raise self._write_failed(exc) from None
+
+    def _write_failed(self, exc: sqlite3.Error) -> OutputError:
+        if "full" in str(exc).lower():  # SQLITE_FULL: the disk (or quota) is full
+            return OutputError(
+                f"cannot write the glyph cache {self.path}: the disk is full; free some space there, "
+                f"or use --cache-dir on another disk (the export so far is kept and resumes)"
+            )
+        return OutputError(f"cannot write the glyph cache {self.path}: {exc}")
 
     def _discard_outline(self, char: str) -> None:
         self._discard("outlines", "trace_key = ? AND cp = ?", (self.trace_key, ord(char)), char, "outline")

@@ -7,6 +7,7 @@ training run. Presets live in :mod:`segan_core.training.presets`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,6 +18,31 @@ SKIP_KINDS = ("none", "image", "skeleton")
 # which of G's parts learn: everything, or (few-shot fine-tuning) only the AdaLIN decoder, with the
 # encoders, CAM and attention kept as the base style learned them on thousands of characters
 TRAINABLE_PARTS = ("all", "decoder")
+
+# A cap on every network shape a config.json may ask for, so a mistyped or hostile file cannot make
+# a load take gigabytes (ngf 100000, a million residual blocks, 10^6 px images). Far above anything
+# trainable here: the bundled models are 64 px with ngf 16 and 4 + 4 blocks.
+MAX_IMAGE_SIZE = 512
+MODEL_LIMITS: dict[str, tuple[int, int]] = {
+    "image_size": (16, MAX_IMAGE_SIZE),
+    "ngf": (1, 256),
+    "ndf": (1, 256),
+    "encoder_res_blocks": (0, 32),
+    "decoder_res_blocks": (0, 32),
+    "attention_channels": (1, 256),
+    "discriminator_layers": (1, 8),
+    "skeleton_width": (1, 32),
+    "skeleton_gan_ngf": (1, 256),
+    "skeleton_gan_res_blocks": (0, 32),
+}
+
+
+def check_limits(config: Any, limits: dict[str, tuple[int, int]]) -> None:
+    """``ValueError`` naming the first field of ``config`` outside its ``(low, high)`` range."""
+    for name, (low, high) in limits.items():
+        value = getattr(config, name)
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be between {low} and {high}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,7 @@ class ModelConfig:
     skips: str = "none"
 
     def __post_init__(self) -> None:
+        check_limits(self, MODEL_LIMITS)
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
         if self.skips not in SKIP_KINDS:
@@ -135,6 +162,7 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
         if dataclasses.is_dataclass(ftype_cls := _resolve(ftype)):
             kwargs[name] = from_dict(ftype_cls, value, f"{where}.{name}")
         else:
+            _check_type(value, ftype, f"{where}.{name}")
             kwargs[name] = value
     try:
         return cls(**kwargs)
@@ -142,6 +170,47 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
         raise CheckpointError(f"{where}: invalid {cls.__name__}: {exc}") from None
 
 
+def _check_type(value: Any, ftype: Any, where: str) -> None:
+    """JSON value vs the field's annotation: "16" is not an int, true is not an int, NaN is not a number."""
+    name = ftype if isinstance(ftype, str) else getattr(ftype, "__name__", str(ftype))
+    if name == "bool":
+        ok = isinstance(value, bool)
+    elif name == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif name == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    elif name == "str":
+        ok = isinstance(value, str)
+    elif name.startswith("tuple[int"):
+        ok = isinstance(value, list | tuple) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    else:
+        return
+    if not ok:
+        raise CheckpointError(f"{where} must be {'a number' if name == 'float' else f'of type {name}'}, got {value!r}")
+
+
 def _resolve(ftype: Any) -> Any:
     names = {"LossWeights": LossWeights, "ModelConfig": ModelConfig, "TrainConfig": TrainConfig}
     return names.get(ftype, ftype) if isinstance(ftype, str) else ftype
+
+
+def validate_model_config(config: dict[str, Any], where: str) -> None:
+    """Check the ``model`` (and ``train``) objects of a checkpoint's config.json: types, ranges, caps.
+
+    Called wherever a config.json is read (:func:`segan_core.model.checkpoint.read_config`), before
+    any network is built, so a bad value is one :class:`CheckpointError` naming the file and key.
+    """
+    kind = config.get("kind")
+    if kind in ("segan", "skeleton-gan"):
+        model_class: type = ModelConfig
+    elif kind == "baseline":
+        from segan_core.baselines.zi2zi import BaselineConfig
+
+        model_class = BaselineConfig
+    else:
+        return
+    if "model" not in config:
+        raise CheckpointError(f"{where} has no model configuration")
+    from_dict(model_class, config["model"], f"{where} model")
+    if kind != "baseline" and "train" in config:
+        from_dict(TrainConfig, config["train"], f"{where} train")

@@ -9,6 +9,7 @@ scaling) when that is enough for the caller.
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -77,8 +78,12 @@ def _open(path: Path) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputFileError(f"{path}: picture claims too many pixels (decompression bomb?)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow: "Image size (N pixels) exceeds limit ..."
+        size = f"{int(claimed.group(1)) / 1e6:.0f} MP" if claimed else "too many pixels"
+        raise InputFileError(
+            f"{path}: picture claims {size}, more than the {MAX_PIXELS / 1e6:.0f} MP limit (decompression bomb?)"
+        ) from None
     except UnidentifiedImageError:
         raise InputFileError(f"{path}: not a picture Segan Studio can read (PNG, JPEG, TIFF, BMP, WebP)") from None
     except OSError as exc:

@@ -37,10 +37,12 @@ from PySide6.QtWidgets import (
 
 from app import batch_api
 from app.context import AppContext
+from app.replace import confirm_replace
 from app.widgets.field_row import field_row
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.jobs import Progress, format_duration
+from segan_core.outputs import check_batch_outputs
 
 CHARSETS = (("gb2312", "GB2312 (6,763 Hanzi)"), ("gb2312-1", "GB2312 level 1 (3,755)"),
             ("text", "Custom text"), ("file", "Text file"))
@@ -331,8 +333,11 @@ class BatchView(QWidget):
                 request = dataclasses.replace(last, chars=chars) if chars is not None else last
             else:
                 request = self.make_request(chars)
+            request = self._confirm_outputs(request)
         except SeganError as exc:
             self.context.report(self, exc, "Cannot start the export")
+            return False
+        if request is None:
             return False
         identity = self.report.report["source"]["identity"] if regenerate and self.report else None
         self._remember()
@@ -349,6 +354,18 @@ class BatchView(QWidget):
         )
         self._update_buttons()
         return True
+
+    def _confirm_outputs(self, request):
+        """The request, with ``overwrite`` if the user agrees to replace files that are not a previous export;
+        None if they do not."""
+        try:
+            check_batch_outputs(list(request.output_paths().values()), *request.report_paths(), request.overwrite)
+        except OutputError as exc:
+            question = f"{exc}\n\nReplace the existing files?"
+            if not confirm_replace(self, "Replace existing files?", question):
+                return None
+            return dataclasses.replace(request, overwrite=True)
+        return request
 
     def _remember(self) -> None:
         settings = self.context.settings

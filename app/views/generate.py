@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 from app.catalog import SAMPLE_CHAR, StyleEntry, sample_glyph
 from app.context import AppContext
 from app.imaging import ink_pixmap, save_png, svg_for
+from app.replace import confirm_replace, existing
 from app.views.detail import DetailPanel, GlyphResult
 from app.widgets.glyph_grid import MISSING, NOT_HAN, PENDING, READY, GlyphGrid
+from segan_core.atomic import atomic_path, write_text_atomic
 from segan_core.charset import is_han
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.glyphs.skeleton import skeletonize
@@ -479,6 +481,7 @@ class GenerateView(QWidget):
         if not chars:
             self.context.report(self, SeganError("select one or more generated glyphs to export first"))
             return []
+        confirmed = False  # the save-file dialog asks before replacing its one file itself
         if target is None:
             start = self.context.settings.path("export", str(Path.home()))
             if len(chars) == 1:
@@ -490,7 +493,14 @@ class GenerateView(QWidget):
             if not name:
                 return []
             target = Path(name)
+            confirmed = len(chars) == 1
         try:
+            clashes = existing(self._glyph_paths(chars, kind, target))
+            if clashes and not confirmed:
+                names = ", ".join(p.name for p in clashes[:5]) + (" …" if len(clashes) > 5 else "")
+                question = f"{len(clashes)} file(s) already exist in {clashes[0].parent}: {names}\n\nReplace them?"
+                if not confirm_replace(self, "Replace existing files?", question):
+                    return []
             written = self._write_glyphs(chars, kind, target)
         except (SeganError, OSError) as exc:
             self.context.report(self, exc, "Export failed")
@@ -499,22 +509,26 @@ class GenerateView(QWidget):
         self.model_label.setText(f"Exported {len(written)} file(s) to {target}")
         return written
 
-    def _write_glyphs(self, chars: list[str], kind: str, target: Path) -> list[Path]:
+    @staticmethod
+    def _glyph_paths(chars: list[str], kind: str, target: Path) -> list[Path]:
         if len(chars) == 1 and not target.is_dir():
-            paths = [target]
-        else:
-            if not target.is_dir():
-                raise OutputError(f"export folder not found: {target}")
-            paths = [target / f"{c}.{kind}" for c in chars]
+            return [target]
+        if not target.is_dir():
+            raise OutputError(f"export folder not found: {target}")
+        return [target / f"{c}.{kind}" for c in chars]
+
+    def _write_glyphs(self, chars: list[str], kind: str, target: Path) -> list[Path]:
+        paths = self._glyph_paths(chars, kind, target)
         written = []
         for char, path in zip(chars, paths, strict=True):
             if not path.parent.is_dir():
                 raise OutputError(f"folder not found: {path.parent}")
-            try:
+            try:  # temp file then rename: a failed write never leaves half a file or loses the old one
                 if kind == "svg":
-                    path.write_text(svg_for(self.cache[char].generated), encoding="utf-8")
+                    write_text_atomic(path, svg_for(self.cache[char].generated))
                 else:
-                    save_png(self.cache[char].generated, path)
+                    with atomic_path(path) as tmp:
+                        save_png(self.cache[char].generated, tmp)
             except OSError as exc:
                 raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
             written.append(path)

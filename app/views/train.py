@@ -46,6 +46,7 @@ from segan_core.data.images import scan_image_folder
 from segan_core.errors import CheckpointError, InputFileError, SeganError
 from segan_core.jobs import CancelToken, Progress, format_duration
 from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, read_config
+from segan_core.outputs import DATASET, TRAINING_RUN, check_output_dir
 from segan_core.resources import MODELS_DIR, SOURCE_FONT
 from segan_core.training.engine import TrainResult
 from segan_core.training.presets import PRESETS, default_preset, get_preset
@@ -273,6 +274,9 @@ class TrainView(QWidget):
         if not resume and (out / STATE_JSON).is_file():
             raise CheckpointError(f"{out} already holds a training run: press Resume to continue it, "
                                   "or choose another name")
+        if not resume:  # the same rule as the CLI: a folder holding something else is not used
+            check_output_dir(out, TRAINING_RUN)
+            check_output_dir(self.dataset_dir(), DATASET)
         model, train = self.configs(resume)
         minutes = self.minutes.value() if self.by_minutes.isChecked() else None
         steps = self.steps.value() if self.by_steps.isChecked() else None

@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     chars.add_argument("--charset", help="gb2312 | gb2312-1 | gb2312-2 | a UTF-8 text file")
     chars.add_argument("--text", help="the characters to export, typed in")
     batch.add_argument("--out", type=Path, required=True, help="font file to write (FONT.ttf); other formats go beside")
+    batch.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing files at --out that are not a previous export (listed in FONT.report.json)",
+    )
     batch.add_argument("--format", default=None, help=f"comma-separated {','.join(FORMATS)} (default: from --out)")
     batch.add_argument("--family", help="font family name (default: 'Segan <style name>')")
     batch.add_argument("--font-version", default="1.000", help="font version, like 1.000")
@@ -99,6 +104,7 @@ def run_batch(args: argparse.Namespace) -> int:
         font_size=args.size,
         non_han=parsed.non_han,
         use_written=not args.generate_all,
+        overwrite=args.overwrite,
     )
     result = drive(export_font(request), quiet=args.quiet)
     report = result.report

@@ -29,12 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     chars.add_argument("--charset", default="gb2312", help="gb2312 | gb2312-1 | gb2312-2 | a UTF-8 text file")
     chars.add_argument("--text", help="the characters to build, typed in")
     build.add_argument("--out", type=Path, required=True, help="dataset folder to write")
+    build.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder that is not a dataset (only the dataset's own files are replaced)",
+    )
     build.add_argument("--quiet", action="store_true")
     build.set_defaults(func=run_build)
 
 
 def run_build(args: argparse.Namespace) -> int:
-    parsed = text_charset(args.text) if args.text else load_charset(args.charset)
+    parsed = text_charset(args.text) if args.text is not None else load_charset(args.charset)
     if parsed.non_han:
         print(f"segan: {parsed.describe_skipped()}", file=sys.stderr)
     request = BuildRequest(
@@ -44,6 +49,7 @@ def run_build(args: argparse.Namespace) -> int:
         size=args.size,
         target=args.target,
         target_dir=args.target_dir,
+        overwrite=args.overwrite,
     )
     manifest = drive(build_dataset(request), quiet=args.quiet)
     counts = manifest["counts"]

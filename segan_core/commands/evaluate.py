@@ -15,6 +15,7 @@ from pathlib import Path
 
 from segan_core.commands.progress import drive
 from segan_core.data.split import SPLITS
+from segan_core.outputs import EVAL_REPORT, check_output_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--max-chars", type=int, default=0, help="use only this many characters (0 = all)")
     train.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch passing this time")
     train.add_argument("--resume", action="store_true", help="continue from the weights in --out")
+    train.add_argument("--overwrite", action="store_true",
+                       help="write into a non-empty --out folder that is not a classifier (own files only)")
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=run_train_classifier)
 
@@ -76,6 +79,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="dataset folder (from `segan data build`)")
     parser.add_argument("--split", default="test", choices=SPLITS)
     parser.add_argument("--out", type=Path, help="report folder to write (report.md, report.json, figures)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty --out that is not a report (only its own files are replaced)")
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N characters of the split")
     parser.add_argument("--classifier", type=Path, default=None,
                         help="glyph-classifier folder for the Fréchet distance (default: models/evaluator)")
@@ -119,7 +124,8 @@ def run_select(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
     )
     job = select_snapshot(
-        args.run, args.data, args.out, options, args.by, max_cpu_minutes=args.max_cpu_minutes, min_ratio=args.min_ratio
+        args.run, args.data, args.out, options, args.by, max_cpu_minutes=args.max_cpu_minutes, min_ratio=args.min_ratio,
+        overwrite=args.overwrite,
     )
     selection = drive(job, quiet=args.quiet)
     print(format_table(selection.report))
@@ -145,8 +151,9 @@ def _evaluate(models: list[str], args: argparse.Namespace) -> int:
         inception_weights=args.inception_weights, ocr=not args.no_ocr, batch_size=args.batch_size,
         cross_dataset=args.cross_dataset,
     )
+    check_output_dir(args.out, EVAL_REPORT, args.overwrite)  # refused before the evaluation, not after
     report = drive(evaluate_specs(models, args.data, options), quiet=args.quiet)
-    write_report(report, args.out)
+    write_report(report, args.out, args.overwrite)
     print(format_table(report))
     print(f"wrote {args.out}/report.md, report.json and figures")
     if getattr(args, "write_metrics", False) and getattr(args, "model", None):
@@ -161,7 +168,7 @@ def run_train_classifier(args: argparse.Namespace) -> int:
     request = TrainClassifierRequest(
         fonts_dir=args.fonts_dir, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.lr, seed=args.seed, threads=args.threads, max_chars=args.max_chars,
-        max_minutes=args.max_minutes, resume=args.resume, command=command,
+        max_minutes=args.max_minutes, resume=args.resume, overwrite=args.overwrite, command=command,
     )
     meta = drive(train_classifier(request), quiet=args.quiet)
     training = meta["training"]

@@ -35,6 +35,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help=f"model/training size (default: {default_preset()} here)",
     )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="train into a non-empty --out that is not a training run"
+    )
     parser.add_argument("--max-steps", type=int, help="stop after this many steps in total")
     parser.add_argument(
         "--time-budget", type=float, metavar="MINUTES", help="stop cleanly with a checkpoint after this long"
@@ -228,6 +231,7 @@ def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
         resume=args.resume,
         device=args.device,
         init_from=getattr(args, "init_from", None),
+        overwrite=args.overwrite,
     )
 
 

@@ -25,6 +25,7 @@ from segan_core.glyphs.embox import IMAGE_SIZES
 from segan_core.glyphs.render import FontRenderer, file_sha256
 from segan_core.glyphs.skeleton import skeletonize
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.outputs import DATASET, check_output_dir
 
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
@@ -39,6 +40,7 @@ class BuildRequest:
     target_dir: Path | None = None  # ... or a folder of <char>.png images
     skeleton_threshold: int = 128
     skeleton_clean_iterations: int = 1
+    overwrite: bool = False  # write into a non-empty folder that is not a dataset (only our files replaced)
 
 
 def _font_entry(renderer: FontRenderer) -> dict:
@@ -53,6 +55,8 @@ def build_dataset(request: BuildRequest, cancel: CancelToken | None = None) -> I
         raise ValueError("give exactly one of target (font) and target_dir (image folder)")
     if not request.chars:
         raise CharsetError("the charset is empty: nothing to build")
+    out = check_output_dir(request.out, DATASET, request.overwrite)  # refused before any work
+    ensure_writable_dir(out.parent)
     cancel = cancel or CancelToken()
     clock = Stopwatch()
     source = FontRenderer(request.source)
@@ -71,7 +75,6 @@ def build_dataset(request: BuildRequest, cancel: CancelToken | None = None) -> I
             "folder": str(request.target_dir),
             "sha256": hashlib.sha256(listing.encode()).hexdigest(),
         }
-    ensure_writable_dir(request.out.parent if request.out.parent != Path("") else Path("."))
 
     size = request.size
     kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -135,7 +138,7 @@ def build_dataset(request: BuildRequest, cancel: CancelToken | None = None) -> I
     manifest["build_seconds"] = round(clock.elapsed, 2)
     manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
-    with atomic_dir(request.out) as tmp:
+    with atomic_dir(out, DATASET, request.overwrite) as tmp:
         for done, name in enumerate(SPLITS):
             cancel.raise_if_cancelled("dataset build")
             chars = splits[name]

@@ -8,8 +8,10 @@ import cv2
 import numpy as np
 
 from segan_core.errors import InputFileError
+from segan_core.imageio import read_gray
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+MAX_GLYPH_SIDE = 2048  # pictures of one glyph are shrunk to this before framing (bounded memory)
 
 
 def scan_image_folder(folder: Path) -> dict[str, Path]:
@@ -17,12 +19,22 @@ def scan_image_folder(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise InputFileError(f"image folder not found: {folder}")
     found: dict[str, Path] = {}
+    root = folder.resolve()
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() in IMAGE_SUFFIXES and len(path.stem) == 1:
+        if path.suffix.lower() in IMAGE_SUFFIXES and len(path.stem) == 1 and _inside(path, root):
             found[path.stem] = path
     if not found:
         raise InputFileError(f"no <char>.png images in {folder} (file names must be the character itself)")
     return found
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """A regular file whose real location is in ``root``: symlinks out of the folder are not followed."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling or looping link
+        return False
+    return real.parent == root and real.is_file()
 
 
 def load_glyph_image(path: Path, size: int) -> np.ndarray:
@@ -32,9 +44,7 @@ def load_glyph_image(path: Path, size: int) -> np.ndarray:
     (the em square fills the middle 14/16, see :mod:`segan_core.glyphs.embox`); a non-square picture
     is centred on a square canvas first. Dark ink on light paper is turned into ink coverage.
     """
-    picture = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
-    if picture is None:
-        raise InputFileError(f"not a readable image: {path}")
+    picture = read_gray(path, max_side=MAX_GLYPH_SIDE)
     ink = 255 - picture if picture.mean() > 127 else picture
     h, w = ink.shape
     side = max(h, w)

@@ -26,6 +26,7 @@ from segan_core.charset import gb2312_level1
 from segan_core.data.split import split_of
 from segan_core.evaluation.checks import EvaluationError
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.outputs import CLASSIFIER, check_output_dir
 
 CLASSIFIER_FORMAT = "segan-glyph-classifier"
 CLASSIFIER_VERSION = 1
@@ -217,6 +218,7 @@ class TrainClassifierRequest:
     max_chars: int = 0  # 0 = every train-split GB2312 level-1 character (small values for tests)
     max_minutes: float = 0.0  # 0 = no limit; else stop (and save) after the epoch that passes it
     resume: bool = False
+    overwrite: bool = False  # write into a non-empty folder that is not a classifier (own files only)
     command: str = ""  # the command line, recorded in config.json
     widths: tuple[int, ...] = field(default=(32, 64, 128))
     feature_dim: int = 128
@@ -322,7 +324,7 @@ def _train(request: TrainClassifierRequest, cancel: CancelToken) -> Iterator[Pro
         fonts=tuple(name for name, _ in fonts),
     )
     net = build_network(config)
-    out = Path(request.out)
+    out = check_output_dir(request.out, CLASSIFIER, request.overwrite)
     start_epoch = 0
     progress_path = out / "training.json"
     if request.resume and (out / "weights.safetensors").is_file() and progress_path.is_file():
@@ -429,7 +431,7 @@ def _save(out: Path, net, config: ClassifierConfig, request: TrainClassifierRequ
         },
         "note": "Fréchet distances in this feature space are not comparable to Inception FID.",
     }
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, CLASSIFIER, request.overwrite) as tmp:
         save_file(state, str(tmp / "weights.safetensors"))
         (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "training.json").write_text(json.dumps({"epochs_done": last.get("epoch", 0), "history": history},

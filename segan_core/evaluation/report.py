@@ -23,6 +23,7 @@ from segan_core.evaluation.checks import EvaluationError, check_compatible
 from segan_core.evaluation.paired import paired_metrics
 from segan_core.glyph_source import FontGlyphSource, GlyphSource
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.outputs import EVAL_REPORT
 
 REPORT_FORMAT = "segan-eval-report"
 # metric key -> (column title, higher is better?, format)
@@ -466,12 +467,14 @@ def report_markdown(report: EvalReport, figures: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: EvalReport, out: Path | str) -> Path:
-    """Write ``report.md``, ``report.json``, ``samples.png`` (and ``heatmaps.png``) into ``out``, atomically."""
+def write_report(report: EvalReport, out: Path | str, overwrite: bool = False) -> Path:
+    """Write ``report.md``, ``report.json``, ``samples.png`` (and ``heatmaps.png``) into ``out``, atomically.
+
+    ``out`` must be new, empty, a previous report, or ``overwrite`` (:mod:`segan_core.outputs`)."""
     from segan_core.evaluation.figures import heatmap_figure, sample_grid
 
     out = Path(out)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, EVAL_REPORT, overwrite) as tmp:
         figures = []
         sample_rows = [(report.floor.name.split(" (")[0] + " (source)", report.source_samples)]
         sample_rows += [(row.name, row.samples) for row in report.models if row.samples is not None]

@@ -20,6 +20,7 @@ from segan_core.evaluation.checks import EvaluationError
 from segan_core.evaluation.report import EvalOptions, EvalReport, Row, evaluate_specs
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots, read_config
+from segan_core.outputs import SELECTION, check_output_dir
 
 SELECTION_FILE = "selection.json"
 # a --cpu-budget run stops at the first step boundary past its budget: its last snapshot is this much over
@@ -86,6 +87,7 @@ def select_snapshot(
     max_cpu_minutes: float | None = None,
     min_ratio: float | None = None,
     fallback_metric: str | None = None,
+    overwrite: bool = False,
 ) -> Iterator[Progress]:
     """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``.
 
@@ -111,6 +113,7 @@ def select_snapshot(
             raise EvaluationError(f"{run} has no snapshot within {max_cpu_minutes:g} CPU minutes of training")
     if out.resolve() == run.resolve() or run.resolve() in out.resolve().parents:
         raise EvaluationError(f"--out {out} must be outside the run folder {run}")
+    check_output_dir(out, SELECTION, overwrite)  # refused before the evaluation, not after
     # heatmap and sample figures are not needed to rank snapshots
     report = yield from evaluate_specs([str(s) for s in snapshots], data, replace(options, sample_count=1), cancel)
     fell_back = False
@@ -136,7 +139,7 @@ def select_snapshot(
         ],
         "real_font": {k: round(v, 6) for k, v in report.reference.metrics.items() if not math.isnan(v)},
     }
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, SELECTION, overwrite) as tmp:
         for name in (WEIGHTS_FILE, CONFIG_FILE):
             shutil.copy2(chosen / name, tmp / name)
         (tmp / SELECTION_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -25,7 +25,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from segan_core.atomic import ensure_writable_dir, write_text_atomic
+from segan_core.atomic import WRITE_ERRNOS, ensure_writable_dir, write_error, write_text_atomic
+from segan_core.config import validate_model_config
 from segan_core.errors import CheckpointError
 
 CHECKPOINT_FORMAT = "segan-checkpoint"
@@ -58,6 +59,11 @@ def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: 
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk: one line; the previous checkpoint is untouched
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -128,6 +134,7 @@ def read_config(folder: Path | str, kind: str | None = None) -> dict[str, Any]:
         )
     if kind is not None and config.get("kind") != kind:
         raise CheckpointError(f"{folder} holds a '{config.get('kind')}' model, expected '{kind}'")
+    validate_model_config(config, str(path))
     return config
 
 

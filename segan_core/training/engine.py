@@ -11,6 +11,7 @@ checkpoints and yields progress.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -18,7 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ import torch.distributed as torch_dist
 from torch import nn
 
 from segan_core import __version__
-from segan_core.atomic import ensure_writable_dir, write_text_atomic
+from segan_core.atomic import WRITE_ERRNOS, ensure_writable_dir, write_error, write_text_atomic
 from segan_core.config import TrainConfig, to_dict
 from segan_core.errors import CheckpointError, TrainingError
 from segan_core.jobs import CancelToken, Progress
@@ -44,6 +45,7 @@ from segan_core.model.checkpoint import (
     snapshot_folder,
     write_config,
 )
+from segan_core.outputs import TRAINING_RUN, check_output_dir
 from segan_core.training.contract import Trainable
 from segan_core.training.data import Batch, PairedBatches, to_uint8
 from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
@@ -111,6 +113,7 @@ class RunSpec:
     time_budget_s: float | None = None  # wall-clock seconds of this session
     cpu_budget_s: float | None = None  # CPU seconds of the whole run (all sessions, all threads): fair comparisons
     resume: bool = False
+    overwrite: bool = False  # a non-empty folder that is not a training run may be used (own files only)
     data_info: dict[str, Any] = field(default_factory=dict)  # manifest hash, size, splits: goes to config.json
     preview: Batch | None = None  # fixed batch for sample images
     preview_chars: tuple[str, ...] = ()
@@ -218,6 +221,18 @@ def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches
     return int(state["step"]), float(state.get("elapsed_s", 0.0)), float(state.get("cpu_s", 0.0))
 
 
+@contextlib.contextmanager
+def _appending(path: Path) -> Iterator[TextIO]:
+    """Append to the run's log; a full disk is one line (the last checkpoint stays good)."""
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            yield handle
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
+        raise
+
+
 def _sample_payload(trainable: Trainable, spec: RunSpec) -> dict[str, Any] | None:
     if spec.preview is None:
         return None
@@ -246,10 +261,12 @@ def fit(
     start_step, elapsed_before, cpu_before = 0, 0.0, 0.0
     if spec.resume:
         start_step, elapsed_before, cpu_before = load_train_state(trainable, spec, batches)
-    elif dist.is_main and (spec.out / STATE_JSON).exists():
-        raise CheckpointError(
-            f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
-        )
+    elif dist.is_main:
+        check_output_dir(spec.out, TRAINING_RUN, spec.overwrite)  # a foreign, non-empty folder is refused
+        if (spec.out / STATE_JSON).exists():
+            raise CheckpointError(
+                f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
+            )
     for module in trainable.networks().values():
         dist.broadcast_parameters(module)
     optimizers = list(trainable.optimizers().values())
@@ -300,7 +317,7 @@ def fit(
             now = time.monotonic()
             images_per_s = (step - last_log_step) * config.batch_size * dist.world_size / max(1e-9, now - last_log_time)
             last_log_time, last_log_step = now, step
-            with open(log_path, "a", encoding="utf-8") as handle:
+            with _appending(log_path) as handle:
                 record = {
                     "step": step,
                     **metrics,

@@ -39,6 +39,7 @@ class RunOptions:
     resume: bool = False
     device: str = "auto"
     init_from: Path | None = None  # fine-tune: start G_A from this style model's weights (same model config)
+    overwrite: bool = False  # train into a non-empty folder that is not a training run
 
 
 def _seed_everything(seed: int, rank: int) -> None:
@@ -122,6 +123,7 @@ def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDatas
         time_budget_s=options.time_budget_minutes * 60 if options.time_budget_minutes is not None else None,
         cpu_budget_s=options.cpu_budget_minutes * 60 if options.cpu_budget_minutes is not None else None,
         resume=options.resume,
+        overwrite=options.overwrite,
         data_info=_data_info(datasets),
         preview=preview,
         preview_chars=chars,
