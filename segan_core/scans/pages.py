@@ -7,6 +7,7 @@ render scale is lowered for oversized pages so a page never exceeds the same pix
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,14 +39,23 @@ def is_pdf(path: Path) -> bool:
         return False
 
 
-def pdf_page_count(path: Path) -> int:
-    """Number of pages; a one-line error for a damaged PDF or one without pages."""
+def _open_pdf(path: Path):  # -> pypdfium2.PdfDocument (imported lazily)
+    """Open a PDF; PDFium refuses a document without pages, which gets its own message."""
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(str(path))
+        return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20)
+        if re.search(rb"/Count\s*0\b", head) and not re.search(rb"/Type\s*/Page\b", head):
+            raise InputFileError(f"{path}: the PDF has no pages") from None
         raise InputFileError(f"{path}: not a readable PDF ({exc})") from None
+
+
+def pdf_page_count(path: Path) -> int:
+    """Number of pages; a one-line error for a damaged PDF or one without pages."""
+    pdf = _open_pdf(path)
     try:
         count = len(pdf)
     finally:
@@ -80,10 +90,7 @@ def _pdf_pages(path: Path) -> Iterator[PagePicture]:
     """Rasterize each PDF page in grey at ``PDF_DPI`` (less for pages too big for the pixel cap)."""
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        raise InputFileError(f"{path}: not a readable PDF ({exc})") from None
+    pdf = _open_pdf(path)
     try:
         for index in range(len(pdf)):
             page = pdf[index]

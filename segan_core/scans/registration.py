@@ -5,8 +5,9 @@
 2. :func:`identify` — the template marker must carry this template's key (else: a page of another
    template), the page marker gives the page number.
 3. :func:`register_page` — every corner of every known marker found (up to 6 markers x 4 corners)
-   pairs an image point with its printed position in mm; a RANSAC homography maps the picture onto
-   the page. Because each marker's corners come back in the marker's own order, a page scanned
+   pairs an image point with its printed position in mm; a least-squares homography maps the picture
+   onto the page, a marker that does not fit the others is dropped and the fit redone. Because
+   each marker's corners come back in the marker's own order, a page scanned
    upside down or sideways is straightened by the same homography; its rotation is reported.
 """
 
@@ -33,6 +34,7 @@ from segan_core.scans.template import (
 
 DETECT_SIDE = 2400
 MAX_ERROR_MM = 1.0
+OUTLIER_MM = 0.12  # a marker whose corners are this far from the fit is dropped (good ones: < 0.06 mm)
 
 
 @dataclass(frozen=True)
@@ -102,15 +104,33 @@ def register_page(gray: np.ndarray, template: Template, name: str) -> PageMatch:
         raise InputFileError(
             f"{name}: only {len(image_pts)} of 6 markers visible; the whole page must be in the picture"
         )
-    src, dst = np.concatenate(image_pts), np.concatenate(page_pts)
-    homography, _ = cv2.findHomography(src, dst, cv2.RANSAC, 0.5)
+    homography, error, kept = _fit(image_pts, page_pts)
     if homography is None:
         raise InputFileError(f"{name}: cannot straighten the page from its markers")
-    mapped = cv2.perspectiveTransform(src[None], homography)[0]
-    error = float(np.median(np.linalg.norm(mapped - dst, axis=1)))
     if error > MAX_ERROR_MM:
         raise InputFileError(f"{name}: markers do not fit a flat page (error {error:.1f} mm); is the page folded?")
-    return PageMatch(page, homography, _rotation(homography), len(image_pts), error, _px_per_mm(homography))
+    return PageMatch(page, homography, _rotation(homography), kept, error, _px_per_mm(homography))
+
+
+def _fit(image_pts: list[np.ndarray], page_pts: list[np.ndarray]) -> tuple[np.ndarray | None, float, int]:
+    """Least-squares homography over all marker corners, dropping the worst marker while it is an outlier.
+
+    A marker whose corners sit more than ``OUTLIER_MM`` (mean) from the fit is removed (a smudge or a
+    bad detection), as long as three markers remain; returns the homography, the median error (mm) and the markers used.
+    """
+    image_pts, page_pts = list(image_pts), list(page_pts)
+    while True:
+        src, dst = np.concatenate(image_pts), np.concatenate(page_pts)
+        homography, _ = cv2.findHomography(src, dst, 0)
+        if homography is None:
+            return None, float("inf"), 0
+        mapped = cv2.perspectiveTransform(src[None], homography)[0]
+        residual = np.linalg.norm(mapped - dst, axis=1)
+        per_marker = residual.reshape(-1, 4).mean(axis=1)
+        worst = int(per_marker.argmax())
+        if per_marker[worst] <= OUTLIER_MM or len(image_pts) <= 3:
+            return homography, float(np.median(residual)), len(image_pts)
+        del image_pts[worst], page_pts[worst]
 
 
 def _rotation(homography: np.ndarray) -> float:

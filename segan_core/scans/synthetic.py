@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import cv2
@@ -23,19 +24,25 @@ GLYPH_SIZE = 512  # glyphs are drawn at this size, then warped onto the page (su
 
 
 def fill_page(
-    template: Template, page: int, font: Path, dpi: int = 150, skip: frozenset[str] = frozenset()
+    template: Template, page: int, font: Path, dpi: int = 150, written: Mapping[str, str | None] | None = None
 ) -> np.ndarray:
-    """The page with every cell's character written in ``font`` (dark ink), except those in ``skip``."""
+    """The page with every cell's character written in ``font`` (dark ink).
+
+    ``written`` overrides what goes into a cell: ``{cell char: another char}`` writes the wrong
+    character, ``{cell char: None}`` leaves the box empty.
+    """
+    written = written or {}
     paper = render_page(template, page, dpi).astype(np.float32)
     scale = dpi / 25.4
     coverage = np.zeros_like(paper)
     box = EmBox(GLYPH_SIZE)
     for cell in template.page_cells(page):
-        if cell.char in skip:
+        char = written.get(cell.char, cell.char)
+        if char is None:
             continue
         k = cell.w * scale / box.em_px
         side = max(16, round(GLYPH_SIZE * k))
-        glyph = cv2.resize(clean_glyph(font, cell.char, GLYPH_SIZE), (side, side), interpolation=cv2.INTER_AREA)
+        glyph = cv2.resize(clean_glyph(font, char, GLYPH_SIZE), (side, side), interpolation=cv2.INTER_AREA)
         f = k * GLYPH_SIZE / side  # page pixels per pixel of the shrunk glyph (about 1)
         tx = cell.x * scale - box.margin * k + 0.5 * f - 0.5
         ty = cell.y * scale - box.margin * k + 0.5 * f - 0.5
