@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from segan_core import __version__
 from segan_core.errors import Cancelled, SeganError
 
-COMMAND_MODULES = ("data", "styles", "train", "infer", "batch", "evaluate")
+COMMAND_MODULES = ("data", "styles", "train", "infer", "batch", "evaluate", "template", "scans")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -119,6 +119,24 @@ class GlyphRecognizer:
                 out.append("".join(chars).strip())
         return out
 
+    def candidates(self, images: np.ndarray, k: int = 5, batch_size: int = 64) -> list[list[tuple[str, float]]]:
+        """The ``k`` most likely single characters for each glyph, with their probabilities, best first.
+
+        A character's score is its highest probability at any time step of the CTC output (the
+        blank and the space are left out), so a glyph read as one character ranks it first and
+        near-misses follow.
+        """
+        x = prepare(images)
+        out: list[list[tuple[str, float]]] = []
+        for start in range(0, len(x), batch_size):
+            with self._lock:
+                probs = self.session.run(None, {self.input_name: x[start:start + batch_size]})[0]
+            best = probs[:, :, 1:-1].max(axis=1)  # (n, classes): peak probability of each character
+            for row in best:
+                top = np.argsort(-row)[:k]
+                out.append([(self.alphabet[i + 1], float(row[i])) for i in top])
+        return out
+
     def correct(self, chars: Sequence[str], images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Boolean array: glyph i is read as exactly ``chars[i]``."""
         if len(chars) != len(images):

@@ -1,0 +1,63 @@
+"""``segan scans import``: scanned template pages -> glyph images, a dataset, a report, a review sheet."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from segan_core.commands.progress import drive
+from segan_core.glyphs.embox import IMAGE_SIZES
+from segan_core.resources import SOURCE_FONT
+from segan_core.scans.importer import ImportRequest, import_scans
+
+SHOW_FLAGGED = 20
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    scans = sub.add_parser("scans", help="import scanned or photographed template sheets")
+    scans_sub = scans.add_subparsers(dest="scans_command", metavar="ACTION")
+    scans_sub.required = True
+    imp = scans_sub.add_parser("import", help="read filled-in template pages (PNG/JPEG/TIFF/PDF) into a dataset")
+    imp.add_argument("pages", nargs="+", type=Path, metavar="PAGE", help="page pictures or PDFs, any order")
+    imp.add_argument("--template", type=Path, required=True, help="the sheet's JSON sidecar (from segan template)")
+    imp.add_argument("--out", type=Path, required=True, help="folder to write (chars/, dataset/, report.json, review)")
+    imp.add_argument("--normalize", action="store_true", help="centre and scale each glyph (default: keep as written)")
+    imp.add_argument("--image-size", type=int, default=256, choices=IMAGE_SIZES, help="size of chars/<char>.png")
+    imp.add_argument("--size", type=int, default=64, choices=IMAGE_SIZES, help="dataset image size")
+    imp.add_argument("--top-k", type=int, default=5, help="the label check accepts the character among this many")
+    imp.add_argument("--no-label-check", action="store_true", help="skip the recognizer's label check")
+    imp.add_argument("--no-dataset", action="store_true", help="write the glyphs and report only")
+    imp.add_argument("--source", type=Path, default=SOURCE_FONT, help="source (Kai print) font for the dataset")
+    imp.add_argument("--quiet", action="store_true")
+    imp.set_defaults(func=run_import)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    request = ImportRequest(
+        pages=tuple(args.pages),
+        template=args.template,
+        out=args.out,
+        image_size=args.image_size,
+        dataset_size=args.size,
+        normalize=args.normalize,
+        check_labels=not args.no_label_check,
+        top_k=args.top_k,
+        build_dataset=not args.no_dataset,
+        source=args.source,
+    )
+    report = drive(import_scans(request), quiet=args.quiet)
+    counts = report.counts
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v and k not in ("cells",))
+    print(f"wrote {args.out}: {counts['cells']} cells from {len(report.pages)} page pictures ({summary})")
+    for page in report.pages:
+        turned = f", turned {page.rotation_deg:+.1f} deg" if abs(page.rotation_deg) > 0.5 else ""
+        print(f"  {page.file}: page {page.page}, {page.markers} markers, fit {page.error_mm:.2f} mm{turned}")
+    flagged = [c for c in report.cells if c.status != "ok"]
+    for cell in flagged[:SHOW_FLAGGED]:
+        read = "".join(c for c, _ in cell.candidates[:3])
+        extra = f" (replaces {cell.replaced})" if cell.replaced else ""
+        print(f"  {cell.status}: {cell.char} page {cell.page} cell {cell.cell} from {cell.file}; read as {read}{extra}")
+    if len(flagged) > SHOW_FLAGGED:
+        print(f"  ... and {len(flagged) - SHOW_FLAGGED} more flagged cells: see {args.out / 'report.json'}")
+    print(f"label check: {report.label_check}")
+    return 0

@@ -1,0 +1,232 @@
+"""``import_scans``: scanned template pages -> per-character glyphs, a dataset, a report, a review sheet.
+
+The job (yields :class:`Progress`, checks a :class:`CancelToken`, returns an :class:`ImportReport`):
+
+1. Load the template sidecar and check every input (pictures, PDFs with pages) before any work.
+2. For each page picture, in the order given: find its markers and page (:mod:`.registration`),
+   cut and clean its cells (:mod:`.cells`). A cell scanned again later replaces the earlier scan,
+   and the report says so.
+3. Optionally centre and scale each glyph (``normalize``); by default the writer's size and position
+   inside the box are kept.
+4. Check each cell: empty, ink touching the cut edge, and the label check by the project's
+   recognizer (the character must be among its top ``top_k`` candidates; mismatches are flagged,
+   never dropped).
+5. Write, all into a temp folder renamed into place at the end (nothing partial):
+   ``chars/<char>.png`` (black on white, ``image_size`` px), ``report.json``, ``review-N.png`` and,
+   unless disabled, ``dataset/`` built by the project's dataset builder from ``chars/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from segan_core.atomic import atomic_dir
+from segan_core.data.build import BuildRequest, build_dataset
+from segan_core.data.store import manifest_hash
+from segan_core.errors import InputFileError, SeganError
+from segan_core.glyphs.render import to_paper
+from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.resources import SOURCE_FONT
+from segan_core.scans.cells import CellImage, cut_page
+from segan_core.scans.cleanup import normalize_placement
+from segan_core.scans.pages import check_inputs, read_pages
+from segan_core.scans.registration import register_page
+from segan_core.scans.review import contact_sheets
+from segan_core.scans.template import Template, load_template
+
+REPORT_FORMAT = "segan-scan-import"
+STATUS_ORDER = ("empty", "label-mismatch", "touches-border", "duplicate-replaced")
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import and how. ``pages``: pictures and PDFs, in scanning order."""
+
+    pages: tuple[Path, ...]
+    template: Path
+    out: Path
+    image_size: int = 256
+    dataset_size: int = 64
+    normalize: bool = False
+    check_labels: bool = True
+    top_k: int = 5
+    build_dataset: bool = True
+    source: Path = SOURCE_FONT
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """One page picture as read: its page number (1-based), rotation and marker fit."""
+
+    file: str
+    page: int
+    rotation_deg: float
+    markers: int
+    error_mm: float
+
+
+@dataclass
+class CellRecord:
+    """The outcome of one cell: where it came from, its status and flags, recognizer candidates."""
+
+    page: int
+    cell: int
+    char: str
+    file: str
+    status: str = "ok"
+    flags: list[str] = field(default_factory=list)
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    ink_fraction: float = 0.0
+    replaced: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Everything the import found; ``to_json`` is what ``report.json`` holds."""
+
+    template_id: str
+    out: Path
+    pages: tuple[PageRecord, ...]
+    cells: tuple[CellRecord, ...]
+    not_scanned: str
+    label_check: str
+    dataset: dict | None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in ("ok", *STATUS_ORDER)}
+        for record in self.cells:
+            counts[record.status] = counts.get(record.status, 0) + 1
+        return counts | {"cells": len(self.cells), "not_scanned": len(self.not_scanned)}
+
+    def to_json(self) -> dict:
+        return {
+            "format": REPORT_FORMAT,
+            "template_id": self.template_id,
+            "counts": self.counts,
+            "label_check": self.label_check,
+            "not_scanned": self.not_scanned,
+            "pages": [asdict(p) for p in self.pages],
+            "cells": [asdict(c) for c in self.cells],
+            "dataset": self.dataset,
+        }
+
+
+def import_scans(request: ImportRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """The import job (steps in the module docstring); returns an :class:`ImportReport`."""
+    cancel = cancel or CancelToken()
+    clock = Stopwatch()
+    template = load_template(request.template)
+    total = check_inputs(request.pages)
+    pages: list[PageRecord] = []
+    kept: dict[str, tuple[CellImage, CellRecord]] = {}
+    for done, picture in enumerate(read_pages(request.pages)):
+        cancel.raise_if_cancelled("scan import")
+        yield Progress("pages", done, total, message=picture.name, elapsed_s=clock.elapsed)
+        match = register_page(picture.gray, template, picture.name)
+        pages.append(PageRecord(picture.name, match.page + 1, round(match.rotation_deg, 2), match.markers,
+                                round(match.error_mm, 3)))
+        for image in cut_page(picture.gray, match, template.page_cells(match.page), request.image_size):
+            _keep(kept, image, picture.name, request.normalize)
+    yield Progress("pages", total, total, elapsed_s=clock.elapsed)
+    records = [kept[c][1] for c in template.chars if c in kept]
+    label_check = yield from _check_labels(kept, request, cancel, clock)
+    for record in records:
+        record.status = next((s for s in STATUS_ORDER if s in record.flags), "ok")
+    not_scanned = "".join(c for c in template.chars if c not in kept)
+    report = ImportReport(template.template_id, request.out, tuple(pages), tuple(records), not_scanned, label_check,
+                          None)
+    return (yield from _write(report, kept, template, request, cancel, clock))
+
+
+def _keep(kept: dict[str, tuple[CellImage, CellRecord]], image: CellImage, name: str, normalize: bool) -> None:
+    """Record one cut cell; a later scan of the same cell replaces the earlier one."""
+    cell = image.cell
+    if normalize and not image.empty:
+        image = CellImage(cell, normalize_placement(image.ink), image.ink_fraction, image.empty, image.touches_border)
+    record = CellRecord(cell.page + 1, cell.index + 1, cell.char, name, ink_fraction=round(image.ink_fraction, 4))
+    if image.empty:
+        record.flags.append("empty")
+    if image.touches_border:
+        record.flags.append("touches-border")
+    earlier = kept.get(cell.char)
+    if earlier is not None:
+        record.replaced = earlier[1].file
+        record.flags.append("duplicate-replaced")
+    kept[cell.char] = (image, record)
+
+
+def _check_labels(kept: dict[str, tuple[CellImage, CellRecord]], request: ImportRequest, cancel: CancelToken,
+                  clock: Stopwatch) -> Iterator[Progress]:
+    """Run the recognizer over the non-empty cells and flag those it does not read as their character.
+
+    Returns a one-line description of what was checked (or why the check was skipped).
+    """
+    if not request.check_labels:
+        return "skipped (--no-label-check)"
+    try:
+        from segan_core.evaluation.recognizer import get_recognizer
+
+        recognizer = get_recognizer()
+    except SeganError as exc:
+        return f"skipped: {exc}"
+    chars = [c for c, (image, _) in kept.items() if not image.empty]
+    checked = 0
+    for start in range(0, len(chars), 64):
+        cancel.raise_if_cancelled("scan import")
+        yield Progress("labels", start, len(chars), elapsed_s=clock.elapsed)
+        batch = chars[start:start + 64]
+        candidates = recognizer.candidates(np.stack([kept[c][0].ink for c in batch]), k=request.top_k)
+        for char, top in zip(batch, candidates, strict=True):
+            record = kept[char][1]
+            record.candidates = [(c, round(p, 4)) for c, p in top]
+            if recognizer.knows(char):
+                checked += 1
+                if char not in [c for c, _ in top]:
+                    record.flags.append("label-mismatch")
+    yield Progress("labels", len(chars), len(chars), elapsed_s=clock.elapsed)
+    return f"PP-OCRv4 recognizer, top {request.top_k}; {checked} of {len(chars)} written cells checkable"
+
+
+def _write(report: ImportReport, kept: dict[str, tuple[CellImage, CellRecord]], template: Template,
+           request: ImportRequest, cancel: CancelToken, clock: Stopwatch) -> Iterator[Progress]:
+    """Write glyphs, review sheets, dataset and report into a temp folder renamed into place."""
+    written = [c for c in template.chars if c in kept and not kept[c][0].empty]
+    if not written:
+        raise InputFileError("no written cell found on the scanned pages: every box is empty")
+    with atomic_dir(request.out) as tmp:
+        chars_dir = tmp / "chars"
+        chars_dir.mkdir()
+        for done, char in enumerate(written):
+            if done % 64 == 0:
+                cancel.raise_if_cancelled("scan import")
+                yield Progress("write", done, len(written), elapsed_s=clock.elapsed)
+            Image.fromarray(to_paper(kept[char][0].ink)).save(chars_dir / f"{char}.png")
+        tiles = [(r.char, r.status, None if kept[r.char][0].empty else kept[r.char][0].ink) for r in report.cells]
+        for number, sheet in enumerate(contact_sheets(tiles), start=1):
+            sheet.save(tmp / f"review-{number}.png")
+        dataset = None
+        if request.build_dataset:
+            dataset = yield from _build(tmp, request, tuple(written), cancel)
+        final = ImportReport(report.template_id, report.out, report.pages, report.cells, report.not_scanned,
+                             report.label_check, dataset)
+        (tmp / "report.json").write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return final
+
+
+def _build(tmp: Path, request: ImportRequest, chars: tuple[str, ...], cancel: CancelToken) -> Iterator[Progress]:
+    """The trainer's dataset from ``chars/`` (the project's builder); its manifest names the final folder."""
+    build = BuildRequest(source=request.source, out=tmp / "dataset", chars=chars, size=request.dataset_size,
+                         target_dir=tmp / "chars")
+    manifest = yield from build_dataset(build, cancel)
+    manifest["target"]["folder"] = str(request.out / "chars")
+    manifest["manifest_sha256"] = manifest_hash(manifest)
+    (tmp / "dataset" / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return {"folder": "dataset", "size": request.dataset_size, "counts": manifest["counts"],
+            "manifest_sha256": manifest["manifest_sha256"]}

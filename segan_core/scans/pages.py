@@ -1,0 +1,110 @@
+"""The pictures of scanned pages a user hands in: image files and (multi-page) PDFs.
+
+Image files are read with :func:`segan_core.imageio.read_gray` (pixel count checked from the header
+before decoding). PDFs are rasterized page by page with PDFium (pypdfium2) at ``PDF_DPI``; the
+render scale is lowered for oversized pages so a page never exceeds the same pixel cap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segan_core.errors import InputFileError
+from segan_core.imageio import MAX_PIXELS, read_gray
+
+PDF_DPI = 250
+MAX_SIDE = 6000  # a page never needs more pixels than this on its long side (A4 at ~500 dpi)
+POINTS_PER_INCH = 72.0
+
+
+@dataclass(frozen=True)
+class PagePicture:
+    """One picture of a page: where it came from (``file`` or ``file#p2``) and its grey pixels."""
+
+    name: str
+    gray: np.ndarray
+
+
+def is_pdf(path: Path) -> bool:
+    """True when the file starts with the PDF signature (whatever its suffix)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(5) == b"%PDF-"
+    except OSError:
+        return False
+
+
+def _open_pdf(path: Path):  # -> pypdfium2.PdfDocument (imported lazily)
+    """Open a PDF; PDFium refuses a document without pages, which gets its own message."""
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20)
+        if re.search(rb"/Count\s*0\b", head) and not re.search(rb"/Type\s*/Page\b", head):
+            raise InputFileError(f"{path}: the PDF has no pages") from None
+        raise InputFileError(f"{path}: not a readable PDF ({exc})") from None
+
+
+def pdf_page_count(path: Path) -> int:
+    """Number of pages; a one-line error for a damaged PDF or one without pages."""
+    pdf = _open_pdf(path)
+    try:
+        count = len(pdf)
+    finally:
+        pdf.close()
+    if count == 0:
+        raise InputFileError(f"{path}: the PDF has no pages")
+    return count
+
+
+def check_inputs(paths: tuple[Path, ...]) -> int:
+    """Check every input exists and is a picture or a PDF with pages; returns the number of pictures."""
+    if not paths:
+        raise InputFileError("no scanned pages given")
+    total = 0
+    for path in paths:
+        if not path.is_file():
+            raise InputFileError(f"scanned page not found: {path}")
+        total += pdf_page_count(path) if is_pdf(path) else 1
+    return total
+
+
+def read_pages(paths: tuple[Path, ...]) -> Iterator[PagePicture]:
+    """Every page picture in the order given (PDF pages in document order)."""
+    for path in paths:
+        if is_pdf(path):
+            yield from _pdf_pages(path)
+        else:
+            yield PagePicture(path.name, read_gray(path, max_pixels=MAX_PIXELS, max_side=MAX_SIDE))
+
+
+def _pdf_pages(path: Path) -> Iterator[PagePicture]:
+    """Rasterize each PDF page in grey at ``PDF_DPI`` (less for pages too big for the pixel cap)."""
+    import pypdfium2 as pdfium
+
+    pdf = _open_pdf(path)
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            width_pt, height_pt = page.get_size()
+            scale = PDF_DPI / POINTS_PER_INCH
+            scale = min(scale, MAX_SIDE / max(width_pt, height_pt, 1.0))
+            scale = min(scale, (MAX_PIXELS / max(width_pt * height_pt, 1.0)) ** 0.5)
+            try:
+                bitmap = page.render(scale=scale, grayscale=True)
+                gray = np.array(bitmap.to_numpy(), dtype=np.uint8)
+            except pdfium.PdfiumError as exc:
+                raise InputFileError(f"{path}: page {index + 1} cannot be rendered ({exc})") from None
+            if gray.ndim == 3:
+                gray = gray[..., 0] if gray.shape[2] == 1 else gray[..., :3].mean(axis=2).astype(np.uint8)
+            yield PagePicture(f"{path.name}#p{index + 1}", gray)
+    finally:
+        pdf.close()

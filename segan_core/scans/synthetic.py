@@ -1,0 +1,111 @@
+"""Synthetic filled-in scans of a template, for tests, benchmarks and demos.
+
+1. :func:`fill_page` — render a template page and write a brush font's characters into its boxes,
+   the box being the em square (exactly the mapping the importer reads back).
+2. :func:`degrade` — what a scanner or a phone does to it: grey paper and uneven light, a rotation
+   and a perspective warp onto a background, blur, noise; ``phone`` adds a strong perspective and a
+   shadow. :func:`save_jpeg` then stores it at JPEG quality 70.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from segan_core.glyphs.embox import EMBOX_DESCENT, EmBox
+from segan_core.scans.template import Template, render_page
+
+WRITE_SCALE = 0.82  # the writer's em, as a share of the box
+GLYPH_SIZE = 512  # glyphs are drawn at this size, then warped onto the page (sub-pixel exact)
+
+
+def fill_page(
+    template: Template, page: int, font: Path, dpi: int = 150, written: Mapping[str, str | None] | None = None
+) -> np.ndarray:
+    """The page with every cell's character written in ``font`` (dark ink).
+
+    ``written`` overrides what goes into a cell: ``{cell char: another char}`` writes the wrong
+    character, ``{cell char: None}`` leaves the box empty.
+    """
+    written = written or {}
+    paper = render_page(template, page, dpi).astype(np.float32)
+    scale = dpi / 25.4
+    coverage = np.zeros_like(paper)
+    box = EmBox(GLYPH_SIZE)
+    for cell in template.page_cells(page):
+        char = written.get(cell.char, cell.char)
+        if char is None:
+            continue
+        k = cell.w * scale / box.em_px
+        side = max(16, round(GLYPH_SIZE * k))
+        glyph = cv2.resize(clean_glyph(font, char, GLYPH_SIZE), (side, side), interpolation=cv2.INTER_AREA)
+        f = k * GLYPH_SIZE / side  # page pixels per pixel of the shrunk glyph (about 1)
+        tx = cell.x * scale - box.margin * k + 0.5 * f - 0.5
+        ty = cell.y * scale - box.margin * k + 0.5 * f - 0.5
+        place = np.array([[f, 0, tx], [0, f, ty]])
+        layer = cv2.warpAffine(glyph.astype(np.float32) / 255.0, place, paper.shape[::-1], flags=cv2.INTER_LINEAR)
+        coverage = np.maximum(coverage, layer)
+    return (paper * (1.0 - 0.9 * coverage)).astype(np.uint8)
+
+
+def _write(draw: ImageDraw.ImageDraw, font: Path, char: str, x: float, y: float, box: float) -> None:
+    """Write ``char`` at ``WRITE_SCALE`` of the box, centred: a writer keeps inside the box."""
+    em = WRITE_SCALE * box
+    pil_font = ImageFont.truetype(str(font), size=round(em))
+    left, top = x + (box - em) / 2, y + (box - em) / 2
+    draw.text((left, top + (1.0 - EMBOX_DESCENT) * em), char, fill=255, font=pil_font, anchor="ls")
+
+
+def clean_glyph(font: Path, char: str, size: int) -> np.ndarray:
+    """The ink image the importer should return for a cell written by :func:`fill_page` (the truth).
+
+    Drawn at ``GLYPH_SIZE`` and shrunk by area averaging, so its placement is exact at every size.
+    """
+    box = EmBox(GLYPH_SIZE)
+    image = Image.new("L", (GLYPH_SIZE, GLYPH_SIZE), 0)
+    _write(ImageDraw.Draw(image), font, char, box.margin, box.margin, box.em_px)
+    glyph = np.asarray(image, np.uint8)
+    return glyph if size == GLYPH_SIZE else cv2.resize(glyph, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def degrade(page: np.ndarray, seed: int, phone: bool = False, upside_down: bool = False) -> np.ndarray:
+    """Grey paper, uneven light, rotation (+-5 deg), perspective, blur and noise; ``phone``: more of it."""
+    rng = np.random.default_rng(seed)
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 0.78 + 0.12 * (xx / w) * rng.uniform(0.5, 1.0) + 0.06 * (yy / h)
+    if phone:
+        cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+        shadow = np.exp(-(((xx - cx) / (0.35 * w)) ** 2 + ((yy - cy) / (0.3 * h)) ** 2))
+        light = light * (1.0 - 0.45 * shadow)
+    sheet = page.astype(np.float32) * light
+    if upside_down:
+        sheet = sheet[::-1, ::-1]
+    pad = int(0.08 * max(h, w))
+    out_w, out_h = w + 2 * pad, h + 2 * pad
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    jitter = (0.12 if phone else 0.01) * min(h, w)
+    dst = src + pad + rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32)
+    if phone:
+        dst[0, 0] += 0.08 * w
+        dst[1, 0] -= 0.08 * w
+    angle = np.radians(rng.uniform(-5, 5))
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    centre = np.array([out_w / 2, out_h / 2], np.float32)
+    dst = (dst - centre) @ rot.T + centre
+    warp = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    ground = 70.0 if phone else 235.0
+    photo = cv2.warpPerspective(sheet, warp, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=ground)
+    photo = cv2.GaussianBlur(photo, (0, 0), sigmaX=1.2 if phone else 0.9)
+    photo += rng.normal(0, 6.0, photo.shape).astype(np.float32)
+    return np.clip(photo, 0, 255).astype(np.uint8)
+
+
+def save_jpeg(picture: np.ndarray, path: Path, quality: int = 70) -> Path:
+    """Store a synthetic scan as a JPEG at ``quality`` (the issue's target case)."""
+    Image.fromarray(picture).save(path, format="JPEG", quality=quality)
+    return path
