@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from segan_core import __version__
-from segan_core.atomic import write_text_atomic
+from segan_core.atomic import atomic_dir
 from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
 from segan_core.errors import SeganError
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import read_config
+from segan_core.outputs import USER_STYLE, check_output_dir
 from segan_core.resources import MODELS_DIR
 from segan_core.userdata import data_dir, safe_name, user_model_path
 
@@ -92,6 +95,7 @@ class FinetuneRequest:
     out: Path | None = None  # default: <data>/models/<name>
     resume: bool = False
     select_min_ratio: float | None = 0.9  # snapshots must read >= this x the writer's own glyphs (None: off)
+    overwrite: bool = False  # replace a folder at ``out`` that is not a fine-tuned style (only our files)
 
 
 @dataclass(frozen=True)
@@ -161,32 +165,39 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
         resume=request.resume,
         init_from=None if request.resume else base_dir,
     )
+    check_output_dir(out, USER_STYLE, request.overwrite)  # before hours of training, not after
     skeleton_gan = request.skeleton_gan or DEFAULT_SKELETON_GAN
     result = yield from train_style(request.data, skeleton_gan, model, train, options, cancel)
     if result.reason == "cancelled":
         return FinetuneResult(run_dir, run_dir, "", result.step, result.cpu_seconds / 60, {})
 
     eval_options = EvalOptions(split="dev", sample_count=1)
-    selection = yield from select_snapshot(
-        run_dir, request.data, out, eval_options, metric="iou", cancel=cancel, min_ratio=request.select_min_ratio,
-        fallback_metric="content_accuracy",
-    )
-    chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)
-    dev_scores = {k: round(float(v), 4) for k, v in chosen.metrics.items() if v == v}
-    style = {
-        "name": request.name,
-        "base": {"spec": request.base, "path": str(base_dir), "config": read_config(base_dir).get("data", {}).get(
-            "target", {})},
-        "recipe": dataclasses.asdict(recipe),
-        "train": to_dict(train),
-        "data": str(request.data),
-        "snapshot": selection.chosen.name,
-        "dev": dev_scores,
-        "cpu_minutes": round(result.cpu_seconds / 60, 2),
-        "created_with": f"segan-studio {__version__}",
-    }
-    style["written"] = _keep_written(Path(request.data), out)
-    write_text_atomic(out / STYLE_FILE, json.dumps(style, ensure_ascii=False, indent=1) + "\n")
+    check_output_dir(out, USER_STYLE, request.overwrite)  # refused before the evaluation, not after
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.select-", dir=out.parent) as scratch:
+        selection = yield from select_snapshot(
+            run_dir, request.data, Path(scratch) / "selected", eval_options, metric="iou", cancel=cancel,
+            min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
+        )
+        chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)
+        dev_scores = {k: round(float(v), 4) for k, v in chosen.metrics.items() if v == v}
+        style = {
+            "name": request.name,
+            "base": {"spec": request.base, "path": str(base_dir),
+                     "target": read_config(base_dir).get("data", {}).get("target", {})},
+            "recipe": dataclasses.asdict(recipe),
+            "train": to_dict(train),
+            "data": str(request.data),
+            "snapshot": selection.chosen.name,
+            "dev": dev_scores,
+            "cpu_minutes": round(result.cpu_seconds / 60, 2),
+            "created_with": f"segan-studio {__version__}",
+        }
+        with atomic_dir(out, USER_STYLE, request.overwrite) as tmp:
+            for item in selection.out.iterdir():
+                shutil.copy2(item, tmp / item.name)
+            style["written"] = _keep_written(Path(request.data), tmp)
+            (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores)
 
 

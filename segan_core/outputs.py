@@ -43,6 +43,11 @@ EVAL_REPORT = OutputKind(
 )
 SELECTION = OutputKind("selected model", "selection.json", ("selection.json", "config.json", "weights.safetensors"))
 CLASSIFIER = OutputKind("glyph classifier", "training.json", ("training.json", "config.json", "weights.safetensors"))
+USER_STYLE = OutputKind(
+    "fine-tuned style",
+    "style.json",
+    ("style.json", "selection.json", "config.json", "weights.safetensors", "written"),
+)
 TRAINING_RUN = OutputKind(
     "training run",
     "config.json",

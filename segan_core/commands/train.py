@@ -140,6 +140,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--out", type=Path, help="model folder to write (default: your styles folder)")
     finetune.add_argument("--run-dir", type=Path, help="where the run and its snapshots go (default: your data folder)")
     finetune.add_argument("--resume", action="store_true", help="continue a stopped fine-tune of the same name")
+    finetune.add_argument("--overwrite", action="store_true",
+                          help="--out may be a folder that is not a fine-tuned style (only the style's own files "
+                          "are replaced)")
     finetune.add_argument("--quiet", action="store_true")
     finetune.set_defaults(func=run_finetune)
 
@@ -289,6 +292,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         run_dir=args.run_dir,
         out=args.out,
         resume=args.resume,
+        overwrite=args.overwrite,
     )
     result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
     if not result.snapshot:
