@@ -6,10 +6,11 @@ the suite runs without ../shared. Pages are rendered at 150-200 dpi to keep the 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from PIL import Image
 
 from segan_core.charset import gb2312_level1
+from segan_core.cli import main
 from segan_core.errors import InputFileError
 from segan_core.glyphs.render import FontRenderer
 from segan_core.imageio import read_gray
@@ -36,10 +38,11 @@ SMALL = core_set("core300")[:88]  # two pages: 80 + 8 boxes
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "segan_core.cli", *args], capture_output=True, text=True, cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300,
-    )
+    """``segan ARGS`` in this process (a subprocess would spend seconds importing torch each time)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["segan", *args], code, out.getvalue(), err.getvalue())
 
 
 def iou64(ink256: np.ndarray, char: str) -> float:
@@ -272,3 +275,16 @@ def test_four_pages_of_core300(tmp_path: Path) -> None:
     ious = np.array([iou64(imported(out, c), c) for c in template.chars])
     assert (ious >= 0.9).mean() >= 0.98
     assert report.counts["cells"] == 300 and report.counts["empty"] == 0
+
+
+def test_cancelled_import_leaves_nothing(scans: list[Path], sheet: Path, tmp_path: Path) -> None:
+    from segan_core.errors import Cancelled
+    from segan_core.jobs import CancelToken
+
+    cancel = CancelToken()
+    job = import_scans(ImportRequest(tuple(scans), sheet, tmp_path / "out"), cancel)
+    next(job)
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        run_to_end(job)
+    assert list(tmp_path.iterdir()) == []
