@@ -71,13 +71,15 @@ def sheet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def scans(sheet: Path) -> list[Path]:
-    """Page 1 twice (the second with one box left empty and one wrong character), page 2 upside down."""
+    """Page 1 twice (the second with one box left empty and one wrong character), page 2 upside down
+    with its last character written too big for the box."""
     template = load_template(sheet)
     folder = sheet.parent
     first = save_jpeg(degrade(fill_page(template, 0, HAND), seed=1), folder / "p1-first.jpg")
     second = fill_page(template, 0, HAND, written={SMALL[5]: None, SMALL[9]: SMALL[30]})
     again = save_jpeg(degrade(second, seed=2), folder / "p1-again.jpg")
-    page2 = save_jpeg(degrade(fill_page(template, 1, HAND), seed=3, upside_down=True), folder / "p2.jpg")
+    page2 = fill_page(template, 1, HAND, oversize={SMALL[87]})
+    page2 = save_jpeg(degrade(page2, seed=3, upside_down=True), folder / "p2.jpg")
     return [page2, first, again]
 
 
@@ -114,7 +116,7 @@ def test_template_command_writes_pdf_pngs_and_sidecar(tmp_path: Path) -> None:
 
 def test_import_gets_right_labels_clean_ink_and_zero_background(result) -> None:
     out, _ = result
-    written = [c for c in SMALL if c not in (SMALL[5], SMALL[9])]
+    written = [c for c in SMALL if c not in (SMALL[5], SMALL[9], SMALL[87])]
     ious = np.array([iou64(imported(out, c), c) for c in written])
     assert (ious >= 0.9).mean() >= 0.98, f"IoU >= 0.9 for {(ious >= 0.9).mean():.1%}, min {ious.min():.3f}"
     assert max(background_ink(imported(out, c), c) for c in written) == 0
@@ -129,7 +131,8 @@ def test_import_report_flags_rescans_empty_boxes_and_wrong_characters(result) ->
     assert by_char[SMALL[9]].status == "label-mismatch"  # written as SMALL[30]: flagged, kept
     assert (out / "chars" / f"{SMALL[9]}.png").exists()
     assert by_char[SMALL[0]].status == "duplicate-replaced" and by_char[SMALL[0]].replaced == "p1-first.jpg"
-    assert all(by_char[c].status == "ok" for c in SMALL[80:])
+    assert all(by_char[c].status == "ok" for c in SMALL[80:87])
+    assert by_char[SMALL[87]].status == "touches-border" and (out / "chars" / f"{SMALL[87]}.png").exists()
     on_disk = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert on_disk["counts"]["cells"] == 88 and on_disk["cells"][9]["status"] == "label-mismatch"
     assert (out / "review-1.png").is_file()
