@@ -173,6 +173,16 @@ def test_pdf_of_scans_and_normalize_option(sheet: Path, scans: list[Path], tmp_p
     assert max(np.ptp(rows), np.ptp(cols)) + 1 == pytest.approx(0.9 * 224, abs=3)  # scaled to 90 % of the em
 
 
+def test_multipage_tiff_from_a_document_feeder(sheet: Path, scans: list[Path], tmp_path: Path) -> None:
+    frames = [Image.open(p).convert("L") for p in scans[:2]]
+    tiff = tmp_path / "feeder.tif"
+    frames[0].save(tiff, format="TIFF", save_all=True, append_images=frames[1:], compression="tiff_lzw")
+    report = run_to_end(import_scans(ImportRequest((tiff,), sheet, tmp_path / "out", check_labels=False,
+                                                   build_dataset=False)))
+    assert [p.file for p in report.pages] == ["feeder.tif#p1", "feeder.tif#p2"]
+    assert [p.page for p in report.pages] == [2, 1]
+
+
 def _png_claiming(path: Path, width: int, height: int) -> Path:
     """A tiny PNG whose header claims ``width`` x ``height`` 1-bit pixels."""
     def chunk(kind: bytes, data: bytes) -> bytes:
