@@ -301,3 +301,14 @@ def test_cancelled_import_leaves_nothing(scans: list[Path], sheet: Path, tmp_pat
     with pytest.raises(Cancelled):
         run_to_end(job)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_sideways_and_upside_down_pages_are_registered(sheet: Path, turns: int) -> None:
+    from segan_core.scans.registration import register_page
+
+    template = load_template(sheet)
+    picture = np.ascontiguousarray(np.rot90(fill_page(template, 1, HAND, dpi=100), turns))
+    match = register_page(picture, template, "turned.png")
+    assert match.page == 1 and match.error_mm < 0.2
+    assert round(match.rotation_deg) % 360 in {(90 * turns) % 360, (-90 * turns) % 360}
