@@ -6,10 +6,11 @@ the suite runs without ../shared. Pages are rendered at 150-200 dpi to keep the 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from PIL import Image
 
 from segan_core.charset import gb2312_level1
+from segan_core.cli import main
 from segan_core.errors import InputFileError
 from segan_core.glyphs.render import FontRenderer
 from segan_core.imageio import read_gray
@@ -36,10 +38,11 @@ SMALL = core_set("core300")[:88]  # two pages: 80 + 8 boxes
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "segan_core.cli", *args], capture_output=True, text=True, cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300,
-    )
+    """``segan ARGS`` in this process (a subprocess would spend seconds importing torch each time)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["segan", *args], code, out.getvalue(), err.getvalue())
 
 
 def iou64(ink256: np.ndarray, char: str) -> float:
@@ -68,13 +71,15 @@ def sheet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def scans(sheet: Path) -> list[Path]:
-    """Page 1 twice (the second with one box left empty and one wrong character), page 2 upside down."""
+    """Page 1 twice (the second with one box left empty and one wrong character), page 2 upside down
+    with its last character written too big for the box."""
     template = load_template(sheet)
     folder = sheet.parent
     first = save_jpeg(degrade(fill_page(template, 0, HAND), seed=1), folder / "p1-first.jpg")
     second = fill_page(template, 0, HAND, written={SMALL[5]: None, SMALL[9]: SMALL[30]})
     again = save_jpeg(degrade(second, seed=2), folder / "p1-again.jpg")
-    page2 = save_jpeg(degrade(fill_page(template, 1, HAND), seed=3, upside_down=True), folder / "p2.jpg")
+    page2 = fill_page(template, 1, HAND, oversize={SMALL[87]})
+    page2 = save_jpeg(degrade(page2, seed=3, upside_down=True), folder / "p2.jpg")
     return [page2, first, again]
 
 
@@ -111,7 +116,7 @@ def test_template_command_writes_pdf_pngs_and_sidecar(tmp_path: Path) -> None:
 
 def test_import_gets_right_labels_clean_ink_and_zero_background(result) -> None:
     out, _ = result
-    written = [c for c in SMALL if c not in (SMALL[5], SMALL[9])]
+    written = [c for c in SMALL if c not in (SMALL[5], SMALL[9], SMALL[87])]
     ious = np.array([iou64(imported(out, c), c) for c in written])
     assert (ious >= 0.9).mean() >= 0.98, f"IoU >= 0.9 for {(ious >= 0.9).mean():.1%}, min {ious.min():.3f}"
     assert max(background_ink(imported(out, c), c) for c in written) == 0
@@ -126,7 +131,8 @@ def test_import_report_flags_rescans_empty_boxes_and_wrong_characters(result) ->
     assert by_char[SMALL[9]].status == "label-mismatch"  # written as SMALL[30]: flagged, kept
     assert (out / "chars" / f"{SMALL[9]}.png").exists()
     assert by_char[SMALL[0]].status == "duplicate-replaced" and by_char[SMALL[0]].replaced == "p1-first.jpg"
-    assert all(by_char[c].status == "ok" for c in SMALL[80:])
+    assert all(by_char[c].status == "ok" for c in SMALL[80:87])
+    assert by_char[SMALL[87]].status == "touches-border" and (out / "chars" / f"{SMALL[87]}.png").exists()
     on_disk = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert on_disk["counts"]["cells"] == 88 and on_disk["cells"][9]["status"] == "label-mismatch"
     assert (out / "review-1.png").is_file()
@@ -165,6 +171,16 @@ def test_pdf_of_scans_and_normalize_option(sheet: Path, scans: list[Path], tmp_p
     ink = imported(tmp_path / "out", SMALL[0])
     rows, cols = np.nonzero(ink)
     assert max(np.ptp(rows), np.ptp(cols)) + 1 == pytest.approx(0.9 * 224, abs=3)  # scaled to 90 % of the em
+
+
+def test_multipage_tiff_from_a_document_feeder(sheet: Path, scans: list[Path], tmp_path: Path) -> None:
+    frames = [Image.open(p).convert("L") for p in scans[:2]]
+    tiff = tmp_path / "feeder.tif"
+    frames[0].save(tiff, format="TIFF", save_all=True, append_images=frames[1:], compression="tiff_lzw")
+    report = run_to_end(import_scans(ImportRequest((tiff,), sheet, tmp_path / "out", check_labels=False,
+                                                   build_dataset=False)))
+    assert [p.file for p in report.pages] == ["feeder.tif#p1", "feeder.tif#p2"]
+    assert [p.page for p in report.pages] == [2, 1]
 
 
 def _png_claiming(path: Path, width: int, height: int) -> Path:
@@ -272,3 +288,27 @@ def test_four_pages_of_core300(tmp_path: Path) -> None:
     ious = np.array([iou64(imported(out, c), c) for c in template.chars])
     assert (ious >= 0.9).mean() >= 0.98
     assert report.counts["cells"] == 300 and report.counts["empty"] == 0
+
+
+def test_cancelled_import_leaves_nothing(scans: list[Path], sheet: Path, tmp_path: Path) -> None:
+    from segan_core.errors import Cancelled
+    from segan_core.jobs import CancelToken
+
+    cancel = CancelToken()
+    job = import_scans(ImportRequest(tuple(scans), sheet, tmp_path / "out"), cancel)
+    next(job)
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        run_to_end(job)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_sideways_and_upside_down_pages_are_registered(sheet: Path, turns: int) -> None:
+    from segan_core.scans.registration import register_page
+
+    template = load_template(sheet)
+    picture = np.ascontiguousarray(np.rot90(fill_page(template, 1, HAND, dpi=100), turns))
+    match = register_page(picture, template, "turned.png")
+    assert match.page == 1 and match.error_mm < 0.2
+    assert round(match.rotation_deg) % 360 in {(90 * turns) % 360, (-90 * turns) % 360}

@@ -22,14 +22,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--template", type=Path, required=True, help="the sheet's JSON sidecar (from segan template)")
     imp.add_argument("--out", type=Path, required=True, help="folder to write (chars/, dataset/, report.json, review)")
     imp.add_argument("--normalize", action="store_true", help="centre and scale each glyph (default: keep as written)")
-    imp.add_argument("--image-size", type=int, default=256, choices=IMAGE_SIZES, help="size of chars/<char>.png")
+    imp.add_argument("--image-size", type=int, default=256, choices=[s for s in IMAGE_SIZES if s >= 64],
+                     help="size of chars/<char>.png")
     imp.add_argument("--size", type=int, default=64, choices=IMAGE_SIZES, help="dataset image size")
-    imp.add_argument("--top-k", type=int, default=5, help="the label check accepts the character among this many")
+    imp.add_argument("--top-k", type=_positive, default=5, help="the label check accepts the character among this many")
     imp.add_argument("--no-label-check", action="store_true", help="skip the recognizer's label check")
     imp.add_argument("--no-dataset", action="store_true", help="write the glyphs and report only")
     imp.add_argument("--source", type=Path, default=SOURCE_FONT, help="source (Kai print) font for the dataset")
     imp.add_argument("--quiet", action="store_true")
     imp.set_defaults(func=run_import)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def run_import(args: argparse.Namespace) -> int:

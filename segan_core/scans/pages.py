@@ -1,8 +1,10 @@
 """The pictures of scanned pages a user hands in: image files and (multi-page) PDFs.
 
 Image files are read with :func:`segan_core.imageio.read_gray` (pixel count checked from the header
-before decoding). PDFs are rasterized page by page with PDFium (pypdfium2) at ``PDF_DPI``; the
-render scale is lowered for oversized pages so a page never exceeds the same pixel cap.
+before decoding). A multi-page TIFF (what a scanner's document feeder writes) gives one picture per
+frame, each frame's size checked before it is decoded. PDFs are rasterized page by page with PDFium
+(pypdfium2) at ``PDF_DPI``; the render scale is lowered for oversized pages so a page never exceeds
+the same pixel cap.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
+from PIL import Image
 
 from segan_core.errors import InputFileError
-from segan_core.imageio import MAX_PIXELS, read_gray
+from segan_core.imageio import MAX_PIXELS, image_size, read_gray
 
 PDF_DPI = 250
 MAX_SIDE = 6000  # a page never needs more pixels than this on its long side (A4 at ~500 dpi)
@@ -73,17 +77,46 @@ def check_inputs(paths: tuple[Path, ...]) -> int:
     for path in paths:
         if not path.is_file():
             raise InputFileError(f"scanned page not found: {path}")
-        total += pdf_page_count(path) if is_pdf(path) else 1
+        total += pdf_page_count(path) if is_pdf(path) else _frame_count(path)
     return total
 
 
 def read_pages(paths: tuple[Path, ...]) -> Iterator[PagePicture]:
-    """Every page picture in the order given (PDF pages in document order)."""
+    """Every page picture in the order given (PDF pages and TIFF frames in document order)."""
     for path in paths:
         if is_pdf(path):
             yield from _pdf_pages(path)
+        elif _frame_count(path) > 1:
+            yield from _tiff_frames(path)
         else:
             yield PagePicture(path.name, read_gray(path, max_pixels=MAX_PIXELS, max_side=MAX_SIDE))
+
+
+def _frame_count(path: Path) -> int:
+    """Frames in a picture file (1 for all but multi-page TIFFs); a one-line error for a non-picture."""
+    image_size(path)  # the shared header checks: exists, not empty, a picture, not a bomb
+    with Image.open(path) as image:
+        return int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
+
+
+def _tiff_frames(path: Path) -> Iterator[PagePicture]:
+    """Each frame of a multi-page TIFF, its size checked against the pixel cap before decoding."""
+    with Image.open(path) as image:
+        for index in range(image.n_frames):
+            image.seek(index)
+            width, height = image.size
+            name = f"{path.name}#p{index + 1}"
+            if width * height > MAX_PIXELS:
+                raise InputFileError(f"{name}: picture is {width} x {height} pixels, more than the "
+                                     f"{MAX_PIXELS / 1e6:.0f} MP limit")
+            try:
+                gray = np.asarray(image.convert("L"), dtype=np.uint8)
+            except (OSError, ValueError) as exc:
+                raise InputFileError(f"{name}: picture data is damaged ({exc})") from None
+            if max(gray.shape) > MAX_SIDE:
+                factor = MAX_SIDE / max(gray.shape)
+                gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+            yield PagePicture(name, gray)
 
 
 def _pdf_pages(path: Path) -> Iterator[PagePicture]:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import cv2
@@ -19,17 +19,24 @@ from PIL import Image, ImageDraw, ImageFont
 from segan_core.glyphs.embox import EMBOX_DESCENT, EmBox
 from segan_core.scans.template import Template, render_page
 
-WRITE_SCALE = 0.82  # the writer's em, as a share of the box
+WRITE_SCALE = 0.82  # the writer's em, as a share of the box: a writer keeps inside the box
+OVERSIZE = 1.15  # ... or does not
 GLYPH_SIZE = 512  # glyphs are drawn at this size, then warped onto the page (sub-pixel exact)
 
 
 def fill_page(
-    template: Template, page: int, font: Path, dpi: int = 150, written: Mapping[str, str | None] | None = None
+    template: Template,
+    page: int,
+    font: Path,
+    dpi: int = 150,
+    written: Mapping[str, str | None] | None = None,
+    oversize: Collection[str] = (),
 ) -> np.ndarray:
     """The page with every cell's character written in ``font`` (dark ink).
 
     ``written`` overrides what goes into a cell: ``{cell char: another char}`` writes the wrong
-    character, ``{cell char: None}`` leaves the box empty.
+    character, ``{cell char: None}`` leaves the box empty; characters in ``oversize`` are written
+    too big for their box (strokes cross the box line).
     """
     written = written or {}
     paper = render_page(template, page, dpi).astype(np.float32)
@@ -42,7 +49,9 @@ def fill_page(
             continue
         k = cell.w * scale / box.em_px
         side = max(16, round(GLYPH_SIZE * k))
-        glyph = cv2.resize(clean_glyph(font, char, GLYPH_SIZE), (side, side), interpolation=cv2.INTER_AREA)
+        size = OVERSIZE if cell.char in oversize else WRITE_SCALE
+        glyph = clean_glyph(font, char, GLYPH_SIZE, size)
+        glyph = cv2.resize(glyph, (side, side), interpolation=cv2.INTER_AREA)
         f = k * GLYPH_SIZE / side  # page pixels per pixel of the shrunk glyph (about 1)
         tx = cell.x * scale - box.margin * k + 0.5 * f - 0.5
         ty = cell.y * scale - box.margin * k + 0.5 * f - 0.5
@@ -52,22 +61,22 @@ def fill_page(
     return (paper * (1.0 - 0.9 * coverage)).astype(np.uint8)
 
 
-def _write(draw: ImageDraw.ImageDraw, font: Path, char: str, x: float, y: float, box: float) -> None:
-    """Write ``char`` at ``WRITE_SCALE`` of the box, centred: a writer keeps inside the box."""
-    em = WRITE_SCALE * box
+def _write(draw: ImageDraw.ImageDraw, font: Path, char: str, x: float, y: float, box: float, scale: float) -> None:
+    """Write ``char`` at ``scale`` of the box, centred."""
+    em = scale * box
     pil_font = ImageFont.truetype(str(font), size=round(em))
     left, top = x + (box - em) / 2, y + (box - em) / 2
     draw.text((left, top + (1.0 - EMBOX_DESCENT) * em), char, fill=255, font=pil_font, anchor="ls")
 
 
-def clean_glyph(font: Path, char: str, size: int) -> np.ndarray:
+def clean_glyph(font: Path, char: str, size: int, scale: float = WRITE_SCALE) -> np.ndarray:
     """The ink image the importer should return for a cell written by :func:`fill_page` (the truth).
 
     Drawn at ``GLYPH_SIZE`` and shrunk by area averaging, so its placement is exact at every size.
     """
     box = EmBox(GLYPH_SIZE)
     image = Image.new("L", (GLYPH_SIZE, GLYPH_SIZE), 0)
-    _write(ImageDraw.Draw(image), font, char, box.margin, box.margin, box.em_px)
+    _write(ImageDraw.Draw(image), font, char, box.margin, box.margin, box.em_px, scale)
     glyph = np.asarray(image, np.uint8)
     return glyph if size == GLYPH_SIZE else cv2.resize(glyph, (size, size), interpolation=cv2.INTER_AREA)
 

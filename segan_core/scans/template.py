@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from segan_core.atomic import atomic_file
+from segan_core.atomic import atomic_path
 from segan_core.errors import CharsetError, InputFileError
 from segan_core.resources import SOURCE_FONT
 
@@ -216,22 +217,20 @@ def _draw_cell(draw: ImageDraw.ImageDraw, cell: Cell, scale: float) -> None:
 def write_template(template: Template, out_pdf: Path | str, dpi: int = 300, png: bool = True) -> list[Path]:
     """Write ``sheet.pdf``, ``sheet.json`` and (``png``) ``sheet-p1.png``...; returns the paths written.
 
-    Every page is rendered in memory first, then each file is written atomically.
+    Pages are rendered one at a time (memory stays at one page even for the 85 pages of GB2312) and
+    appended to a temp PDF; every file is written under a temp name and renamed only when all are done.
     """
     out_pdf = Path(out_pdf)
-    pages = [Image.fromarray(render_page(template, p, dpi)) for p in range(template.pages)]
-    written = []
-    with atomic_file(out_pdf) as handle:
-        pages[0].save(handle, format="PDF", save_all=True, append_images=pages[1:], resolution=float(dpi))
-    written.append(out_pdf)
-    if png:
-        for number, page in enumerate(pages, start=1):
-            path = out_pdf.with_name(f"{out_pdf.stem}-p{number}.png")
-            with atomic_file(path) as handle:
-                page.save(handle, format="PNG", dpi=(dpi, dpi))
-            written.append(path)
+    pngs = [out_pdf.with_name(f"{out_pdf.stem}-p{n}.png") for n in range(1, template.pages + 1)] if png else []
     sidecar = out_pdf.with_suffix(".json")
-    with atomic_file(sidecar, "w") as handle:
-        json.dump(template.to_json(), handle, ensure_ascii=False, indent=1)
-    written.append(sidecar)
-    return written
+    with ExitStack() as stack:
+        pdf_tmp = stack.enter_context(atomic_path(out_pdf))
+        png_tmps = [stack.enter_context(atomic_path(path)) for path in pngs]
+        sidecar_tmp = stack.enter_context(atomic_path(sidecar))
+        for number in range(template.pages):
+            page = Image.fromarray(render_page(template, number, dpi))
+            page.save(pdf_tmp, format="PDF", append=number > 0, resolution=float(dpi))
+            if png:
+                page.save(png_tmps[number], format="PNG", dpi=(dpi, dpi))
+        sidecar_tmp.write_text(json.dumps(template.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return [out_pdf, *pngs, sidecar]
