@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--no-label-check", action="store_true", help="skip the recognizer's label check")
     imp.add_argument("--no-dataset", action="store_true", help="write the glyphs and report only")
     imp.add_argument("--source", type=Path, default=SOURCE_FONT, help="source (Kai print) font for the dataset")
+    imp.add_argument("--overwrite", action="store_true",
+                     help="--out may be a non-empty folder that is not a scan import (only the import's own names are "
+                     "replaced)")
     imp.add_argument("--quiet", action="store_true")
     imp.set_defaults(func=run_import)
 
@@ -52,6 +55,7 @@ def run_import(args: argparse.Namespace) -> int:
         top_k=args.top_k,
         build_dataset=not args.no_dataset,
         source=args.source,
+        overwrite=args.overwrite,
     )
     report = drive(import_scans(request), quiet=args.quiet)
     counts = report.counts

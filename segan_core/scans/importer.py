@@ -32,6 +32,7 @@ from segan_core.data.store import manifest_hash
 from segan_core.errors import InputFileError, SeganError
 from segan_core.glyphs.render import to_paper
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.outputs import SCAN_IMPORT, check_output_dir
 from segan_core.resources import SOURCE_FONT
 from segan_core.scans.cells import CellImage, cut_page
 from segan_core.scans.cleanup import normalize_placement
@@ -58,6 +59,7 @@ class ImportRequest:
     top_k: int = 5
     build_dataset: bool = True
     source: Path = SOURCE_FONT
+    overwrite: bool = False  # --out may be a folder that is not a scan import (only the import's names replaced)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ def import_scans(request: ImportRequest, cancel: CancelToken | None = None) -> I
     cancel = cancel or CancelToken()
     clock = Stopwatch()
     template = load_template(request.template)
+    check_output_dir(request.out, SCAN_IMPORT, request.overwrite)  # before the work, not after
     total = check_inputs(request.pages)
     pages: list[PageRecord] = []
     kept: dict[str, tuple[CellImage, CellRecord]] = {}
@@ -200,7 +203,7 @@ def _write(report: ImportReport, kept: dict[str, tuple[CellImage, CellRecord]], 
     written = [c for c in template.chars if c in kept and not kept[c][0].empty]
     if not written:
         raise InputFileError("no written cell found on the scanned pages: every box is empty")
-    with atomic_dir(request.out) as tmp:
+    with atomic_dir(request.out, SCAN_IMPORT, request.overwrite) as tmp:
         chars_dir = tmp / "chars"
         chars_dir.mkdir()
         for done, char in enumerate(written):
@@ -225,7 +228,7 @@ def _build(tmp: Path, request: ImportRequest, chars: tuple[str, ...], cancel: Ca
     build = BuildRequest(source=request.source, out=tmp / "dataset", chars=chars, size=request.dataset_size,
                          target_dir=tmp / "chars")
     manifest = yield from build_dataset(build, cancel)
-    manifest["target"]["folder"] = str(request.out / "chars")
+    manifest["target"]["folder"] = str(Path(request.out).resolve() / "chars")
     manifest["manifest_sha256"] = manifest_hash(manifest)
     (tmp / "dataset" / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return {"folder": "dataset", "size": request.dataset_size, "counts": manifest["counts"],
