@@ -1,6 +1,7 @@
 """Write files and folders atomically: a temp sibling first, then one rename.
 
-A cancelled or crashed job never leaves a half-written output behind.
+A cancelled or crashed job never leaves a half-written output behind, and a failed write never
+loses the previous one. Which existing folders may be written at all is :mod:`segan_core.outputs`.
 """
 
 from __future__ import annotations
@@ -127,17 +128,33 @@ def _install(tmp: Path, path: Path, kind: OutputKind) -> None:
     written = {entry.name for entry in tmp.iterdir()}
     old = owned_entries(path, kind, written)
     trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-    try:
-        everything = {entry.name for entry in path.iterdir()}
-        # only our own files: one rename swaps the whole folder (not the current folder: keep the shell's)
-        if everything and set(old) == everything and path != resolve(Path.cwd()):
+    everything = {entry.name for entry in path.iterdir()}
+    # only our own files: one rename swaps the whole folder (not the current folder: keep the shell's)
+    if everything and set(old) == everything and path != resolve(Path.cwd()):
+        try:
             os.replace(path, trash)
+        except BaseException:
+            shutil.rmtree(trash, ignore_errors=True)
+            raise
+        try:
             os.replace(tmp, path)
-            return
+        except BaseException:
+            os.replace(trash, path)  # put the previous output back
+            raise
+        shutil.rmtree(trash, ignore_errors=True)
+        return
+    moved: list[str] = []
+    try:
         for name in sorted(old, key=lambda n: n == kind.marker, reverse=True):  # marker first out ...
             os.replace(path / name, trash / name)
+            moved.append(name)
         for name in sorted(written, key=lambda n: n == kind.marker):  # ... and last in
             os.replace(tmp / name, path / name)
+    except BaseException:
+        for name in moved:  # the previous output comes back where nothing new took its place
+            if not (path / name).exists():
+                os.replace(trash / name, path / name)
+        raise
     finally:
         shutil.rmtree(trash, ignore_errors=True)
 

@@ -277,6 +277,33 @@ def test_a_failed_job_leaves_the_old_output_and_no_temp(tmp_path):
     assert (out / "manifest.json").read_text() == "old" and hidden(tmp_path) == []
 
 
+@pytest.mark.parametrize("with_user_files", [False, True], ids=["swap", "merge"])
+def test_a_failed_rename_puts_the_previous_output_back(tmp_path, monkeypatch, with_user_files):
+    import segan_core.atomic as atomic
+    from segan_core.outputs import DATASET
+
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "manifest.json").write_text("old")
+    (out / "train.npz").write_text("old")
+    if with_user_files:
+        user_files(out)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if ".tmp" in str(src):  # moving the new output in fails (disk trouble)
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(atomic.OutputError, match="cannot write"), atomic.atomic_dir(out, DATASET) as tmp:
+        (tmp / "manifest.json").write_text("new")
+        (tmp / "train.npz").write_text("new")
+    assert (out / "manifest.json").read_text() == "old" and (out / "train.npz").read_text() == "old"
+    assert not with_user_files or user_files_intact(out)
+    assert hidden(tmp_path) == []
+
+
 # -- segan batch --out FONT: refuse what is not ours ---------------------------------------------------
 
 
