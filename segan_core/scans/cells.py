@@ -59,29 +59,45 @@ def working_page(gray: np.ndarray, match: PageMatch, size: int) -> tuple[np.ndar
 
 
 def cut_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) -> CellImage:
-    """Warp one box onto the em square, mask outside the box, erase line leftovers, binarize, check."""
+    """One writing box as a clean glyph on the em box, with its checks.
+
+    Steps: warp the box onto the em square (:func:`warp_cell`); keep only the inside of the box
+    (``INSET_MM`` in from the printed line); erase leftover box line along the edges; binarize
+    adaptively and drop specks; check for an empty box and for ink reaching the cut.
+    """
     box = EmBox(size)
-    scale = box.em_px / cell.w
-    shift = box.margin - 0.5  # em edge at pixel *edge* ``margin``; OpenCV puts pixel centres at integers
-    to_cell = np.array([[scale, 0, shift - cell.x * scale], [0, scale, shift - cell.y * scale], [0, 0, 1]])
-    warped = cv2.warpPerspective(dark, to_cell @ homography, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
-    lo = box.margin + round(INSET_MM * scale)
-    hi = box.margin + box.em_px - round(INSET_MM * scale)
+    warped = warp_cell(dark, homography, cell, size)
+    inset = round(INSET_MM * box.em_px / cell.w)
+    lo, hi = box.margin + inset, box.margin + box.em_px - inset
     inside = np.zeros_like(warped)
     inside[lo:hi, lo:hi] = warped[lo:hi, lo:hi]
-    _erase_edge_lines(inside, lo, hi, round(EDGE_BAND_MM * scale))
+    _erase_edge_lines(inside, lo, hi, round(EDGE_BAND_MM * box.em_px / cell.w))
     ink = remove_specks(binarize(inside), min_area=max(2, round((size / 64) ** 2 * 2)))
     solid = ink >= 128
     em_area = box.em_px**2
-    ring = solid[lo:hi, lo:hi].copy()
-    ring[2:-2, 2:-2] = False
     return CellImage(
         cell=cell,
         ink=ink,
         ink_fraction=float(solid.sum() / em_area),
         empty=bool(solid.sum() < EMPTY_FRACTION * em_area),
-        touches_border=bool(ring.sum() >= 3),
+        touches_border=_touches_cut(solid, lo, hi),
     )
+
+
+def warp_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) -> np.ndarray:
+    """The page (picture pixels, ``homography`` to mm) resampled so ``cell``'s box is the em square."""
+    box = EmBox(size)
+    scale = box.em_px / cell.w
+    shift = box.margin - 0.5  # em edge at pixel *edge* ``margin``; OpenCV puts pixel centres at integers
+    to_cell = np.array([[scale, 0, shift - cell.x * scale], [0, scale, shift - cell.y * scale], [0, 0, 1]])
+    return cv2.warpPerspective(dark, to_cell @ homography, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def _touches_cut(solid: np.ndarray, lo: int, hi: int, ring: int = 2, min_pixels: int = 3) -> bool:
+    """Whether ink lies within ``ring`` pixels of the cut edge (part of the writing may be lost)."""
+    edge = solid[lo:hi, lo:hi].copy()
+    edge[ring:-ring, ring:-ring] = False
+    return bool(edge.sum() >= min_pixels)
 
 
 def _erase_edge_lines(dark: np.ndarray, lo: int, hi: int, band: int) -> None:
