@@ -31,6 +31,8 @@ EDGE_BAND_MM = 1.2  # leftover box line is looked for this far inside the cut
 LINE_FRACTION = 0.6  # an edge row/column this dark along its length is box line, not writing
 EMPTY_FRACTION = 0.002
 STROKE_MM = 2.0
+SEARCH_MM = 2.0  # the printed box line is looked for this far around where the homography puts it
+LINE_DARKNESS = 30  # median darkness along a box line (printed grey 150: ~100 when sharp)
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,62 @@ def cut_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) ->
 
 
 def warp_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) -> np.ndarray:
-    """The page (picture pixels, ``homography`` to mm) resampled so ``cell``'s box is the em square."""
+    """The page (picture pixels, ``homography`` to mm) resampled so ``cell``'s box is the em square.
+
+    Steps: map the box's mm onto the em square; warp a wider view (``SEARCH_MM`` around the box) and
+    find the printed box line on each side (:func:`_find_line`); where found, stretch and shift the
+    mapping so the printed box lands exactly on the em square — this absorbs what one homography
+    for the whole page cannot (lens distortion, paper curl, printer scaling); then warp the cell.
+    """
     box = EmBox(size)
     scale = box.em_px / cell.w
     shift = box.margin - 0.5  # em edge at pixel *edge* ``margin``; OpenCV puts pixel centres at integers
     to_cell = np.array([[scale, 0, shift - cell.x * scale], [0, scale, shift - cell.y * scale], [0, 0, 1]])
-    return cv2.warpPerspective(dark, to_cell @ homography, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+    pad = round(SEARCH_MM * scale)
+    view = np.array([[1, 0, pad], [0, 1, pad], [0, 0, 1]], float) @ to_cell @ homography
+    wide = cv2.warpPerspective(dark, view, (size + 2 * pad, size + 2 * pad), flags=cv2.INTER_LINEAR, borderValue=0)
+    first, last = box.margin + pad - 0.5, box.margin + box.em_px + pad - 0.5  # where the box edges should be
+    reach = round(SEARCH_MM * scale)
+    x0, x1 = _find_line(wide, first, reach, axis=1), _find_line(wide, last, reach, axis=1)
+    y0, y1 = _find_line(wide, first, reach, axis=0), _find_line(wide, last, reach, axis=0)
+    fix_x = _axis_fix(x0, x1, first, last)
+    fix_y = _axis_fix(y0, y1, first, last)
+    correction = np.array([[fix_x[0], 0, fix_x[1]], [0, fix_y[0], fix_y[1]], [0, 0, 1]])
+    final = np.array([[1, 0, -pad], [0, 1, -pad], [0, 0, 1]], float) @ correction @ view
+    return cv2.warpPerspective(dark, final, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def _find_line(wide: np.ndarray, expected: float, reach: int, axis: int) -> float | None:
+    """Sub-pixel position of the printed box line near ``expected`` (a column if ``axis`` 1, else a row).
+
+    The profile across the line is the *median* darkness along it (over the middle 60 % of the box),
+    so strokes of the writing that cross the line here and there do not move it; ``None`` when no
+    line stands out (a faint print, a smudge), in which case the homography's position is kept.
+    """
+    n = wide.shape[0]
+    along = slice(round(n * 0.2), round(n * 0.8))
+    lo, hi = max(1, round(expected) - reach), min(n - 2, round(expected) + reach)
+    band = wide[along, lo:hi + 1] if axis == 1 else wide[lo:hi + 1, along].T
+    profile = np.median(band, axis=0).astype(np.float32)
+    peak = int(profile.argmax())
+    if profile[peak] < LINE_DARKNESS or peak in (0, len(profile) - 1):
+        return None
+    left, mid, right = profile[peak - 1], profile[peak], profile[peak + 1]
+    denom = left - 2 * mid + right
+    offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
+    return lo + peak + float(offset)
+
+
+def _axis_fix(found_first: float | None, found_last: float | None, first: float, last: float) -> tuple[float, float]:
+    """``(scale, shift)`` along one axis taking the found box lines onto the expected ones."""
+    if found_first is not None and found_last is not None and found_last - found_first > 0.5 * (last - first):
+        k = (last - first) / (found_last - found_first)
+        return k, first - k * found_first
+    if found_first is not None:
+        return 1.0, first - found_first
+    if found_last is not None:
+        return 1.0, last - found_last
+    return 1.0, 0.0
 
 
 def _touches_cut(solid: np.ndarray, lo: int, hi: int, ring: int = 2, min_pixels: int = 3) -> bool:
