@@ -106,7 +106,10 @@ def test_template_command_writes_pdf_pngs_and_sidecar(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     import pypdfium2 as pdfium
 
-    assert len(pdfium.PdfDocument(str(tmp_path / "sheet.pdf"))) == 2
+    pdf = pdfium.PdfDocument(str(tmp_path / "sheet.pdf"))
+    assert len(pdf) == 2
+    width_pt, height_pt = pdf[0].get_size()  # A4 at 100 %: the boxes print at 20 mm
+    assert width_pt * 25.4 / 72 == pytest.approx(210, abs=0.5) and height_pt * 25.4 / 72 == pytest.approx(297, abs=0.5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sheet-p1.png", "sheet-p2.png", "sheet.json", "sheet.pdf"]
     template = load_template(tmp_path / "sheet.json")
     assert template.chars == SMALL and template.pages == 2 and len(template.page_cells(1)) == 8

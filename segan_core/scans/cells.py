@@ -31,6 +31,8 @@ EDGE_BAND_MM = 1.2  # leftover box line is looked for this far inside the cut
 LINE_FRACTION = 0.6  # an edge row/column this dark along its length is box line, not writing
 EMPTY_FRACTION = 0.002
 STROKE_MM = 2.0
+SEARCH_MM = 2.0  # the printed box line is looked for this far around where the homography puts it
+LINE_DARKNESS = 30  # median darkness along a box line (printed grey 150: ~100 when sharp)
 
 
 @dataclass(frozen=True)
@@ -59,29 +61,95 @@ def working_page(gray: np.ndarray, match: PageMatch, size: int) -> tuple[np.ndar
 
 
 def cut_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) -> CellImage:
-    """Warp one box onto the em square, mask outside the box, erase line leftovers, binarize, check."""
+    """One writing box as a clean glyph on the em box, with its checks.
+
+    Steps: warp the box onto the em square (:func:`warp_cell`); keep only the inside of the box
+    (``INSET_MM`` in from the printed line); erase leftover box line along the edges; binarize
+    adaptively and drop specks; check for an empty box and for ink reaching the cut.
+    """
     box = EmBox(size)
-    scale = box.em_px / cell.w
-    shift = box.margin - 0.5  # em edge at pixel *edge* ``margin``; OpenCV puts pixel centres at integers
-    to_cell = np.array([[scale, 0, shift - cell.x * scale], [0, scale, shift - cell.y * scale], [0, 0, 1]])
-    warped = cv2.warpPerspective(dark, to_cell @ homography, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
-    lo = box.margin + round(INSET_MM * scale)
-    hi = box.margin + box.em_px - round(INSET_MM * scale)
+    warped = warp_cell(dark, homography, cell, size)
+    inset = round(INSET_MM * box.em_px / cell.w)
+    lo, hi = box.margin + inset, box.margin + box.em_px - inset
     inside = np.zeros_like(warped)
     inside[lo:hi, lo:hi] = warped[lo:hi, lo:hi]
-    _erase_edge_lines(inside, lo, hi, round(EDGE_BAND_MM * scale))
+    _erase_edge_lines(inside, lo, hi, round(EDGE_BAND_MM * box.em_px / cell.w))
     ink = remove_specks(binarize(inside), min_area=max(2, round((size / 64) ** 2 * 2)))
     solid = ink >= 128
     em_area = box.em_px**2
-    ring = solid[lo:hi, lo:hi].copy()
-    ring[2:-2, 2:-2] = False
     return CellImage(
         cell=cell,
         ink=ink,
         ink_fraction=float(solid.sum() / em_area),
         empty=bool(solid.sum() < EMPTY_FRACTION * em_area),
-        touches_border=bool(ring.sum() >= 3),
+        touches_border=_touches_cut(solid, lo, hi),
     )
+
+
+def warp_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) -> np.ndarray:
+    """The page (picture pixels, ``homography`` to mm) resampled so ``cell``'s box is the em square.
+
+    Steps: map the box's mm onto the em square; warp a wider view (``SEARCH_MM`` around the box) and
+    find the printed box line on each side (:func:`_find_line`); where found, stretch and shift the
+    mapping so the printed box lands exactly on the em square — this absorbs what one homography
+    for the whole page cannot (lens distortion, paper curl, printer scaling); then warp the cell.
+    """
+    box = EmBox(size)
+    scale = box.em_px / cell.w
+    shift = box.margin - 0.5  # em edge at pixel *edge* ``margin``; OpenCV puts pixel centres at integers
+    to_cell = np.array([[scale, 0, shift - cell.x * scale], [0, scale, shift - cell.y * scale], [0, 0, 1]])
+    pad = round(SEARCH_MM * scale)
+    view = np.array([[1, 0, pad], [0, 1, pad], [0, 0, 1]], float) @ to_cell @ homography
+    wide = cv2.warpPerspective(dark, view, (size + 2 * pad, size + 2 * pad), flags=cv2.INTER_LINEAR, borderValue=0)
+    first, last = box.margin + pad - 0.5, box.margin + box.em_px + pad - 0.5  # where the box edges should be
+    reach = round(SEARCH_MM * scale)
+    x0, x1 = _find_line(wide, first, reach, axis=1), _find_line(wide, last, reach, axis=1)
+    y0, y1 = _find_line(wide, first, reach, axis=0), _find_line(wide, last, reach, axis=0)
+    fix_x = _axis_fix(x0, x1, first, last)
+    fix_y = _axis_fix(y0, y1, first, last)
+    correction = np.array([[fix_x[0], 0, fix_x[1]], [0, fix_y[0], fix_y[1]], [0, 0, 1]])
+    final = np.array([[1, 0, -pad], [0, 1, -pad], [0, 0, 1]], float) @ correction @ view
+    return cv2.warpPerspective(dark, final, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def _find_line(wide: np.ndarray, expected: float, reach: int, axis: int) -> float | None:
+    """Sub-pixel position of the printed box line near ``expected`` (a column if ``axis`` 1, else a row).
+
+    The profile across the line is the *median* darkness along it (over the middle 60 % of the box),
+    so strokes of the writing that cross the line here and there do not move it; ``None`` when no
+    line stands out (a faint print, a smudge), in which case the homography's position is kept.
+    """
+    n = wide.shape[0]
+    along = slice(round(n * 0.2), round(n * 0.8))
+    lo, hi = max(1, round(expected) - reach), min(n - 2, round(expected) + reach)
+    band = wide[along, lo:hi + 1] if axis == 1 else wide[lo:hi + 1, along].T
+    profile = np.median(band, axis=0).astype(np.float32)
+    peak = int(profile.argmax())
+    if profile[peak] < LINE_DARKNESS or peak in (0, len(profile) - 1):
+        return None
+    left, mid, right = profile[peak - 1], profile[peak], profile[peak + 1]
+    denom = left - 2 * mid + right
+    offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
+    return lo + peak + float(offset)
+
+
+def _axis_fix(found_first: float | None, found_last: float | None, first: float, last: float) -> tuple[float, float]:
+    """``(scale, shift)`` along one axis taking the found box lines onto the expected ones."""
+    if found_first is not None and found_last is not None and found_last - found_first > 0.5 * (last - first):
+        k = (last - first) / (found_last - found_first)
+        return k, first - k * found_first
+    if found_first is not None:
+        return 1.0, first - found_first
+    if found_last is not None:
+        return 1.0, last - found_last
+    return 1.0, 0.0
+
+
+def _touches_cut(solid: np.ndarray, lo: int, hi: int, ring: int = 2, min_pixels: int = 3) -> bool:
+    """Whether ink lies within ``ring`` pixels of the cut edge (part of the writing may be lost)."""
+    edge = solid[lo:hi, lo:hi].copy()
+    edge[ring:-ring, ring:-ring] = False
+    return bool(edge.sum() >= min_pixels)
 
 
 def _erase_edge_lines(dark: np.ndarray, lo: int, hi: int, band: int) -> None:

@@ -23,14 +23,14 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from segan_core.atomic import atomic_dir
 from segan_core.data.build import BuildRequest, build_dataset
 from segan_core.data.store import manifest_hash
 from segan_core.errors import InputFileError, SeganError
-from segan_core.glyphs.render import to_paper
+from segan_core.glyphs.render import from_paper, to_paper
 from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.outputs import SCAN_IMPORT, check_output_dir
 from segan_core.resources import SOURCE_FONT
@@ -38,7 +38,7 @@ from segan_core.scans.cells import CellImage, cut_page
 from segan_core.scans.cleanup import normalize_placement
 from segan_core.scans.pages import check_inputs, read_pages
 from segan_core.scans.registration import register_page
-from segan_core.scans.review import contact_sheets
+from segan_core.scans.review import PER_SHEET, contact_sheets
 from segan_core.scans.template import Template, load_template
 
 REPORT_FORMAT = "segan-scan-import"
@@ -128,7 +128,7 @@ def import_scans(request: ImportRequest, cancel: CancelToken | None = None) -> I
     check_output_dir(request.out, SCAN_IMPORT, request.overwrite)  # before the work, not after
     total = check_inputs(request.pages)
     pages: list[PageRecord] = []
-    kept: dict[str, tuple[CellImage, CellRecord]] = {}
+    kept: dict[str, Kept] = {}
     for done, picture in enumerate(read_pages(request.pages)):
         cancel.raise_if_cancelled("scan import")
         yield Progress("pages", done, total, message=picture.name, elapsed_s=clock.elapsed)
@@ -138,7 +138,7 @@ def import_scans(request: ImportRequest, cancel: CancelToken | None = None) -> I
         for image in cut_page(picture.gray, match, template.page_cells(match.page), request.image_size):
             _keep(kept, image, picture.name, request.normalize)
     yield Progress("pages", total, total, elapsed_s=clock.elapsed)
-    records = [kept[c][1] for c in template.chars if c in kept]
+    records = [kept[c].record for c in template.chars if c in kept]
     label_check = yield from _check_labels(kept, request, cancel, clock)
     for record in records:
         record.status = next((s for s in STATUS_ORDER if s in record.flags), "ok")
@@ -148,7 +148,21 @@ def import_scans(request: ImportRequest, cancel: CancelToken | None = None) -> I
     return (yield from _write(report, kept, template, request, cancel, clock))
 
 
-def _keep(kept: dict[str, tuple[CellImage, CellRecord]], image: CellImage, name: str, normalize: bool) -> None:
+@dataclass
+class Kept:
+    """A cell kept for output: its glyph as PNG bytes (black on white; ``None`` when empty), its record.
+
+    Compressed, a glyph takes ~3 KB instead of 64 KB: a whole-GB2312 import stays small in memory.
+    """
+
+    png: bytes | None
+    record: CellRecord
+
+    def ink(self) -> np.ndarray:
+        return from_paper(cv2.imdecode(np.frombuffer(self.png, np.uint8), cv2.IMREAD_GRAYSCALE))
+
+
+def _keep(kept: dict[str, Kept], image: CellImage, name: str, normalize: bool) -> None:
     """Record one cut cell; a later scan of the same cell replaces the earlier one."""
     cell = image.cell
     if normalize and not image.empty:
@@ -160,12 +174,13 @@ def _keep(kept: dict[str, tuple[CellImage, CellRecord]], image: CellImage, name:
         record.flags.append("touches-border")
     earlier = kept.get(cell.char)
     if earlier is not None:
-        record.replaced = earlier[1].file
+        record.replaced = earlier.record.file
         record.flags.append("duplicate-replaced")
-    kept[cell.char] = (image, record)
+    png = None if image.empty else cv2.imencode(".png", to_paper(image.ink))[1].tobytes()
+    kept[cell.char] = Kept(png, record)
 
 
-def _check_labels(kept: dict[str, tuple[CellImage, CellRecord]], request: ImportRequest, cancel: CancelToken,
+def _check_labels(kept: dict[str, Kept], request: ImportRequest, cancel: CancelToken,
                   clock: Stopwatch) -> Iterator[Progress]:
     """Run the recognizer over the non-empty cells and flag those it does not read as their character.
 
@@ -179,15 +194,15 @@ def _check_labels(kept: dict[str, tuple[CellImage, CellRecord]], request: Import
         recognizer = get_recognizer()
     except SeganError as exc:
         return f"skipped: {exc}"
-    chars = [c for c, (image, _) in kept.items() if not image.empty]
+    chars = [c for c, entry in kept.items() if entry.png is not None]
     checked = 0
     for start in range(0, len(chars), 64):
         cancel.raise_if_cancelled("scan import")
         yield Progress("labels", start, len(chars), elapsed_s=clock.elapsed)
         batch = chars[start:start + 64]
-        candidates = recognizer.candidates(np.stack([kept[c][0].ink for c in batch]), k=request.top_k)
+        candidates = recognizer.candidates(np.stack([kept[c].ink() for c in batch]), k=request.top_k)
         for char, top in zip(batch, candidates, strict=True):
-            record = kept[char][1]
+            record = kept[char].record
             record.candidates = [(c, round(p, 4)) for c, p in top]
             if recognizer.knows(char):
                 checked += 1
@@ -197,10 +212,10 @@ def _check_labels(kept: dict[str, tuple[CellImage, CellRecord]], request: Import
     return f"PP-OCRv4 recognizer, top {request.top_k}; {checked} of {len(chars)} written cells checkable"
 
 
-def _write(report: ImportReport, kept: dict[str, tuple[CellImage, CellRecord]], template: Template,
+def _write(report: ImportReport, kept: dict[str, Kept], template: Template,
            request: ImportRequest, cancel: CancelToken, clock: Stopwatch) -> Iterator[Progress]:
     """Write glyphs, review sheets, dataset and report into a temp folder renamed into place."""
-    written = [c for c in template.chars if c in kept and not kept[c][0].empty]
+    written = [c for c in template.chars if c in kept and kept[c].png is not None]
     if not written:
         raise InputFileError("no written cell found on the scanned pages: every box is empty")
     with atomic_dir(request.out, SCAN_IMPORT, request.overwrite) as tmp:
@@ -210,10 +225,11 @@ def _write(report: ImportReport, kept: dict[str, tuple[CellImage, CellRecord]], 
             if done % 64 == 0:
                 cancel.raise_if_cancelled("scan import")
                 yield Progress("write", done, len(written), elapsed_s=clock.elapsed)
-            Image.fromarray(to_paper(kept[char][0].ink)).save(chars_dir / f"{char}.png")
-        tiles = [(r.char, r.status, None if kept[r.char][0].empty else kept[r.char][0].ink) for r in report.cells]
-        for number, sheet in enumerate(contact_sheets(tiles), start=1):
-            sheet.save(tmp / f"review-{number}.png")
+            (chars_dir / f"{char}.png").write_bytes(kept[char].png)
+        for number, start in enumerate(range(0, len(report.cells), PER_SHEET), start=1):
+            chunk = report.cells[start:start + PER_SHEET]
+            tiles = [(r.char, r.status, None if kept[r.char].png is None else kept[r.char].ink()) for r in chunk]
+            contact_sheets(tiles)[0].save(tmp / f"review-{number}.png")
         dataset = None
         if request.build_dataset:
             dataset = yield from _build(tmp, request, tuple(written), cancel)

@@ -81,8 +81,10 @@ def identify(found: dict[int, np.ndarray], template: Template, name: str) -> int
     pages = sorted(i - PAGE_ID_BASE for i in found if PAGE_ID_BASE <= i < PAGE_ID_BASE + MAX_PAGES)
     if not keys or not pages:
         raise InputFileError(f"{name}: the template/page markers at the bottom of the page are not visible")
-    if len(pages) > 1 or pages[0] >= template.pages:
-        raise InputFileError(f"{name}: page marker names page {pages[-1] + 1}, the template has {template.pages}")
+    if len(pages) > 1:
+        raise InputFileError(f"{name}: markers of {len(pages)} pages in one picture; take one page per picture")
+    if pages[0] >= template.pages:
+        raise InputFileError(f"{name}: page marker names page {pages[0] + 1}, the template has {template.pages}")
     return pages[0]
 
 

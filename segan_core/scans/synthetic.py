@@ -81,8 +81,14 @@ def clean_glyph(font: Path, char: str, size: int, scale: float = WRITE_SCALE) ->
     return glyph if size == GLYPH_SIZE else cv2.resize(glyph, (size, size), interpolation=cv2.INTER_AREA)
 
 
-def degrade(page: np.ndarray, seed: int, phone: bool = False, upside_down: bool = False) -> np.ndarray:
-    """Grey paper, uneven light, rotation (+-5 deg), perspective, blur and noise; ``phone``: more of it."""
+def degrade(
+    page: np.ndarray, seed: int, phone: bool = False, upside_down: bool = False, lens: float = 0.0
+) -> np.ndarray:
+    """Grey paper, uneven light, rotation (+-5 deg), perspective, blur and noise; ``phone``: more of it.
+
+    ``lens``: radial (barrel) distortion of a phone lens, as the relative displacement at the corners
+    of the picture (e.g. 0.01 = 1 %), which no homography can undo.
+    """
     rng = np.random.default_rng(seed)
     h, w = page.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -109,9 +115,23 @@ def degrade(page: np.ndarray, seed: int, phone: bool = False, upside_down: bool 
     warp = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     ground = 70.0 if phone else 235.0
     photo = cv2.warpPerspective(sheet, warp, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=ground)
+    if lens:
+        photo = _barrel(photo, lens)
     photo = cv2.GaussianBlur(photo, (0, 0), sigmaX=1.2 if phone else 0.9)
     photo += rng.normal(0, 6.0, photo.shape).astype(np.float32)
     return np.clip(photo, 0, 255).astype(np.uint8)
+
+
+def _barrel(picture: np.ndarray, amount: float) -> np.ndarray:
+    """Radial distortion: a point at relative radius r (1 at the corners) moves out by ``amount * r**3``."""
+    h, w = picture.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    half_diagonal = float(np.hypot(cx, cy))
+    r = np.hypot(xx - cx, yy - cy) / half_diagonal
+    factor = 1.0 - amount * r**2  # sample inwards: the picture bulges outwards
+    map_x, map_y = cx + (xx - cx) * factor, cy + (yy - cy) * factor
+    return cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def save_jpeg(picture: np.ndarray, path: Path, quality: int = 70) -> Path:
