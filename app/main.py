@@ -1,6 +1,7 @@
 """``segan-studio``: start the desktop application.
 
     segan-studio [--style ID] [--model DIR] [--text TEXT]
+    segan-studio --version      # the same line as `segan --version`
 """
 
 from __future__ import annotations
@@ -10,18 +11,31 @@ import logging
 import sys
 from pathlib import Path
 
+LOG_MAX_BYTES = 1_000_000  # the log rotates at 1 MB ...
+LOG_BACKUPS = 3  # ... keeping segan-studio.log.1 .. .3
 
-def setup_logging() -> Path:
+
+def setup_logging(max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS) -> Path:
+    """Log to the data folder's ``segan-studio.log``, rotated so it never grows without bound."""
+    from logging.handlers import RotatingFileHandler
+
     from app.settings import log_path
 
     path = log_path()
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     if not any(isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path for h in root.handlers):
+        handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path
+
+
+def version_text() -> str:
+    """What ``--version`` prints: the same line as ``segan --version``."""
+    from segan_core import __version__
+
+    return f"segan-studio {__version__}"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -29,6 +43,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--style", help="style id to open (see `segan styles`)")
     parser.add_argument("--model", type=Path, help="a model folder (config.json + weights.safetensors) to open")
     parser.add_argument("--text", help="characters to show in the Generate view")
+    parser.add_argument("--version", action="version", version=version_text())
     args, _qt_args = parser.parse_known_args(argv)
     return args
 
@@ -66,10 +81,10 @@ def create_window(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv if argv is None else ["segan-studio", *argv]
+    args = parse_args(argv[1:])  # --version / --help print and exit here, before Qt starts
     from PySide6.QtWidgets import QApplication
 
-    argv = sys.argv if argv is None else ["segan-studio", *argv]
-    args = parse_args(argv[1:])
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Segan Studio")
     app.setOrganizationName("Segan Studio")

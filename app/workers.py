@@ -5,6 +5,12 @@ Core jobs are generators of :class:`~segan_core.jobs.Progress` that poll a
 them on the :class:`JobRunner`'s thread pool and relays what happens as Qt signals, which arrive
 on the UI thread (queued connections): ``progress(Progress)``, ``finished(result)``,
 ``failed(exception)``, ``cancelled()``. Views never create threads themselves.
+
+A queued callback can arrive after the widget that started the job is gone (the window closed and
+was deleted while the job ran). Every callback is therefore called only while its receivers are
+alive: the runner itself (owned by the window's context), the QObject a bound-method callback
+belongs to, and the ``receiver`` given to :meth:`JobRunner.start` (for lambdas). Otherwise it is
+dropped (and logged at debug level).
 """
 
 from __future__ import annotations
@@ -15,12 +21,36 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from segan_core.errors import Cancelled
 from segan_core.jobs import CancelToken, Progress
 
 log = logging.getLogger("segan_studio.workers")
+
+
+def callback_receivers(slot: Callable[..., Any], receiver: QObject | None = None) -> tuple[QObject, ...]:
+    """The QObjects that must still exist for ``slot`` to be called: ``receiver`` and a bound method's owner."""
+    found: list[QObject] = []
+    if receiver is not None:
+        found.append(receiver)
+    owner = getattr(slot, "__self__", None)
+    if isinstance(owner, QObject) and owner is not receiver:
+        found.append(owner)
+    return tuple(found)
+
+
+def guarded(slot: Callable[..., Any], receivers: tuple[QObject, ...], name: str = "") -> Callable[..., None]:
+    """``slot`` wrapped so that it is dropped once any of ``receivers`` has been deleted."""
+
+    def call(*args: Any) -> None:
+        if not all(shiboken6.isValid(obj) for obj in receivers):
+            log.debug("job %s: callback %s dropped, its receiver is gone", name, getattr(slot, "__name__", slot))
+            return
+        slot(*args)
+
+    return call
 
 
 class JobSignals(QObject):
@@ -117,8 +147,15 @@ class JobRunner(QObject):
         on_failed: Callable[[BaseException], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
         on_done: Callable[[], None] | None = None,
+        receiver: QObject | None = None,
         **kwargs: Any,
     ) -> Job:
+        """Run ``fn(*args, **kwargs)`` as a job; the ``on_*`` callbacks run on the UI thread.
+
+        ``receiver`` is the object the callbacks act on (the view starting the job): give it when a
+        callback is a lambda. A callback is dropped when the runner, its receiver or the object of a
+        bound-method callback has been deleted by the time it arrives.
+        """
         job = Job(name, fn, *args, **kwargs)
         for signal, slot in (
             (job.signals.progress, on_progress),
@@ -128,8 +165,8 @@ class JobRunner(QObject):
             (job.signals.done, on_done),
         ):
             if slot is not None:
-                signal.connect(slot)
-        job.signals.done.connect(lambda: self._forget(job))
+                signal.connect(guarded(slot, (self, *callback_receivers(slot, receiver)), name))
+        job.signals.done.connect(lambda: self._forget(job))  # plain Python: safe after the runner is deleted
         self.jobs.append(job)
         self.pool.start(job)
         return job

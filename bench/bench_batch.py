@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/bench_batch.py [--style STYLE_OR_DIR] [--workers N] [--charset gb2312]
 
-Default style: ``font:/work/shared/fonts/brush/MaShanZheng-Regular.ttf`` at 64 px (re-exports a real
-font through the pipeline until a trained model exists); pass a model folder or style id to time
-the real thing. Runs on a fresh temporary cache (a cold export), then again on the warm cache unless
-``--no-warm``; prints each stage's seconds and the peak RSS of this process and of the trace workers.
+Default style: ``font:../shared/fonts/brush/MaShanZheng-Regular.ttf`` (the folder beside the project)
+at 64 px (re-exports a real font through the pipeline until a trained model exists); pass a model
+folder or style id to time the real thing. Runs on a fresh temporary cache (a cold export), then
+again on the warm cache unless ``--no-warm``; prints each stage's seconds and the peak RSS of this
+process and of the trace workers.
 Targets (with a model): <= 120 s end to end, peak RSS <= 1.5 GB.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_STYLE = "font:/work/shared/fonts/brush/MaShanZheng-Regular.ttf"
+DEFAULT_STYLE = f"font:{ROOT.parent / 'shared' / 'fonts' / 'brush' / 'MaShanZheng-Regular.ttf'}"
 
 
 def peak_rss_mb() -> tuple[float, float]:

@@ -1,4 +1,10 @@
-"""Shared fixtures: paths to ../shared fonts and a tiny 32 px dataset built once per session."""
+"""Shared fixtures: the test fonts (tests/fonts) and a tiny 32 px dataset built once per session.
+
+The brush fonts the tests use are small subsets kept in the repository (tests/fonts/README.md), so the
+suite runs the same on a clone with nothing beside it as on a machine with ``../shared``. Relative
+style fonts (``brush/MaShanZheng-Regular.ttf`` in resources/styles.toml) are found there too:
+``$SEGAN_FONT_PATH`` points at tests/fonts and ``../shared/fonts`` is left out of the search.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,25 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FONTS = ROOT.parent / "shared" / "fonts"
+TEST_FONTS = ROOT / "tests" / "fonts"
 SOURCE_FONT = ROOT / "resources" / "fonts" / "ARPL-KaitiM-GB.ttf"
-MA_SHAN_ZHENG = SHARED_FONTS / "brush" / "MaShanZheng-Regular.ttf"
-ZHI_MANG_XING = SHARED_FONTS / "brush" / "ZhiMangXing-Regular.ttf"
-KOUZAN = SHARED_FONTS / "brush" / "KouzanMouhitsu.ttf"
+MA_SHAN_ZHENG = TEST_FONTS / "brush" / "MaShanZheng-Regular.ttf"
+ZHI_MANG_XING = TEST_FONTS / "brush" / "ZhiMangXing-Regular.ttf"
+LONG_CANG = TEST_FONTS / "brush" / "LongCang-Regular.ttf"
+KOUZAN = TEST_FONTS / "brush" / "KouzanMouhitsu.ttf"
+
+# style lookups in this process and in the CLI subprocesses the tests start
+os.environ["SEGAN_FONT_PATH"] = str(TEST_FONTS)
 
 # 48 common characters: enough for every split to be non-empty at 32 px
 TINY_TEXT = "永字八法一二三人大天中国日月山水火木金土上下左右东南西北春夏秋冬风花雪书画龙凤来去田由甲申电"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Leave ../shared/fonts out of the font search, so a test cannot pass only because it is there."""
+    import segan_core.resources as resources
+
+    resources.SHARED_FONTS_DIR = ROOT / "tests" / "no-shared-fonts"
 
 
 @pytest.fixture(scope="session")

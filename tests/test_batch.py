@@ -14,11 +14,12 @@ from segan_core.cli import main as cli_main
 from segan_core.errors import Cancelled, CharsetError, FontError, OutputError, StyleError
 from segan_core.jobs import CancelToken, run_to_end
 
+from .conftest import MA_SHAN_ZHENG
+
 ROOT = Path(__file__).resolve().parents[1]
-MA_SHAN_ZHENG = ROOT.parent / "shared" / "fonts" / "brush" / "MaShanZheng-Regular.ttf"
 STYLE = f"font:{MA_SHAN_ZHENG}"
 TEXT = "永字八法天地玄黄宇宙洪荒日月盈昃"
-ABSENT = "劐阢坶"  # GB2312 characters Ma Shan Zheng lacks (shared/fonts/missing/)
+ABSENT = "劐阢坶"  # GB2312 characters Ma Shan Zheng lacks (../shared/fonts/missing/)
 
 
 def request(tmp: Path, name: str = "out", cache: str = "cache", **kw) -> BatchRequest:

@@ -13,6 +13,7 @@ import pytest
 
 from segan_core.charset import gb2312_level1
 from segan_core.data.build import BuildRequest, build_dataset
+from segan_core.data.split import split_of
 from segan_core.data.store import GlyphDataset
 from segan_core.errors import Cancelled, SeganError
 from segan_core.evaluation import EvaluationError
@@ -21,20 +22,30 @@ from segan_core.evaluation.paired import chamfer, paired_metrics, skeletons, ssi
 from segan_core.evaluation.report import Candidate, EvalOptions, evaluate, format_table, write_report
 from segan_core.glyph_source import FontGlyphSource
 from segan_core.jobs import CancelToken, run_to_end
-from segan_core.resources import PROJECT_ROOT, SHARED_FONTS_DIR, SOURCE_FONT
+from segan_core.resources import PROJECT_ROOT, SOURCE_FONT
 
-BRUSH = SHARED_FONTS_DIR / "brush"
-TARGET_FONT = BRUSH / "MaShanZheng-Regular.ttf"
-OTHER_FONT = BRUSH / "LongCang-Regular.ttf"
+from .conftest import LONG_CANG, MA_SHAN_ZHENG
+
+TARGET_FONT = MA_SHAN_ZHENG
+OTHER_FONT = LONG_CANG
 CLASSIFIER = Path(os.environ.get("SEGAN_TEST_CLASSIFIER", PROJECT_ROOT / "models" / "evaluator"))
 
-pytestmark = pytest.mark.skipif(not TARGET_FONT.is_file(), reason="shared brush fonts not installed")
+
+def _eval_chars() -> tuple[str, ...]:
+    """The 48 test-split characters among GB2312 level 1's first 400, with 24 train and 6 dev ones."""
+    chars = gb2312_level1()[:400]
+    by_split = {name: [c for c in chars if split_of(c) == name] for name in ("train", "dev", "test")}
+    keep = set(by_split["test"] + by_split["train"][:24] + by_split["dev"][:6])
+    return tuple(c for c in chars if c in keep)
+
+
+EVAL_CHARS = _eval_chars()
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> GlyphDataset:
     out = tmp_path_factory.mktemp("eval") / "msz"
-    chars = gb2312_level1()[:400]  # about 40 test characters
+    chars = EVAL_CHARS
     run_to_end(build_dataset(BuildRequest(source=SOURCE_FONT, out=out, chars=chars, size=64, target=TARGET_FONT)))
     return GlyphDataset(out)
 

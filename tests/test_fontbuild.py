@@ -17,9 +17,10 @@ from segan_core.fontbuild.validate import check_ots, require_valid, validate_fon
 from segan_core.glyphs.render import FontRenderer
 from segan_core.vectorize import trace_glyph
 
+from .conftest import MA_SHAN_ZHENG
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_FONT = ROOT / "resources" / "fonts" / "ARPL-KaitiM-GB.ttf"
-MA_SHAN_ZHENG = ROOT.parent / "shared" / "fonts" / "brush" / "MaShanZheng-Regular.ttf"
 CHARS = "永字八法国"
 
 

@@ -15,9 +15,8 @@ from segan_core.glyphs.render import FontRenderer
 from segan_core.vectorize import Outline, TraceConfig, TracedGlyph, trace_glyph
 from segan_core.vectorize.trace import clean_outline
 
-BRUSH = Path(__file__).resolve().parents[2] / "shared" / "fonts" / "brush"
-MA_SHAN_ZHENG = BRUSH / "MaShanZheng-Regular.ttf"
-ZHI_MANG_XING = BRUSH / "ZhiMangXing-Regular.ttf"
+from .conftest import MA_SHAN_ZHENG, ZHI_MANG_XING
+
 # 50 GB2312 level-1 characters spread over the whole level (every 75th)
 FIFTY = "啊办辟财吵楚措地杜凡俘戈棺耗槐稽奸街久堪葵黎琳侣茂铭溺旁屏钱蛆孺捎世谁锁体鸵慰犀削袖蜒揖荧遇糟招纸转"
 

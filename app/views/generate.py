@@ -272,7 +272,7 @@ class GenerateView(QWidget):
         self.context.runner.start(
             f"load {entry.name}", StyleModel.load, entry.model_dir, device=self.context.settings.device,
             on_finished=lambda model: self._model_loaded(serial, model),
-            on_failed=lambda exc: self._model_failed(serial, exc),
+            on_failed=lambda exc: self._model_failed(serial, exc), receiver=self,
         )
         self.regenerate()
 
@@ -297,7 +297,7 @@ class GenerateView(QWidget):
         if self.entry is not None and self._icons.get(self.entry.key) is None:
             key = self.entry.key
             self.context.runner.start("style sample", model.generate, [SAMPLE_CHAR],
-                                      on_finished=lambda images: self._icons_ready({key: images[0]}))
+                                      on_finished=lambda images: self._icons_ready({key: images[0]}), receiver=self)
         self.regenerate()
 
     def _model_failed(self, serial: int, error: BaseException) -> None:
@@ -377,7 +377,7 @@ class GenerateView(QWidget):
             "generate", generate_results, model, todo,
             on_progress=lambda event: self._generated(model, event.payload),
             on_failed=self._generation_failed,
-            on_done=self._generation_done,
+            on_done=self._generation_done, receiver=self,
         )
 
     def _trim_cache(self, keep: set[str]) -> None:

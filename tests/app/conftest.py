@@ -7,23 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import MA_SHAN_ZHENG
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-BRUSH_FONT = Path("/work/shared/fonts/brush/MaShanZheng-Regular.ttf")
 TRAIN_TEXT = "永字八法天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜金生"
-
-
-def _find_brush_font() -> Path:
-    if BRUSH_FONT.is_file():
-        return BRUSH_FONT
-    from segan_core.resources import find_font
-
-    return find_font("brush/MaShanZheng-Regular.ttf")
 
 
 @pytest.fixture(scope="session")
 def brush_font() -> Path:
-    return _find_brush_font()
+    """Ma Shan Zheng: the repository's subset (tests/fonts), never a machine's own copy."""
+    return MA_SHAN_ZHENG
 
 
 @pytest.fixture(scope="session")

@@ -72,9 +72,11 @@ def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tm
     assert blocker.args[0].report["cache"]["generated"] == 1
 
 
-def test_cancel_stops_a_running_batch(qtbot, window, tmp_path, brush_font, errors):
+def test_cancel_stops_a_running_batch(qtbot, window, tmp_path, errors):
+    from segan_core.resources import SOURCE_FONT
+
     view = window.batch
-    view.use_font(brush_font)
+    view.use_font(SOURCE_FONT)  # 800 characters: the full Kai font, not the brush subset of tests/fonts
     from segan_core.charset import gb2312_level1
 
     _form(view, tmp_path / "big", family="Cancelled", text="".join(gb2312_level1()[:800]))
