@@ -32,6 +32,7 @@ from segan_core.data.store import manifest_hash
 from segan_core.errors import InputFileError, SeganError
 from segan_core.glyphs.render import to_paper
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.outputs import SCAN_IMPORT
 from segan_core.resources import SOURCE_FONT
 from segan_core.scans.cells import CellImage, cut_page
 from segan_core.scans.cleanup import normalize_placement
@@ -200,7 +201,7 @@ def _write(report: ImportReport, kept: dict[str, tuple[CellImage, CellRecord]], 
     written = [c for c in template.chars if c in kept and not kept[c][0].empty]
     if not written:
         raise InputFileError("no written cell found on the scanned pages: every box is empty")
-    with atomic_dir(request.out) as tmp:
+    with atomic_dir(request.out, SCAN_IMPORT) as tmp:
         chars_dir = tmp / "chars"
         chars_dir.mkdir()
         for done, char in enumerate(written):
