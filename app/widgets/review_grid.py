@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from segan_core.scans.review import SHORT, STATUS_COLOURS
@@ -137,7 +137,11 @@ class ReviewGrid(QListWidget):
         painter.setPen(QPen(colour, 3 if flagged else 1))
         painter.drawRect(1, 1, size - 3, size - 3)
         font = QFont()
-        font.setPixelSize(caption - 4)
+        pixels = caption - 4
+        font.setPixelSize(pixels)
+        while pixels > 8 and QFontMetrics(font).horizontalAdvance(cell.caption()) > size - 2:
+            pixels -= 1
+            font.setPixelSize(pixels)
         painter.setFont(font)
         painter.setPen(QColor("black") if not flagged else colour)
         painter.drawText(QRect(0, size, size, caption), Qt.AlignmentFlag.AlignCenter, cell.caption())
