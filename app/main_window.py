@@ -35,6 +35,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.train, "Train")
         self.setCentralWidget(self.tabs)
         self.context.model_trained.connect(self._model_trained)
+        self.train.calligrapher.export_requested.connect(self.export_style)
+        self.train.calligrapher.generate_requested.connect(self.generate_style)
         self._build_menus()
         geometry = self.context.settings.geometry()
         if geometry:
@@ -106,6 +108,15 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         AboutDialog(self).exec()
 
+    def export_style(self, folder: str) -> None:
+        """Batch & export with a style model folder selected (the end of the new-calligrapher flow)."""
+        self.tabs.setCurrentWidget(self.batch)
+        self.batch.select_model(folder)
+
+    def generate_style(self, key: str) -> None:
+        self.tabs.setCurrentWidget(self.generate)
+        self.generate.select_style(key)
+
     def _model_trained(self, key: str) -> None:
         self.statusBar().showMessage("New style trained: it is now in the style picker", 10000)
 
@@ -130,6 +141,7 @@ class MainWindow(QMainWindow):
                 self.generate.open_model(path)
             else:
                 self.tabs.setCurrentWidget(self.train)
+                self.train.modes.setCurrentIndex(1)
                 self.train.images.setText(str(path))
         else:
             self.tabs.setCurrentWidget(self.generate)

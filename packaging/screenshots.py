@@ -4,7 +4,12 @@
 
 Starts ``Xvfb :99 -screen 0 1400x900x24`` (unless ``--no-xvfb``), runs the application on it (Qt's
 xcb platform, so real X11 fonts and rendering) in a throw-away data folder, drives each view and
-saves gui-generate.png, gui-detail.png, gui-batch.png and gui-train.png.
+saves gui-generate.png, gui-detail.png, gui-batch.png and gui-train.png, then walks the Train view's
+new-calligrapher flow (``--only calligrapher`` for just that): a core300 template, four synthetic
+scans of it written in another brush hand (``--hand``; one box left empty, one with the wrong
+character, one page photographed by phone), the import, a review (one cell relabelled, one dropped)
+and a short fine-tune of the bundled style (``--finetune-steps``), saving gui-calligrapher-1-template.png
+... gui-calligrapher-5-done.png.
 
 The style model is ``models/ma-shan-zheng`` when it exists; otherwise a tiny-32 model is trained
 here for ``--steps`` steps on 120 characters of Ma Shan Zheng (about a minute or two on CPU): its
@@ -33,6 +38,7 @@ TRAIN_TEXT = (
 )
 GENERATE_TEXT = "永字八法 天地玄黄 书法 Hello!"
 BRUSH = "brush/MaShanZheng-Regular.ttf"
+WRONG_CHAR = "永"  # written by mistake into a box of the calligrapher's template (not in core300)
 
 
 def start_xvfb(display: str) -> subprocess.Popen | None:
@@ -115,7 +121,6 @@ def shoot(app, widget, path: Path) -> None:
 
 
 def run(args: argparse.Namespace, work: Path, session: Path) -> None:
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     assets = prepare_model(work, args.steps)
@@ -135,6 +140,23 @@ def run(args: argparse.Namespace, work: Path, session: Path) -> None:
     window.show()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.only in ("all", "views"):
+        run_views(app, window, assets, args, session, shown)
+    if args.only in ("all", "calligrapher"):
+        from segan_core.resources import MODELS_DIR
+
+        bundled = MODELS_DIR / "ma-shan-zheng"
+        assets["base"] = bundled if (bundled / "weights.safetensors").is_file() else assets["style"]
+        run_calligrapher(app, window, assets, args, session, shown)
+    if shown:
+        print("dialogs shown:", *shown, sep="\n  ")
+    window.close()
+    app.processEvents()
+
+
+def run_views(app, window, assets: dict[str, Path], args: argparse.Namespace, session: Path,
+              shown: list[str]) -> None:
+    out = args.out
 
     # Generate + detail
     view = window.generate
@@ -188,11 +210,102 @@ def run(args: argparse.Namespace, work: Path, session: Path) -> None:
     if not finished:
         raise SystemExit(f"training failed: {shown}")
     shoot(app, window, out / "gui-train.png")
-    if shown:
-        print("dialogs shown:", *shown, sep="\n  ")
-    window.close()
-    app.processEvents()
-    _ = Qt
+
+
+def make_scans(template_json: Path, hand: Path, folder: Path) -> list[Path]:
+    """Every page of the template filled in by ``hand``, degraded like real scans (page 3 a phone photo)."""
+    from segan_core.scans.synthetic import degrade, fill_page, save_jpeg
+    from segan_core.scans.template import load_template
+
+    template = load_template(template_json)
+    chars = template.chars
+    mistakes = {chars[5]: None, chars[17]: WRONG_CHAR}  # an empty box, a wrong character
+    scans = []
+    for page in range(template.pages):
+        filled = fill_page(template, page, hand, dpi=150, written=mistakes)
+        picture = degrade(filled, seed=10 + page, phone=page == 2)
+        scans.append(save_jpeg(picture, folder / f"scan-{page + 1}.jpg"))
+    return scans
+
+
+def run_calligrapher(app, window, assets: dict[str, Path], args: argparse.Namespace, session: Path,
+                     shown: list[str]) -> None:
+    """The five steps of the new-calligrapher flow, one screenshot each."""
+    from app.views.calligrapher import FINETUNE, SCANS
+    from segan_core.model.checkpoint import read_config
+    from segan_core.resources import find_font
+
+    out = args.out
+    window.tabs.setCurrentWidget(window.train)
+    flow = window.train.calligrapher
+    window.train.modes.setCurrentWidget(flow)
+    flow.name.setText("Long Cang")
+    flow.name.editingFinished.emit()
+    flow.skeleton_gan = assets["skeleton_gan"]
+
+    # 1 template
+    flow.charset.setCurrentIndex(flow.charset.findData("core300"))
+    saved: list = []
+    flow.template_saved.connect(saved.append)
+    sheets = session / "sheets"
+    sheets.mkdir()
+    flow.save_template(sheets / "long-cang-template.pdf")
+    wait_until(app, lambda: bool(saved) or (flow.job is None and bool(shown)), what="the template")
+    if not saved:
+        raise SystemExit(f"template failed: {shown}")
+    settle(app, 0.5)
+    flow.show_template_page(sheets / "long-cang-template-p1.png")
+    shoot(app, window, out / "gui-calligrapher-1-template.png")
+
+    # 2 scans: written by another hand, dropped in, imported
+    scans = make_scans(sheets / "long-cang-template.json", find_font(args.hand), session)
+    flow.add_pages(scans)
+    flow.go_to(SCANS)
+    base = Path(assets["base"])
+    size = int(read_config(base)["model"]["image_size"])
+    flow.dataset_size.setCurrentIndex(max(0, flow.dataset_size.findData(size)))
+    imported: list = []
+    flow.imported.connect(imported.append)
+    flow.start_import()
+    wait_until(app, lambda: bool(imported) or (flow.job is None and bool(shown)), what="the import")
+    if not imported:
+        raise SystemExit(f"import failed: {shown}")
+    flow.go_to(SCANS)
+    shoot(app, window, out / "gui-calligrapher-2-scans.png")
+
+    # 3 review: relabel the wrong character, drop a cell, apply
+    from app.views.calligrapher import REVIEW
+
+    flow.go_to(REVIEW)
+    chars = list(flow.grid.cells)
+    flow.drop_cell(chars[30])
+    flow.relabel_cell(chars[17], WRONG_CHAR)
+    flow.select_cell(chars[17])
+    flow.grid.scrollToTop()
+    shoot(app, window, out / "gui-calligrapher-3-review.png")
+    applied: list = []
+    flow.review_applied.connect(applied.append)
+    flow.apply_review()
+    wait_until(app, lambda: bool(applied) or (flow.job is None and bool(shown)), what="the review")
+    if not applied:
+        raise SystemExit(f"review failed: {shown}")
+
+    # 4 fine-tune: a few steps of the bundled style, shot once samples are in
+    flow.go_to(FINETUNE)
+    flow.set_base(base)
+    flow.budget.setValue(args.finetune_minutes)
+    flow.max_steps.setValue(args.finetune_steps)
+    finished: list = []
+    flow.finished.connect(finished.append)
+    flow.start_finetune()
+    wait_until(app, lambda: flow.last_samples is not None or flow.job is None, timeout_s=1800, what="samples")
+    settle(app, 1.0)
+    shoot(app, window, out / "gui-calligrapher-4-finetune.png")
+    wait_until(app, lambda: bool(finished) or flow.job is None, timeout_s=1800, what="the fine-tune")
+    wait_until(app, lambda: flow.job is None)
+    if not finished:
+        raise SystemExit(f"fine-tuning failed: {shown}")
+    shoot(app, window, out / "gui-calligrapher-5-done.png")
 
 
 def main() -> int:
@@ -200,6 +313,12 @@ def main() -> int:
     parser.add_argument("--model", type=Path, help="style model folder to show (default: bundled or a tiny one)")
     parser.add_argument("--steps", type=int, default=200, help="training steps of the tiny stand-in model")
     parser.add_argument("--train-steps", type=int, default=40, help="steps of the live run in the Train view")
+    parser.add_argument("--only", choices=("all", "views", "calligrapher"), default="all",
+                        help="views: Generate, detail, Batch, Train; calligrapher: the new-calligrapher flow")
+    parser.add_argument("--hand", default="brush/LongCang-Regular.ttf",
+                        help="brush font that 'writes' the synthetic scans of the calligrapher flow")
+    parser.add_argument("--finetune-steps", type=int, default=60, help="steps of the flow's fine-tune")
+    parser.add_argument("--finetune-minutes", type=float, default=10.0, help="its CPU budget")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "segan-screenshots",
                         help="where the stand-in model is kept between runs (reused when present)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")

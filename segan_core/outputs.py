@@ -49,6 +49,11 @@ USER_STYLE = OutputKind(
     "style.json",
     ("style.json", "selection.json", "config.json", "weights.safetensors", "written"),
 )
+SCAN_IMPORT = OutputKind(
+    "scan import folder",
+    "report.json",
+    ("report.json", "chars", "dataset", "review-*.png", "review.json", "reviewed"),
+)
 TRAINING_RUN = OutputKind(
     "training run",
     "config.json",

@@ -1,5 +1,8 @@
 """The Train view: a folder of per-character images -> a dataset -> a new style model.
 
+Its first tab is the "new calligrapher" flow (``app/views/calligrapher.py``: template, scans, review,
+fine-tune); this module is the second, training from a folder of images.
+
 The job chains two core jobs, ``segan_core.data.build.build_dataset`` (with ``target_dir``) and
 ``segan_core.training.runs.train_style``, and runs in a worker; losses and sample previews arrive
 as :class:`~segan_core.jobs.Progress` events.
@@ -31,6 +34,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -190,11 +194,22 @@ class TrainView(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
 
-        layout = QVBoxLayout(self)
+        folder_page = QWidget()
+        layout = QVBoxLayout(folder_page)
         layout.addWidget(settings_box)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(splitter, 1)
+
+        from app.views.calligrapher import CalligrapherFlow  # it uses this module's sample strip
+
+        self.calligrapher = CalligrapherFlow(context)
+        self.modes = QTabWidget()
+        self.modes.addTab(self.calligrapher, "New calligrapher (template → scans → fine-tune)")
+        self.modes.addTab(folder_page, "From a folder of images")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.modes)
         self.name.textChanged.connect(self._update_buttons)
         self._update_buttons()
 
@@ -372,5 +387,6 @@ class TrainView(QWidget):
     def dropEvent(self, event) -> None:
         urls = event.mimeData().urls()
         if urls:
+            self.modes.setCurrentIndex(1)
             self.images.setText(urls[0].toLocalFile())
             event.acceptProposedAction()

@@ -1,0 +1,144 @@
+"""The Train view's new-calligrapher flow end to end on tiny data: template -> synthetic scans (dropped) ->
+import -> review (relabel one cell, drop one) -> fine-tune a tiny-32 base for 3 steps -> the style is picked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from segan_core.data.store import read_manifest
+from segan_core.scans.charsets import core_set
+from segan_core.scans.synthetic import degrade, fill_page, save_jpeg
+from segan_core.scans.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+HAND = ROOT / "tests" / "fonts" / "scans" / "MaShanZheng-subset.ttf"
+CORE = core_set("core300")
+CHARS = (*CORE[:10], CORE[23], CORE[37])  # three dev characters (藐蟹窒) for the snapshot selection
+OTHER = CORE[12]  # written by mistake into the box of CHARS[1]
+
+
+def _drop(widget, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
+def _start_import(qtbot, flow, tmp_path: Path) -> None:
+    from app.views.calligrapher import REVIEW, SCANS
+
+    sheet = Path(flow.template_json.text())
+    template = load_template(sheet)
+    page = fill_page(template, 0, HAND, dpi=150, written={CHARS[1]: OTHER, CHARS[4]: None})
+    scan = save_jpeg(degrade(page, seed=3), tmp_path / "page1.jpg")
+    (tmp_path / "notes.txt").write_text("not a scan", encoding="utf-8")
+    _drop(flow, [scan, tmp_path / "notes.txt", sheet])
+    assert flow.stack.currentIndex() == SCANS and flow.pages() == [scan]
+    flow.dataset_size.setCurrentIndex(flow.dataset_size.findData(32))  # the tiny-32 base works at 32 px
+    with qtbot.waitSignal(flow.imported, timeout=30000):
+        assert flow.start_import()
+    assert flow.stack.currentIndex() == REVIEW
+
+
+def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, errors):
+    from app.views.calligrapher import DONE, FINETUNE, import_folder
+
+    window.tabs.setCurrentWidget(window.train)
+    flow = window.train.calligrapher
+    assert window.train.modes.currentWidget() is flow
+    flow.name.setText("Test Hand")
+    flow.name.editingFinished.emit()
+
+    # 1 template: a text file of characters -> PDF, PNG page and the sidecar
+    chars_file = tmp_path / "chars.txt"
+    chars_file.write_text("".join(CHARS), encoding="utf-8")
+    flow.charset.setCurrentIndex(flow.charset.findData("file"))
+    flow.charset_file.setText(str(chars_file))
+    with qtbot.waitSignal(flow.template_saved, timeout=30000) as saved:
+        assert flow.save_template(tmp_path / "sheet.pdf")
+    assert {p.name for p in saved.args[0]} == {"sheet.pdf", "sheet-p1.png", "sheet.json"}
+    assert flow.template_json.text() == str(tmp_path / "sheet.json")
+    assert flow.template_preview.pixmap() is not None and not flow.template_preview.pixmap().isNull()
+
+    # 2 scans -> import into the user's data folder
+    _start_import(qtbot, flow, tmp_path)
+    assert flow.import_dir == import_folder("Test Hand") and (flow.import_dir / "report.json").is_file()
+    assert str(flow.import_dir).startswith(str(Path(window.context.settings.qsettings.fileName()).parent))
+
+    # 3 review: the grid shows every cell with its flag; relabel one, drop one, apply
+    grid = flow.grid
+    assert list(grid.cells) == list(CHARS)
+    assert grid.cells[CHARS[4]].status == "empty" and "empty" in grid.cells[CHARS[4]].caption()
+    flow.select_cell(CHARS[1])
+    flow.label_edit.setText("x")
+    flow.label_button.click()
+    assert "not one Han character" in flow.label_error.text() and not flow.relabel
+    flow.label_edit.setText(OTHER)
+    flow.label_button.click()
+    assert flow.relabel == {CHARS[1]: OTHER} and grid.cells[CHARS[1]].caption() == f"{CHARS[1]}→{OTHER}"
+    flow.select_cell(CHARS[2])
+    flow.drop_button.click()
+    assert flow.drop == {CHARS[2]} and "dropped" in grid.cells[CHARS[2]].caption()
+    assert flow.pending() and "not applied" in flow.review_summary.text()
+    with qtbot.waitSignal(flow.review_applied, timeout=30000) as applied:
+        assert flow.apply_review()
+    manifest = read_manifest(applied.args[0])
+    chars = "".join(manifest["splits"].values())
+    assert OTHER in chars and CHARS[1] not in chars and CHARS[2] not in chars and manifest["size"] == 32
+    assert not flow.pending()
+    assert (flow.import_dir / "chars" / f"{CHARS[1]}.png").is_file()  # the import's own files stay
+
+    # 4 fine-tune the tiny base for 3 steps with live losses
+    flow.go_to(FINETUNE)
+    assert flow.set_base(tiny_models["style"])
+    flow.skeleton_gan = tiny_models["skeleton_gan"]
+    flow.max_steps.setValue(3)
+    results = []
+    flow.finished.connect(results.append)
+    assert flow.start_finetune()
+    qtbot.waitUntil(lambda: flow.job is None, timeout=120000)
+    assert errors == [] and len(results) == 1
+    result = results[0]
+    assert result.steps == 3 and result.snapshot and Path(result.out).name == "Test-Hand"
+    assert flow.plot.point_count() > 0
+
+    # 5 done: the style is in the picker, and the export button opens Batch & export with it
+    assert flow.stack.currentIndex() == DONE and "Test-Hand" in flow.done_summary.text()
+    key = f"dir:{Path(result.out).resolve()}"
+    assert window.context.entry(key) is not None
+    picker = [window.generate.picker.item(i).data(256) for i in range(window.generate.picker.count())]
+    assert key in picker
+    qtbot.waitUntil(lambda: flow.export_button.isEnabled(), timeout=10000)
+    flow.export_button.click()
+    assert window.tabs.currentWidget() is window.batch
+    assert window.batch.style.currentData() == str(Path(result.out).resolve())
+
+
+def test_flow_input_errors(qtbot, window, tmp_path, errors):
+    flow = window.train.calligrapher
+    flow.name.setText("errs")
+    flow.template_json.setText("")
+    assert not flow.start_import()
+    assert "sidecar" in errors[-1][1]
+    flow.template_json.setText(str(tmp_path / "nope.json"))
+    assert not flow.start_import()
+    assert "scanned pages" in errors[-1][1]
+    flow.charset.setCurrentIndex(flow.charset.findData("file"))
+    flow.charset_file.setText("")
+    assert not flow.save_template(tmp_path / "t.pdf")
+    assert "text file" in errors[-1][1]
+    assert not flow.apply_review() and "import scans first" in errors[-1][1]
+    assert not flow.start_finetune() and "import" in errors[-1][1]
+    # a foreign folder where the import would go is refused, never written into
+    from app.views.calligrapher import import_folder
+
+    folder = import_folder("errs")
+    folder.mkdir(parents=True)
+    (folder / "thesis.docx").write_text("mine", encoding="utf-8")
+    flow.add_pages([tmp_path / "page.png"])
+    assert not flow.start_import()
+    assert "not empty" in errors[-1][1] and (folder / "thesis.docx").read_text(encoding="utf-8") == "mine"
