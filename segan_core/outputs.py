@@ -43,7 +43,6 @@ EVAL_REPORT = OutputKind(
 )
 SELECTION = OutputKind("selected model", "selection.json", ("selection.json", "config.json", "weights.safetensors"))
 CLASSIFIER = OutputKind("glyph classifier", "training.json", ("training.json", "config.json", "weights.safetensors"))
-SCAN_IMPORT = OutputKind("scan import", "report.json", ("report.json", "chars", "dataset", "review-*.png"))
 USER_STYLE = OutputKind(
     "fine-tuned style",
     "style.json",

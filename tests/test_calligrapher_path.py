@@ -62,7 +62,7 @@ def test_template_scans_import_finetune_export(tiny_base, tmp_path: Path, monkey
     dataset = tmp_path / "imported" / "dataset"
     assert (dataset / "manifest.json").is_file()
 
-    code, out, err = cli("train", "finetune", "--base", str(base), "--data", str(dataset), "--name", "hand",
+    code, _, err = cli("train", "finetune", "--base", str(base), "--data", str(dataset), "--name", "hand",
                          "--skeleton", str(skeleton), "--max-steps", "2", "--threads", "1", "--quiet")
     assert code == 0, err
     style = tmp_path / "home" / "models" / "hand"
@@ -70,7 +70,7 @@ def test_template_scans_import_finetune_export(tiny_base, tmp_path: Path, monkey
     assert len(written) >= 0.98 * len(WRITTEN) and set(written) <= set(WRITTEN)
     assert json.loads((style / "style.json").read_text(encoding="utf-8"))["written"] == len(written)
 
-    code, out, err = cli("batch", "--style", "hand", "--text", WRITTEN + "永", "--out", str(tmp_path / "hand.ttf"),
+    code, _, err = cli("batch", "--style", "hand", "--text", WRITTEN + "永", "--out", str(tmp_path / "hand.ttf"),
                          "--workers", "0", "--quiet")
     assert code == 0, err
     report = json.loads((tmp_path / "hand.report.json").read_text(encoding="utf-8"))
