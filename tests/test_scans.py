@@ -153,9 +153,10 @@ def test_import_builds_a_dataset_the_trainer_takes(result) -> None:
     assert corners.max() == 0
 
 
-def test_phone_photo_with_strong_perspective_and_shadow(sheet: Path, tmp_path: Path) -> None:
+def test_phone_photo_with_strong_perspective_shadow_and_lens_distortion(sheet: Path, tmp_path: Path) -> None:
     template = load_template(sheet)
-    photo = save_jpeg(degrade(fill_page(template, 0, HAND, dpi=200), seed=0, phone=True), tmp_path / "phone.jpg")
+    photo = degrade(fill_page(template, 0, HAND, dpi=200), seed=0, phone=True, lens=0.01)  # 1 % barrel distortion
+    photo = save_jpeg(photo, tmp_path / "phone.jpg")
     report = run_to_end(import_scans(ImportRequest((photo,), sheet, tmp_path / "out", build_dataset=False)))
     ious = np.array([iou64(imported(tmp_path / "out", c), c) for c in SMALL[:80]])
     assert (ious >= 0.9).mean() >= 0.95 and ious.min() >= 0.85
