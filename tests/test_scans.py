@@ -110,6 +110,16 @@ def test_template_command_writes_pdf_pngs_and_sidecar(tmp_path: Path) -> None:
     assert len(pdf) == 2
     width_pt, height_pt = pdf[0].get_size()  # A4 at 100 %: the boxes print at 20 mm
     assert width_pt * 25.4 / 72 == pytest.approx(210, abs=0.5) and height_pt * 25.4 / 72 == pytest.approx(297, abs=0.5)
+    # the printed PDF itself, read back: markers where the sidecar says, every box clean and empty
+    from segan_core.scans.cells import cut_page
+    from segan_core.scans.registration import register_page
+
+    printed = pdf[1].render(scale=150 / 72, grayscale=True).to_numpy().squeeze()
+    template = load_template(tmp_path / "sheet.json")
+    match = register_page(np.ascontiguousarray(printed), template, "sheet.pdf#p2")
+    assert match.page == 1 and match.error_mm < 0.25 and abs(match.rotation_deg) < 0.5
+    cells = cut_page(np.ascontiguousarray(printed), match, template.page_cells(1), 128)
+    assert all(c.empty and not c.touches_border and not c.ink.any() for c in cells)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sheet-p1.png", "sheet-p2.png", "sheet.json", "sheet.pdf"]
     template = load_template(tmp_path / "sheet.json")
     assert template.chars == SMALL and template.pages == 2 and len(template.page_cells(1)) == 8
@@ -153,9 +163,10 @@ def test_import_builds_a_dataset_the_trainer_takes(result) -> None:
     assert corners.max() == 0
 
 
-def test_phone_photo_with_strong_perspective_and_shadow(sheet: Path, tmp_path: Path) -> None:
+def test_phone_photo_with_strong_perspective_shadow_and_lens_distortion(sheet: Path, tmp_path: Path) -> None:
     template = load_template(sheet)
-    photo = save_jpeg(degrade(fill_page(template, 0, HAND, dpi=200), seed=0, phone=True), tmp_path / "phone.jpg")
+    photo = degrade(fill_page(template, 0, HAND, dpi=200), seed=0, phone=True, lens=0.01)  # 1 % barrel distortion
+    photo = save_jpeg(photo, tmp_path / "phone.jpg")
     report = run_to_end(import_scans(ImportRequest((photo,), sheet, tmp_path / "out", build_dataset=False)))
     ious = np.array([iou64(imported(tmp_path / "out", c), c) for c in SMALL[:80]])
     assert (ious >= 0.9).mean() >= 0.95 and ious.min() >= 0.85

@@ -28,7 +28,7 @@ MID_RANGE = (72, 128)  # where that midpoint may lie (half the darkness of the s
 
 
 def paper_level(gray: np.ndarray, stroke_px: float) -> np.ndarray:
-    """Paper brightness under every pixel (float32), ink removed.
+    """Paper brightness under every pixel (uint8, at least 1), ink removed.
 
     Steps: shrink so a stroke is ~2 px wide; grey closing (dilate = brightest neighbour) with a
     kernel a few strokes wide; blur; grow back to full size.
@@ -40,13 +40,17 @@ def paper_level(gray: np.ndarray, stroke_px: float) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     paper = cv2.GaussianBlur(paper.astype(np.float32), (0, 0), sigmaX=k / 2)
+    paper = np.clip(np.rint(paper), 1, 255).astype(np.uint8)
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def darkness(gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
-    """0 where a pixel is as bright as its paper, 255 where it is black (uint8)."""
-    ratio = 1.0 - gray.astype(np.float32) / np.maximum(paper, 1.0)
-    return np.clip(ratio * 255.0, 0, 255).astype(np.uint8)
+    """0 where a pixel is as bright as its paper, 255 where it is black (uint8): 255 * (1 - gray / paper).
+
+    OpenCV's saturating uint8 arithmetic keeps this to two passes over a whole page.
+    """
+    brightness = cv2.divide(gray, paper, scale=255.0)  # min(255, 255 * gray / paper)
+    return cv2.subtract(np.full_like(brightness, 255), brightness)
 
 
 def binarize(dark: np.ndarray) -> np.ndarray:
