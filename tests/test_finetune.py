@@ -94,9 +94,9 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     for name in ("weights.safetensors", "config.json", "selection.json", "style.json"):
         assert (style_dir / name).is_file(), name
     style = json.loads((style_dir / "style.json").read_text(encoding="utf-8"))
-    assert style["recipe"]["name"] == "decoder" and style["base"]["path"] == str(base_style)
+    assert style["recipe"]["name"] == "all-nocam" and style["base"]["path"] == str(base_style)
     config = json.loads((style_dir / "config.json").read_text(encoding="utf-8"))
-    assert config["train"]["trainable_parts"] == "decoder" and config["train"]["augment"] == 1.0
+    assert config["train"]["trainable_parts"] == "all" and config["train"]["augment"] == 1.0
     assert config["train"]["losses"]["dice"] == 20.0  # inherited from the base's recipe
     assert config["train"]["losses"]["cam"] == 0.0  # the recipe's own
     assert config["data"]["init_from"]["path"] == str(base_style)
