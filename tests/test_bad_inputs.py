@@ -439,11 +439,13 @@ def test_every_reader_validates_the_config(tmp_path, capsys, tiny_dataset):
         read_config(ROOT / "models" / name)
 
 
-def test_app_catalog_skips_an_invalid_model(tmp_path):
-    from app.catalog import model_entry
+def test_app_loads_models_through_the_same_validation(tmp_path):
+    """The app opens a model with StyleModel.load, which reads config.json through read_config."""
+    from segan_core.errors import CheckpointError
+    from segan_core.inference import StyleModel
 
-    assert model_entry(model_copy(tmp_path), "user") is not None
-    assert model_entry(model_copy(tmp_path / "bad", ngf=100000), "user") is None
+    with pytest.raises(CheckpointError, match="ngf must be between"):
+        StyleModel.load(model_copy(tmp_path, ngf=100000))
 
 
 # -- pictures in --target-dir ------------------------------------------------------------------------------
