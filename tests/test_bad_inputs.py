@@ -110,7 +110,9 @@ before = resource.getrusage(resource.RUSAGE_SELF)
 code = main(sys.argv[2:])
 after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-print(f"PEAK_KB={after.ru_maxrss} CPU_SECONDS={cpu:.2f}", file=sys.stderr)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child of a big pytest would report its parent's
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(f"PEAK_KB={hwm} CPU_SECONDS={cpu:.2f}", file=sys.stderr)
 sys.exit(code)
 """
 
