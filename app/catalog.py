@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from segan_core.config import validate_model_config
 from segan_core.errors import SeganError
 from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 from segan_core.resources import find_font
@@ -63,10 +62,6 @@ def model_entry(folder: Path, origin: str) -> StyleEntry | None:
         return None
     config = _read_config(folder)
     if config.get("kind") not in (None, "segan", "baseline"):
-        return None
-    try:  # the same checks as every command: a config with absurd shapes is not offered
-        validate_model_config(config, str(folder / CONFIG_FILE))
-    except SeganError:
         return None
     target = config.get("data", {}).get("target", {}) if isinstance(config.get("data"), dict) else {}
     name = str(target.get("name") or folder.name) if isinstance(target, dict) else folder.name
