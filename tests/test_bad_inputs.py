@@ -26,9 +26,11 @@ from PIL import Image
 
 from segan_core.cli import main as cli_main
 
+from .conftest import MA_SHAN_ZHENG, SOURCE_FONT
+
 ROOT = Path(__file__).resolve().parents[1]
-MA_SHAN_ZHENG = ROOT.parent / "shared" / "fonts" / "brush" / "MaShanZheng-Regular.ttf"
-FONT_STYLE = f"font:{MA_SHAN_ZHENG}"
+FONT_STYLE = f"font:{MA_SHAN_ZHENG}"  # a subset kept with the tests: only the characters they use
+WHOLE_FONT_STYLE = f"font:{SOURCE_FONT}"  # for exports of a whole charset
 MODEL = ROOT / "models" / "ma-shan-zheng"  # a real 64 px model: fine for a glyph or two
 PEAK_MB_LIMIT = 800  # what a refused bomb may cost: the interpreter, numpy, torch, onnx (measured 260-540 MB)
 CPU_S_LIMIT = 8  # CPU seconds in main() for a refused bomb (measured 0.5-3 s; the unfixed 30k PNG took 14 s)
@@ -367,7 +369,7 @@ def test_batch_refuses_an_export_that_cannot_fit(tmp_path, capsys, monkeypatch):
     import segan_core.batch as batch
 
     monkeypatch.setattr(batch, "_free_bytes", lambda path: 100 * 1024)
-    code, err = run(["batch", "--style", FONT_STYLE, "--charset", "gb2312-1", "--out", tmp_path / "o" / "a.ttf",
+    code, err = run(["batch", "--style", WHOLE_FONT_STYLE, "--charset", "gb2312-1", "--out", tmp_path / "o" / "a.ttf",
                      "--cache-dir", tmp_path / "cache", "--quiet"], capsys)
     assert code == 2
     one_line_error(err, "not enough disk space", "MB free")
@@ -594,7 +596,7 @@ def _alive(pid: int) -> bool:
 def test_trace_workers_exit_when_the_batch_is_killed(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "segan_core.cli", "batch", "--style", FONT_STYLE, "--charset", "gb2312-1", "--out",
+        [sys.executable, "-m", "segan_core.cli", "batch", "--style", WHOLE_FONT_STYLE, "--charset", "gb2312-1", "--out",
          str(tmp_path / "a.ttf"), "--workers", "2", "--cache-dir", str(tmp_path / "cache"), "--quiet"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
