@@ -47,3 +47,27 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         build_dataset(BuildRequest(source=SOURCE_FONT, target=MA_SHAN_ZHENG, out=out, chars=tuple(TINY_TEXT), size=32))
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_configs():
+    """The tiny-32 preset with checkpoints and samples out of the way of short test runs."""
+    import dataclasses
+
+    from segan_core.training.presets import get_preset
+
+    model, train = get_preset("tiny-32")
+    return model, dataclasses.replace(train, checkpoint_every=1000, sample_every=1000, log_every=1)
+
+
+@pytest.fixture(scope="session")
+def skeleton_gan(tiny_dataset, tiny_configs, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny skeleton GAN trained 3 steps on the tiny dataset, shared by the training tests."""
+    from segan_core.jobs import run_to_end
+    from segan_core.training.runs import RunOptions, train_skeleton_gan
+
+    model, train = tiny_configs
+    out = tmp_path_factory.mktemp("sg") / "sg"
+    result = run_to_end(train_skeleton_gan([tiny_dataset], model, train, RunOptions(out=out, max_steps=3)))
+    assert result.step == 3
+    return out

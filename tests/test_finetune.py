@@ -11,22 +11,7 @@ import torch
 from segan_core.cli import main as cli_main
 from segan_core.jobs import run_to_end
 from segan_core.training.data import Batch, jitter_pairs
-from segan_core.training.presets import get_preset
-from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
-
-
-@pytest.fixture(scope="module")
-def tiny_configs():
-    model, train = get_preset("tiny-32")
-    return model, dataclasses.replace(train, checkpoint_every=1000, sample_every=1000, log_every=1)
-
-
-@pytest.fixture(scope="module")
-def skeleton_gan(tiny_dataset, tiny_configs, tmp_path_factory) -> Path:
-    model, train = tiny_configs
-    out = tmp_path_factory.mktemp("sg") / "sg"
-    run_to_end(train_skeleton_gan([tiny_dataset], model, train, RunOptions(out=out, max_steps=2)))
-    return out
+from segan_core.training.runs import RunOptions, train_style
 
 
 @pytest.fixture(scope="module")
