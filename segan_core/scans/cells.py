@@ -4,7 +4,8 @@ For one page:
 
 1. :func:`working_page` — shrink the picture when it has far more pixels than the glyphs need (the
    homography is rescaled to match), then flatten its illumination into a *darkness* map
-   (:mod:`segan_core.scans.cleanup`): shadows and grey paper become 0.
+   (:mod:`segan_core.scans.cleanup`): shadows and grey paper become 0; sharpen it by one picture
+   pixel (hairlines and the narrow gaps of dense characters survive the blur of the scan or photo).
 2. :func:`cut_cell` — one perspective warp per cell maps the box straight onto the em square of a
    ``size`` x ``size`` image (the box is the em square: the writer's size and position are kept).
    Everything outside the box, minus an inset that swallows the printed box line, is set to paper;
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 
 from segan_core.glyphs.embox import EmBox
-from segan_core.scans.cleanup import LOW, binarize, darkness, paper_level, remove_specks
+from segan_core.scans.cleanup import LOW, binarize, darkness, paper_level, remove_specks, sharpen
 from segan_core.scans.registration import PageMatch
 from segan_core.scans.template import BOX_MM, Cell
 
@@ -47,7 +48,7 @@ class CellImage:
 
 
 def working_page(gray: np.ndarray, match: PageMatch, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(darkness map, homography)`` at a resolution just above what ``size`` px glyphs need."""
+    """``(darkness map, homography)`` at a resolution just above what ``size`` px glyphs need, sharpened."""
     needed = EmBox(size).em_px / BOX_MM
     homography = match.homography
     px_per_mm = match.px_per_mm
@@ -57,7 +58,7 @@ def working_page(gray: np.ndarray, match: PageMatch, size: int) -> tuple[np.ndar
         homography = homography @ np.diag([1.0 / factor, 1.0 / factor, 1.0])
         px_per_mm *= factor
     paper = paper_level(gray, stroke_px=STROKE_MM * px_per_mm)
-    return darkness(gray, paper), homography
+    return sharpen(darkness(gray, paper)), homography
 
 
 def cut_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) -> CellImage:
@@ -115,9 +116,12 @@ def warp_cell(dark: np.ndarray, homography: np.ndarray, cell: Cell, size: int) -
 def _find_line(wide: np.ndarray, expected: float, reach: int, axis: int) -> float | None:
     """Sub-pixel position of the printed box line near ``expected`` (a column if ``axis`` 1, else a row).
 
-    The profile across the line is the *median* darkness along it (over the middle 60 % of the box),
-    so strokes of the writing that cross the line here and there do not move it; ``None`` when no
-    line stands out (a faint print, a smudge), in which case the homography's position is kept.
+    Steps: the profile across the line is the *median* darkness along it (over the middle 60 % of the
+    box), so strokes of the writing that cross the line here and there do not move it; its darkest
+    point must stand out (``LINE_DARKNESS``), else ``None`` (a faint print, a smudge: the homography's
+    position is kept); the line's centre is midway between the two half-height crossings of that
+    peak (:func:`_half_height_centre`). The line is several pixels wide and flat-topped, so a
+    parabola through the darkest three pixels would be biased by up to half its width.
     """
     n = wide.shape[0]
     along = slice(round(n * 0.2), round(n * 0.8))
@@ -127,10 +131,25 @@ def _find_line(wide: np.ndarray, expected: float, reach: int, axis: int) -> floa
     peak = int(profile.argmax())
     if profile[peak] < LINE_DARKNESS or peak in (0, len(profile) - 1):
         return None
-    left, mid, right = profile[peak - 1], profile[peak], profile[peak + 1]
-    denom = left - 2 * mid + right
-    offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
-    return lo + peak + float(offset)
+    centre = _half_height_centre(profile, peak)
+    return None if centre is None else lo + centre
+
+
+def _half_height_centre(profile: np.ndarray, peak: int) -> float | None:
+    """Midpoint of the two places where ``profile`` falls to half its ``peak`` (linear interpolation).
+
+    ``None`` when it does not fall that far on one side within the profile.
+    """
+    half = 0.5 * float(profile[peak])
+    below = profile < half
+    left = np.flatnonzero(below[:peak])
+    right = np.flatnonzero(below[peak:])
+    if not len(left) or not len(right):
+        return None
+    i, j = int(left[-1]), peak + int(right[0])  # last below before the peak, first below after it
+    x0 = i + (half - profile[i]) / (profile[i + 1] - profile[i])
+    x1 = j - 1 + (profile[j - 1] - half) / (profile[j - 1] - profile[j])
+    return float(0.5 * (x0 + x1))
 
 
 def _axis_fix(found_first: float | None, found_last: float | None, first: float, last: float) -> tuple[float, float]:

@@ -6,12 +6,15 @@ photos of one character, so grey or unevenly lit paper never becomes ink.
 1. :func:`paper_level` — estimate the paper's brightness everywhere (illumination flattening): a grey
    closing on a shrunken copy removes the ink, a blur smooths what is left, and the map is scaled back.
 2. :func:`darkness` — how much darker than its own paper each pixel is, 0 (paper) .. 255 (black).
-3. :func:`binarize` — adaptive hysteresis: pixels clearly darker than the paper (``STRONG``) seed the
+3. :func:`sharpen` — optional (the template path): an unsharp mask of one picture pixel undoes some
+   of the scanner's or the camera's blur, so hairline strokes keep their darkness and the narrow gaps
+   of dense characters stay open.
+4. :func:`binarize` — adaptive hysteresis: pixels clearly darker than the paper (``STRONG``) seed the
    strokes; their connected neighbours down to ``LOW`` join them; everything else is paper (0).
    Inside the strokes the darkness is ramped so edges stay anti-aliased; the ramp is centred on half
    the darkness of the stroke cores, so the edge sits where it was written, for black ink or grey pencil.
-4. :func:`remove_specks` — connected ink blobs smaller than ``min_area`` pixels are dropped.
-5. :func:`normalize_placement` — optional: scale and centre the ink on the em square.
+5. :func:`remove_specks` — connected ink blobs smaller than ``min_area`` pixels are dropped.
+6. :func:`normalize_placement` — optional: scale and centre the ink on the em square.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ LOW = 56  # darkness at which a pixel may belong to a stroke (faint print such a
 STRONG = 140  # darkness a stroke must reach somewhere
 RAMP_HALF = 64  # the darkness ramp onto ink 0..255 spans the stroke edge's midpoint +- this
 MID_RANGE = (72, 128)  # where that midpoint may lie (half the darkness of the stroke cores)
+SHARPEN_SIGMA_PX = 1.0  # unsharp mask: the blur taken away, in picture pixels ...
+SHARPEN_AMOUNT = 0.5  # ... and how much of the difference is added back
 
 
 def paper_level(gray: np.ndarray, stroke_px: float) -> np.ndarray:
@@ -51,6 +56,16 @@ def darkness(gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """
     brightness = cv2.divide(gray, paper, scale=255.0)  # min(255, 255 * gray / paper)
     return cv2.subtract(np.full_like(brightness, 255), brightness)
+
+
+def sharpen(dark: np.ndarray, sigma: float = SHARPEN_SIGMA_PX, amount: float = SHARPEN_AMOUNT) -> np.ndarray:
+    """Unsharp mask of a darkness map (uint8): ``dark + amount * (dark - blur(dark, sigma))``, clipped.
+
+    Symmetric about a stroke edge, so wide strokes keep their edges where they are; narrower than the
+    blur, a hairline gets back some of its lost darkness and a narrow gap some of its lost paper.
+    """
+    blurred = cv2.GaussianBlur(dark, (0, 0), sigma)
+    return cv2.addWeighted(dark, 1.0 + amount, blurred, -amount, 0.0)  # saturates to 0..255 like the rest
 
 
 def binarize(dark: np.ndarray) -> np.ndarray:
