@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -43,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from app.imaging import to_qimage
+from app.imaging import paper_rgb, to_qimage
 from app.replace import confirm_replace, existing
 from app.settings import datasets_dir
 from app.views.train import sample_strip
@@ -72,6 +73,8 @@ CHARSETS = (
     ("core600: 600 characters, 8 pages", "core600"),
     ("Characters from a text file…", "file"),
 )
+PREVIEW_TEXT = "永字八法天地玄黄"
+SHOWN_SCORES = ("iou", "content_accuracy")
 STAGE_NAMES = {"pages": "reading pages", "labels": "checking labels", "write": "writing", "render": "rendering",
                "review": "applying the review", "dataset": "building the dataset"}
 
@@ -107,6 +110,15 @@ def finetune_import(job: CalligrapherJob, cancel: CancelToken | None = None) -> 
     return result
 
 
+def preview_strip(folder: Path, text: str, device: str = "auto") -> np.ndarray:
+    """Worker side: ``text`` drawn by the style model in ``folder``, as one RGB row of glyphs."""
+    from segan_core.inference import StyleModel
+
+    generated = StyleModel.load(folder, device=device).run(tuple(text)).generated
+    tiles = [np.pad(paper_rgb(glyph), ((2, 2), (2, 2), (0, 0)), constant_values=225) for glyph in generated]
+    return np.concatenate(tiles, axis=1)
+
+
 def describe(event: Progress) -> str:
     name = STAGE_NAMES.get(event.stage, event.stage)
     count = f" {event.done}/{event.total}" if event.total else ""
@@ -136,6 +148,7 @@ class CalligrapherFlow(QWidget):
         self.last_samples: dict | None = None
         self._records: dict[str, dict] = {}
         self._step_limit: int | None = None
+        self.step = 0  # the fine-tune's last reported step
         self.setAcceptDrops(True)
         settings = context.settings
 
@@ -382,6 +395,10 @@ class CalligrapherFlow(QWidget):
         self.done_summary = QLabel("Fine-tune a style first.")
         self.done_summary.setWordWrap(True)
         self.done_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.done_preview = QLabel()
+        self.done_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.done_preview.setStyleSheet("background: white;")
+        self.done_preview.setMinimumHeight(120)
         self.done_samples = QLabel()
         self.done_samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.done_samples.setStyleSheet("background: white;")
@@ -396,6 +413,9 @@ class CalligrapherFlow(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(self.done_summary)
+        layout.addWidget(QLabel(f"{PREVIEW_TEXT} in the new style:"))
+        layout.addWidget(self.done_preview, 1)
+        layout.addWidget(QLabel("The last training samples (rows: source, the calligrapher's glyph, generated):"))
         layout.addWidget(self.done_samples, 1)
         layout.addLayout(buttons)
         return page
@@ -877,6 +897,7 @@ class CalligrapherFlow(QWidget):
 
     def _finetune_progress(self, event: Progress) -> None:
         if event.stage == "train":
+            self.step = event.done
             if self._step_limit:
                 self.progress.setMaximum(event.total or self._step_limit)
                 self.progress.setValue(min(event.done, self.progress.maximum()))
@@ -902,7 +923,7 @@ class CalligrapherFlow(QWidget):
 
     def _finetuned(self, result: FinetuneResult) -> None:
         self.result = result
-        scores = ", ".join(f"{k} {v:.3f}" for k, v in result.dev_scores.items())
+        scores = ", ".join(f"{k} {result.dev_scores[k]:.3f}" for k in SHOWN_SCORES if k in result.dev_scores)
         self.status.setText(f"Done: {result.steps} steps, {result.cpu_minutes:.1f} CPU minutes; snapshot "
                             f"{result.snapshot} chosen on the dev characters")
         self.done_summary.setText(
@@ -916,12 +937,18 @@ class CalligrapherFlow(QWidget):
         )
         if self.last_samples is not None:
             strip = QPixmap.fromImage(to_qimage(sample_strip(self.last_samples)))
-            self.done_samples.setPixmap(strip.scaledToHeight(180, Qt.TransformationMode.FastTransformation))
+            self.done_samples.setPixmap(strip.scaledToHeight(150, Qt.TransformationMode.FastTransformation))
         self.context.refresh_styles()
         self.context.model_trained.emit(f"dir:{Path(result.out).resolve()}")
-        self._update_buttons()
+        self.done_preview.setText("Drawing a preview…")
+        self._start("preview", preview_strip, Path(result.out), PREVIEW_TEXT, self.context.settings.device,
+                    on_finished=self._show_preview, title="Cannot draw the preview")
         self.go_to(DONE)
         self.finished.emit(result)
+
+    def _show_preview(self, strip: np.ndarray) -> None:
+        pixmap = QPixmap.fromImage(to_qimage(strip))
+        self.done_preview.setPixmap(pixmap.scaledToHeight(96, Qt.TransformationMode.SmoothTransformation))
 
     def _finetune_stopped(self) -> None:
         self.status.setText("Stopped; a checkpoint was kept: Start continues the run")

@@ -1,14 +1,17 @@
 """The Train view's new-calligrapher flow end to end on tiny data: template -> synthetic scans (dropped) ->
-import -> review (relabel one cell, drop one) -> fine-tune a tiny-32 base for 3 steps -> the style is picked."""
+import -> review (relabel one cell, drop one) -> fine-tune a tiny-32 base (stopped, then continued for 2
+more steps) -> the style is in the picker and Batch & export."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from segan_core.data.store import read_manifest
+from segan_core.model.checkpoint import STATE_JSON
 from segan_core.scans.charsets import core_set
 from segan_core.scans.synthetic import degrade, fill_page, save_jpeg
 from segan_core.scans.template import load_template
@@ -44,8 +47,8 @@ def _start_import(qtbot, flow, tmp_path: Path) -> None:
     assert flow.stack.currentIndex() == REVIEW
 
 
-def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, errors):
-    from app.views.calligrapher import DONE, FINETUNE, import_folder
+def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, errors, monkeypatch):
+    from app.views.calligrapher import DONE, FINETUNE, import_folder, run_folder
 
     window.tabs.setCurrentWidget(window.train)
     flow = window.train.calligrapher
@@ -96,14 +99,26 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     flow.go_to(FINETUNE)
     assert flow.set_base(tiny_models["style"])
     flow.skeleton_gan = tiny_models["skeleton_gan"]
-    flow.max_steps.setValue(3)
+    # Stop cancels cleanly and keeps a checkpoint; Start again continues that run up to the step limit
+    monkeypatch.setattr("app.views.calligrapher.confirm_replace", lambda *args: True)
+    flow.max_steps.setValue(0)
+    stopped = []
+    flow.stopped.connect(lambda: stopped.append(True))
+    assert flow.start_finetune()
+    qtbot.waitUntil(lambda: flow.step >= 1, timeout=60000)
+    flow.stop_finetune()
+    qtbot.waitUntil(lambda: flow.job is None, timeout=60000)
+    assert stopped and errors == [] and "Stopped" in flow.status.text() and flow.start_button.isEnabled()
+    saved_step = json.loads((run_folder("Test Hand") / STATE_JSON).read_text(encoding="utf-8"))["step"]
+    assert not (Path(window.context.settings.qsettings.fileName()).parent / "models" / "Test-Hand").exists()
+    flow.max_steps.setValue(saved_step + 2)
     results = []
     flow.finished.connect(results.append)
     assert flow.start_finetune()
     qtbot.waitUntil(lambda: flow.job is None, timeout=120000)
     assert errors == [] and len(results) == 1
     result = results[0]
-    assert result.steps == 3 and result.snapshot and Path(result.out).name == "Test-Hand"
+    assert result.steps == saved_step + 2 and result.snapshot and Path(result.out).name == "Test-Hand"
     assert flow.plot.point_count() > 0
 
     # 5 done: the style is in the picker, and the export button opens Batch & export with it
@@ -112,7 +127,8 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     assert window.context.entry(key) is not None
     picker = [window.generate.picker.item(i).data(256) for i in range(window.generate.picker.count())]
     assert key in picker
-    qtbot.waitUntil(lambda: flow.export_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: flow.job is None and not flow.done_preview.pixmap().isNull(), timeout=30000)
+    assert errors == []
     flow.export_button.click()
     assert window.tabs.currentWidget() is window.batch
     assert window.batch.style.currentData() == str(Path(result.out).resolve())
