@@ -877,6 +877,12 @@ class CalligrapherFlow(QWidget):
             f"{job.request.name}. Continue it (its steps count towards the budget)?"
         ):
             return False
+        style = user_model_path(job.request.name)
+        if not resume and style.exists() and any(style.iterdir()) and not confirm_replace(
+            self, "Replace the style?", f"A style named {style.name} exists ({style}). Replace it with this "
+            "fine-tune when it ends?"
+        ):
+            return False
         self.context.settings.set_path("calligrapher_name", job.request.name)
         if not resume:
             self.plot.clear()

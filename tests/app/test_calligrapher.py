@@ -150,11 +150,16 @@ def test_flow_input_errors(qtbot, window, tmp_path, errors):
     assert not flow.apply_review() and "import scans first" in errors[-1][1]
     assert not flow.start_finetune() and "import" in errors[-1][1]
     # a foreign folder where the import would go is refused, never written into
-    from app.views.calligrapher import import_folder
+    from app.views.calligrapher import SCANS, import_folder
 
     folder = import_folder("errs")
     folder.mkdir(parents=True)
     (folder / "thesis.docx").write_text("mine", encoding="utf-8")
-    flow.add_pages([tmp_path / "page.png"])
+    page = tmp_path / "page.png"  # dropped anywhere on the window: the Scans step of the flow
+    page.write_bytes(b"a picture")
+    window.tabs.setCurrentWidget(window.generate)
+    _drop(window, [page])
+    assert window.tabs.currentWidget() is window.train and window.train.modes.currentWidget() is flow
+    assert flow.pages() == [page] and flow.stack.currentIndex() == SCANS
     assert not flow.start_import()
     assert "not empty" in errors[-1][1] and (folder / "thesis.docx").read_text(encoding="utf-8") == "mine"
