@@ -14,6 +14,7 @@ Five steps, each a page of a stack, all driving core jobs through the job runner
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,7 @@ class CalligrapherFlow(QWidget):
         self._records: dict[str, dict] = {}
         self._step_limit: int | None = None
         self.step = 0  # the fine-tune's last reported step
+        self._import_started = 0.0
         self.setAcceptDrops(True)
         settings = context.settings
 
@@ -617,6 +619,7 @@ class CalligrapherFlow(QWidget):
         self.import_progress.setRange(0, max(1, len(pages)))
         self.import_progress.setValue(0)
         self.import_status.setText("Importing…")
+        self._import_started = time.monotonic()
         self._start("import", import_scans, request, on_progress=self._import_progress,
                     on_finished=self._imported, title="Import failed")
         return True
@@ -632,7 +635,8 @@ class CalligrapherFlow(QWidget):
         flagged = ", ".join(f"{counts[k]} {k}" for k in ("empty", "label-mismatch", "touches-border",
                                                            "duplicate-replaced") if counts.get(k))
         self.import_status.setText(
-            f"Imported {counts['cells']} cells from {len(report.pages)} pictures into {report.out}"
+            f"Imported {counts['cells']} cells from {len(report.pages)} pictures in "
+            f"{time.monotonic() - self._import_started:.1f} s into {report.out}"
             + (f"; flagged: {flagged}" if flagged else "") + f". Label check: {report.label_check}."
         )
         self.load_import(Path(report.out))
