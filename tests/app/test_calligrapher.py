@@ -163,3 +163,29 @@ def test_flow_input_errors(qtbot, window, tmp_path, errors):
     assert flow.pages() == [page] and flow.stack.currentIndex() == SCANS
     assert not flow.start_import()
     assert "not empty" in errors[-1][1] and (folder / "thesis.docx").read_text(encoding="utf-8") == "mine"
+
+
+def test_review_grid_shows_flags_and_filters(qtbot, tmp_path):
+    from PIL import Image
+
+    from app.widgets.review_grid import ReviewCell, ReviewGrid
+
+    png = tmp_path / "glyph.png"
+    Image.new("L", (64, 64), 255).save(png)
+    grid = ReviewGrid()
+    qtbot.addWidget(grid)
+    cells = [ReviewCell("天", "ok", png), ReviewCell("地", "empty", None), ReviewCell("玄", "touches-border", png),
+             ReviewCell("黄", "label-mismatch", png), ReviewCell("宇", "duplicate-replaced", png)]
+    grid.set_cells(cells)
+    assert [c.caption() for c in cells] == ["天", "地 empty", "玄 border", "黄 label?", "宇 rescan"]
+    assert all(not grid.item(i).icon().isNull() for i in range(grid.count()))
+    grid.set_filter(True)
+    assert [grid.item(i).isHidden() for i in range(grid.count())] == [True, False, False, False, False]
+    cells[0].label = "人"  # a corrected cell counts as changed: shown by the filter too
+    grid.refresh("天")
+    grid.set_filter(True)
+    assert not grid.item(0).isHidden() and cells[0].caption() == "天→人" and "relabelled" in grid.item(0).toolTip()
+    selected = []
+    grid.cell_selected.connect(selected.append)
+    grid.select("玄")
+    assert selected == ["玄"] and grid.current_char() == "玄"
