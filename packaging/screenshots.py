@@ -268,7 +268,6 @@ def run_calligrapher(app, window, assets: dict[str, Path], args: argparse.Namesp
     if not saved:
         raise SystemExit(f"template failed: {shown}")
     settle(app, 0.5)
-    flow.show_template_page(sheets / "long-cang-template-p1.png")
     shoot_compact(app, window, out / "gui-calligrapher-1-template.png")
 
     # 2 scans: written by another hand, dropped in, imported
@@ -291,6 +290,7 @@ def run_calligrapher(app, window, assets: dict[str, Path], args: argparse.Namesp
     from app.views.calligrapher import REVIEW
 
     flow.go_to(REVIEW)
+    wait_until(app, flow.grid.has_thumbnails, what="the review grid")
     chars = list(flow.grid.cells)
     flow.drop_cell(chars[30])
     flow.relabel_cell(chars[17], WRONG_CHAR)

@@ -120,6 +120,34 @@ def preview_strip(folder: Path, text: str, device: str = "auto") -> np.ndarray:
     return np.concatenate(tiles, axis=1)
 
 
+def thumbnails(images: dict[str, Path], size: int) -> dict[str, np.ndarray]:
+    """Worker side: each glyph image shrunk to ``size`` px (grey, area-averaged) for the review grid."""
+    from PIL import Image
+
+    out = {}
+    for char, path in images.items():
+        try:
+            with Image.open(path) as image:
+                out[char] = np.asarray(image.convert("L").resize((size, size), Image.Resampling.BOX), np.uint8)
+        except OSError:
+            continue  # an unreadable picture: its tile stays blank, the big view says why
+    return out
+
+
+def save_template_job(template, path: Path, preview_height: int = 600) -> tuple[list[Path], np.ndarray | None]:
+    """Worker side: ``write_template``, then the first page shrunk for the preview."""
+    from PIL import Image
+
+    written = [Path(p) for p in write_template(template, path)]
+    first = next((p for p in written if p.suffix == ".png"), None)
+    if first is None:
+        return written, None
+    with Image.open(first) as page:
+        page = page.convert("L")
+        width = round(page.width * preview_height / page.height)
+        return written, np.asarray(page.resize((width, preview_height), Image.Resampling.BOX), np.uint8)
+
+
 def describe(event: Progress) -> str:
     name = STAGE_NAMES.get(event.stage, event.stage)
     count = f" {event.done}/{event.total}" if event.total else ""
@@ -529,12 +557,12 @@ class CalligrapherFlow(QWidget):
             return False
         self.context.settings.set_path("calligrapher_template_dir", str(path.parent))
         self.template_status.setText(f"Writing {template.pages} pages of {len(chars)} characters…")
-        self._start("template", write_template, template, path, on_finished=self._template_written,
+        self._start("template", save_template_job, template, path, on_finished=self._template_written,
                     title="Cannot save the template")
         return True
 
-    def _template_written(self, written) -> None:
-        paths = [Path(p) for p in written or []]
+    def _template_written(self, outcome: tuple[list[Path], np.ndarray | None]) -> None:
+        paths, preview = outcome
         sidecar = next((p for p in paths if p.suffix == ".json"), None)
         pngs = [p for p in paths if p.suffix == ".png"]
         pdf = next((p for p in paths if p.suffix == ".pdf"), None)
@@ -546,15 +574,14 @@ class CalligrapherFlow(QWidget):
         if sidecar is not None:
             self.template_json.setText(str(sidecar))
             self.context.settings.set_path("calligrapher_template", str(sidecar))
-        if pngs:
-            self.show_template_page(pngs[0])
+        if preview is not None:
+            self.show_template_page(preview)
         self.template_saved.emit(paths)
 
-    def show_template_page(self, png: Path) -> None:
-        pixmap = QPixmap(str(png))
-        if not pixmap.isNull():
-            height = max(200, self.template_preview.height() - 8)
-            self.template_preview.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.SmoothTransformation))
+    def show_template_page(self, page: np.ndarray) -> None:
+        pixmap = QPixmap.fromImage(to_qimage(page))
+        height = min(pixmap.height(), max(200, self.template_preview.height() - 8))
+        self.template_preview.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.SmoothTransformation))
 
     # -- 2 scans ---------------------------------------------------------------------------------------------
 
@@ -659,12 +686,22 @@ class CalligrapherFlow(QWidget):
                                     self.relabel.get(char), char in self.drop))
         self.grid.set_cells(cells)
         self.grid.set_filter(self.show_filter.currentIndex() == 1)
+        images = {c.char: c.image for c in cells if c.image is not None}
+        self.context.runner.start(  # a side job: it does not hold the view's buttons
+            "thumbnails", thumbnails, images, self.grid.thumb_size,
+            on_finished=lambda thumbs: self._thumbnails_ready(folder, thumbs),
+            on_failed=lambda error: self.context.report(self, error, "Cannot show the cells"),
+        )
         self._records = {str(r["char"]): r for r in report["cells"]}
         self._update_summary()
         first = next((c.char for c in cells if c.status != "ok"), cells[0].char if cells else None)
         if first is not None:
             self.grid.select(first)
         self._describe_data()
+
+    def _thumbnails_ready(self, folder: Path, thumbs: dict[str, np.ndarray]) -> None:
+        if folder == self.import_dir:  # not an import replaced meanwhile
+            self.grid.set_thumbnails(thumbs)
 
     def _update_summary(self) -> None:
         if self.report is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -75,6 +76,7 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     # 3 review: the grid shows every cell with its flag; relabel one, drop one, apply
     grid = flow.grid
     assert list(grid.cells) == list(CHARS)
+    qtbot.waitUntil(grid.has_thumbnails, timeout=10000)  # drawn off the UI thread
     assert grid.cells[CHARS[4]].status == "empty" and "empty" in grid.cells[CHARS[4]].caption()
     flow.select_cell(CHARS[1])
     flow.label_edit.setText("x")
@@ -177,6 +179,12 @@ def test_review_grid_shows_flags_and_filters(qtbot, tmp_path):
     cells = [ReviewCell("天", "ok", png), ReviewCell("地", "empty", None), ReviewCell("玄", "touches-border", png),
              ReviewCell("黄", "label-mismatch", png), ReviewCell("宇", "duplicate-replaced", png)]
     grid.set_cells(cells)
+    grid.set_thumbnails({"天": np.full((grid.thumb_size,) * 2, 255, np.uint8)})
+    assert not grid.has_thumbnails()
+    from app.views.calligrapher import thumbnails
+
+    grid.set_thumbnails(thumbnails({c.char: c.image for c in cells if c.image}, grid.thumb_size))
+    assert grid.has_thumbnails()
     assert [c.caption() for c in cells] == ["天", "地 empty", "玄 border", "黄 label?", "宇 rescan"]
     assert all(not grid.item(i).icon().isNull() for i in range(grid.count()))
     grid.set_filter(True)
