@@ -13,6 +13,7 @@ from app.context import AppContext
 from app.dialogs import AboutDialog, PreferencesDialog
 from app.settings import Settings, log_path
 from app.views.batch import BatchView
+from app.views.calligrapher import SCAN_SUFFIXES, SCANS
 from app.views.generate import GenerateView
 from app.views.train import TrainView
 from segan_core.training.device import configure_threads
@@ -120,7 +121,7 @@ class MainWindow(QMainWindow):
     def _model_trained(self, key: str) -> None:
         self.statusBar().showMessage("New style trained: it is now in the style picker", 10000)
 
-    # -- drag and drop: a text file -> Generate, a folder -> Train ----------------------------------------
+    # -- drag and drop: a text file -> Generate, a folder -> Train, scans -> New calligrapher --------------
 
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()
@@ -131,8 +132,18 @@ class MainWindow(QMainWindow):
         urls = event.mimeData().urls()
         if not urls:
             return
-        self.open_path(Path(urls[0].toLocalFile()))
+        paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+        if paths and all(p.is_file() and p.suffix.lower() in (*SCAN_SUFFIXES, ".json") for p in paths):
+            self.open_scans(paths)  # scanned pages / photos (and a template sidecar): the calligrapher flow
+        elif paths:
+            self.open_path(paths[0])
         event.acceptProposedAction()
+
+    def open_scans(self, paths: list[Path]) -> None:
+        self.tabs.setCurrentWidget(self.train)
+        self.train.modes.setCurrentWidget(self.train.calligrapher)
+        self.train.calligrapher.add_pages(paths)
+        self.train.calligrapher.go_to(SCANS)
 
     def open_path(self, path: Path) -> None:
         if path.is_dir():

@@ -120,6 +120,20 @@ def shoot(app, widget, path: Path) -> None:
     print(f"wrote {path} ({pixmap.width()}x{pixmap.height()})", flush=True)
 
 
+def compact(path: Path) -> None:
+    """Store a screenshot with a 256-colour palette (a third of the size; UI greys and glyphs survive)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+
+
+def shoot_compact(app, widget, path: Path) -> None:
+    shoot(app, widget, path)
+    compact(path)
+
+
 def run(args: argparse.Namespace, work: Path, session: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
@@ -254,8 +268,7 @@ def run_calligrapher(app, window, assets: dict[str, Path], args: argparse.Namesp
     if not saved:
         raise SystemExit(f"template failed: {shown}")
     settle(app, 0.5)
-    flow.show_template_page(sheets / "long-cang-template-p1.png")
-    shoot(app, window, out / "gui-calligrapher-1-template.png")
+    shoot_compact(app, window, out / "gui-calligrapher-1-template.png")
 
     # 2 scans: written by another hand, dropped in, imported
     scans = make_scans(sheets / "long-cang-template.json", find_font(args.hand), session)
@@ -271,18 +284,19 @@ def run_calligrapher(app, window, assets: dict[str, Path], args: argparse.Namesp
     if not imported:
         raise SystemExit(f"import failed: {shown}")
     flow.go_to(SCANS)
-    shoot(app, window, out / "gui-calligrapher-2-scans.png")
+    shoot_compact(app, window, out / "gui-calligrapher-2-scans.png")
 
     # 3 review: relabel the wrong character, drop a cell, apply
     from app.views.calligrapher import REVIEW
 
     flow.go_to(REVIEW)
+    wait_until(app, flow.grid.has_thumbnails, what="the review grid")
     chars = list(flow.grid.cells)
     flow.drop_cell(chars[30])
     flow.relabel_cell(chars[17], WRONG_CHAR)
     flow.select_cell(chars[17])
     flow.grid.scrollToTop()
-    shoot(app, window, out / "gui-calligrapher-3-review.png")
+    shoot_compact(app, window, out / "gui-calligrapher-3-review.png")
     applied: list = []
     flow.review_applied.connect(applied.append)
     flow.apply_review()
@@ -300,12 +314,12 @@ def run_calligrapher(app, window, assets: dict[str, Path], args: argparse.Namesp
     flow.start_finetune()
     wait_until(app, lambda: flow.last_samples is not None or flow.job is None, timeout_s=1800, what="samples")
     settle(app, 1.0)
-    shoot(app, window, out / "gui-calligrapher-4-finetune.png")
+    shoot_compact(app, window, out / "gui-calligrapher-4-finetune.png")
     wait_until(app, lambda: bool(finished) or flow.job is None, timeout_s=1800, what="the fine-tune")
     wait_until(app, lambda: flow.job is None)
     if not finished:
         raise SystemExit(f"fine-tuning failed: {shown}")
-    shoot(app, window, out / "gui-calligrapher-5-done.png")
+    shoot_compact(app, window, out / "gui-calligrapher-5-done.png")
 
 
 def main() -> int:

@@ -14,10 +14,12 @@ Five steps, each a page of a stack, all driving core jobs through the job runner
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -43,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from app.imaging import to_qimage
+from app.imaging import paper_rgb, to_qimage
 from app.replace import confirm_replace, existing
 from app.settings import datasets_dir
 from app.views.train import sample_strip
@@ -72,6 +74,8 @@ CHARSETS = (
     ("core600: 600 characters, 8 pages", "core600"),
     ("Characters from a text file…", "file"),
 )
+PREVIEW_TEXT = "永字八法天地玄黄"
+SHOWN_SCORES = ("iou", "content_accuracy")
 STAGE_NAMES = {"pages": "reading pages", "labels": "checking labels", "write": "writing", "render": "rendering",
                "review": "applying the review", "dataset": "building the dataset"}
 
@@ -107,6 +111,43 @@ def finetune_import(job: CalligrapherJob, cancel: CancelToken | None = None) -> 
     return result
 
 
+def preview_strip(folder: Path, text: str, device: str = "auto") -> np.ndarray:
+    """Worker side: ``text`` drawn by the style model in ``folder``, as one RGB row of glyphs."""
+    from segan_core.inference import StyleModel
+
+    generated = StyleModel.load(folder, device=device).run(tuple(text)).generated
+    tiles = [np.pad(paper_rgb(glyph), ((2, 2), (2, 2), (0, 0)), constant_values=225) for glyph in generated]
+    return np.concatenate(tiles, axis=1)
+
+
+def thumbnails(images: dict[str, Path], size: int) -> dict[str, np.ndarray]:
+    """Worker side: each glyph image shrunk to ``size`` px (grey, area-averaged) for the review grid."""
+    from PIL import Image
+
+    out = {}
+    for char, path in images.items():
+        try:
+            with Image.open(path) as image:
+                out[char] = np.asarray(image.convert("L").resize((size, size), Image.Resampling.BOX), np.uint8)
+        except OSError:
+            continue  # an unreadable picture: its tile stays blank, the big view says why
+    return out
+
+
+def save_template_job(template, path: Path, preview_height: int = 600) -> tuple[list[Path], np.ndarray | None]:
+    """Worker side: ``write_template``, then the first page shrunk for the preview."""
+    from PIL import Image
+
+    written = [Path(p) for p in write_template(template, path)]
+    first = next((p for p in written if p.suffix == ".png"), None)
+    if first is None:
+        return written, None
+    with Image.open(first) as page:
+        page = page.convert("L")
+        width = round(page.width * preview_height / page.height)
+        return written, np.asarray(page.resize((width, preview_height), Image.Resampling.BOX), np.uint8)
+
+
 def describe(event: Progress) -> str:
     name = STAGE_NAMES.get(event.stage, event.stage)
     count = f" {event.done}/{event.total}" if event.total else ""
@@ -136,6 +177,8 @@ class CalligrapherFlow(QWidget):
         self.last_samples: dict | None = None
         self._records: dict[str, dict] = {}
         self._step_limit: int | None = None
+        self.step = 0  # the fine-tune's last reported step
+        self._import_started = 0.0
         self.setAcceptDrops(True)
         settings = context.settings
 
@@ -382,6 +425,10 @@ class CalligrapherFlow(QWidget):
         self.done_summary = QLabel("Fine-tune a style first.")
         self.done_summary.setWordWrap(True)
         self.done_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.done_preview = QLabel()
+        self.done_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.done_preview.setStyleSheet("background: white;")
+        self.done_preview.setMinimumHeight(120)
         self.done_samples = QLabel()
         self.done_samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.done_samples.setStyleSheet("background: white;")
@@ -396,6 +443,9 @@ class CalligrapherFlow(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(self.done_summary)
+        layout.addWidget(QLabel(f"{PREVIEW_TEXT} in the new style:"))
+        layout.addWidget(self.done_preview, 1)
+        layout.addWidget(QLabel("The last training samples (rows: source, the calligrapher's glyph, generated):"))
         layout.addWidget(self.done_samples, 1)
         layout.addLayout(buttons)
         return page
@@ -507,12 +557,12 @@ class CalligrapherFlow(QWidget):
             return False
         self.context.settings.set_path("calligrapher_template_dir", str(path.parent))
         self.template_status.setText(f"Writing {template.pages} pages of {len(chars)} characters…")
-        self._start("template", write_template, template, path, on_finished=self._template_written,
+        self._start("template", save_template_job, template, path, on_finished=self._template_written,
                     title="Cannot save the template")
         return True
 
-    def _template_written(self, written) -> None:
-        paths = [Path(p) for p in written or []]
+    def _template_written(self, outcome: tuple[list[Path], np.ndarray | None]) -> None:
+        paths, preview = outcome
         sidecar = next((p for p in paths if p.suffix == ".json"), None)
         pngs = [p for p in paths if p.suffix == ".png"]
         pdf = next((p for p in paths if p.suffix == ".pdf"), None)
@@ -524,15 +574,14 @@ class CalligrapherFlow(QWidget):
         if sidecar is not None:
             self.template_json.setText(str(sidecar))
             self.context.settings.set_path("calligrapher_template", str(sidecar))
-        if pngs:
-            self.show_template_page(pngs[0])
+        if preview is not None:
+            self.show_template_page(preview)
         self.template_saved.emit(paths)
 
-    def show_template_page(self, png: Path) -> None:
-        pixmap = QPixmap(str(png))
-        if not pixmap.isNull():
-            height = max(200, self.template_preview.height() - 8)
-            self.template_preview.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.SmoothTransformation))
+    def show_template_page(self, page: np.ndarray) -> None:
+        pixmap = QPixmap.fromImage(to_qimage(page))
+        height = min(pixmap.height(), max(200, self.template_preview.height() - 8))
+        self.template_preview.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.SmoothTransformation))
 
     # -- 2 scans ---------------------------------------------------------------------------------------------
 
@@ -597,6 +646,7 @@ class CalligrapherFlow(QWidget):
         self.import_progress.setRange(0, max(1, len(pages)))
         self.import_progress.setValue(0)
         self.import_status.setText("Importing…")
+        self._import_started = time.monotonic()
         self._start("import", import_scans, request, on_progress=self._import_progress,
                     on_finished=self._imported, title="Import failed")
         return True
@@ -612,7 +662,8 @@ class CalligrapherFlow(QWidget):
         flagged = ", ".join(f"{counts[k]} {k}" for k in ("empty", "label-mismatch", "touches-border",
                                                            "duplicate-replaced") if counts.get(k))
         self.import_status.setText(
-            f"Imported {counts['cells']} cells from {len(report.pages)} pictures into {report.out}"
+            f"Imported {counts['cells']} cells from {len(report.pages)} pictures in "
+            f"{time.monotonic() - self._import_started:.1f} s into {report.out}"
             + (f"; flagged: {flagged}" if flagged else "") + f". Label check: {report.label_check}."
         )
         self.load_import(Path(report.out))
@@ -635,12 +686,22 @@ class CalligrapherFlow(QWidget):
                                     self.relabel.get(char), char in self.drop))
         self.grid.set_cells(cells)
         self.grid.set_filter(self.show_filter.currentIndex() == 1)
+        images = {c.char: c.image for c in cells if c.image is not None}
+        self.context.runner.start(  # a side job: it does not hold the view's buttons
+            "thumbnails", thumbnails, images, self.grid.thumb_size,
+            on_finished=lambda thumbs: self._thumbnails_ready(folder, thumbs),
+            on_failed=lambda error: self.context.report(self, error, "Cannot show the cells"),
+        )
         self._records = {str(r["char"]): r for r in report["cells"]}
         self._update_summary()
         first = next((c.char for c in cells if c.status != "ok"), cells[0].char if cells else None)
         if first is not None:
             self.grid.select(first)
         self._describe_data()
+
+    def _thumbnails_ready(self, folder: Path, thumbs: dict[str, np.ndarray]) -> None:
+        if folder == self.import_dir:  # not an import replaced meanwhile
+            self.grid.set_thumbnails(thumbs)
 
     def _update_summary(self) -> None:
         if self.report is None:
@@ -857,6 +918,12 @@ class CalligrapherFlow(QWidget):
             f"{job.request.name}. Continue it (its steps count towards the budget)?"
         ):
             return False
+        style = user_model_path(job.request.name)
+        if not resume and style.exists() and any(style.iterdir()) and not confirm_replace(
+            self, "Replace the style?", f"A style named {style.name} exists ({style}). Replace it with this "
+            "fine-tune when it ends?"
+        ):
+            return False
         self.context.settings.set_path("calligrapher_name", job.request.name)
         if not resume:
             self.plot.clear()
@@ -877,6 +944,7 @@ class CalligrapherFlow(QWidget):
 
     def _finetune_progress(self, event: Progress) -> None:
         if event.stage == "train":
+            self.step = event.done
             if self._step_limit:
                 self.progress.setMaximum(event.total or self._step_limit)
                 self.progress.setValue(min(event.done, self.progress.maximum()))
@@ -902,7 +970,7 @@ class CalligrapherFlow(QWidget):
 
     def _finetuned(self, result: FinetuneResult) -> None:
         self.result = result
-        scores = ", ".join(f"{k} {v:.3f}" for k, v in result.dev_scores.items())
+        scores = ", ".join(f"{k} {result.dev_scores[k]:.3f}" for k in SHOWN_SCORES if k in result.dev_scores)
         self.status.setText(f"Done: {result.steps} steps, {result.cpu_minutes:.1f} CPU minutes; snapshot "
                             f"{result.snapshot} chosen on the dev characters")
         self.done_summary.setText(
@@ -916,12 +984,18 @@ class CalligrapherFlow(QWidget):
         )
         if self.last_samples is not None:
             strip = QPixmap.fromImage(to_qimage(sample_strip(self.last_samples)))
-            self.done_samples.setPixmap(strip.scaledToHeight(180, Qt.TransformationMode.FastTransformation))
+            self.done_samples.setPixmap(strip.scaledToHeight(150, Qt.TransformationMode.FastTransformation))
         self.context.refresh_styles()
         self.context.model_trained.emit(f"dir:{Path(result.out).resolve()}")
-        self._update_buttons()
+        self.done_preview.setText("Drawing a preview…")
+        self._start("preview", preview_strip, Path(result.out), PREVIEW_TEXT, self.context.settings.device,
+                    on_finished=self._show_preview, title="Cannot draw the preview")
         self.go_to(DONE)
         self.finished.emit(result)
+
+    def _show_preview(self, strip: np.ndarray) -> None:
+        pixmap = QPixmap.fromImage(to_qimage(strip))
+        self.done_preview.setPixmap(pixmap.scaledToHeight(96, Qt.TransformationMode.SmoothTransformation))
 
     def _finetune_stopped(self) -> None:
         self.status.setText("Stopped; a checkpoint was kept: Start continues the run")

@@ -1,14 +1,20 @@
-"""The review grid of a scan import: every cell's glyph, its character and its flag (colour + text)."""
+"""The review grid of a scan import: every cell's glyph, its character and its flag (colour + text).
+
+Tiles are painted from small thumbnails (``set_thumbnails``, made off the UI thread by the view); a cell's
+full image is read only when it is shown large (``glyph``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
+from app.imaging import to_qimage
 from segan_core.scans.review import SHORT, STATUS_COLOURS
 
 CHAR_ROLE = Qt.ItemDataRole.UserRole
@@ -59,6 +65,7 @@ class ReviewGrid(QListWidget):
         self.cells: dict[str, ReviewCell] = {}
         self._items: dict[str, QListWidgetItem] = {}
         self._glyphs: dict[str, QImage] = {}
+        self._thumbs: dict[str, QImage] = {}
         self.currentItemChanged.connect(self._current_changed)
 
     def set_cells(self, cells: list[ReviewCell]) -> None:
@@ -68,6 +75,7 @@ class ReviewGrid(QListWidget):
             self.cells = {c.char: c for c in cells}
             self._items = {}
             self._glyphs = {}
+            self._thumbs = {}
             for cell in cells:
                 item = QListWidgetItem()
                 item.setData(CHAR_ROLE, cell.char)
@@ -77,6 +85,23 @@ class ReviewGrid(QListWidget):
                 self.refresh(cell.char)
         finally:
             self.blockSignals(False)
+
+    @property
+    def thumb_size(self) -> int:
+        return self.cell - 6
+
+    def set_thumbnails(self, thumbs: dict[str, np.ndarray]) -> None:
+        """Grey glyph images of ``thumb_size`` px (black ink on white) for the cells' tiles."""
+        self._thumbs.update({c: to_qimage(a) for c, a in thumbs.items() if c in self.cells})
+        self.setUpdatesEnabled(False)
+        try:
+            for char in thumbs:
+                self.refresh(char)
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def has_thumbnails(self) -> bool:
+        return all(c.image is None or c.char in self._thumbs for c in self.cells.values())
 
     def refresh(self, char: str) -> None:
         cell, item = self.cells.get(char), self._items.get(char)
@@ -120,13 +145,11 @@ class ReviewGrid(QListWidget):
         pixmap = QPixmap(size, size + caption)
         pixmap.fill(QColor("white"))
         painter = QPainter(pixmap)
-        glyph = self.glyph(cell)
-        if glyph is not None:
-            scaled = glyph.scaled(size - 6, size - 6, Qt.AspectRatioMode.KeepAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation)
-            painter.drawImage(3, 3, scaled)
-            if cell.dropped:
-                painter.fillRect(QRect(0, 0, size, size), QColor(255, 255, 255, 170))
+        thumb = self._thumbs.get(cell.char)
+        if thumb is not None:
+            painter.drawImage(3, 3, thumb)
+        if cell.dropped:
+            painter.fillRect(QRect(0, 0, size, size), QColor(255, 255, 255, 170))
         if cell.dropped:
             colour = QColor(*DROPPED_COLOUR)
         elif cell.label and cell.label != cell.char:

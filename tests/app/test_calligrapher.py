@@ -1,14 +1,18 @@
 """The Train view's new-calligrapher flow end to end on tiny data: template -> synthetic scans (dropped) ->
-import -> review (relabel one cell, drop one) -> fine-tune a tiny-32 base for 3 steps -> the style is picked."""
+import -> review (relabel one cell, drop one) -> fine-tune a tiny-32 base (stopped, then continued for 2
+more steps) -> the style is in the picker and Batch & export."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from segan_core.data.store import read_manifest
+from segan_core.model.checkpoint import STATE_JSON
 from segan_core.scans.charsets import core_set
 from segan_core.scans.synthetic import degrade, fill_page, save_jpeg
 from segan_core.scans.template import load_template
@@ -44,8 +48,8 @@ def _start_import(qtbot, flow, tmp_path: Path) -> None:
     assert flow.stack.currentIndex() == REVIEW
 
 
-def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, errors):
-    from app.views.calligrapher import DONE, FINETUNE, import_folder
+def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, errors, monkeypatch):
+    from app.views.calligrapher import DONE, FINETUNE, import_folder, run_folder
 
     window.tabs.setCurrentWidget(window.train)
     flow = window.train.calligrapher
@@ -72,6 +76,7 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     # 3 review: the grid shows every cell with its flag; relabel one, drop one, apply
     grid = flow.grid
     assert list(grid.cells) == list(CHARS)
+    qtbot.waitUntil(grid.has_thumbnails, timeout=10000)  # drawn off the UI thread
     assert grid.cells[CHARS[4]].status == "empty" and "empty" in grid.cells[CHARS[4]].caption()
     flow.select_cell(CHARS[1])
     flow.label_edit.setText("x")
@@ -96,14 +101,26 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     flow.go_to(FINETUNE)
     assert flow.set_base(tiny_models["style"])
     flow.skeleton_gan = tiny_models["skeleton_gan"]
-    flow.max_steps.setValue(3)
+    # Stop cancels cleanly and keeps a checkpoint; Start again continues that run up to the step limit
+    monkeypatch.setattr("app.views.calligrapher.confirm_replace", lambda *args: True)
+    flow.max_steps.setValue(0)
+    stopped = []
+    flow.stopped.connect(lambda: stopped.append(True))
+    assert flow.start_finetune()
+    qtbot.waitUntil(lambda: flow.step >= 1, timeout=60000)
+    flow.stop_finetune()
+    qtbot.waitUntil(lambda: flow.job is None, timeout=60000)
+    assert stopped and errors == [] and "Stopped" in flow.status.text() and flow.start_button.isEnabled()
+    saved_step = json.loads((run_folder("Test Hand") / STATE_JSON).read_text(encoding="utf-8"))["step"]
+    assert not (Path(window.context.settings.qsettings.fileName()).parent / "models" / "Test-Hand").exists()
+    flow.max_steps.setValue(saved_step + 2)
     results = []
     flow.finished.connect(results.append)
     assert flow.start_finetune()
     qtbot.waitUntil(lambda: flow.job is None, timeout=120000)
     assert errors == [] and len(results) == 1
     result = results[0]
-    assert result.steps == 3 and result.snapshot and Path(result.out).name == "Test-Hand"
+    assert result.steps == saved_step + 2 and result.snapshot and Path(result.out).name == "Test-Hand"
     assert flow.plot.point_count() > 0
 
     # 5 done: the style is in the picker, and the export button opens Batch & export with it
@@ -112,7 +129,8 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     assert window.context.entry(key) is not None
     picker = [window.generate.picker.item(i).data(256) for i in range(window.generate.picker.count())]
     assert key in picker
-    qtbot.waitUntil(lambda: flow.export_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: flow.job is None and not flow.done_preview.pixmap().isNull(), timeout=30000)
+    assert errors == []
     flow.export_button.click()
     assert window.tabs.currentWidget() is window.batch
     assert window.batch.style.currentData() == str(Path(result.out).resolve())
@@ -134,11 +152,48 @@ def test_flow_input_errors(qtbot, window, tmp_path, errors):
     assert not flow.apply_review() and "import scans first" in errors[-1][1]
     assert not flow.start_finetune() and "import" in errors[-1][1]
     # a foreign folder where the import would go is refused, never written into
-    from app.views.calligrapher import import_folder
+    from app.views.calligrapher import SCANS, import_folder
 
     folder = import_folder("errs")
     folder.mkdir(parents=True)
     (folder / "thesis.docx").write_text("mine", encoding="utf-8")
-    flow.add_pages([tmp_path / "page.png"])
+    page = tmp_path / "page.png"  # dropped anywhere on the window: the Scans step of the flow
+    page.write_bytes(b"a picture")
+    window.tabs.setCurrentWidget(window.generate)
+    _drop(window, [page])
+    assert window.tabs.currentWidget() is window.train and window.train.modes.currentWidget() is flow
+    assert flow.pages() == [page] and flow.stack.currentIndex() == SCANS
     assert not flow.start_import()
     assert "not empty" in errors[-1][1] and (folder / "thesis.docx").read_text(encoding="utf-8") == "mine"
+
+
+def test_review_grid_shows_flags_and_filters(qtbot, tmp_path):
+    from PIL import Image
+
+    from app.widgets.review_grid import ReviewCell, ReviewGrid
+
+    png = tmp_path / "glyph.png"
+    Image.new("L", (64, 64), 255).save(png)
+    grid = ReviewGrid()
+    qtbot.addWidget(grid)
+    cells = [ReviewCell("天", "ok", png), ReviewCell("地", "empty", None), ReviewCell("玄", "touches-border", png),
+             ReviewCell("黄", "label-mismatch", png), ReviewCell("宇", "duplicate-replaced", png)]
+    grid.set_cells(cells)
+    grid.set_thumbnails({"天": np.full((grid.thumb_size,) * 2, 255, np.uint8)})
+    assert not grid.has_thumbnails()
+    from app.views.calligrapher import thumbnails
+
+    grid.set_thumbnails(thumbnails({c.char: c.image for c in cells if c.image}, grid.thumb_size))
+    assert grid.has_thumbnails()
+    assert [c.caption() for c in cells] == ["天", "地 empty", "玄 border", "黄 label?", "宇 rescan"]
+    assert all(not grid.item(i).icon().isNull() for i in range(grid.count()))
+    grid.set_filter(True)
+    assert [grid.item(i).isHidden() for i in range(grid.count())] == [True, False, False, False, False]
+    cells[0].label = "人"  # a corrected cell counts as changed: shown by the filter too
+    grid.refresh("天")
+    grid.set_filter(True)
+    assert not grid.item(0).isHidden() and cells[0].caption() == "天→人" and "relabelled" in grid.item(0).toolTip()
+    selected = []
+    grid.cell_selected.connect(selected.append)
+    grid.select("玄")
+    assert selected == ["玄"] and grid.current_char() == "玄"
