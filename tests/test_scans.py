@@ -262,7 +262,7 @@ def _bad_inputs(folder: Path, sheet: Path) -> dict[str, tuple[Path, str]]:
         "another template": (foreign, "page of another template"),
         "unfilled page": (unfilled, "every box is empty"),
         "not an image": (text, "not a picture"),
-        "20000 x 20000": (_png_claiming(folder / "huge.png", 20000, 20000), "too many pixels"),
+        "20000 x 20000": (_png_claiming(folder / "huge.png", 20000, 20000), "claims 400 MP, more than the 64 MP limit"),
         "bomb": (_png_claiming(folder / "bomb.png", 9000, 9000), "more than the 64 MP limit"),
         "pdf without pages": (empty_pdf, "the PDF has no pages"),
     }
