@@ -15,7 +15,7 @@ from app.settings import Settings, log_path
 from app.views.batch import BatchView
 from app.views.generate import GenerateView
 from app.views.train import TrainView
-from segan_core.training.device import configure_threads
+from segan_core.model.device import configure_threads
 
 
 class MainWindow(QMainWindow):
