@@ -29,12 +29,9 @@ def cache_dir() -> Path:
 
 
 def quality_gate_available() -> bool:
-    try:
-        from segan_core.evaluation.recognizer import default_model_path
+    from segan_core.evaluation.recognizer import quality_gate_available as available
 
-        return default_model_path().is_file()
-    except Exception:  # the recognizer is an optional extra
-        return False
+    return available()
 
 
 def _gate(chars, images) -> list[str]:

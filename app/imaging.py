@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage, QPixmap
 
 from segan_core.glyphs.render import to_paper
+from segan_core.vectorize.svg import glyph_svg
 
 
 def _lut(name: str = "inferno") -> np.ndarray:
@@ -87,40 +87,5 @@ def save_png(ink: np.ndarray, path: Path) -> None:
 
 
 def svg_for(ink: np.ndarray) -> str:
-    """An SVG of one glyph: traced outlines when the core has a vectorizer, else the embedded PNG."""
-    traced = _traced_svg(ink)
-    if traced is not None:
-        return traced
-    h, w = ink.shape
-    data = base64.b64encode(png_bytes(to_paper(ink))).decode("ascii")
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">\n'
-        f'  <image width="{w}" height="{h}" xlink:href="data:image/png;base64,{data}"/>\n</svg>\n'
-    )
-
-
-def _traced_svg(ink: np.ndarray) -> str | None:
-    """Outlines traced by ``segan_core.vectorize`` (potrace), mapped back onto the image's pixels."""
-    try:
-        from fontTools.pens.svgPathPen import SVGPathPen
-        from fontTools.pens.transformPen import TransformPen
-
-        from segan_core.glyphs.embox import EmBox
-        from segan_core.vectorize import UPM, trace_glyph
-    except ImportError:
-        return None
-    try:
-        traced = trace_glyph(ink)
-    except Exception:  # any tracing failure: fall back to the embedded bitmap
-        return None
-    size = ink.shape[0]
-    box = EmBox(size)
-    scale = box.em_px / UPM
-    svg_pen = SVGPathPen(None, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
-    traced.cubic.draw(TransformPen(svg_pen, (scale, 0, 0, -scale, box.margin, box.baseline_px)))
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">\n'
-        f'  <rect width="{size}" height="{size}" fill="white"/>\n'
-        f'  <path d="{svg_pen.getCommands()}" fill="black" fill-rule="nonzero"/>\n</svg>\n'
-    )
+    """An SVG of one glyph: traced outlines, else the embedded PNG (:func:`segan_core.vectorize.svg.glyph_svg`)."""
+    return glyph_svg(ink)

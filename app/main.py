@@ -67,7 +67,7 @@ def install_excepthook() -> None:
 def create_window(args: argparse.Namespace):
     from app.main_window import MainWindow
     from app.settings import Settings
-    from segan_core.training.device import configure_threads
+    from segan_core.model.device import configure_threads
 
     window = MainWindow()
     configure_threads(Settings().threads)

@@ -16,7 +16,7 @@ from app.views.batch import BatchView
 from app.views.calligrapher import SCAN_SUFFIXES, SCANS
 from app.views.generate import GenerateView
 from app.views.train import TrainView
-from segan_core.training.device import configure_threads
+from segan_core.model.device import configure_threads
 
 
 class MainWindow(QMainWindow):

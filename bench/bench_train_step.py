@@ -21,12 +21,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine
 
-from segan_core.baselines.zi2zi_step import BaselineTrainable
+from segan_core.model.device import configure_threads
 from segan_core.model.skeleton_gan import SkeletonGenerator
 from segan_core.training.data import Batch
-from segan_core.training.device import configure_threads
 from segan_core.training.presets import get_baseline_preset, get_preset
 from segan_core.training.segan_step import SeganTrainable
+from segan_core.training.zi2zi_step import BaselineTrainable
 
 VARIANTS = {
     "eager": {"channels_last": False},

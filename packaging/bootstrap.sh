@@ -3,6 +3,7 @@
 # Idempotent: a second call only checks what is there and goes straight to the command.
 #   bash packaging/bootstrap.sh run     # install everything, launch the app with the bundled models
 #   bash packaging/bootstrap.sh test    # install everything, run the test suite
+#   bash packaging/bootstrap.sh lint    # install everything, run ruff check (CI runs it before the tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"; shift || true
@@ -79,9 +80,11 @@ fi
 case "$mode" in
   run)
     exec .venv/bin/segan-studio "$@" ;;
+  lint)
+    exec .venv/bin/ruff check "$@" ;;
   test)
     export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
     exec "$VPY" -m pytest -q "$@" ;;
   *)
-    echo "usage: bash packaging/bootstrap.sh run|test [args...]" >&2; exit 2 ;;
+    echo "usage: bash packaging/bootstrap.sh run|test|lint [args...]" >&2; exit 2 ;;
 esac

@@ -350,7 +350,7 @@ def main() -> int:
     session = Path(tempfile.mkdtemp(prefix="segan-screenshots-"))
     os.environ["SEGAN_STUDIO_HOME"] = str(session / "home")
     try:
-        from segan_core.training.device import configure_threads
+        from segan_core.model.device import configure_threads
 
         configure_threads(1)
         run(args, work, session)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from segan_core import __version__
 from segan_core.errors import Cancelled, SeganError
 
-COMMAND_MODULES = ("data", "styles", "train", "infer", "batch", "evaluate", "template", "scans")
+COMMAND_MODULES = ("data", "styles", "train", "generate", "batch", "evaluate", "template", "scans")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,13 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"segan_core.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"segan_core.commands.{name}":
-                continue  # command group not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"segan_core.commands.{name}").register(sub)
     return parser
 
 

@@ -20,16 +20,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from segan_core.baselines.zi2zi import BaselineConfig, UNetGenerator
-from segan_core.config import ModelConfig, from_dict
+from segan_core.baselines.zi2zi import UNetGenerator
+from segan_core.config import BaselineConfig, ModelConfig, from_dict
 from segan_core.errors import CheckpointError, SeganError
 from segan_core.glyphs.render import FontRenderer
 from segan_core.glyphs.skeleton import skeletonize
 from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
+from segan_core.model.device import pick_device
 from segan_core.model.segan import Generator
+from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
 from segan_core.resources import SOURCE_FONT
-from segan_core.training.data import to_tensor, to_uint8
-from segan_core.training.device import pick_device
 
 HEATMAP_KINDS = ("cam", "sram", "cram")
 # execution variants of the generator forward pass; bench/bench_infer.py measures them
@@ -193,8 +193,6 @@ class StyleModel:
         """Source ink images + their 1-px skeletons -> generated ink images (+ heatmaps)."""
         if source.ndim != 3 or source.shape[1:] != (self.size, self.size):
             raise SeganError(f"this model works on {self.size} px glyphs, got images of shape {source.shape[1:]}")
-        from segan_core.training.data import thicken_stack
-
         wide = thicken_stack(skeletons, self.skeleton_width) if self.generator.uses_skeleton else source
         outputs: list[np.ndarray] = []
         maps: dict[str, list[np.ndarray]] = {}

@@ -1,7 +1,7 @@
 """Which output folders and files a command may replace: the one rule every command and the app use.
 
 A command that writes a folder (``segan data build``, ``segan eval``, ``segan eval select``,
-``segan eval train-classifier``, ``segan train``) may write into:
+``segan eval train-classifier``, ``segan train``, ``segan generate``) may write into:
 
 - a path that does not exist yet, or an empty folder;
 - its own previous output, recognised by its marker file (a dataset's ``manifest.json``, a
@@ -52,6 +52,11 @@ SCAN_IMPORT = OutputKind(
     "scan import folder",
     "report.json",
     ("report.json", "chars", "dataset", "review-*.png", "review.json", "reviewed"),
+)
+GENERATED_GLYPHS = OutputKind(
+    "generated glyphs folder",
+    "generate.json",
+    ("generate.json", "contact-sheet.png", "glyphs", "heatmaps", "svg"),
 )
 TRAINING_RUN = OutputKind(
     "training run",

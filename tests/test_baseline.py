@@ -11,8 +11,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from segan_core.baselines.zi2zi import BaselineConfig, PatchDiscriminator, UNetGenerator
+from segan_core.baselines.zi2zi import PatchDiscriminator, UNetGenerator
 from segan_core.cli import main as cli_main
+from segan_core.config import BaselineConfig
 from segan_core.errors import CheckpointError, SeganError
 from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, run_to_end

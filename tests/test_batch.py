@@ -160,3 +160,39 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert cli_main([*common, "--style", STYLE, "--format", "ttf,woff2", "--quiet"]) == 0
     assert out.is_file() and out.with_suffix(".woff2").is_file()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_cli_quality_gate_flag_reads_glyphs_with_the_recognizer(tmp_path, capsys):
+    out = tmp_path / "gate" / "Gate.ttf"
+    assert cli_main(["batch", "--style", STYLE, "--text", "永字八法", "--out", str(out), "--workers", "0",
+                     "--cache-dir", str(tmp_path / "cache"), "--quality-gate", "flag", "--quiet"]) == 0  # fmt: skip
+    report = json.loads(out.with_suffix(".report.json").read_text(encoding="utf-8"))
+    gate = report["quality_gate"]
+    assert isinstance(gate, dict) and gate["dropped"] is False
+    assert gate["count"] == len(gate["unreadable"]) <= 1  # the brush font's own glyphs read as themselves
+    assert report["font"]["hanzi_written"] == 4  # flagged glyphs stay in the font
+    assert "quality gate:" in capsys.readouterr().out
+
+
+def test_cli_quality_gate_drop_leaves_unreadable_glyphs_out(tmp_path, monkeypatch):
+    from segan_core.evaluation import recognizer
+
+    monkeypatch.setattr(recognizer, "unreadable", lambda chars, images: [c for c in chars if c == "字"])
+    out = tmp_path / "drop" / "Drop.ttf"
+    assert cli_main(["batch", "--style", STYLE, "--text", "永字八", "--out", str(out), "--workers", "0",
+                     "--cache-dir", str(tmp_path / "cache"), "--quality-gate", "drop", "--quiet"]) == 0  # fmt: skip
+    report = json.loads(out.with_suffix(".report.json").read_text(encoding="utf-8"))
+    assert report["quality_gate"] == {"unreadable": "字", "count": 1, "dropped": True}
+    assert report["skipped"]["字"] == "quality gate: unreadable"
+    assert ord("字") not in TTFont(out).getBestCmap()
+
+
+def test_cli_quality_gate_without_a_recognizer_is_one_line(tmp_path, monkeypatch, capsys):
+    from segan_core.evaluation import recognizer
+
+    monkeypatch.setattr(recognizer, "_RECOGNIZER", None)
+    monkeypatch.setenv("SEGAN_OCR_MODEL", str(tmp_path / "missing.onnx"))
+    out = tmp_path / "none" / "None.ttf"
+    assert cli_main(["batch", "--style", STYLE, "--text", "永", "--out", str(out), "--quality-gate", "flag"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "recognizer" in err[0] and not out.parent.exists()

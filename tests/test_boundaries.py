@@ -45,3 +45,31 @@ def test_import_linter_contract():
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layers_contract_is_declared_and_kept():
+    """pyproject.toml's layer order (app > cli > commands > ... > base) holds: lint-imports names it KEPT."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = {c["name"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    layers = contracts["One layer order for the core"]
+    assert layers["type"] == "layers"
+    assert layers["layers"][:3] == ["app", "segan_core.cli", "segan_core.commands"]
+    assert "segan_core.inference | segan_core.training" in layers["layers"]
+    assert layers["layers"][-1] == "segan_core.errors"
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--contract", layers["id"]], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "One layer order for the core KEPT" in result.stdout
+
+
+def test_generating_glyphs_loads_no_training_code():
+    code = (
+        "import sys\n"
+        "import segan_core.inference, segan_core.generate\n"
+        "print(sorted(m for m in sys.modules if m.startswith('segan_core.training')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

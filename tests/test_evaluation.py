@@ -274,8 +274,8 @@ def test_missing_classifier_is_a_clear_error(tmp_path):
 
 
 def test_compare_has_a_baseline_row_and_paper_labels(dataset, tmp_path):
-    from segan_core.baselines.zi2zi import BaselineConfig
     from segan_core.cli import main
+    from segan_core.config import BaselineConfig
     from segan_core.evaluation.report import model_label
     from segan_core.training.presets import get_baseline_preset
     from segan_core.training.runs import RunOptions, train_baseline

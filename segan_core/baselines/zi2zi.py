@@ -22,40 +22,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from segan_core.config import MAX_IMAGE_SIZE, check_limits
+from segan_core.config import BaselineConfig
 from segan_core.model.segan import GeneratorOutput
-
-# the same kind of cap as segan_core.config.MODEL_LIMITS, for the zi2zi U-Net
-BASELINE_LIMITS: dict[str, tuple[int, int]] = {
-    "image_size": (32, MAX_IMAGE_SIZE),
-    "ngf": (1, 256),
-    "ndf": (1, 256),
-    "categories": (0, 1024),
-    "embedding_dim": (1, 1024),
-}
-
-
-@dataclass(frozen=True)
-class BaselineConfig:
-    image_size: int = 64
-    ngf: int = 64  # zi2zi's generator width
-    ndf: int = 64
-    categories: int = 1  # rows of the category embedding; 0 = no embedding
-    embedding_dim: int = 128
-    dropout: float = 0.5
-
-    def __post_init__(self) -> None:
-        size = self.image_size
-        if size < 32 or size & (size - 1):  # below 32 px the PatchGAN has no patch left
-            raise ValueError("the U-Net needs a power-of-two image size of at least 32")
-        check_limits(self, BASELINE_LIMITS)
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
-    @property
-    def depth(self) -> int:
-        """Down-sampling layers from image_size to 1x1 (6 at 64 px, 8 at 256 px as in zi2zi)."""
-        return self.image_size.bit_length() - 1
 
 
 @dataclass(frozen=True)

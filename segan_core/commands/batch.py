@@ -59,6 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="a style learned from scans: generate every character instead of using the glyphs the writer wrote",
     )
+    batch.add_argument(
+        "--quality-gate",
+        choices=("off", "flag", "drop"),
+        default="off",
+        help="read every glyph with the OCR recognizer: flag the unreadable ones in the report, or drop them "
+        "from the font (default: off)",
+    )
     batch.add_argument("--quiet", action="store_true")
     batch.set_defaults(func=run_batch)
 
@@ -86,6 +93,11 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise OutputError(f"invalid trace settings: {exc}") from None
+    gate = None
+    if args.quality_gate != "off":
+        from segan_core.evaluation.recognizer import quality_gate
+
+        gate = quality_gate()  # a missing recognizer: one line, before any work
     request = BatchRequest(
         source=args.style,
         chars=parsed.chars,
@@ -105,6 +117,8 @@ def run_batch(args: argparse.Namespace) -> int:
         non_han=parsed.non_han,
         use_written=not args.generate_all,
         overwrite=args.overwrite,
+        quality_gate=gate,
+        drop_unreadable=args.quality_gate == "drop",
     )
     result = drive(export_font(request), quiet=args.quiet)
     report = result.report
@@ -120,6 +134,11 @@ def run_batch(args: argparse.Namespace) -> int:
         ratios = ", ".join(f"{k.removesuffix('_ratio')} {v:g}" for k, v in ink.items() if k.endswith("_ratio"))
         print(f"{written['count']} glyphs written by hand (from {written['folder']}), "
               f"{written['generated']} generated; generated / written: {ratios or 'n/a'}")
+    gate_report = report["quality_gate"]
+    if isinstance(gate_report, dict):
+        verb = "dropped" if gate_report["dropped"] else "flagged"
+        print(f"quality gate: {gate_report['count']} unreadable glyph(s) {verb}"
+              f"{': ' + gate_report['unreadable'] if gate_report['unreadable'] else ''}")  # fmt: skip
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report["stage_seconds"].items())
     print(f"stages: {stages}; total {report['total_seconds']:.1f}s")
     return 0

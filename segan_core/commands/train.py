@@ -8,9 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from segan_core.baselines.zi2zi import BaselineConfig
 from segan_core.commands.progress import drive
-from segan_core.config import SKIP_KINDS, LossWeights, ModelConfig, TrainConfig, from_dict
+from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig, from_dict
 from segan_core.errors import SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
 from segan_core.jobs import CancelToken

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -174,3 +174,27 @@ def unreadable(chars: Sequence[str], images: np.ndarray) -> list[str]:
     recognizer = get_recognizer()
     ok = recognizer.correct(chars, images)
     return [c for c, good in zip(chars, ok, strict=False) if not good and recognizer.knows(c)]
+
+
+QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
+
+
+def quality_gate_available() -> bool:
+    """Whether the recognizer weights are installed (the app greys out its quality-gate box otherwise)."""
+    try:
+        return default_model_path().is_file()
+    except Exception:  # the recognizer is an optional extra
+        return False
+
+
+def quality_gate() -> QualityGate:
+    """The batch export's quality gate (``BatchRequest.quality_gate``): :func:`unreadable`.
+
+    The recognizer is loaded here, so a missing one is a one-line error before the export starts.
+    """
+    get_recognizer()
+
+    def gate(chars: Sequence[str], images: np.ndarray) -> list[str]:
+        return unreadable(chars, images)
+
+    return gate

@@ -45,9 +45,10 @@ from segan_core.model.checkpoint import (
     snapshot_folder,
     write_config,
 )
+from segan_core.model.tensors import to_uint8
 from segan_core.outputs import TRAINING_RUN, check_output_dir
 from segan_core.training.contract import Trainable
-from segan_core.training.data import Batch, PairedBatches, to_uint8
+from segan_core.training.data import Batch, PairedBatches
 from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
 
 LOG_FILE = "log.jsonl"

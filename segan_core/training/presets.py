@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from segan_core.baselines.zi2zi import BaselineConfig
-from segan_core.config import ModelConfig, TrainConfig
+from segan_core.config import BaselineConfig, ModelConfig, TrainConfig
 from segan_core.errors import SeganError
 
 PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {

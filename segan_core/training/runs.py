@@ -15,17 +15,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from segan_core.baselines.zi2zi import BaselineConfig
-from segan_core.baselines.zi2zi_step import BaselineTrainable
-from segan_core.config import ModelConfig, TrainConfig
+from segan_core.config import BaselineConfig, ModelConfig, TrainConfig
 from segan_core.data.store import GlyphDataset
 from segan_core.errors import DatasetError, SeganError
 from segan_core.jobs import CancelToken, Progress
-from segan_core.training.data import Batch, PairedBatches, thicken_stack, to_tensor
-from segan_core.training.device import configure_threads, pick_device
+from segan_core.model.device import configure_threads, pick_device
+from segan_core.model.tensors import thicken_stack, to_tensor
+from segan_core.training.data import Batch, PairedBatches
 from segan_core.training.engine import Distributed, RunSpec, fit
 from segan_core.training.segan_step import SeganTrainable
 from segan_core.training.skeleton_step import SkeletonGanTrainable, load_skeleton_generator
+from segan_core.training.zi2zi_step import BaselineTrainable
 
 PREVIEW_COUNT = 8
 

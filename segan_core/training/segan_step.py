@@ -31,8 +31,9 @@ from segan_core.config import LossWeights, ModelConfig, TrainConfig, to_dict
 from segan_core.model import losses
 from segan_core.model.segan import Discriminator, Generator
 from segan_core.model.skeleton_gan import SkeletonGenerator
+from segan_core.model.tensors import to_uint8
 from segan_core.training.contract import GradientSync, optimise, requires_grad
-from segan_core.training.data import Batch, to_uint8
+from segan_core.training.data import Batch
 
 
 def _adam(params, train: TrainConfig) -> torch.optim.Optimizer:

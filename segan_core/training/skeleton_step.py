@@ -11,8 +11,9 @@ from torch import nn
 
 from segan_core.config import ModelConfig, TrainConfig, to_dict
 from segan_core.model.skeleton_gan import PatchDiscriminator, SkeletonGenerator
+from segan_core.model.tensors import to_uint8
 from segan_core.training.contract import GradientSync, optimise, requires_grad
-from segan_core.training.data import Batch, to_uint8
+from segan_core.training.data import Batch
 
 SKELETON_L1_WEIGHT = 100.0
 

@@ -72,7 +72,7 @@ def window(qtbot, app_home, errors, tiny_models):
 
     win = MainWindow()
     win.context.settings.threads = 1  # a busy shared CPU: one torch thread is quicker
-    from segan_core.training.device import configure_threads
+    from segan_core.model.device import configure_threads
 
     configure_threads(1)
     qtbot.addWidget(win)

@@ -9,7 +9,7 @@ import pytest
 
 def _open_window(qtbot, tiny_models: dict[str, Path]):
     from app.main_window import MainWindow
-    from segan_core.training.device import configure_threads
+    from segan_core.model.device import configure_threads
 
     win = MainWindow()
     win.context.settings.threads = 1

@@ -13,10 +13,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from segan_core.baselines.zi2zi import BaselineConfig, BaselineLosses, PatchDiscriminator, UNetGenerator
-from segan_core.config import TrainConfig, to_dict
+from segan_core.baselines.zi2zi import BaselineLosses, PatchDiscriminator, UNetGenerator
+from segan_core.config import BaselineConfig, TrainConfig, to_dict
+from segan_core.model.tensors import to_uint8
 from segan_core.training.contract import GradientSync, optimise, requires_grad
-from segan_core.training.data import Batch, to_uint8
+from segan_core.training.data import Batch
 
 
 def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
