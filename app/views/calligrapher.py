@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -48,10 +47,9 @@ from app.context import AppContext
 from app.imaging import paper_rgb, to_qimage
 from app.replace import confirm_replace, existing
 from app.settings import datasets_dir
-from app.views.train import sample_strip
 from app.widgets.field_row import field_row
-from app.widgets.loss_plot import LossPlot
 from app.widgets.review_grid import ReviewCell, ReviewGrid, flag_text
+from app.widgets.training_monitor import TrainingMonitor, sample_strip
 from segan_core.charset import is_han
 from segan_core.data.store import read_manifest
 from segan_core.errors import Cancelled, InputFileError, SeganError
@@ -403,16 +401,9 @@ class CalligrapherFlow(QWidget):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.progress, 1)
-        self.plot = LossPlot()
-        self.samples = QLabel("Sample previews appear here during fine-tuning (rows: source, target, generated)")
-        self.samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.samples.setMinimumHeight(110)
-        self.samples.setStyleSheet("background: white;")
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.plot)
-        splitter.addWidget(self.samples)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter = TrainingMonitor("Sample previews appear here during fine-tuning (rows: source, target, generated)",
+                                   max_strip_height=220)
+        self.monitor, self.plot, self.samples = splitter, splitter.plot, splitter.samples
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(box)
@@ -963,10 +954,7 @@ class CalligrapherFlow(QWidget):
 
     def show_samples(self, payload: dict) -> None:
         self.last_samples = payload
-        strip = sample_strip(payload)
-        pixmap = QPixmap.fromImage(to_qimage(strip))
-        height = max(96, min(220, self.samples.height() - 8))
-        self.samples.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.FastTransformation))
+        self.monitor.show_samples(payload)
 
     def _finetuned(self, result: FinetuneResult) -> None:
         self.result = result

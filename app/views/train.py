@@ -11,14 +11,11 @@ as :class:`~segan_core.jobs.Progress` events.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -33,17 +30,16 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.context import AppContext
-from app.imaging import paper_rgb, to_qimage
 from app.settings import datasets_dir, user_models_dir
+from app.views.calligrapher import CalligrapherFlow
 from app.widgets.field_row import field_row
-from app.widgets.loss_plot import LossPlot
+from app.widgets.training_monitor import TrainingMonitor
 from segan_core.config import ModelConfig, TrainConfig, from_dict
 from segan_core.data.build import BuildRequest, build_dataset
 from segan_core.data.images import scan_image_folder
@@ -55,6 +51,7 @@ from segan_core.resources import MODELS_DIR, SOURCE_FONT
 from segan_core.training.engine import TrainResult
 from segan_core.training.presets import PRESETS, default_preset, get_preset
 from segan_core.training.runs import RunOptions, train_style
+from segan_core.userdata import safe_name
 
 PRESET_PREFIX = "preset:"
 
@@ -91,27 +88,6 @@ def build_and_train(request: TrainRequest, cancel: CancelToken | None = None) ->
                          resume=request.resume, device=request.device, init_from=request.init_from)
     return (yield from train_style(request.dataset, request.skeleton_gan, request.model, request.train,
                                    options, cancel))
-
-
-def sample_strip(payload: dict) -> np.ndarray:
-    """Rows source / target / generated of the preview characters, as one RGB picture."""
-    rows = []
-    for key in ("source", "target", "generated"):
-        images = payload.get(key)
-        if images is None or len(images) == 0:
-            continue
-        tiles = [np.pad(paper_rgb(img), ((1, 1), (1, 1), (0, 0)), constant_values=210) for img in images]
-        rows.append(np.concatenate(tiles, axis=1))
-    if not rows:
-        return np.full((8, 8, 3), 255, np.uint8)
-    width = max(r.shape[1] for r in rows)
-    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
-    return np.concatenate(rows, axis=0)
-
-
-def safe_name(name: str) -> str:
-    cleaned = re.sub(r"[^\w\-.]+", "-", name.strip(), flags=re.UNICODE).strip("-.")
-    return cleaned
 
 
 class TrainView(QWidget):
@@ -183,16 +159,9 @@ class TrainView(QWidget):
             buttons.addWidget(button)
         buttons.addWidget(self.progress, 1)
 
-        self.plot = LossPlot()
-        self.samples = QLabel("Sample previews appear here during training (rows: source, target, generated)")
-        self.samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.samples.setMinimumHeight(120)
-        self.samples.setStyleSheet("background: white;")
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.plot)
-        splitter.addWidget(self.samples)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter = TrainingMonitor("Sample previews appear here during training (rows: source, target, generated)")
+        self.plot, self.samples = splitter.plot, splitter.samples
+        self.monitor = splitter
 
         folder_page = QWidget()
         layout = QVBoxLayout(folder_page)
@@ -200,8 +169,6 @@ class TrainView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(splitter, 1)
-
-        from app.views.calligrapher import CalligrapherFlow  # it uses this module's sample strip
 
         self.calligrapher = CalligrapherFlow(context)
         self.modes = QTabWidget()
@@ -351,10 +318,7 @@ class TrainView(QWidget):
             self.status.setText(f"Checkpoint saved at step {event.done}")
 
     def show_samples(self, payload: dict) -> None:
-        strip = sample_strip(payload)
-        pixmap = QPixmap.fromImage(to_qimage(strip))
-        height = max(96, min(240, self.samples.height() - 8))
-        self.samples.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.FastTransformation))
+        self.monitor.show_samples(payload)
 
     def _on_finished(self, result: TrainResult) -> None:
         self.result = result
