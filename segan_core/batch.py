@@ -162,6 +162,21 @@ class _Stats:
         self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
 
 
+@dataclass
+class _Export:
+    """What the steps of one export share: the request, the glyph source and cache, and the running tallies."""
+
+    request: BatchRequest
+    source: GlyphSource
+    cache: GlyphCache
+    cached: set[str]  # characters whose outline is in the cache
+    todo: list[str]  # characters to put in the font, in order
+    skipped: dict[str, str]  # character -> why it is left out
+    stats: _Stats
+    cancel: CancelToken
+    clock: Stopwatch
+
+
 def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Generate, trace and build; yields progress, returns a :class:`BatchResult`.
 
@@ -211,12 +226,13 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
                 f"(e.g. {first[0]} U+{ord(first[0]):04X}: {first[1]})"
             )
 
+        job = _Export(request, source, cache, cached, todo, skipped, stats, cancel, clock)
         # the writer's own glyphs, traced at their own resolution; the pipeline then finds them cached
         if written_glyphs is not None:
-            yield from _trace_written(written_glyphs, request, cache, cached, todo, skipped, stats, cancel, clock)
+            yield from _trace_written(job, written_glyphs)
 
         # glyphs: generate -> trace, streamed through the cache
-        yield from _glyph_pipeline(request, source, cache, cached, todo, skipped, stats, cancel, clock, stack)
+        yield from _glyph_pipeline(job, stack)
 
         # build, validate, write (all files renamed into place together at the very end)
         written = [c for c in todo if c not in skipped]
@@ -353,19 +369,10 @@ def _check_request(request: BatchRequest) -> None:
         raise FontError(f"fallback glyph font not found: {request.fallback_font}")
 
 
-def _glyph_pipeline(
-    request: BatchRequest,
-    source: GlyphSource,
-    cache: GlyphCache,
-    cached: set[str],
-    todo: list[str],
-    skipped: dict[str, str],
-    stats: _Stats,
-    cancel: CancelToken,
-    clock: Stopwatch,
-    stack: contextlib.ExitStack,
-) -> Iterator[Progress]:
+def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress]:
     """Chunks of characters: cached outline, or bitmap (cache or generate) -> trace -> cache."""
+    request, cache, cached, todo = job.request, job.cache, job.cached, job.todo
+    skipped, stats, cancel, clock = job.skipped, job.stats, job.cancel, job.clock
     pool = None
     if request.workers > 0:
         pool = cf.ProcessPoolExecutor(
@@ -419,9 +426,9 @@ def _glyph_pipeline(
                 skipped[char] = BLANK_REASON
         ready_set = set(ready)
         need = [c for c in chunk if c not in ready_set]
-        images = _bitmaps(request, source, cache, need, stats, cancel)
+        images = _bitmaps(job, need)
         if request.quality_gate is not None:
-            _apply_quality_gate(request, source, cache, chunk, need, images, skipped, stats)
+            _apply_quality_gate(job, chunk, need, images)
         for i in range(0, len(need), TRACE_TASK):
             part = images[i : i + TRACE_TASK]
             if pool is not None:
@@ -450,24 +457,15 @@ def _written_glyphs(request: BatchRequest, source: GlyphSource) -> WrittenGlyphs
     return WrittenGlyphs.of_model(Path(folder))
 
 
-def _trace_written(
-    written: WrittenGlyphs,
-    request: BatchRequest,
-    cache: GlyphCache,
-    cached: set[str],
-    todo: list[str],
-    skipped: dict[str, str],
-    stats: _Stats,
-    cancel: CancelToken,
-    clock: Stopwatch,
-) -> Iterator[Progress]:
+def _trace_written(job: _Export, written: WrittenGlyphs) -> Iterator[Progress]:
     """Trace the written glyphs of ``todo`` (not yet cached) at their own resolution into the outline cache."""
+    request, cache, cached, todo, stats = job.request, job.cache, job.cached, job.todo, job.stats
     chars = [c for c in todo if c in written.files and c not in cached]
     t = time.monotonic()
     for i, char in enumerate(chars):
         if i % TRACE_TASK == 0:
-            cancel.raise_if_cancelled("batch export")
-            yield Progress("written", i, len(chars), "tracing the writer's own glyphs", elapsed_s=clock.elapsed)
+            job.cancel.raise_if_cancelled("batch export")
+            yield Progress("written", i, len(chars), "tracing the writer's own glyphs", elapsed_s=job.clock.elapsed)
         ink = written.ink(char)
         seconds, blobs = trace_task(ink[None], trace_config_for(ink.shape[0], request.trace))
         stats.trace_cpu_s += seconds
@@ -478,7 +476,7 @@ def _trace_written(
         if char in written.files:
             blob = cache.get_outline_bytes(char)
             if blob is not None and TracedGlyph.bytes_is_empty(blob):
-                skipped[char] = BLANK_REASON
+                job.skipped[char] = BLANK_REASON
     stats.add("written", time.monotonic() - t)
 
 
@@ -496,15 +494,9 @@ def _written_report(written: WrittenGlyphs, cache: GlyphCache, in_font: list[str
     }
 
 
-def _bitmaps(
-    request: BatchRequest,
-    source: GlyphSource,
-    cache: GlyphCache,
-    chars: list[str],
-    stats: _Stats,
-    cancel: CancelToken,
-) -> np.ndarray:
+def _bitmaps(job: _Export, chars: list[str]) -> np.ndarray:
     """Images for ``chars``: from the cache where present, else generated (and cached)."""
+    request, source, cache, stats, cancel = job.request, job.source, job.cache, job.stats, job.cancel
     size = source.size
     images = np.zeros((len(chars), size, size), np.uint8)
     missing = []
@@ -529,17 +521,9 @@ def _bitmaps(
     return images
 
 
-def _apply_quality_gate(
-    request: BatchRequest,
-    source: GlyphSource,
-    cache: GlyphCache,
-    chunk: list[str],
-    need: list[str],
-    images: np.ndarray,
-    skipped: dict[str, str],
-    stats: _Stats,
-) -> None:
+def _apply_quality_gate(job: _Export, chunk: list[str], need: list[str], images: np.ndarray) -> None:
     """Run the recognizer hook on the chunk's images (cached outlines get their cached bitmap)."""
+    request, source, cache, skipped, stats = job.request, job.source, job.cache, job.skipped, job.stats
     gate_chars, gate_images = list(need), [images]
     others = [c for c in chunk if c not in set(need) and c not in skipped]
     extra = [(c, cache.get_bitmap(c, source.size)) for c in others]
