@@ -32,6 +32,7 @@ from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
 from segan_core.errors import SeganError
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import read_config
+from segan_core.model.device import resolve_bf16
 from segan_core.outputs import USER_STYLE, check_output_dir
 from segan_core.resources import MODELS_DIR
 from segan_core.userdata import data_dir, safe_name, user_model_path
@@ -96,6 +97,7 @@ class FinetuneRequest:
     resume: bool = False
     select_min_ratio: float | None = 0.9  # snapshots must read >= this x the writer's own glyphs (None: off)
     overwrite: bool = False  # replace a folder at ``out`` that is not a fine-tuned style (only our files)
+    bf16: str = "auto"  # CPU bf16 autocast: auto (on where the CPU has it natively) | on | off
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     recipe = RECIPES[request.recipe]
     base_dir = resolve_base(request.base)
     model, train = finetune_configs(base_dir, recipe)
-    train = with_overrides(train, num_threads=request.threads or None)
+    train = with_overrides(train, num_threads=request.threads or None, bf16=resolve_bf16(request.bf16)[0])
     run_dir = request.run_dir or data_dir() / "runs" / safe_name(request.name)
     out = request.out or user_model_path(request.name)
     options = RunOptions(

@@ -14,6 +14,7 @@ from segan_core.errors import SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
 from segan_core.jobs import CancelToken
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
+from segan_core.model.device import BF16_SETTINGS, resolve_bf16
 from segan_core.training.presets import (
     PRESETS,
     default_preset,
@@ -60,7 +61,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "default 1 = constant. Also taken on --resume: extend a run and let it end on a decayed rate",
     )
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    parser.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast")
+    parser.add_argument(
+        "--bf16",
+        nargs="?",
+        const="on",
+        choices=BF16_SETTINGS,
+        default=None,
+        help="CPU bfloat16 autocast (fp32 master weights and optimizer state): auto (default for a new run) turns it "
+        "on where the CPU has AVX512-BF16 or AMX; --bf16 alone = on",
+    )
     parser.add_argument("--channels-last", action="store_true", default=None)
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the networks")
     parser.add_argument("--checkpoint-every", type=int)
@@ -142,6 +151,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--overwrite", action="store_true",
                           help="--out may be a folder that is not a fine-tuned style (only the style's own files "
                           "are replaced)")
+    finetune.add_argument("--bf16", choices=BF16_SETTINGS, default="auto",
+                          help="CPU bfloat16 autocast: auto (default) = on where the CPU has AVX512-BF16 or AMX")
     finetune.add_argument("--quiet", action="store_true")
     finetune.set_defaults(func=run_finetune)
 
@@ -186,7 +197,7 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | Baselin
             seed=args.seed,
             batch_size=args.batch_size,
             learning_rate=args.lr,
-            bf16=args.bf16,
+            bf16=_bf16(args),
             compile=args.compile,
             channels_last=args.channels_last,
             bidirectional=False if getattr(args, "one_direction", False) else None,
@@ -203,6 +214,14 @@ def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | Baselin
     if args.max_steps is not None:
         train = dataclasses.replace(train, max_steps=args.max_steps)
     return model, train
+
+
+def _bf16(args: argparse.Namespace) -> bool:
+    """The bf16 choice of a new run (resolved now and recorded in its config), said once on stderr."""
+    use, why = resolve_bf16(args.bf16)
+    if not getattr(args, "quiet", False):
+        print(f"segan: {why}", file=sys.stderr)
+    return use
 
 
 def _loss_weights(base: LossWeights, settings: list[str]) -> LossWeights | None:
@@ -292,7 +311,10 @@ def run_finetune(args: argparse.Namespace) -> int:
         out=args.out,
         resume=args.resume,
         overwrite=args.overwrite,
+        bf16=args.bf16,
     )
+    if not args.quiet:
+        print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)
     result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
     if not result.snapshot:
         print(f"cancelled at step {result.steps}; resume with --resume (run in {result.run_dir})")
