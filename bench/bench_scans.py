@@ -59,24 +59,12 @@ def run(pages: list[Path], sheet: Path, out: Path) -> tuple[float, float, object
     return time.perf_counter() - start, time.process_time() - cpu, report
 
 
-def cpu_flags() -> str:
-    """The SIMD flags that matter for OpenCV and onnxruntime on this CPU."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    wanted = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
-    return " ".join(f for f in wanted if f in flags) or "none of " + " ".join(wanted)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dpi", type=int, default=300, help="scan resolution of the synthetic pages")
     parser.add_argument("--hand", type=Path, default=HAND, help="brush font standing in for the handwriting")
     args = parser.parse_args()
     print(machine())
-    print(f"CPU flags: {cpu_flags()}")
     template = make_template(core_set("core300"), "core300")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -22,9 +22,13 @@ def machine() -> str:
         pass
     cores = len(os.sched_getaffinity(0))
     load = os.getloadavg()[0]
+    from segan_core.model.device import cpu_flags, resolve_bf16
+
+    shown = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16") if f in cpu_flags()]
     return (
         f"{cpu}, {cores} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"Python {platform.python_version()}, load average {load:.2f} at start"
+        f"Python {platform.python_version()}, load average {load:.2f} at start\n"
+        f"CPU flags: {' '.join(shown) or 'unknown'}; training default ({resolve_bf16('auto')[1]})"
     )
 
 
