@@ -84,6 +84,7 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     assert config["train"]["trainable_parts"] == "all" and config["train"]["augment"] == 1.0
     assert config["train"]["losses"]["dice"] == 20.0  # inherited from the base's recipe
     assert config["train"]["losses"]["cam"] == 0.0  # the recipe's own
+    assert config["train"]["bf16"] is False  # fine-tuning stays fp32 unless --bf16 auto|on
     assert config["data"]["init_from"]["path"] == str(base_style)
 
     assert cli_main(["styles", "list"]) == 0
