@@ -126,15 +126,10 @@ def resolve_source(spec: str, font_size: int = DEFAULT_FONT_SIZE) -> GlyphSource
         if not path.is_file():
             raise FontError(f"font file not found: {path}")
         return FontGlyphSource(path, font_size)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        missing = [n for n in ("config.json", "weights.safetensors") if not (path / n).is_file()]
-        if missing:
-            raise StyleError(f"{path} is not a style model folder (missing {', '.join(missing)})")
-        return _load_model(path, f"model folder {path}")
-    from segan_core.styles import find_style_model
+    from segan_core.styles import model_folder
 
-    return _load_model(find_style_model(spec), f"style {spec}")  # StyleError for an unknown name
+    folder = model_folder(spec)  # StyleError for an unknown name or a folder without a model
+    return _load_model(folder, f"model folder {folder}" if Path(spec).expanduser().is_dir() else f"style {spec}")
 
 
 def _load_model(folder: Path, what: str) -> GlyphSource:

@@ -35,6 +35,7 @@ from segan_core.model.checkpoint import read_config
 from segan_core.model.device import resolve_bf16
 from segan_core.outputs import USER_STYLE, check_output_dir
 from segan_core.resources import MODELS_DIR
+from segan_core.styles import model_folder
 from segan_core.userdata import data_dir, safe_name, user_model_path
 
 STYLE_FILE = "style.json"
@@ -112,16 +113,6 @@ class FinetuneResult:
     dev_scores: dict[str, float]
 
 
-def resolve_base(base: str) -> Path:
-    """A model folder, a bundled style id or a user style name -> its model folder."""
-    path = Path(base).expanduser()
-    if path.is_dir():
-        return path
-    from segan_core.styles import find_style_model
-
-    return find_style_model(base)
-
-
 def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfig, TrainConfig]:
     """The base's model config, and its training config with the few-shot recipe applied."""
     saved = read_config(base_dir, kind="segan")
@@ -157,7 +148,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     if not safe_name(request.name):
         raise SeganError(f"style name {request.name!r} has no letters or digits")
     recipe = RECIPES[request.recipe]
-    base_dir = resolve_base(request.base)
+    base_dir = model_folder(request.base)
     model, train = finetune_configs(base_dir, recipe)
     train = with_overrides(train, num_threads=request.threads or None, bf16=resolve_bf16(request.bf16)[0])
     run_dir = request.run_dir or data_dir() / "runs" / safe_name(request.name)

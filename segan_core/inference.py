@@ -213,13 +213,10 @@ class StyleModel:
 
 
 def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
-    """A style id from the registry (its bundled model) or a checkpoint folder."""
-    path = Path(style_or_dir)
-    if path.is_dir():
-        return StyleModel.load(path, device=device)
-    from segan_core.styles import find_style_model
+    """A style name (bundled or the user's) or a model folder, resolved by :func:`segan_core.styles.model_folder`."""
+    from segan_core.styles import model_folder
 
-    return StyleModel.load(find_style_model(style_or_dir), device=device)
+    return StyleModel.load(model_folder(style_or_dir), device=device)
 
 
 Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]"

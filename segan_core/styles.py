@@ -93,3 +93,14 @@ def find_style_model(name: str) -> Path:
             return folder
     known = [s.id for s in load_styles() if s.has_model] + [p.name for p in user_styles()]
     raise StyleError(f"unknown style {name!r}; styles with a model: {', '.join(known)}")
+
+
+def model_folder(spec: str) -> Path:
+    """A style reference -> its model folder: a folder holding a model, or a bundled or user style's name."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        missing = [n for n in ("config.json", "weights.safetensors") if not (path / n).is_file()]
+        if missing:
+            raise StyleError(f"{path} is not a style model folder (missing {', '.join(missing)})")
+        return path
+    return find_style_model(spec)
