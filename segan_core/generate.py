@@ -13,16 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from segan_core.atomic import atomic_dir
 from segan_core.errors import CharsetError
 from segan_core.evaluation.figures import overlay
-from segan_core.glyphs.render import to_paper
+from segan_core.glyphs.render import label_font, to_paper
 from segan_core.inference import HEATMAP_KINDS, Generation, load_style_model
 from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.outputs import GENERATED_GLYPHS, check_output_dir, resolve
@@ -123,16 +122,6 @@ def _write_glyphs(folder: Path, generation: Generation, kinds: Sequence[str], sv
             (folder / "svg" / f"{char}.svg").write_text(glyph_svg(generation.generated[i]), encoding="utf-8")
 
 
-@lru_cache(maxsize=2)
-def _font(px: int) -> ImageFont.ImageFont:
-    from segan_core.resources import SOURCE_FONT
-
-    try:
-        return ImageFont.truetype(str(SOURCE_FONT), px)
-    except OSError:
-        return ImageFont.load_default()
-
-
 def _paper_rgb(ink: np.ndarray) -> np.ndarray:
     return np.repeat(to_paper(ink)[..., None], 3, axis=2)
 
@@ -144,13 +133,13 @@ def contact_sheet(generation: Generation, kinds: Sequence[str]) -> Image.Image:
     canvas = Image.new("RGB", (width, HEADER + CELL * len(generation.chars)), "white")
     draw = ImageDraw.Draw(canvas)
     for j, name in enumerate(columns):
-        draw.text((LABEL + j * CELL + CELL // 2, HEADER // 2), name, fill="black", font=_font(14), anchor="mm")
+        draw.text((LABEL + j * CELL + CELL // 2, HEADER // 2), name, fill="black", font=label_font(14), anchor="mm")
     for i, char in enumerate(generation.chars):
         y = HEADER + i * CELL
         tiles = [_paper_rgb(generation.source[i]), _paper_rgb(generation.source_skeleton[i]),
                  _paper_rgb(generation.generated[i])]
         tiles += [overlay(generation.source[i], generation.heatmaps[k][i]) for k in kinds]
-        draw.text((LABEL // 2, y + CELL // 2), char, fill="black", font=_font(28), anchor="mm")
+        draw.text((LABEL // 2, y + CELL // 2), char, fill="black", font=label_font(28), anchor="mm")
         for j, tile in enumerate(tiles):
             image = Image.fromarray(tile).resize((CELL - PAD, CELL - PAD), Image.Resampling.LANCZOS)
             canvas.paste(image, (LABEL + j * CELL + PAD // 2, y + PAD // 2))

@@ -7,28 +7,17 @@ Chinese and Latin names both render.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from segan_core.glyphs.render import to_paper
+from segan_core.glyphs.render import label_font, to_paper
 
 CELL_PAD = 4
 LABEL_WIDTH = 220
 HEADER = 28
 HEATMAP_KINDS = ("cam", "sram", "cram")
-
-
-@lru_cache(maxsize=4)
-def _font(px: int) -> ImageFont.ImageFont:
-    from segan_core.resources import SOURCE_FONT
-
-    try:
-        return ImageFont.truetype(str(SOURCE_FONT), px)
-    except OSError:
-        return ImageFont.load_default()
 
 
 def _cell(size: int) -> int:
@@ -51,12 +40,12 @@ def sample_grid(rows: Sequence[tuple[str, np.ndarray]], chars: Sequence[str]) ->
     height = HEADER + cell * len(rows)
     canvas = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(canvas)
-    label_font, head_font = _font(14), _font(18)
+    small_font, head_font = label_font(14), label_font(18)
     for j, char in enumerate(chars):
         draw.text((LABEL_WIDTH + j * cell + cell // 2, HEADER // 2), char, fill="black", font=head_font, anchor="mm")
     for i, (label, images) in enumerate(rows):
         y = HEADER + i * cell
-        draw.text((6, y + cell // 2), _fit(label, 30), fill="black", font=label_font, anchor="lm")
+        draw.text((6, y + cell // 2), _fit(label, 30), fill="black", font=small_font, anchor="lm")
         for j in range(min(len(chars), len(images))):
             _paste_glyph(canvas, images[j], LABEL_WIDTH + j * cell, y, cell)
         draw.line([(0, y), (width, y)], fill=(220, 220, 220))
@@ -91,11 +80,11 @@ def heatmap_figure(source: np.ndarray, rows, chars: Sequence[str], max_chars: in
     canvas = Image.new("RGB", (LABEL_WIDTH + cell * count, HEADER + cell * len(lines)), "white")
     draw = ImageDraw.Draw(canvas)
     for j in range(count):
-        draw.text((LABEL_WIDTH + j * cell + cell // 2, HEADER // 2), chars[j], fill="black", font=_font(18),
+        draw.text((LABEL_WIDTH + j * cell + cell // 2, HEADER // 2), chars[j], fill="black", font=label_font(18),
                   anchor="mm")
     for i, (label, tiles) in enumerate(lines):
         y = HEADER + i * cell
-        draw.text((6, y + cell // 2), _fit(label, 30), fill="black", font=_font(14), anchor="lm")
+        draw.text((6, y + cell // 2), _fit(label, 30), fill="black", font=label_font(14), anchor="lm")
         for j, tile in enumerate(tiles):
             image = Image.fromarray(tile)
             if image.size[0] != cell - CELL_PAD:

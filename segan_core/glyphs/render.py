@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +125,14 @@ def to_paper(ink: np.ndarray) -> np.ndarray:
 def from_paper(picture: np.ndarray) -> np.ndarray:
     """Black-on-white picture -> ink coverage."""
     return (255 - picture).astype(np.uint8)
+
+
+@cache
+def label_font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The bundled Kai source font at ``px`` pixels, for labels on figures, sheets and templates (CJK-capable)."""
+    from segan_core.resources import SOURCE_FONT
+
+    try:
+        return ImageFont.truetype(str(SOURCE_FONT), size=max(6, px))
+    except OSError:
+        return ImageFont.load_default()

@@ -7,14 +7,12 @@ flagged cell gets a coloured frame and its status under the glyph, so a reviewer
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from segan_core.glyphs.render import to_paper
-from segan_core.resources import SOURCE_FONT
+from segan_core.glyphs.render import label_font, to_paper
 
 COLUMNS = 15
 PER_SHEET = 300
@@ -30,11 +28,6 @@ STATUS_COLOURS = {
     "missing": (120, 120, 120),
 }
 SHORT = {"touches-border": "border", "label-mismatch": "label?", "duplicate-replaced": "rescan"}
-
-
-@cache
-def _font() -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(SOURCE_FONT), size=LABEL - 6)
 
 
 def contact_sheets(tiles: Sequence[tuple[str, str, np.ndarray | None]]) -> list[Image.Image]:
@@ -57,5 +50,6 @@ def _sheet(tiles: Sequence[tuple[str, str, np.ndarray | None]]) -> Image.Image:
         frame = (x + 1, y + 1, x + tile_w - 2, y + PAD + GLYPH + 1)
         draw.rectangle(frame, outline=colour, width=1 if status == "ok" else 3)
         label = char if status == "ok" else f"{char} {SHORT.get(status, status)}"
-        draw.text((x + PAD, y + PAD + GLYPH + 2), label, fill=(0, 0, 0) if status == "ok" else colour, font=_font())
+        draw.text((x + PAD, y + PAD + GLYPH + 2), label, fill=(0, 0, 0) if status == "ok" else colour,
+                  font=label_font(LABEL - 6))
     return sheet

@@ -17,16 +17,15 @@ import hashlib
 import json
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from functools import cache
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from segan_core.atomic import atomic_path
 from segan_core.errors import CharsetError, InputFileError
-from segan_core.resources import SOURCE_FONT
+from segan_core.glyphs.render import label_font
 
 TEMPLATE_FORMAT = "segan-template"
 TEMPLATE_VERSION = 1
@@ -155,11 +154,6 @@ def load_template(path: Path | str) -> Template:
         raise InputFileError(f"{path}: damaged template sidecar ({exc})") from None
 
 
-@cache
-def _font(px: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(SOURCE_FONT), size=max(6, px))
-
-
 def render_page(template: Template, page: int, dpi: int = 300) -> np.ndarray:
     """The printable page as an 8-bit grey image at ``dpi``.
 
@@ -173,9 +167,9 @@ def render_page(template: Template, page: int, dpi: int = 300) -> np.ndarray:
     for marker_id, (mx, my) in template.markers(page).items():
         _paste_marker(image, marker_id, mx, my, scale)
     header = f"Segan Studio  {template.name}  template {template.template_id}  page {page + 1}/{template.pages}"
-    draw.text((30 * scale, 12 * scale), header, fill=0, font=_font(round(4 * scale)))
+    draw.text((30 * scale, 12 * scale), header, fill=0, font=label_font(round(4 * scale)))
     advice = "One character per box, black pen or brush, inside the box. Scan or photograph the whole page."
-    draw.text((30 * scale, 18.5 * scale), advice, fill=90, font=_font(round(3 * scale)))
+    draw.text((30 * scale, 18.5 * scale), advice, fill=90, font=label_font(round(3 * scale)))
     for cell in template.page_cells(page):
         _draw_cell(draw, cell, scale)
     pixels = np.array(image, dtype=np.uint8)
@@ -229,7 +223,7 @@ def _draw_cell(draw: ImageDraw.ImageDraw, cell: Cell, scale: float) -> None:
         draw.line((start, cy, start + dash, cy), fill=CROSS_TONE, width=thin)
     for start in np.arange(y0 + dash / 2, y1 - dash / 2, 2 * dash):
         draw.line((cx, start, cx, start + dash), fill=CROSS_TONE, width=thin)
-    draw.text((x0, y0 - 0.6 * scale), cell.char, fill=GUIDE_TONE, font=_font(round(3.2 * scale)), anchor="ld")
+    draw.text((x0, y0 - 0.6 * scale), cell.char, fill=GUIDE_TONE, font=label_font(round(3.2 * scale)), anchor="ld")
 
 
 def write_template(template: Template, out_pdf: Path | str, dpi: int = 300, png: bool = True) -> list[Path]:
