@@ -474,6 +474,23 @@ def test_snapshots_and_dev_split_selection(tiny_dataset, skeleton_gan, tmp_path,
     from segan_core.inference import StyleModel
 
     assert StyleModel.load(chosen).generate("永字").shape == (2, 32, 32)
+    # each snapshot's scores are kept beside it: choosing again by another rule scores no snapshot twice,
+    # and new weights in a snapshot folder are scored afresh
+    from segan_core.evaluation import selection
+    from segan_core.evaluation.report import EvalOptions
+
+    options = EvalOptions(split="dev", ocr=False, classifier_dir=Path(evaluator))
+    job = selection.select_snapshot(run, tiny_dataset, chosen, options, metric="ssim")
+    first = next(job)
+    assert first.stage == "evaluate" and first.total == 0 and "3 snapshots scored before" in first.message
+    again = run_to_end(job)
+    by_ssim = json.loads((chosen / "selection.json").read_text())
+    assert [s["l1"] for s in by_ssim["snapshots"]] == [s["l1"] for s in summary["snapshots"]]
+    assert by_ssim["chosen"] == max(by_ssim["snapshots"], key=lambda s: s["ssim"])["snapshot"]
+    assert again.chosen.name == by_ssim["chosen"]
+    os.utime(run / "snapshots" / "step-000004" / "weights.safetensors", ns=(0, 0))
+    first = next(selection.select_snapshot(run, tiny_dataset, chosen, options, metric="ssim"))
+    assert "2 snapshots scored before" in first.message
     # equal compute: only the snapshots within a CPU-time budget take part
     first_cpu = json.loads((run / "snapshots" / "step-000002" / "config.json").read_text())["train_seconds"]["cpu"]
     assert cli_main([*select, "--max-cpu-minutes", str(first_cpu / 60)]) == 0
