@@ -54,6 +54,7 @@ from segan_core.fontbuild.fallback import (
 )
 from segan_core.fontbuild.glyphs import GlyphRecord, glyph_name
 from segan_core.fontbuild.metrics import ADVANCE
+from segan_core.fontbuild.naming import FontNames
 from segan_core.fontbuild.validate import require_valid
 from segan_core.glyph_source import FontGlyphSource, GlyphSource
 from segan_core.glyphs.embox import IMAGE_SIZES
@@ -82,6 +83,7 @@ class BatchRequest:
     formats: tuple[str, ...] = ("ttf",)
     family: str | None = None  # default: "Segan <source name>"
     version: str = "1.000"
+    names: FontNames = field(default_factory=FontNames)  # designer, vendor ID, licence, Chinese family name ...
     trace: TraceConfig = field(default_factory=TraceConfig)
     workers: int = 2  # trace processes; 0 = trace in this process
     batch_size: int = 64  # glyphs per generate() call
@@ -355,6 +357,10 @@ def _check_request(request: BatchRequest) -> None:
         raise OutputError(f"unknown font format(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
     if request.workers < 0 or request.batch_size < 1 or request.chunk_size < 1:
         raise OutputError("workers must be >= 0 and batch/chunk sizes >= 1")
+    try:  # bad naming is refused before any glyph is made
+        FontInfo(family=request.family or "Segan", version=request.version, vendor_id=request.names.vendor_id)
+    except ValueError as exc:
+        raise OutputError(f"invalid font naming: {exc}") from None
     check_batch_outputs(list(request.output_paths().values()), *request.report_paths(), request.overwrite)
     for path in [*request.output_paths().values(), *request.report_paths()]:
         ensure_writable_dir(path.parent)
@@ -565,13 +571,19 @@ def _records(
 
 
 def _font_info(request: BatchRequest, source: GlyphSource, with_fallback: bool) -> FontInfo:
+    """The request's names, with honest defaults: the copyright and description say what made the font,
+    and the Arphic notice and licence stay whenever the fallback glyphs are in."""
+    names = request.names
     family = (request.family or f"Segan {source.name}").strip()
-    copyright_ = f"Glyphs generated with Segan Studio from {source.name} ({source.identity})."
-    description = f"Made by Segan Studio {__version__}: {source.name} brush style; outlines traced with potrace."
-    licence, url = "", ""
+    copyright_ = names.copyright or f"Glyphs generated with Segan Studio from {source.name} ({source.identity})."
+    licence, url = names.licence, names.licence_url
     if with_fallback:
         copyright_ += " " + ARPHIC_COPYRIGHT + "."
-        licence, url = ARPHIC_LICENCE, ARPHIC_LICENCE_URL
+        licence = f"{licence}\n{ARPHIC_LICENCE}" if licence else ARPHIC_LICENCE
+        url = url or ARPHIC_LICENCE_URL
+    description = provenance(source)
+    if names.description:
+        description = f"{names.description}\n{description}"
     try:
         return FontInfo(
             family=family,
@@ -580,11 +592,23 @@ def _font_info(request: BatchRequest, source: GlyphSource, with_fallback: bool) 
             licence=licence,
             licence_url=url,
             description=description,
+            designer=names.designer,
+            designer_url=names.designer_url,
+            vendor_id=names.vendor_id,
+            family_zh=names.family_zh,
             source_identity=source.identity,
             timestamp=request.timestamp,
         )
     except ValueError as exc:
         raise OutputError(f"invalid font naming: {exc}") from None
+
+
+def provenance(source: GlyphSource) -> str:
+    """The line every font's description ends with: style, model and the Segan Studio that made it."""
+    folder = getattr(source, "folder", None)
+    model = f"model {Path(folder).name} ({source.identity})" if folder is not None else f"glyphs from {source.identity}"
+    return (f"Made with Segan Studio {__version__}: {source.name} brush style, {model}; "
+            "outlines traced with potrace.")  # fmt: skip
 
 
 def _sample_chars(chars: list[str], n: int = 8) -> list[str]:
