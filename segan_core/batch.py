@@ -56,6 +56,7 @@ from segan_core.fontbuild.glyphs import GlyphRecord, glyph_name
 from segan_core.fontbuild.metrics import ADVANCE
 from segan_core.fontbuild.naming import FontNames
 from segan_core.fontbuild.validate import require_valid
+from segan_core.fontbuild.vertical import vertical_records
 from segan_core.glyph_source import FontGlyphSource, GlyphSource
 from segan_core.glyphs.embox import IMAGE_SIZES
 from segan_core.jobs import CancelToken, Progress, Stopwatch
@@ -557,7 +558,8 @@ def _pipeline_message(stats: _Stats) -> str:
 def _records(
     cache: GlyphCache, chars: list[str], fallback: FallbackFont | None, skipped: dict[str, str]
 ) -> Iterator[GlyphRecord]:
-    """Hanzi outlines read back from the cache one at a time, then the fallback glyphs."""
+    """Hanzi outlines read back from the cache one at a time, then the fallback glyphs and their ``.vert``
+    alternates for vertical text."""
     for char in chars:
         if char in skipped:
             continue
@@ -568,6 +570,7 @@ def _records(
         yield GlyphRecord(glyph_name(ord(char)), (ord(char),), ADVANCE, traced.quadratic, traced.cubic)
     if fallback is not None:
         yield from fallback.records(fallback_codepoints(), exclude={ord(c) for c in chars})
+        yield from vertical_records(fallback, set(fallback_codepoints()) - {ord(c) for c in chars})
 
 
 def _font_info(request: BatchRequest, source: GlyphSource, with_fallback: bool) -> FontInfo:

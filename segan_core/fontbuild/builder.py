@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
 from fontTools.fontBuilder import FontBuilder
 from fontTools.misc.timeTools import epoch_diff
 from fontTools.pens.boundsPen import BoundsPen
@@ -42,6 +43,7 @@ from segan_core.fontbuild.metrics import (
     VERTICAL_ORIGIN_Y,
 )
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID, ZH_CN, check_vendor_id
+from segan_core.fontbuild.vertical import feature_text
 
 FORMATS = ("ttf", "otf", "woff2")
 # TrueType pre-program of an unhinted font: smart dropout control at every size (SCANCTRL 0x01FF, SCANTYPE 4),
@@ -317,6 +319,13 @@ def setup_prep(ctx: BuildContext) -> None:
         maxp.maxStackElements = max(maxp.maxStackElements, 1)
 
 
+def setup_features(ctx: BuildContext) -> None:
+    """GSUB ``vert``: each glyph with a ``.vert`` alternate is replaced by it in vertical text (feaLib)."""
+    text = feature_text(ctx.order)
+    if text:
+        addOpenTypeFeaturesFromString(ctx.font, text, tables={"GSUB"})
+
+
 STEPS: tuple[Callable[[BuildContext], None], ...] = (
     collect_glyphs,
     setup_head,
@@ -329,6 +338,7 @@ STEPS: tuple[Callable[[BuildContext], None], ...] = (
     setup_post,
     setup_gasp,
     setup_prep,
+    setup_features,
 )
 
 
