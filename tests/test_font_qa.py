@@ -40,10 +40,10 @@ def fonts(tmp_path_factory) -> dict[str, Path]:
     return run_to_end(export_font(request)).paths
 
 
-def fontbakery(path: Path, tmp: Path) -> dict[str, tuple[str, list[str]]]:
+def fontbakery(path: Path, tmp: Path, vendor: str = VENDOR) -> dict[str, tuple[str, list[str]]]:
     """check id -> (result, [messages of FAIL/WARN/ERROR status]) of the universal profile, offline."""
     config = tmp / "fontbakery.yaml"
-    config.write_text(f"vendor_id: {VENDOR}\n", encoding="utf-8")  # turns on the vendor ID check
+    config.write_text(f"vendor_id: {vendor}\n", encoding="utf-8")  # turns on the vendor ID check
     report = tmp / f"{path.suffix[1:]}.json"
     subprocess.run([sys.executable, "-m", "fontbakery", "check-universal", "--skip-network", "--no-progress",
                     "--configuration", str(config), "--json", str(report), str(path)],

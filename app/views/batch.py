@@ -1,4 +1,4 @@
-"""The Batch & export view: a whole charset -> TTF / OTF / WOFF2, with progress, cancel and resume.
+"""The Batch & export view: a whole charset -> TTF / OTF / WOFF2 / UFO, with progress, cancel and resume.
 
 The job is ``segan_core.batch`` (generate -> trace -> build, cached and resumable); this view only
 collects the request, runs it in a worker, and shows the report: a preview of the new font (loaded
@@ -113,7 +113,9 @@ class BatchView(QWidget):
         self.quality_gate.setEnabled(gate_ok)
         if not gate_ok:
             self.quality_gate.setToolTip("needs the PP-OCR recognizer weights (rapidocr-onnxruntime)")
-        self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2")}
+        self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2", "ufo")}
+        self.formats["ufo"].setToolTip("an editable UFO source (same glyphs, names and features) for a font editor; "
+                                       "fontmake or ufo2ft compile it back")
         self.formats["ttf"].setChecked(True)
         self.formats["woff2"].setChecked(True)
         formats = QHBoxLayout()
@@ -341,7 +343,7 @@ class BatchView(QWidget):
     def chosen_formats(self) -> tuple[str, ...]:
         chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
         if not chosen:
-            raise SeganError("choose at least one font format (TTF, OTF or WOFF2)")
+            raise SeganError("choose at least one font format (TTF, OTF, WOFF2 or UFO)")
         return chosen
 
     def out_dir(self) -> Path:

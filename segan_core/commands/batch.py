@@ -19,7 +19,7 @@ from segan_core.vectorize.trace import TraceConfig
 def register(sub: argparse._SubParsersAction) -> None:
     batch = sub.add_parser(
         "batch",
-        help="export a character set as TTF/OTF/WOFF2 fonts",
+        help="export a character set as TTF/OTF/WOFF2 fonts and an editable UFO",
         description="Generate every glyph of a character set in a brush style, trace it and build font files. "
         "Glyphs and outlines are cached, so an interrupted export resumes where it stopped.",
     )
@@ -90,7 +90,8 @@ def parse_formats(text: str | None, out: Path) -> tuple[str, ...]:
     if text is None:
         suffix = out.suffix.lower().lstrip(".")
         if suffix not in FORMATS:
-            raise OutputError(f"cannot tell the font format from {out.name}; name it .ttf/.otf/.woff2 or pass --format")
+            raise OutputError(f"cannot tell the font format from {out.name}; name it .ttf/.otf/.woff2/.ufo "
+                              "or pass --format")
         return (suffix,)
     formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     unknown = [f for f in formats if f not in FORMATS]

@@ -45,7 +45,7 @@ from segan_core.fontbuild.metrics import (
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID, ZH_CN, check_vendor_id
 from segan_core.fontbuild.vertical import feature_text
 
-FORMATS = ("ttf", "otf", "woff2")
+FORMATS = ("ttf", "otf", "woff2", "ufo")  # what segan batch writes; the UFO is made from the CFF build
 # TrueType pre-program of an unhinted font: smart dropout control at every size (SCANCTRL 0x01FF, SCANTYPE 4),
 # so thin brush strokes do not vanish at small sizes in rasterizers that run the bytecode
 SMART_DROPOUT = ["PUSHW[ ]", "511", "SCANCTRL[ ]", "PUSHB[ ]", "4", "SCANTYPE[ ]"]
@@ -219,7 +219,7 @@ def setup_vertical_metrics(ctx: BuildContext) -> None:
     metrics = {}
     for name in ctx.order:
         box = ctx.bounds.get(name)
-        metrics[name] = (ADVANCE_HEIGHT, VERTICAL_ORIGIN_Y - box[3] if box else 0)
+        metrics[name] = (ADVANCE_HEIGHT, VERTICAL_ORIGIN_Y - (box[3] if box else 0))  # empty: yMax 0
     ctx.builder.setupVerticalMetrics(metrics)
     ctx.builder.setupVerticalHeader(ascent=UPM // 2, descent=-(UPM // 2), lineGap=0)
     vhea = ctx.font["vhea"]
