@@ -12,6 +12,7 @@ from fontTools.pens.boundsPen import BoundsPen, ControlBoundsPen
 from fontTools.ttLib import TTFont
 
 from segan_core.batch import BatchRequest, export_font
+from segan_core.errors import OutputError
 from segan_core.fontbuild.naming import FontNames
 from segan_core.fontbuild.validate import require_valid
 from segan_core.jobs import run_to_end
@@ -141,3 +142,27 @@ def test_rebuilt_font_passes_fontbakery(fonts, tmp_path):
     results = fontbakery(fonts["ufo-ttf-path"], tmp_path, vendor="RTRP")
     assert len(results) > 100
     assert {check: res for check, res in results.items() if res[0] in BAD} == {}
+
+
+def test_ufo_folder_ownership(tmp_path):
+    def request(**kw) -> BatchRequest:
+        values = dict(source=f"font:{MA_SHAN_ZHENG}", chars=tuple("永字"), out=tmp_path / "out" / "Own.ufo",
+                      formats=("ufo",), cache_dir=tmp_path / "cache", workers=0, fallback_glyphs=False, font_size=64)
+        values.update(kw)  # fmt: skip
+        return BatchRequest(**values)
+
+    first = run_to_end(export_font(request()))
+    ufo = first.paths["ufo"]
+    assert (ufo / "fontinfo.plist").is_file() and not (ufo / "features.fea").exists()  # no punctuation: no vert
+    again = run_to_end(export_font(request(chars=tuple("永字八"))))  # a previous export is replaced
+    assert "uni516B" in ufoLib2.Font.open(again.paths["ufo"])
+    assert sorted(p.name for p in ufo.parent.iterdir()) == ["Own.report.json", "Own.report.txt", "Own.ufo"]
+    foreign = tmp_path / "mine" / "Mine.ufo"
+    foreign.mkdir(parents=True)
+    (foreign / "keep.txt").write_text("a user's folder")
+    with pytest.raises(OutputError, match="not a previous output"):
+        run_to_end(export_font(request(out=foreign)))
+    assert (foreign / "keep.txt").read_text() == "a user's folder"
+    (tmp_path / "file.ufo").write_text("not a folder")
+    with pytest.raises(OutputError, match="is a file, not a UFO folder"):
+        run_to_end(export_font(request(out=tmp_path / "file.ufo", overwrite=True)))
