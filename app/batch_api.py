@@ -18,6 +18,7 @@ from app.settings import data_dir
 from segan_core.batch import BatchRequest, BatchResult, export_font
 from segan_core.cache import GlyphCache
 from segan_core.errors import OutputError
+from segan_core.fontbuild.naming import FontNames
 from segan_core.jobs import CancelToken, Progress
 from segan_core.vectorize.trace import TraceConfig
 
@@ -47,7 +48,7 @@ def font_file_name(family: str) -> str:
 
 def make_request(*, style: str, chars: tuple[str, ...], out: Path, formats: tuple[str, ...], family: str,
                  version: str, quality_gate: bool, non_han: tuple[str, ...] = (),
-                 workers: int | None = None) -> BatchRequest:
+                 workers: int | None = None, names: FontNames | None = None) -> BatchRequest:
     if out.exists() and not out.is_dir():
         raise OutputError(f"the output location is a file, not a folder: {out}")
     main = out / f"{font_file_name(family)}.{formats[0]}"
@@ -58,12 +59,25 @@ def make_request(*, style: str, chars: tuple[str, ...], out: Path, formats: tupl
         formats=formats,
         family=family,
         version=version,
+        names=names or FontNames(),
         workers=workers if workers is not None else (0 if len(chars) < SMALL_JOB else 2),
         cache_dir=cache_dir(),
         quality_gate=_gate if quality_gate else None,
         drop_unreadable=False,
         non_han=non_han,
     )
+
+
+NAME_FIELDS = ("family_zh", "designer", "designer_url", "vendor_id", "copyright", "licence", "licence_url",
+               "description")  # FontNames fields, in the order the form shows them
+
+
+def make_names(values: dict[str, str]) -> FontNames:
+    """The form's name fields as :class:`FontNames`; a bad value (a 3-letter vendor ID) is one-line OutputError."""
+    try:
+        return FontNames(**{key: values.get(key, "") for key in NAME_FIELDS})
+    except ValueError as exc:
+        raise OutputError(f"invalid font naming: {exc}") from None
 
 
 def run(request: BatchRequest, regenerate: tuple[str, ...] = (), identity: str | None = None,

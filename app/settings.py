@@ -53,6 +53,13 @@ class Settings:
     def set_path(self, key: str, value: str | Path) -> None:
         self._set(f"paths/{key}", str(value))
 
+    def text(self, key: str, default: str = "") -> str:
+        """A remembered form value (for example the last font names of the Batch & export view)."""
+        return self._get(f"values/{key}", default)
+
+    def set_text(self, key: str, value: str) -> None:
+        self._set(f"values/{key}", value)
+
     # -- named ----------------------------------------------------------------------------------------
 
     @property

@@ -94,6 +94,40 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
 
 
 @contextmanager
+def atomic_tree(path: Path | str) -> Iterator[Path]:
+    """Yield an empty temp folder next to ``path`` for a tool that writes a whole tree (a UFO); on success it
+    takes the place of ``path``. A folder already at ``path`` (the caller has checked it may go) is moved
+    aside first and deleted only once the new one is in place; on failure it is put back."""
+    path = resolve(path)
+    ensure_writable_dir(path.parent)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    trash = None
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        if path.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, trash / path.name)
+        try:
+            os.replace(tmp, path)
+        except OSError:
+            if trash is not None:
+                os.replace(trash / path.name, path)
+            raise
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+@contextmanager
 def atomic_dir(path: Path | str, kind: OutputKind, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temp folder next to ``path``; on success its contents take their place in ``path``.
 

@@ -109,8 +109,10 @@ def check_output_file(path: Path | str, owner_report: Path | None, overwrite: bo
     path = resolve(path)
     if path.is_symlink():
         raise OutputError(f"{path} is a symbolic link; give the real file as the output")
-    if path.is_dir():
+    if path.is_dir() and path.suffix.lower() != ".ufo":  # a UFO font source is a folder
         raise OutputError(f"output path is a folder: {path}")
+    if path.suffix.lower() == ".ufo" and path.exists() and not path.is_dir():
+        raise OutputError(f"{path} is a file, not a UFO folder; choose another name")
     if not path.exists() or overwrite:
         return path
     if owner_report is not None and path.name in report_outputs(owner_report):

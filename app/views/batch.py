@@ -1,4 +1,4 @@
-"""The Batch & export view: a whole charset -> TTF / OTF / WOFF2, with progress, cancel and resume.
+"""The Batch & export view: a whole charset -> TTF / OTF / WOFF2 / UFO, with progress, cancel and resume.
 
 The job is ``segan_core.batch`` (generate -> trace -> build, cached and resumable); this view only
 collects the request, runs it in a worker, and shows the report: a preview of the new font (loaded
@@ -41,12 +41,23 @@ from app.replace import confirm_replace
 from app.widgets.field_row import field_row
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
+from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID
 from segan_core.jobs import Progress, format_duration
 from segan_core.outputs import check_batch_outputs
 
 CHARSETS = (("gb2312", "GB2312 (6,763 Hanzi)"), ("gb2312-1", "GB2312 level 1 (3,755)"),
             ("text", "Custom text"), ("file", "Text file"))
 FONT_CHOICE = "font:"
+NAME_FIELDS = (
+    ("family_zh", "Chinese family name", "Simplified Chinese family name (zh-CN name records beside the English ones)"),
+    ("designer", "Designer", "the designer's name (name ID 9)"),
+    ("designer_url", "Designer URL", "name ID 12"),
+    ("vendor_id", "Vendor ID", f"OS/2 vendor ID: 4 printable ASCII characters; {DEFAULT_VENDOR_ID} = no vendor"),
+    ("copyright", "Copyright", "empty: a line saying what made the glyphs"),
+    ("licence", "Licence", "licence text; the Arphic licence of the fallback glyphs is always appended"),
+    ("licence_url", "Licence URL", "empty with fallback glyphs: the Arphic Public License"),
+    ("description", "Description", "the style, model and Segan Studio version are always appended"),
+)
 SAMPLE_TEXT = "永字八法 天地玄黄 宇宙洪荒 日月盈昃 辰宿列张"
 
 
@@ -102,7 +113,9 @@ class BatchView(QWidget):
         self.quality_gate.setEnabled(gate_ok)
         if not gate_ok:
             self.quality_gate.setToolTip("needs the PP-OCR recognizer weights (rapidocr-onnxruntime)")
-        self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2")}
+        self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2", "ufo")}
+        self.formats["ufo"].setToolTip("an editable UFO source (same glyphs, names and features) for a font editor; "
+                                       "fontmake or ufo2ft compile it back")
         self.formats["ttf"].setChecked(True)
         self.formats["woff2"].setChecked(True)
         formats = QHBoxLayout()
@@ -124,6 +137,7 @@ class BatchView(QWidget):
         names.addWidget(self.version, 1)
         form.addRow("Family name", names)
         form.addRow("Formats", formats)
+        form.addRow("Font names", self._names_box(settings))
         form.addRow("", self.quality_gate)
         form.addRow("Output folder", field_row(self.out, browse_out))
         request_box = QGroupBox("Export")
@@ -195,6 +209,40 @@ class BatchView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(results, 1)
         self._update_buttons()
+
+    def _names_box(self, settings) -> QWidget:
+        """The name fields (designer, vendor ID, licence, Chinese family name ...), filled with the last values."""
+        self.names: dict[str, QLineEdit | QPlainTextEdit] = {}
+        box = QWidget()
+        grid = QFormLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for key, label, tip in NAME_FIELDS:
+            default = DEFAULT_VENDOR_ID if key == "vendor_id" else ""
+            value = settings.text(f"batch_{key}", default)
+            if key in ("licence", "description"):
+                edit = QPlainTextEdit(value)
+                edit.setMaximumHeight(48)
+            else:
+                edit = QLineEdit(value)
+            edit.setToolTip(tip)
+            if key == "vendor_id":
+                edit.setMaxLength(4)
+            self.names[key] = edit
+            grid.addRow(label, edit)
+        toggle = QCheckBox("Show the name fields (designer, vendor ID, licence, Chinese name …)")
+        toggle.toggled.connect(box.setVisible)
+        box.setVisible(False)
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(toggle)
+        layout.addWidget(box)
+        self.names_toggle = toggle
+        return holder
+
+    def name_values(self) -> dict[str, str]:
+        return {key: edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
+                for key, edit in self.names.items()}  # fmt: skip
 
     # -- form helpers ---------------------------------------------------------------------------------
 
@@ -295,7 +343,7 @@ class BatchView(QWidget):
     def chosen_formats(self) -> tuple[str, ...]:
         chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
         if not chosen:
-            raise SeganError("choose at least one font format (TTF, OTF or WOFF2)")
+            raise SeganError("choose at least one font format (TTF, OTF, WOFF2 or UFO)")
         return chosen
 
     def out_dir(self) -> Path:
@@ -316,7 +364,7 @@ class BatchView(QWidget):
         return batch_api.make_request(
             style=style, chars=chars, out=self.out_dir(), formats=self.chosen_formats(), family=family,
             version=self.version.text().strip() or "1.000", quality_gate=self.quality_gate.isChecked(),
-            non_han=non_han,
+            non_han=non_han, names=batch_api.make_names(self.name_values()),
         )
 
     # -- running --------------------------------------------------------------------------------------------
@@ -372,6 +420,8 @@ class BatchView(QWidget):
         for key, edit in (("batch_font", self.font_path), ("batch_charset_file", self.charset_file),
                           ("batch_family", self.family), ("batch_out", self.out)):
             settings.set_path(key, edit.text())
+        for key, value in self.name_values().items():
+            settings.set_text(f"batch_{key}", value)
 
     def cancel(self) -> None:
         if self.job is not None:

@@ -12,13 +12,14 @@ from segan_core.charset import load_charset, text_charset
 from segan_core.commands.progress import drive
 from segan_core.errors import OutputError
 from segan_core.fontbuild.builder import FORMATS
+from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID, FontNames
 from segan_core.vectorize.trace import TraceConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     batch = sub.add_parser(
         "batch",
-        help="export a character set as TTF/OTF/WOFF2 fonts",
+        help="export a character set as TTF/OTF/WOFF2 fonts and an editable UFO",
         description="Generate every glyph of a character set in a brush style, trace it and build font files. "
         "Glyphs and outlines are cached, so an interrupted export resumes where it stopped.",
     )
@@ -40,6 +41,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--format", default=None, help=f"comma-separated {','.join(FORMATS)} (default: from --out)")
     batch.add_argument("--family", help="font family name (default: 'Segan <style name>')")
     batch.add_argument("--font-version", default="1.000", help="font version, like 1.000")
+    names = batch.add_argument_group("font names", "what the font says about itself (name table, OS/2 vendor ID)")
+    names.add_argument("--family-zh", default="", metavar="NAME",
+                       help="Simplified Chinese family name (Windows zh-CN name records beside the English ones)")
+    names.add_argument("--designer", default="", help="designer name (name ID 9)")
+    names.add_argument("--designer-url", default="", metavar="URL", help="designer URL (name ID 12)")
+    names.add_argument("--vendor-id", default=DEFAULT_VENDOR_ID, metavar="ABCD",
+                       help=f"OS/2 vendor ID: exactly 4 printable ASCII characters (default: {DEFAULT_VENDOR_ID}, "
+                       "no registered vendor)")
+    names.add_argument("--copyright", default="", help="copyright notice (default: what made the glyphs)")
+    names.add_argument("--licence", "--license", dest="licence", default="", metavar="TEXT",
+                       help="licence description (the Arphic licence of the fallback glyphs is always appended)")
+    names.add_argument("--licence-url", "--license-url", dest="licence_url", default="", metavar="URL",
+                       help="licence URL (default with fallback glyphs: the Arphic Public License)")
+    names.add_argument("--description", default="",
+                       help="description; the style, model and Segan Studio version are always appended")
     batch.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="trace processes (0: inline)")
     batch.add_argument("--batch-size", type=int, default=64, help="glyphs per generator call")
     batch.add_argument("--chunk-size", type=int, default=256, help="glyphs held in memory per pipeline step")
@@ -74,7 +90,8 @@ def parse_formats(text: str | None, out: Path) -> tuple[str, ...]:
     if text is None:
         suffix = out.suffix.lower().lstrip(".")
         if suffix not in FORMATS:
-            raise OutputError(f"cannot tell the font format from {out.name}; name it .ttf/.otf/.woff2 or pass --format")
+            raise OutputError(f"cannot tell the font format from {out.name}; name it .ttf/.otf/.woff2/.ufo "
+                              "or pass --format")
         return (suffix,)
     formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     unknown = [f for f in formats if f not in FORMATS]
@@ -93,6 +110,12 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise OutputError(f"invalid trace settings: {exc}") from None
+    try:
+        names = FontNames(designer=args.designer, designer_url=args.designer_url, vendor_id=args.vendor_id,
+                          copyright=args.copyright, licence=args.licence, licence_url=args.licence_url,
+                          description=args.description, family_zh=args.family_zh)
+    except ValueError as exc:
+        raise OutputError(f"invalid font naming: {exc}") from None
     gate = None
     if args.quality_gate != "off":
         from segan_core.evaluation.recognizer import quality_gate
@@ -105,6 +128,7 @@ def run_batch(args: argparse.Namespace) -> int:
         formats=parse_formats(args.format, args.out),
         family=args.family,
         version=args.font_version,
+        names=names,
         trace=trace,
         workers=args.workers,
         batch_size=args.batch_size,

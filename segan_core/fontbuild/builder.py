@@ -17,12 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
 from fontTools.fontBuilder import FontBuilder
 from fontTools.misc.timeTools import epoch_diff
 from fontTools.pens.boundsPen import BoundsPen
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables import ttProgram
+from fontTools.ttLib.tables.O_S_2f_2 import Panose
 
 from segan_core import __version__
 from segan_core.fontbuild.glyphs import GlyphRecord, empty_glyph, notdef_glyph
@@ -34,12 +37,21 @@ from segan_core.fontbuild.metrics import (
     GB2312_CODEPAGE_BIT,
     IDEOGRAPHIC_SPACE,
     LATIN1_CODEPAGE_BIT,
+    NO_BREAK_SPACE,
+    SPACE,
     UPM,
     VERTICAL_ORIGIN_Y,
 )
+from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID, ZH_CN, check_vendor_id
+from segan_core.fontbuild.vertical import feature_text
 
-FORMATS = ("ttf", "otf", "woff2")
-VENDOR_ID = "SEGN"
+FORMATS = ("ttf", "otf", "woff2", "ufo")  # what segan batch writes; the UFO is made from the CFF build
+# TrueType pre-program of an unhinted font: smart dropout control at every size (SCANCTRL 0x01FF, SCANTYPE 4),
+# so thin brush strokes do not vanish at small sizes in rasterizers that run the bytecode
+SMART_DROPOUT = ["PUSHW[ ]", "511", "SCANCTRL[ ]", "PUSHB[ ]", "4", "SCANTYPE[ ]"]
+HALF_ADVANCE = ADVANCE // 2  # a space made when the glyphs bring none: half an em, like the half-width Latin
+PANOSE_LATIN_TEXT = 2
+PANOSE_MONOSPACED = 9
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,9 @@ class FontInfo:
     licence_url: str = ""
     description: str = ""
     designer: str = ""
+    designer_url: str = ""
+    vendor_id: str = DEFAULT_VENDOR_ID  # OS/2 achVendID: exactly 4 printable ASCII characters
+    family_zh: str = ""  # Simplified Chinese family name (Windows zh-CN records); empty: English only
     source_identity: str = ""  # feeds the unique ID
     timestamp: int | None = None  # Unix seconds for head.created/modified; None = $SOURCE_DATE_EPOCH or now
 
@@ -62,6 +77,7 @@ class FontInfo:
             raise ValueError("the family name is empty")
         if not re.fullmatch(r"\d{1,4}\.\d{1,3}", self.version):
             raise ValueError(f"version must look like 1.000, got {self.version!r}")
+        check_vendor_id(self.vendor_id)
 
     @property
     def ps_name(self) -> str:
@@ -75,7 +91,7 @@ class FontInfo:
     @property
     def unique_id(self) -> str:
         digest = hashlib.sha256(f"{self.family}|{self.style_name}|{self.source_identity}".encode()).hexdigest()[:12]
-        return f"{self.version};{VENDOR_ID};{self.ps_name};{digest}"
+        return f"{self.version};{self.vendor_id.strip() or DEFAULT_VENDOR_ID};{self.ps_name};{digest}"
 
 
 @dataclass
@@ -110,7 +126,7 @@ class BuildContext:
 
 
 def collect_glyphs(ctx: BuildContext) -> None:
-    """.notdef, U+3000 and the given records, each drawn once into its TrueType or CFF glyph."""
+    """.notdef, U+3000, the given records, then a space if none came; U+00A0 shares the space glyph."""
 
     def records() -> Iterable[GlyphRecord]:
         yield notdef_glyph()
@@ -118,26 +134,34 @@ def collect_glyphs(ctx: BuildContext) -> None:
         yield from ctx.records
 
     for record in records():
-        if record.name in ctx.advances:
-            if any(cp in ctx.cmap for cp in record.codepoints):
-                continue  # U+3000 given again, or a duplicate character: the first one wins
-            raise ValueError(f"duplicate glyph name {record.name}")
-        if ctx.is_ttf:
-            pen = TTGlyphPen(None)
-            record.quadratic.draw(pen)
-            ctx.outlines[record.name] = pen.glyph()
-        else:
-            bounds = BoundsPen(None)
-            record.cubic.draw(bounds)
-            ctx.bounds[record.name] = _int_bounds(bounds.bounds)
-            width = None if record.advance == ADVANCE else record.advance
-            pen = T2CharStringPen(width, None)
-            record.cubic.draw(pen)
-            ctx.outlines[record.name] = pen.getCharString()
-        ctx.order.append(record.name)
-        ctx.advances[record.name] = record.advance
-        for cp in record.codepoints:
-            ctx.cmap.setdefault(cp, record.name)
+        _collect(ctx, record)
+    if SPACE not in ctx.cmap:
+        _collect(ctx, empty_glyph(SPACE, HALF_ADVANCE))
+    ctx.cmap.setdefault(NO_BREAK_SPACE, ctx.cmap[SPACE])
+
+
+def _collect(ctx: BuildContext, record: GlyphRecord) -> None:
+    """Draw one record into its TrueType or CFF glyph (a duplicate character: the first one wins)."""
+    if record.name in ctx.advances:
+        if any(cp in ctx.cmap for cp in record.codepoints):
+            return
+        raise ValueError(f"duplicate glyph name {record.name}")
+    if ctx.is_ttf:
+        pen = TTGlyphPen(None)
+        record.quadratic.draw(pen)
+        ctx.outlines[record.name] = pen.glyph()
+    else:
+        bounds = BoundsPen(None)
+        record.cubic.draw(bounds)
+        ctx.bounds[record.name] = _int_bounds(bounds.bounds)
+        width = None if record.advance == ADVANCE else record.advance
+        pen = T2CharStringPen(width, None)
+        record.cubic.draw(pen)
+        ctx.outlines[record.name] = pen.getCharString()
+    ctx.order.append(record.name)
+    ctx.advances[record.name] = record.advance
+    for cp in record.codepoints:
+        ctx.cmap.setdefault(cp, record.name)
 
 
 def setup_head(ctx: BuildContext) -> None:
@@ -177,14 +201,14 @@ def setup_outlines(ctx: BuildContext) -> None:
 
 
 def setup_horizontal_metrics(ctx: BuildContext) -> None:
-    """hmtx (advance, left side bearing = xMin) and hhea, whose line covers every glyph."""
+    """hmtx (advance, left side bearing = xMin) and hhea equal to the OS/2 typo metrics: the ideographic em box,
+    with a line gap that makes the line cover every glyph's ink."""
     metrics = {}
     for name in ctx.order:
         box = ctx.bounds.get(name)
         metrics[name] = (ctx.advances[name], box[0] if box else 0)
     ctx.builder.setupHorizontalMetrics(metrics)
-    ascent, descent = _line_extent(ctx)
-    ctx.builder.setupHorizontalHeader(ascent=ascent, descent=-descent, lineGap=0)
+    ctx.builder.setupHorizontalHeader(ascent=ASCENT, descent=DESCENT, lineGap=_line_gap(ctx))
 
 
 def setup_vertical_metrics(ctx: BuildContext) -> None:
@@ -195,7 +219,7 @@ def setup_vertical_metrics(ctx: BuildContext) -> None:
     metrics = {}
     for name in ctx.order:
         box = ctx.bounds.get(name)
-        metrics[name] = (ADVANCE_HEIGHT, VERTICAL_ORIGIN_Y - box[3] if box else 0)
+        metrics[name] = (ADVANCE_HEIGHT, VERTICAL_ORIGIN_Y - (box[3] if box else 0))  # empty: yMax 0
     ctx.builder.setupVerticalMetrics(metrics)
     ctx.builder.setupVerticalHeader(ascent=UPM // 2, descent=-(UPM // 2), lineGap=0)
     vhea = ctx.font["vhea"]
@@ -205,22 +229,30 @@ def setup_vertical_metrics(ctx: BuildContext) -> None:
 
 
 def setup_os2(ctx: BuildContext) -> None:
-    """OS/2 v4: ideographic em box as typo metrics, win metrics covering the ink, GB2312 code page."""
+    """OS/2 v4: ideographic em box as typo metrics, win metrics covering the ink, GB2312 code page, vendor ID.
+
+    PANOSE says "Latin text, monospaced" when every character is half or full width (the CJK convention of
+    MS Mincho or SimSun; ``post.isFixedPitch`` agrees), and leaves every digit at 0 ("any") otherwise.
+    """
     ascent, descent = _line_extent(ctx)
+    panose = Panose()
+    if _is_monospaced(ctx):
+        panose.bFamilyType, panose.bProportion = PANOSE_LATIN_TEXT, PANOSE_MONOSPACED
     codepages = 1 << GB2312_CODEPAGE_BIT
     if all(cp in ctx.cmap for cp in range(0x20, 0x7F)):
         codepages |= 1 << LATIN1_CODEPAGE_BIT
     x_height, cap_height = _height_of(ctx, "x"), _height_of(ctx, "H")
     ctx.builder.setupOS2(
         version=4,
-        achVendID=VENDOR_ID,
+        achVendID=ctx.info.vendor_id,
+        panose=panose,
         usWeightClass=400,
         usWidthClass=5,
         fsType=0,  # installable embedding
         fsSelection=0x40 | 0x80,  # REGULAR | USE_TYPO_METRICS
         sTypoAscender=ASCENT,
         sTypoDescender=DESCENT,
-        sTypoLineGap=ascent + descent - UPM,
+        sTypoLineGap=_line_gap(ctx),
         usWinAscent=ascent,
         usWinDescent=descent,
         ulCodePageRange1=codepages,
@@ -234,13 +266,15 @@ def setup_os2(ctx: BuildContext) -> None:
 
 
 def setup_names(ctx: BuildContext) -> None:
-    """name table: family and style as given, version, PostScript name, unique ID, copyright, licence."""
+    """name table, Windows records only: family and style, version, PostScript name, unique ID, copyright,
+    licence, designer, description; family, style and full name also in Simplified Chinese when given."""
     info = ctx.info
+    full = f"{info.family} {info.style_name}" if info.style_name != "Regular" else info.family
     names: dict = {
         "familyName": info.family,
         "styleName": info.style_name,
         "uniqueFontIdentifier": info.unique_id,
-        "fullName": f"{info.family} {info.style_name}" if info.style_name != "Regular" else info.family,
+        "fullName": full,
         "version": f"Version {info.version}; segan-studio {__version__}",
         "psName": info.ps_name,
         "manufacturer": "Segan Studio",
@@ -248,17 +282,23 @@ def setup_names(ctx: BuildContext) -> None:
     optional = {
         "copyright": info.copyright,
         "designer": info.designer,
+        "designerURL": info.designer_url,
         "description": info.description,
         "licenseDescription": info.licence,
         "licenseInfoURL": info.licence_url,
     }
     names.update({k: v for k, v in optional.items() if v})
-    ctx.builder.setupNameTable(names, windows=True, mac=True)
+    ctx.builder.setupNameTable(names, windows=True, mac=False)  # Mac records are obsolete (fontbakery)
+    if info.family_zh:
+        full_zh = f"{info.family_zh} {info.style_name}" if info.style_name != "Regular" else info.family_zh
+        for name_id, text in ((1, info.family_zh), (2, info.style_name), (4, full_zh)):
+            ctx.font["name"].setName(text, name_id, 3, 1, ZH_CN)  # Windows, Unicode BMP, Chinese (PRC)
 
 
 def setup_post(ctx: BuildContext) -> None:
     """post: glyph names kept in TrueType (format 2), none in CFF fonts (format 3, CFF has them)."""
-    ctx.builder.setupPost(keepGlyphNames=ctx.is_ttf, underlinePosition=-150, underlineThickness=50)
+    ctx.builder.setupPost(keepGlyphNames=ctx.is_ttf, isFixedPitch=int(_is_monospaced(ctx)), underlinePosition=-150,
+                          underlineThickness=50)
 
 
 def setup_gasp(ctx: BuildContext) -> None:
@@ -267,6 +307,23 @@ def setup_gasp(ctx: BuildContext) -> None:
         gasp = ctx.font["gasp"] = newTable("gasp")
         gasp.version = 1
         gasp.gaspRange = {0xFFFF: 0x000A}  # DOGRAY | SYMMETRIC_SMOOTHING
+
+
+def setup_prep(ctx: BuildContext) -> None:
+    """prep (TrueType only): :data:`SMART_DROPOUT`, the whole program of an unhinted font."""
+    if ctx.is_ttf:
+        prep = ctx.font["prep"] = newTable("prep")
+        prep.program = ttProgram.Program()
+        prep.program.fromAssembly(SMART_DROPOUT)
+        maxp = ctx.font["maxp"]
+        maxp.maxStackElements = max(maxp.maxStackElements, 1)
+
+
+def setup_features(ctx: BuildContext) -> None:
+    """GSUB ``vert``: each glyph with a ``.vert`` alternate is replaced by it in vertical text (feaLib)."""
+    text = feature_text(ctx.order)
+    if text:
+        addOpenTypeFeaturesFromString(ctx.font, text, tables={"GSUB"})
 
 
 STEPS: tuple[Callable[[BuildContext], None], ...] = (
@@ -280,6 +337,8 @@ STEPS: tuple[Callable[[BuildContext], None], ...] = (
     setup_names,
     setup_post,
     setup_gasp,
+    setup_prep,
+    setup_features,
 )
 
 
@@ -318,6 +377,18 @@ def _line_extent(ctx: BuildContext) -> tuple[int, int]:
     top = max([ASCENT, *(b[3] for b in boxes)])
     bottom = max([-DESCENT, *(-b[1] for b in boxes)])
     return int(top), int(bottom)
+
+
+def _line_gap(ctx: BuildContext) -> int:
+    """What the ink reaches beyond the em box, as line gap: the line then covers every glyph."""
+    ascent, descent = _line_extent(ctx)
+    return ascent + descent - UPM
+
+
+def _is_monospaced(ctx: BuildContext) -> bool:
+    """Every character's glyph is half or full width (or has no width)."""
+    widths = {ctx.advances[name] for name in set(ctx.cmap.values())}
+    return widths <= {0, HALF_ADVANCE, ADVANCE}
 
 
 def _height_of(ctx: BuildContext, char: str) -> int:

@@ -72,14 +72,26 @@ class FallbackFont:
             source_name = self.cmap.get(cp)
             if cp in exclude or source_name is None or source_name == ".notdef":
                 continue
-            advance = round(self.hmtx[source_name][0] * self.scale)
-            yield GlyphRecord(
-                glyph_name(cp),
-                (cp,),
-                advance,
-                drawing(lambda pen, n=source_name: self._draw(n, pen, ttf=True)),
-                drawing(lambda pen, n=source_name: self._draw(n, pen, ttf=False)),
-            )
+            yield self.record(glyph_name(cp), source_name, codepoints=(cp,))
+
+    def record(self, name: str, source_name: str, transform: tuple[float, ...] | None = None,
+               codepoints: tuple[int, ...] = ()) -> GlyphRecord:
+        """The source glyph ``source_name`` as glyph ``name``, optionally moved or turned by the affine
+        ``transform`` (in UPM 1000 units); the advance stays the source glyph's."""
+
+        def draw(pen: AbstractPen, ttf: bool) -> None:
+            self._draw(source_name, TransformPen(pen, transform) if transform else pen, ttf)
+
+        return GlyphRecord(name, codepoints, self.advance(source_name), drawing(lambda pen: draw(pen, True)),
+                           drawing(lambda pen: draw(pen, False)))  # fmt: skip
+
+    def advance(self, source_name: str) -> int:
+        """The source glyph's advance width in UPM 1000 units."""
+        return round(self.hmtx[source_name][0] * self.scale)
+
+    def outline(self, source_name: str) -> Outline:
+        """The source glyph scaled to UPM 1000 (see :meth:`_normalised`)."""
+        return self._normalised(source_name)
 
     def _draw(self, name: str, pen: AbstractPen, ttf: bool) -> None:
         outline = self._normalised(name)

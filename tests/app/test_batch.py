@@ -135,3 +135,37 @@ def test_batch_input_errors_show_dialogs(qtbot, window, tmp_path, brush_font, er
     _form(view, tmp_path / "ok", text="永字")
     with qtbot.waitSignal(view.finished, timeout=120000):
         assert view.start()
+
+
+def test_name_fields_go_into_the_font_and_are_remembered(qtbot, window, tmp_path, brush_font, errors):
+    from fontTools.ttLib import TTFont
+
+    from app.views.batch import BatchView
+
+    view = window.batch
+    view.use_font(brush_font)
+    _form(view, tmp_path / "named", family="Named Brush", text=CHARS30[:6])
+    view.names_toggle.setChecked(True)
+    view.names["vendor_id"].setText("AB")
+    assert not view.start()
+    assert errors and "vendor ID must be exactly 4 printable ASCII characters" in errors[-1][1]
+    values = {"family_zh": "命名楷书", "designer": "Designer D", "designer_url": "https://d.example",
+              "vendor_id": "DDDD", "copyright": "(c) D", "licence_url": "https://l.example"}
+    for key, value in values.items():
+        view.names[key].setText(value)
+    view.names["licence"].setPlainText("Licence L")
+    view.names["description"].setPlainText("Described.")
+    with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
+        assert view.start()
+    font = TTFont(blocker.args[0].paths["ttf"])
+    name = font["name"]
+    assert name.getName(1, 3, 1, 0x0804).toUnicode() == "命名楷书"
+    assert name.getName(9, 3, 1, 0x409).toUnicode() == "Designer D"
+    assert font["OS/2"].achVendID == "DDDD"
+    assert name.getName(10, 3, 1, 0x409).toUnicode().startswith("Described.\nMade with Segan Studio")
+    # a new view (the next start of the app) shows the last values
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=10000)
+    again = BatchView(window.context)
+    qtbot.addWidget(again)
+    assert again.name_values()["family_zh"] == "命名楷书" and again.name_values()["vendor_id"] == "DDDD"
+    assert again.name_values()["licence"] == "Licence L"
