@@ -144,3 +144,91 @@ def test_cancel_stops_with_a_checkpoint(tiny_style, tiny_dataset, tmp_path):
         if event.stage == "train" and event.done >= 2:
             token.cancel()
     assert (tmp_path / "run" / "train_state.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def upscaled_style(trained, tiny_style, tmp_path_factory) -> Path:
+    """A copy of the tiny style with the tiny upscaler installed."""
+    style = tmp_path_factory.mktemp("upstyle") / "style"
+    shutil.copytree(tiny_style, style)
+    install_upscaler(trained, style)
+    return style
+
+
+def export(style: Path, out: Path, **kw) -> dict:
+    from segan_core.batch import BatchRequest, export_font
+
+    request = BatchRequest(source=str(style), chars=tuple("永字八法"), out=out / "Up.ttf", cache_dir=out / "cache",
+                           workers=0, chunk_size=4, batch_size=4, timestamp=1_700_000_000, **kw)  # fmt: skip
+    return run_to_end(export_font(request)).report
+
+
+def test_batch_uses_the_upscaler_when_the_style_has_one(upscaled_style, tiny_style, tmp_path):
+    from segan_core.upscale.stage import upscaled_trace
+    from segan_core.vectorize.trace import TraceConfig
+
+    with_stage = export(upscaled_style, tmp_path / "with")
+    assert with_stage["source"]["image_size"] == 128 and ".up-" in with_stage["source"]["identity"]
+    assert with_stage["trace_config"] == dataclasses.asdict(upscaled_trace(TraceConfig(), 128))
+    assert with_stage["font"]["hanzi_written"] == 4
+    assert all("ok" in check for checks in with_stage["validation"].values() for check in checks)
+    # turned off, and a style without one: the 32 px glyphs and the request's own trace settings
+    for report in (export(upscaled_style, tmp_path / "off", upscaler=False), export(tiny_style, tmp_path / "none")):
+        assert report["source"]["image_size"] == 32 and ".up-" not in report["source"]["identity"]
+        assert report["trace_config"] == dataclasses.asdict(TraceConfig())
+
+
+def test_cli_no_upscaler_flag(upscaled_style, tmp_path, capsys):
+    from segan_core.cli import main as cli_main
+
+    common = ["batch", "--style", str(upscaled_style), "--text", "永字", "--workers", "0", "--quiet",
+              "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    assert cli_main([*common, "--out", str(tmp_path / "a" / "A.ttf")]) == 0
+    assert cli_main([*common, "--out", str(tmp_path / "b" / "B.ttf"), "--no-upscaler"]) == 0
+    sizes = [json.loads((tmp_path / d / f"{d.upper()}.report.json").read_text())["source"]["image_size"] for d in "ab"]
+    assert sizes == [128, 32]
+
+
+def test_cli_train_upscaler_and_install(tiny_style, tiny_dataset, tmp_path, capsys):
+    from segan_core.cli import main as cli_main
+
+    style = tmp_path / "style"
+    shutil.copytree(tiny_style, style)
+    out = tmp_path / "run"
+    argv = ["train", "upscaler", "--style", str(style), "--data", str(tiny_dataset), "--out", str(out),
+            "--max-steps", "2", "--threads", "1", "--channels", "8", "--blocks", "1", "--batch-size", "2", "--quiet"]
+    assert cli_main([*argv, "--real-fraction", "2"]) == 2
+    assert "--real-fraction" in capsys.readouterr().err
+    assert cli_main([*argv, "--install"]) == 0
+    assert "installed the upscaler" in capsys.readouterr().out
+    assert load_upscaler(style / UPSCALER_DIR).config.channels == 8
+    assert cli_main([*argv, "--data", str(tmp_path / "nowhere")]) == 2  # a missing dataset: one line, exit 2
+
+
+def test_traced_outlines_fill_back_onto_the_em_box():
+    from segan_core.evaluation.paired import ink_iou
+    from segan_core.evaluation.upscaled import fill_outline
+    from segan_core.glyphs.render import FontRenderer
+    from segan_core.vectorize.trace import TraceConfig, trace_glyph
+
+    from .conftest import MA_SHAN_ZHENG
+
+    font = FontRenderer(MA_SHAN_ZHENG)
+    real = np.stack([font.render(c, 128) for c in "永国"])
+    filled = np.stack([fill_outline(trace_glyph(im, TraceConfig(upsample=2)).cubic, 128) for im in real])
+    assert ink_iou(filled, real).min() > 0.9  # same place, same size, holes (国) kept open
+
+
+def test_eval_upscaler_scores_the_three_rows(upscaled_style, tiny_dataset, capsys):
+    from segan_core.cli import main as cli_main
+    from segan_core.evaluation.upscaled import ROWS, UpscaleEvalRequest, evaluate_upscaler
+
+    result = run_to_end(evaluate_upscaler(UpscaleEvalRequest(upscaled_style, tiny_dataset, limit=3, ocr=False)))
+    assert set(result.rows) == set(ROWS) and len(result.chars) == 3 and result.size == 128
+    assert all(0.0 <= row["iou"] <= 1.0 and 0.0 <= row["iou_traced"] <= 1.0 for row in result.rows.values())
+    assert result.rows[ROWS[2]]["iou"] > 0.8  # the real font through the 32 px path stays close to itself
+    argv = ["eval", "upscaler", "--style", str(upscaled_style), "--data", str(tiny_dataset), "--limit", "2",
+            "--no-ocr", "--no-trace", "--quiet"]  # fmt: skip
+    assert cli_main(argv) == 0
+    assert "generator + upscaler" in capsys.readouterr().out
+    assert cli_main([*argv[:3], str(tiny_dataset), *argv[4:]]) == 2  # not a model folder: one line

@@ -182,6 +182,8 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
 
     cpu0 = time.process_time()
     model = StyleModel.load(run.model, device="cpu")
+    if not run.resume:  # the network runs at the generator's grid
+        network = dataclasses.replace(network, image_size=model.size)
     dataset = GlyphDataset(run.data)
     if dataset.size != model.size or network.image_size != model.size:
         raise DatasetError(
