@@ -104,6 +104,9 @@ class BatchRequest:
     # generate only the rest; False = generate every character
     use_written: bool = True
     overwrite: bool = False  # replace existing files that are not this export's previous output
+    # a style with a second stage (<model folder>/upscaler/, segan_core.upscale) draws its glyphs at 256 px with
+    # it and traces them with the 256 px settings; False = the 64 px glyphs, as for a style without one
+    upscaler: bool = True
 
     def output_paths(self) -> dict[str, Path]:
         return {fmt: self.out.with_suffix(f".{fmt}") for fmt in self.formats}
@@ -174,6 +177,20 @@ class _Export:
     stats: _Stats
     cancel: CancelToken
     clock: Stopwatch
+    trace: TraceConfig  # how this source's images are traced (request.trace, or its 256 px form after an upscaler)
+
+
+def _second_stage(source: GlyphSource, request: BatchRequest) -> tuple[GlyphSource, TraceConfig]:
+    """The style's upscaler after its generator, when it has one (and ``request.upscaler``), and the trace
+    settings for the images the source then draws."""
+    if not request.upscaler or getattr(source, "folder", None) is None:  # a font source: no torch import
+        return source, request.trace
+    from segan_core.upscale.stage import UpscaledSource, upscaled_trace, with_upscaler
+
+    source = with_upscaler(source, request.upscaler)
+    if isinstance(source, UpscaledSource):
+        return source, upscaled_trace(request.trace, source.size)
+    return source, request.trace
 
 
 def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
@@ -189,6 +206,7 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
     _check_request(request)
     yield Progress("prepare", 0, None, "loading the glyph source", elapsed_s=clock.elapsed)
     source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
+    source, trace = _second_stage(source, request)
     fallback = FallbackFont(request.fallback_font) if request.fallback_glyphs else None
     stats.add("prepare", clock.elapsed)
 
@@ -204,7 +222,7 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         yield Progress("disk", 0, None, check_disk_space(request, cache_root, source.size), elapsed_s=clock.elapsed)
         written_glyphs = _written_glyphs(request, source)
         identity = source.identity + (f".written-{written_glyphs.identity}" if written_glyphs else "")
-        cache = stack.enter_context(GlyphCache(cache_root, identity, request.trace.key))
+        cache = stack.enter_context(GlyphCache(cache_root, identity, trace.key))
 
         # check: what the source cannot produce (characters already traced need no check)
         t = time.monotonic()
@@ -225,7 +243,7 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
                 f"(e.g. {first[0]} U+{ord(first[0]):04X}: {first[1]})"
             )
 
-        job = _Export(request, source, cache, cached, todo, skipped, stats, cancel, clock)
+        job = _Export(request, source, cache, cached, todo, skipped, stats, cancel, clock, trace)
         # the writer's own glyphs, traced at their own resolution; the pipeline then finds them cached
         if written_glyphs is not None:
             yield from _trace_written(job, written_glyphs)
@@ -279,6 +297,7 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         cancel.raise_if_cancelled("batch export")
         report = _report(request, source, cache, chars, skipped, stats, clock, paths, validation, glyph_count)
         report["font"]["fallback_glyphs"] = _fallback_count(fallback, fallback_codepoints())
+        report["trace_config"] = dataclasses.asdict(trace)
         if written_glyphs is not None:
             report["written_glyphs"] = _written_report(written_glyphs, cache, written, source.size)
     # leaving the ExitStack renamed every font into place; the report follows
@@ -445,9 +464,9 @@ def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progr
         for i in range(0, len(need), TRACE_TASK):
             part = images[i : i + TRACE_TASK]
             if pool is not None:
-                future = pool.submit(trace_task, part, request.trace)
+                future = pool.submit(trace_task, part, job.trace)
             else:
-                future = trace_task(part, request.trace)
+                future = trace_task(part, job.trace)
             pending.append((need[i : i + TRACE_TASK], future))
         done += len(ready)
         if ready and not need:

@@ -36,6 +36,11 @@ class GlyphResult:
     generated: np.ndarray
     generated_skeleton: np.ndarray
     heatmaps: dict[str, np.ndarray] = field(default_factory=dict)
+    upscaled: np.ndarray | None = None  # the style's second stage (256 px), when it has one
+
+    def shown(self, upscaled: bool) -> np.ndarray:
+        """The glyph to show: the second stage's (``upscaled`` and there is one) or the generator's."""
+        return self.upscaled if upscaled and self.upscaled is not None else self.generated
 
 
 PANEL_TITLES = ("Source", "Source skeleton", "Generated", "Generated skeleton", "CAM", "SRAM", "CRAM")
@@ -45,6 +50,7 @@ class DetailPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.result: GlyphResult | None = None
+        self.upscaled = True  # show the second stage's glyph where there is one (GenerateView's switch)
         self.caption = QLabel("Click a glyph to inspect it")
         self.caption.setStyleSheet("font-size: 15px; font-weight: bold;")
 
@@ -103,9 +109,12 @@ class DetailPanel(QWidget):
             for panel in self.panels():
                 panel.set_message("")
             return
-        self.caption.setText(f"{result.char}  U+{ord(result.char):04X}")
+        stage = ""
+        if result.upscaled is not None:
+            stage = "  · generated: 256 px second stage" if self.upscaled else "  · generated: 64 px (second stage off)"
+        self.caption.setText(f"{result.char}  U+{ord(result.char):04X}{stage}")
         for name, panel in self.glyph_panels.items():
-            panel.set_ink(getattr(result, name))
+            panel.set_ink(result.shown(self.upscaled) if name == "generated" else getattr(result, name))
         self._show_heatmaps()
 
     def _show_heatmaps(self) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -36,6 +37,7 @@ from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.glyphs.skeleton import skeletonize
 from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, Progress
+from segan_core.upscale.stage import SecondStage, load_second_stage
 
 DEBOUNCE_MS = 80  # a pause of 80 ms ends a burst of typing; generation is cancelled if typing resumes
 CHUNK = 16  # characters per generator call from the Generate view
@@ -43,8 +45,14 @@ CACHE_LIMIT = 1024  # generated glyphs kept for characters no longer in the text
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
-def _results(model: StyleModel, chars: tuple[str, ...]) -> dict[str, GlyphResult]:
+def load_style(folder: Path, device: str = "auto") -> tuple[StyleModel, SecondStage | None]:
+    """Worker side: a style's model and its second stage (``None`` when it has none)."""
+    return StyleModel.load(folder, device=device), load_second_stage(folder)
+
+
+def _results(model: StyleModel, chars: tuple[str, ...], stage: SecondStage | None = None) -> dict[str, GlyphResult]:
     generation = model.run(chars, heatmaps=True)
+    upscaled = stage.upscale(generation.generated, generation.source) if stage is not None else None
     results = {}
     for i, char in enumerate(generation.chars):
         results[char] = GlyphResult(
@@ -55,12 +63,13 @@ def _results(model: StyleModel, chars: tuple[str, ...]) -> dict[str, GlyphResult
             generated_skeleton=skeletonize(generation.generated[i]),
             # kept as uint8 (0-255): a long paste holds thousands of these
             heatmaps={kind: np.round(maps[i] * 255).astype(np.uint8) for kind, maps in generation.heatmaps.items()},
+            upscaled=upscaled[i] if upscaled is not None else None,
         )
     return results
 
 
 def generate_results(model: StyleModel, chars: tuple[str, ...], chunk: int = CHUNK,
-                     cancel: CancelToken | None = None) -> Iterator[Progress]:
+                     cancel: CancelToken | None = None, stage: SecondStage | None = None) -> Iterator[Progress]:
     """Worker side: run the model (with heatmaps) chunk by chunk; each Progress carries the results
     of one chunk (char -> GlyphResult), so a long paste fills the grid progressively and a new
     keystroke can cancel the rest."""
@@ -68,7 +77,7 @@ def generate_results(model: StyleModel, chars: tuple[str, ...], chunk: int = CHU
         if cancel is not None and cancel.cancelled:
             return
         part = chars[start : start + chunk]
-        yield Progress("generate", start + len(part), len(chars), payload=_results(model, part))
+        yield Progress("generate", start + len(part), len(chars), payload=_results(model, part, stage))
 
 
 def sample_icons(entries: list[StyleEntry]) -> dict[str, object]:
@@ -112,6 +121,7 @@ class GenerateView(QWidget):
         self.context = context
         self.entry: StyleEntry | None = None
         self.model: StyleModel | None = None
+        self.stage: SecondStage | None = None  # the style's upscaler (256 px), if it has one
         self.cache: dict[str, GlyphResult] = {}
         self._load_serial = 0
         self._generating = False
@@ -153,12 +163,17 @@ class GenerateView(QWidget):
         self.grid = GlyphGrid()
         self.grid.glyph_activated.connect(self.show_detail)
         self.detail = DetailPanel()
+        self.upscaled_switch = QCheckBox("256 px second stage")
+        self.upscaled_switch.setChecked(True)
+        self._set_stage(None)
+        self.upscaled_switch.toggled.connect(self._upscaled_toggled)
         self.export_png = QPushButton("Export PNG…")
         self.export_svg = QPushButton("Export SVG…")
         self.export_png.clicked.connect(lambda: self.export_selection("png"))
         self.export_svg.clicked.connect(lambda: self.export_selection("svg"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.model_label, 1)
+        buttons.addWidget(self.upscaled_switch)
         buttons.addWidget(self.export_png)
         buttons.addWidget(self.export_svg)
 
@@ -262,16 +277,17 @@ class GenerateView(QWidget):
 
     def _use_entry(self, entry: StyleEntry) -> None:
         if self.model is not None:  # kept to fall back on if the new model fails to load
-            self._previous = (self.entry, self.model, dict(self.cache), dict(self._missing))
+            self._previous = (self.entry, self.model, dict(self.cache), dict(self._missing), self.stage)
         self.entry = entry
         self.model = None
+        self._set_stage(None)
         self.cache.clear()
         self.model_label.setText(f"Loading {entry.name}…")
         self._load_serial += 1
         serial = self._load_serial
         self.context.runner.start(
-            f"load {entry.name}", StyleModel.load, entry.model_dir, device=self.context.settings.device,
-            on_finished=lambda model: self._model_loaded(serial, model),
+            f"load {entry.name}", load_style, entry.model_dir, device=self.context.settings.device,
+            on_finished=lambda loaded: self._model_loaded(serial, *loaded),
             on_failed=lambda exc: self._model_failed(serial, exc), receiver=self,
         )
         self.regenerate()
@@ -281,17 +297,19 @@ class GenerateView(QWidget):
         if self.entry is not None:
             self._use_entry(self.entry)
 
-    def _model_loaded(self, serial: int, model: StyleModel) -> None:
+    def _model_loaded(self, serial: int, model: StyleModel, stage: SecondStage | None = None) -> None:
         if serial != self._load_serial:
             return
         self._previous = None
         if self.entry is not None:
             self.context.settings.last_style = self.entry.key
         self.model = model
+        self._set_stage(stage)
         self.cache.clear()
         self._missing.clear()
         name = self.entry.name if self.entry else model.name
-        self.model_label.setText(f"{name} · {model.size} px · attention {model.attention} · "
+        upscaled = f" → {stage.output_size} px" if stage is not None else ""
+        self.model_label.setText(f"{name} · {model.size} px{upscaled} · attention {model.attention} · "
                                  f"{model.device.type}")
         self.model_ready.emit(model)
         if self.entry is not None and self._icons.get(self.entry.key) is None:
@@ -306,7 +324,8 @@ class GenerateView(QWidget):
         self.model_label.setText("Model failed to load.")
         self.entry = None
         if self._previous is not None:  # back to the style in use before
-            self.entry, self.model, self.cache, self._missing = self._previous
+            self.entry, self.model, self.cache, self._missing, previous_stage = self._previous
+            self._set_stage(previous_stage)
             self._previous = None
             self._select_item(self.entry.key)
             self.model_label.setText(f"{self.entry.name} (the other model failed to load)")
@@ -357,7 +376,7 @@ class GenerateView(QWidget):
         self.grid.set_chars(cells)
         for char, state, _ in cells:
             if state == PENDING and char in self.cache and self.grid.state(char) != READY:
-                self.grid.set_glyph(char, self.cache[char].generated)
+                self.grid.set_glyph(char, self._shown(self.cache[char]))
         self._mark_text(text, cells)
         self._update_status(cells)
         self._trim_cache({c for c, _, _ in cells})
@@ -374,7 +393,7 @@ class GenerateView(QWidget):
         self._generating = True
         model = self.model
         self._job = self.context.runner.start(
-            "generate", generate_results, model, todo,
+            "generate", generate_results, model, todo, stage=self.stage,
             on_progress=lambda event: self._generated(model, event.payload),
             on_failed=self._generation_failed,
             on_done=self._generation_done, receiver=self,
@@ -401,7 +420,7 @@ class GenerateView(QWidget):
         self.cache.update(results)
         shown = [c for c in results if self.grid.item_for(c) is not None]
         for char in shown:
-            self.grid.set_glyph(char, results[char].generated)
+            self.grid.set_glyph(char, self._shown(results[char]))
         current = self.grid.current_char()
         if current in results:
             self.show_detail(current)
@@ -460,6 +479,29 @@ class GenerateView(QWidget):
                 selections.append(selection)
             position += width
         self.text.setExtraSelections(selections)
+
+    # -- the second stage: before / after ----------------------------------------------------------------
+
+    def _set_stage(self, stage: SecondStage | None) -> None:
+        self.stage = stage
+        self.upscaled_switch.setEnabled(stage is not None)
+        self.upscaled_switch.setToolTip(
+            "Show the glyphs as the style's upscaler redraws them at 256 px (what the font export traces); off: the "
+            "generator's 64 px glyphs" if stage is not None else "This style has no second stage (upscaler/)"
+        )
+
+    def _shown(self, result: GlyphResult) -> np.ndarray:
+        return result.shown(self.upscaled_switch.isChecked())
+
+    def _upscaled_toggled(self, on: bool) -> None:
+        """Before/after: redraw the grid and the detail panel from the cache (nothing is generated again)."""
+        self.detail.upscaled = on
+        for char, result in self.cache.items():
+            if self.grid.item_for(char) is not None:
+                self.grid.set_glyph(char, self._shown(result))
+        current = self.grid.current_char()
+        if current in self.cache:
+            self.show_detail(current)
 
     # -- detail & export ----------------------------------------------------------------------------------
 
@@ -525,10 +567,10 @@ class GenerateView(QWidget):
                 raise OutputError(f"folder not found: {path.parent}")
             try:  # temp file then rename: a failed write never leaves half a file or loses the old one
                 if kind == "svg":
-                    write_text_atomic(path, svg_for(self.cache[char].generated))
+                    write_text_atomic(path, svg_for(self._shown(self.cache[char])))
                 else:
                     with atomic_path(path) as tmp:
-                        save_png(self.cache[char].generated, tmp)
+                        save_png(self._shown(self.cache[char]), tmp)
             except OSError as exc:
                 raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
             written.append(path)

@@ -82,6 +82,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="read every glyph with the OCR recognizer: flag the unreadable ones in the report, or drop them "
         "from the font (default: off)",
     )
+    batch.add_argument(
+        "--no-upscaler",
+        action="store_true",
+        help="a style with a second stage (<model>/upscaler/): export its 64 px glyphs without it, as before",
+    )
     batch.add_argument("--quiet", action="store_true")
     batch.set_defaults(func=run_batch)
 
@@ -143,6 +148,7 @@ def run_batch(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         quality_gate=gate,
         drop_unreadable=args.quality_gate == "drop",
+        upscaler=not args.no_upscaler,
     )
     result = drive(export_font(request), quiet=args.quiet)
     report = result.report

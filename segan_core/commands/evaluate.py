@@ -55,6 +55,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_common(select)
     select.set_defaults(func=run_select, split="dev")
 
+    upscaler = ev_sub.add_parser(
+        "upscaler",
+        help="score a style's second stage at 256 px: bicubic vs upscaler vs the real font through the 64 px path",
+        description="Ink IoU (of the bitmap the tracer gets, and of the traced outline filled again) and content "
+        "accuracy at 256 px, em-aligned against the real glyphs rendered at 256 px, on a split of the style's "
+        "dataset (default: the first 200 test characters).",
+    )
+    upscaler.add_argument("--style", required=True, metavar="STYLE_OR_DIR", help="the style (model folder or name)")
+    upscaler.add_argument("--data", type=Path, required=True, help="the style's 64 px dataset folder")
+    upscaler.add_argument("--split", default="test", choices=SPLITS)
+    upscaler.add_argument("--limit", type=int, default=200, help="the first N characters of the split (0 = all)")
+    upscaler.add_argument("--upscaler", type=Path, metavar="DIR",
+                          help="an upscaler run or folder (default: the style's own <model>/upscaler)")
+    upscaler.add_argument("--target-font", type=Path, help="the real font (default: found by the dataset's manifest)")
+    upscaler.add_argument("--no-trace", action="store_true", help="skip the traced-outline IoU")
+    upscaler.add_argument("--no-ocr", action="store_true", help="skip content accuracy")
+    upscaler.add_argument("--json", type=Path, metavar="FILE", help="also write the scores as JSON")
+    upscaler.add_argument("--quiet", action="store_true")
+    upscaler.set_defaults(func=run_upscaler_eval)
+
     train = ev_sub.add_parser("train-classifier", help="train the glyph classifier behind the Fréchet distance")
     from segan_core.resources import SHARED_FONTS_DIR
 
@@ -176,4 +196,30 @@ def run_train_classifier(args: argparse.Namespace) -> int:
         f"wrote {args.out}: {training['epochs_done']} epochs, validation accuracy: character "
         f"{training['val_char_acc']}, font {training['val_font_acc']}"
     )
+    return 0
+
+
+def run_upscaler_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from segan_core.atomic import write_text_atomic
+    from segan_core.evaluation.upscaled import (
+        UpscaleEvalRequest,
+        compare_rows,
+        evaluate_upscaler,
+        format_upscale_table,
+    )
+    from segan_core.styles import model_folder
+
+    request = UpscaleEvalRequest(
+        model=model_folder(args.style), data=args.data, split=args.split, limit=args.limit, upscaler=args.upscaler,
+        target_font=args.target_font, traced=not args.no_trace, ocr=not args.no_ocr,
+    )  # fmt: skip
+    result = drive(evaluate_upscaler(request), quiet=args.quiet)
+    print(format_upscale_table(result))
+    for line in compare_rows(result):
+        print(line)
+    if args.json is not None:
+        write_text_atomic(args.json, json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        print(f"wrote {args.json}")
     return 0

@@ -157,6 +157,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--quiet", action="store_true")
     finetune.set_defaults(func=run_finetune)
 
+    upscaler = train_sub.add_parser(
+        "upscaler",
+        help="train a style's second stage: its 64 px glyphs redrawn crisp at 256 px",
+        description="Train the upscaler of one style on its training characters: pairs of (the style model's "
+        "64 px output or a degraded real glyph, the real glyph at 256 px). The run folder is resumable; --install "
+        "copies the result into the style's model folder (<model>/upscaler/), where segan batch, the app's preview "
+        "and segan eval upscaler find it.",
+    )
+    upscaler.add_argument("--style", required=True, metavar="STYLE_OR_DIR",
+                          help="the style (a style with a model, or a model folder)")
+    upscaler.add_argument("--data", type=Path, required=True,
+                          help="the style's 64 px dataset folder (segan data build --target FONT)")
+    upscaler.add_argument("--out", type=Path, required=True, help="run folder")
+    upscaler.add_argument("--cpu-budget", type=float, default=20.0, metavar="MINUTES",
+                          help="stop once the training steps have used this much CPU time (default 20)")
+    upscaler.add_argument("--max-steps", type=int, help="stop after this many steps in total")
+    upscaler.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    upscaler.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    upscaler.add_argument("--overwrite", action="store_true",
+                          help="train into a non-empty --out that is not a training run")
+    upscaler.add_argument("--install", action="store_true",
+                          help="when the run ends (not cancelled), copy it into the style's model folder as upscaler/")
+    upscaler.add_argument("--max-chars", type=int, help="training characters to use (default 2000; 0 = all)")
+    upscaler.add_argument("--real-fraction", type=float,
+                          help="share of inputs that are degraded real glyphs instead of generator outputs "
+                          "(default 0.5)")
+    upscaler.add_argument("--target-font", type=Path,
+                          help="the dataset's target font file (default: found by the name in its manifest)")
+    upscaler.add_argument("--snapshots", type=Path, nargs="+", default=[], metavar="MODEL_DIR",
+                          help="earlier snapshots of the style's run: their outputs are inputs too")
+    upscaler.add_argument("--channels", type=int, help="network width (default 32)")
+    upscaler.add_argument("--blocks", type=int, help="residual blocks (default 3)")
+    upscaler.add_argument("--no-source", action="store_true",
+                          help="the network sees the generated glyph only, not the source glyph too")
+    upscaler.add_argument("--batch-size", type=int)
+    upscaler.add_argument("--lr", type=float, help="learning rate (default 0.001, decayed over the second half)")
+    upscaler.add_argument("--seed", type=int)
+    upscaler.add_argument("--quiet", action="store_true")
+    upscaler.set_defaults(func=run_upscaler)
+
     baseline = train_sub.add_parser(
         "baseline", help="train the zi2zi-style pix2pix baseline (U-Net, PatchGAN, L1 x100) for comparisons"
     )
@@ -325,4 +365,42 @@ def run_finetune(args: argparse.Namespace) -> int:
         f"new style {result.out.name}: {result.snapshot} of {result.steps} steps, {result.cpu_minutes:.1f} CPU min; "
         f"dev {scores}; in {result.out}"
     )
+    return 0
+
+
+def run_upscaler(args: argparse.Namespace) -> int:
+    from segan_core.model.upscaler import UpscalerConfig
+    from segan_core.styles import model_folder
+    from segan_core.upscale.train import DEFAULT_TRAIN, UpscalerRun, install_upscaler, train_upscaler
+
+    folder = model_folder(args.style)
+    network = with_overrides(
+        UpscalerConfig(), channels=args.channels, blocks=args.blocks, inputs="generated" if args.no_source else None
+    )
+    train = with_overrides(
+        DEFAULT_TRAIN, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed, num_threads=args.threads
+    )
+    defaults = UpscalerRun(model=folder, data=args.data, out=args.out)
+    run = dataclasses.replace(
+        defaults,
+        network=network,
+        train=train,
+        max_chars=defaults.max_chars if args.max_chars is None else args.max_chars,
+        real_fraction=defaults.real_fraction if args.real_fraction is None else args.real_fraction,
+        extra_generators=tuple(args.snapshots),
+        target_font=args.target_font,
+        max_steps=args.max_steps,
+        cpu_budget_minutes=args.cpu_budget,
+        resume=args.resume,
+        overwrite=args.overwrite,
+    )
+    if not 0.0 <= run.real_fraction <= 1.0:
+        raise SeganError(f"--real-fraction {run.real_fraction:g}: give a share between 0 and 1")
+    result = drive(train_upscaler(run, _cancel_on_signals()), quiet=args.quiet)
+    _report(result)
+    if args.install:
+        if result.reason == "cancelled":
+            print("cancelled: not installed; resume with --resume")
+            return 130
+        print(f"installed the upscaler in {install_upscaler(args.out, folder)}")
     return 0

@@ -1,0 +1,148 @@
+"""Running a style's upscaler: find it, load it, and draw the style's glyphs at 256 px with it.
+
+A style's upscaler lives in its model folder::
+
+    models/<style>/upscaler/weights.safetensors   the network (kind "upscaler", fp32)
+    models/<style>/upscaler/config.json           its UpscalerConfig, training settings and data
+
+A style without that folder works exactly as before (64 px glyphs, traced with the 64 px settings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from segan_core.errors import CheckpointError
+from segan_core.glyph_source import GlyphSource
+from segan_core.inference import Generation, StyleModel
+from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, weights_hash
+from segan_core.model.tensors import to_tensor, to_uint8
+from segan_core.model.upscaler import Upscaler, load_upscaler
+from segan_core.vectorize.trace import TraceConfig
+from segan_core.written import trace_config_for
+
+UPSCALER_DIR = "upscaler"
+
+
+def upscaler_folder(model_folder: Path | str) -> Path | None:
+    """``<model_folder>/upscaler`` when it holds an upscaler (either of its files), else ``None``."""
+    folder = Path(model_folder) / UPSCALER_DIR
+    if (folder / CONFIG_FILE).is_file() or (folder / WEIGHTS_FILE).is_file():
+        return folder
+    return None
+
+
+def upscaled_trace(base: TraceConfig, size: int) -> TraceConfig:
+    """The trace settings for ``size`` px upscaler output, from ``base`` (tuned at 64 px).
+
+    The same effective resolution as the 64 px path (``upsample`` 4 at 64 px = 1 at 256 px, speckles
+    of the same area in em units); the 256 px bitmap is already sharp, so no bicubic step is needed.
+    """
+    return trace_config_for(size, base)
+
+
+class SecondStage:
+    """A loaded upscaler: uint8 64 px glyphs (+ their source glyphs) in, uint8 256 px glyphs out."""
+
+    def __init__(self, folder: Path, network: Upscaler) -> None:
+        self.folder = folder
+        self.network = network
+        self.identity = f"up-{weights_hash(folder)[:16]}"
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folder: Path | str) -> SecondStage:
+        folder = Path(folder)
+        return cls(folder, load_upscaler(folder))
+
+    @property
+    def input_size(self) -> int:
+        return self.network.config.image_size
+
+    @property
+    def output_size(self) -> int:
+        return self.network.config.output_size
+
+    def upscale(self, generated: np.ndarray, source: np.ndarray | None = None, batch_size: int = 64) -> np.ndarray:
+        """(N, s, s) uint8 generated glyphs (and source glyphs) -> (N, S, S) uint8 glyphs at the output size."""
+        size = self.input_size
+        if generated.ndim != 3 or generated.shape[1:] != (size, size):
+            raise CheckpointError(
+                f"the upscaler in {self.folder} works on {size} px glyphs, got images of shape {generated.shape[1:]}"
+            )
+        if self.network.uses_source and (source is None or source.shape != generated.shape):
+            raise CheckpointError(f"the upscaler in {self.folder} needs the source glyphs beside the generated ones")
+        out = np.zeros((len(generated), self.output_size, self.output_size), np.uint8)
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(generated), batch_size):
+                g = to_tensor(generated[start : start + batch_size])
+                s = to_tensor(source[start : start + batch_size]) if source is not None else None
+                out[start : start + len(g)] = to_uint8(self.network(g, s))
+        return out
+
+
+def load_second_stage(model_folder: Path | str) -> SecondStage | None:
+    """The upscaler of a style model folder, or ``None`` when the style has none."""
+    folder = upscaler_folder(model_folder)
+    return SecondStage.load(folder) if folder is not None else None
+
+
+class UpscaledSource:
+    """A style model followed by its upscaler: a :class:`GlyphSource` of 256 px glyphs.
+
+    Its identity adds the upscaler's weight hash to the model's, so cached glyphs and outlines of
+    the 64 px path and of each upscaler never mix.
+    """
+
+    def __init__(self, model: StyleModel, stage: SecondStage) -> None:
+        if stage.input_size != model.size:
+            raise CheckpointError(
+                f"the upscaler in {stage.folder} takes {stage.input_size} px glyphs but the style model draws "
+                f"{model.size} px"
+            )
+        self.model = model
+        self.stage = stage
+
+    @property
+    def size(self) -> int:
+        return self.stage.output_size
+
+    @property
+    def identity(self) -> str:
+        return f"{self.model.identity}.{self.stage.identity}"
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def folder(self) -> Path:
+        """The style's model folder (the batch looks for the writer's own glyphs there)."""
+        return self.model.folder
+
+    def missing(self, chars: Sequence[str]) -> dict[str, str]:
+        return self.model.missing(chars)
+
+    def run(self, chars: Sequence[str], batch_size: int = 64, heatmaps: bool = False) -> Generation:
+        """The model's :class:`Generation` (64 px) with ``generated`` replaced by the upscaled glyphs."""
+        generation = self.model.run(chars, batch_size=batch_size, heatmaps=heatmaps)
+        return dataclasses.replace(
+            generation, generated=self.stage.upscale(generation.generated, generation.source, batch_size)
+        )
+
+    def generate(self, chars: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return self.run(chars, batch_size=batch_size).generated
+
+
+def with_upscaler(source: GlyphSource, enabled: bool = True) -> GlyphSource:
+    """``source`` followed by its style's upscaler when it is a style model that has one (and ``enabled``)."""
+    if not enabled or not isinstance(source, StyleModel):
+        return source
+    stage = load_second_stage(source.folder)
+    return UpscaledSource(source, stage) if stage is not None else source

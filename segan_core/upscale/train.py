@@ -1,0 +1,241 @@
+"""``segan train upscaler``: train a style's second stage on its training characters.
+
+The pairs (see :mod:`segan_core.training.upscaler_data`) come from
+
+- the style model (and any ``extra_generators``, e.g. snapshots from earlier in its training) run on
+  the dataset's *training* characters that the style model also trained on — never dev or test ones;
+- the real glyphs of the dataset's target font (found by its file name, checked by its SHA-256),
+  rendered at 256 px on the same em box, as the targets and, degraded, as the other half of the inputs.
+
+The run folder is an ordinary training run (``weights.safetensors`` + ``config.json`` + a resumable
+train state); install a finished run with ``segan train upscaler --install``, which copies the two
+inference files into ``<model folder>/upscaler/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from segan_core.atomic import atomic_dir
+from segan_core.config import TrainConfig, from_dict
+from segan_core.data.store import GlyphDataset
+from segan_core.errors import DatasetError, FontError, SeganError
+from segan_core.glyphs.render import FontRenderer
+from segan_core.inference import StyleModel
+from segan_core.jobs import CancelToken, Progress
+from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, read_config, weights_hash
+from segan_core.model.device import configure_threads, pick_device
+from segan_core.model.upscaler import UPSCALER_KIND, UpscalerConfig, load_upscaler
+from segan_core.outputs import OutputKind
+from segan_core.resources import find_font
+from segan_core.styles import load_styles
+from segan_core.training.engine import Distributed, RunSpec, fit
+from segan_core.training.upscaler_data import UpscaleBatches, UpscalePairs
+from segan_core.training.upscaler_step import UpscalerLoss, UpscalerTrainable
+from segan_core.upscale.stage import UPSCALER_DIR
+
+# a short run's defaults: one learning rate for ~10k small steps, decayed over the second half
+DEFAULT_TRAIN = TrainConfig(
+    batch_size=16, learning_rate=1e-3, max_steps=1_000_000, checkpoint_every=250, sample_every=1_000_000,
+    log_every=25, save_fp16=False, lr_decay_start=0.5, bidirectional=False,
+)  # fmt: skip
+# <model folder>/upscaler/ as `--install` writes it (only these two names are ever replaced there)
+INSTALLED_UPSCALER = OutputKind("style upscaler folder", CONFIG_FILE, (CONFIG_FILE, WEIGHTS_FILE))
+
+
+@dataclass(frozen=True)
+class UpscalerRun:
+    """One ``segan train upscaler`` run."""
+
+    model: Path  # the style's model folder (the 64 px generator)
+    data: Path  # its 64 px dataset folder (segan data build): training characters and the target font
+    out: Path  # the run folder
+    network: UpscalerConfig = field(default_factory=UpscalerConfig)
+    train: TrainConfig = DEFAULT_TRAIN
+    loss: UpscalerLoss = field(default_factory=UpscalerLoss)
+    max_chars: int = 2000  # training characters used (evenly spread over the split); 0 = all
+    real_fraction: float = 0.5  # share of inputs that are degraded real glyphs rather than generator outputs
+    extra_generators: tuple[Path, ...] = ()  # more model folders (earlier snapshots) whose outputs are inputs too
+    target_font: Path | None = None  # None: found by the file name in the dataset's manifest
+    max_steps: int | None = None
+    cpu_budget_minutes: float | None = 20.0
+    resume: bool = False
+    overwrite: bool = False
+    device: str = "cpu"
+
+
+def spread(chars: Sequence[str], count: int) -> list[str]:
+    """``count`` characters evenly spread over ``chars`` (all of them when ``count`` is 0 or larger)."""
+    if count <= 0 or count >= len(chars):
+        return list(chars)
+    step = len(chars) / count
+    return [chars[int(i * step)] for i in range(count)]
+
+
+def training_chars(model: StyleModel, dataset: GlyphDataset) -> list[str]:
+    """The dataset's training characters the style model trained on too (none of its dev or test ones)."""
+    chars = list(dataset.chars("train"))
+    splits = model.config.get("data", {}).get("splits")
+    if isinstance(splits, dict) and "train" in splits:
+        trained = set(splits["train"])
+        held_out = set(splits.get("dev", "")) | set(splits.get("test", ""))
+        chars = [c for c in chars if c in trained and c not in held_out]
+    if not chars:
+        raise DatasetError(f"{dataset.folder} has no training character the style model {model.folder} trained on")
+    return chars
+
+
+def find_target_font(file_name: str) -> Path:
+    """A dataset's target font by the file name its manifest records: on the font search path, or as the
+    target font of a registered style (``brush/MaShanZheng-Regular.ttf`` is found as ``MaShanZheng-Regular.ttf``)."""
+    try:
+        return find_font(file_name)
+    except FontError:
+        for style in load_styles():
+            if Path(style.target_font).name == file_name:
+                path = style.font_path()
+                if path is not None:
+                    return path
+    raise FontError(f"the dataset's target font {file_name} was not found on the font search path or among the "
+                    "styles' fonts; pass it with --target-font PATH")  # fmt: skip
+
+
+def target_font(dataset: GlyphDataset, path: Path | None = None) -> FontRenderer:
+    """The dataset's target font (``path``, or found by its file name), checked against the manifest's SHA-256."""
+    target = dataset.manifest.get("target", {})
+    if "file" not in target:
+        raise DatasetError(f"{dataset.folder} was built from an image folder; the upscaler needs a target font "
+                           "(segan data build --target FONT)")  # fmt: skip
+    if path is not None and not Path(path).is_file():
+        raise FontError(f"font file not found: {path}")
+    renderer = FontRenderer(path or find_target_font(str(target["file"])))
+    if target.get("sha256") and renderer.sha256 != target["sha256"]:
+        raise FontError(
+            f"{renderer.path} is not the font {dataset.folder} was built from (SHA-256 differs from the manifest)"
+        )
+    return renderer
+
+
+def build_pairs(
+    model: StyleModel,
+    generators: Sequence[StyleModel],
+    font: FontRenderer,
+    chars: Sequence[str],
+    output_size: int,
+    cancel: CancelToken,
+    chunk: int = 256,
+) -> Iterator[Progress]:
+    """Generator outputs, source glyphs and 256 px real glyphs for ``chars``; returns :class:`UpscalePairs`."""
+    n = len(chars)
+    generated = np.zeros((len(generators), n, model.size, model.size), np.uint8)
+    source = np.zeros((n, model.size, model.size), np.uint8)
+    target = np.zeros((n, output_size, output_size), np.uint8)
+    for start in range(0, n, chunk):
+        cancel.raise_if_cancelled("upscaler training")
+        part = list(chars[start : start + chunk])
+        yield Progress("pairs", start, n, "generating and rendering the training pairs")
+        for g, generator in enumerate(generators):
+            run = generator.run(part)
+            generated[g, start : start + len(part)] = run.generated
+            if g == 0:
+                source[start : start + len(part)] = run.source
+        for i, char in enumerate(part):
+            target[start + i] = font.render(char, output_size)
+    yield Progress("pairs", n, n)
+    return UpscalePairs(tuple(chars), generated, source, target)
+
+
+def saved_run(out: Path) -> tuple[UpscalerConfig, TrainConfig, UpscalerLoss, dict]:
+    """The settings of the run in ``out`` (resume continues with exactly these)."""
+    saved = read_config(out, kind=UPSCALER_KIND)
+    where = f"{out}/{CONFIG_FILE}"
+    network = from_dict(UpscalerConfig, saved.get("model", {}), f"{where} model")
+    train = from_dict(TrainConfig, saved.get("train", {}), f"{where} train")
+    loss = from_dict(UpscalerLoss, saved.get("loss", {}), f"{where} loss")
+    return network, train, loss, saved.get("data", {})
+
+
+def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Build the pairs, then train (resumable, within the CPU budget); returns the engine's TrainResult."""
+    cancel = cancel or CancelToken()
+    network, train, loss = run.network, run.train, run.loss
+    max_chars, real_fraction = run.max_chars, run.real_fraction
+    if run.resume:
+        if not (run.out / STATE_JSON).is_file():
+            raise SeganError(f"{run.out} holds no upscaler training run to resume")
+        network, train, loss, data = saved_run(run.out)
+        max_chars = int(data.get("max_chars", max_chars))
+        real_fraction = float(data.get("real_fraction", real_fraction))
+    if run.max_steps is not None:
+        train = dataclasses.replace(train, max_steps=run.max_steps)
+    configure_threads(train.num_threads)
+    torch.manual_seed(train.seed)
+    device = pick_device(run.device)
+
+    cpu0 = time.process_time()
+    model = StyleModel.load(run.model, device="cpu")
+    if not run.resume:  # the network runs at the generator's grid
+        network = dataclasses.replace(network, image_size=model.size)
+    dataset = GlyphDataset(run.data)
+    if dataset.size != model.size or network.image_size != model.size:
+        raise DatasetError(
+            f"{run.data} has {dataset.size} px glyphs, the style model {run.model} draws {model.size} px and the "
+            f"upscaler takes {network.image_size} px; they must agree"
+        )
+    font = target_font(dataset, run.target_font)
+    chars = spread(training_chars(model, dataset), max_chars)
+    generators = [model, *(StyleModel.load(folder, device="cpu") for folder in run.extra_generators)]
+    pairs = yield from build_pairs(model, generators, font, chars, network.output_size, cancel)
+    for generator in generators:
+        generator.release()
+    pairs_cpu = time.process_time() - cpu0
+
+    data_info = {
+        "manifest_sha256": dataset.hash,
+        "size": dataset.size,
+        "target": dataset.manifest["target"],
+        "style_model": {"path": str(run.model), "weights_sha256": weights_hash(Path(run.model))},
+        "extra_generators": [str(p) for p in run.extra_generators],
+        "characters": len(chars),
+        "max_chars": max_chars,
+        "real_fraction": real_fraction,
+        "pairs_cpu_s": round(pairs_cpu, 1),
+    }
+    spec = RunSpec(
+        out=Path(run.out),
+        max_steps=train.max_steps,
+        cpu_budget_s=run.cpu_budget_minutes * 60 if run.cpu_budget_minutes is not None else None,
+        resume=run.resume,
+        overwrite=run.overwrite,
+        data_info=data_info,
+    )
+    batches = UpscaleBatches(pairs, train.batch_size, train.seed, real_fraction)
+    trainable = UpscalerTrainable(network, train, loss, device)
+    return (yield from fit(trainable, batches, train, spec, cancel, Distributed(), device))  # type: ignore[arg-type]
+
+
+def install_upscaler(run_dir: Path | str, model_folder: Path | str) -> Path:
+    """Copy a finished run's ``weights.safetensors`` + ``config.json`` into ``<model_folder>/upscaler/``.
+
+    The run is loaded first (a broken one is refused) and the folder is replaced as a whole, so the
+    style never holds half an upscaler.
+    """
+    run_dir, model_folder = Path(run_dir), Path(model_folder)
+    network = load_upscaler(run_dir)  # CheckpointError for a foreign or broken run
+    model = StyleModel.load(model_folder, device="cpu", backend="eager")
+    if network.config.image_size != model.size:
+        raise SeganError(f"the upscaler in {run_dir} takes {network.config.image_size} px glyphs, the style model "
+                         f"{model_folder} draws {model.size} px")  # fmt: skip
+    dest = model_folder / UPSCALER_DIR
+    with atomic_dir(dest, INSTALLED_UPSCALER, overwrite=True) as tmp:
+        for name in (WEIGHTS_FILE, CONFIG_FILE):
+            shutil.copy2(run_dir / name, tmp / name)
+    return dest

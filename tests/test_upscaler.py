@@ -1,0 +1,234 @@
+"""The second stage (issue 20): the upscaler network, its training run, and where the app uses it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from segan_core.errors import CheckpointError, SeganError
+from segan_core.jobs import CancelToken, run_to_end
+from segan_core.model.upscaler import Upscaler, UpscalerConfig, bicubic, load_upscaler
+from segan_core.training.upscaler_data import degrade
+from segan_core.upscale.stage import UPSCALER_DIR, SecondStage, UpscaledSource, upscaler_folder, with_upscaler
+from segan_core.upscale.train import DEFAULT_TRAIN, UpscalerRun, install_upscaler, train_upscaler
+
+TINY = UpscalerConfig(image_size=32, channels=8, blocks=1)
+
+
+@pytest.fixture(scope="module")
+def tiny_style(tiny_dataset, skeleton_gan, tiny_configs, tmp_path_factory) -> Path:
+    """A 32 px style model trained 2 steps on the tiny dataset."""
+    from segan_core.training.runs import RunOptions, train_style
+
+    model, train = tiny_configs
+    out = tmp_path_factory.mktemp("style") / "style"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=2)))
+    return out
+
+
+def tiny_run(style: Path, data: Path, out: Path, **kw) -> UpscalerRun:
+    train = dataclasses.replace(DEFAULT_TRAIN, batch_size=4, log_every=1, checkpoint_every=1000, num_threads=1)
+    return UpscalerRun(model=style, data=data, out=out, network=TINY, train=train, max_steps=kw.pop("max_steps", 6),
+                       cpu_budget_minutes=None, **kw)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_style, tiny_dataset, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("up") / "run"
+    result = run_to_end(train_upscaler(tiny_run(tiny_style, tiny_dataset, out)))
+    assert result.step == 6
+    return out
+
+
+def test_shapes_and_the_untrained_network_is_the_bicubic_contour():
+    network = Upscaler(UpscalerConfig(image_size=32, channels=8, blocks=2))
+    generated = torch.rand(3, 1, 32, 32) * 2 - 1
+    source = torch.rand(3, 1, 32, 32) * 2 - 1
+    out = network(generated, source)
+    assert out.shape == (3, 1, 128, 128)
+    assert out.abs().max() <= 1.0
+    # the last conv starts at zero: the 50 % contour is the bicubic upsample's
+    assert torch.equal(out > 0, bicubic(generated, 4) > 0)
+    with pytest.raises(ValueError, match="source glyph"):
+        network(generated)
+    alone = Upscaler(UpscalerConfig(image_size=32, channels=8, blocks=0, inputs="generated"))
+    assert alone(generated).shape == (3, 1, 128, 128)
+
+
+def test_degraded_real_glyphs_look_like_generator_outputs():
+    rng = np.random.default_rng(0)
+    target = np.zeros((128, 128), np.uint8)
+    target[30:100, 55:75] = 255
+    small = degrade(target, 32, rng)
+    assert small.shape == (32, 32) and small.dtype == np.uint8
+    ink = small >= 128
+    assert ink[10:22, 15:17].any() and not ink[:5].any()  # the stroke stays where it was
+
+
+def test_training_lowers_the_loss_saves_and_loads(trained, tiny_style):
+    log = [json.loads(line) for line in (trained / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 6 and all(np.isfinite(r["l1"]) and np.isfinite(r["dice"]) for r in log)
+    config = json.loads((trained / "config.json").read_text())
+    assert config["kind"] == "upscaler" and config["model"]["image_size"] == 32
+    # training characters only: none of the style model's dev or test characters
+    style_splits = json.loads((tiny_style / "config.json").read_text())["data"]["splits"]
+    assert config["data"]["characters"] <= len(style_splits["train"])
+    network = load_upscaler(trained)
+    assert network.config == TINY
+    stage = SecondStage.load(trained)
+    out = stage.upscale(np.zeros((2, 32, 32), np.uint8), np.zeros((2, 32, 32), np.uint8))
+    assert out.shape == (2, 128, 128) and out.dtype == np.uint8
+
+
+def test_resume_continues_the_run(trained, tiny_style, tiny_dataset, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(trained, out)
+    result = run_to_end(train_upscaler(tiny_run(tiny_style, tiny_dataset, out, max_steps=8, resume=True)))
+    assert result.step == 8
+
+
+def test_training_refuses_a_run_folder_without_a_run(tiny_style, tiny_dataset, tmp_path):
+    with pytest.raises(SeganError, match="no upscaler training run"):
+        run_to_end(train_upscaler(tiny_run(tiny_style, tiny_dataset, tmp_path / "none", resume=True)))
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda c: c["model"].update(channels="wide"), "channels"),
+        (lambda c: c["model"].update(inputs="skeleton"), "inputs"),
+        (lambda c: c.update(kind="segan"), "expected 'upscaler'"),
+        (lambda c: c["model"].update(blocks=2), "does not match its config.json"),
+    ],
+)
+def test_a_bad_checkpoint_config_is_one_clear_error(trained, tmp_path, change, match):
+    folder = tmp_path / "bad"
+    shutil.copytree(trained, folder)
+    config = json.loads((folder / "config.json").read_text())
+    change(config)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=match):
+        load_upscaler(folder)
+
+
+def test_install_and_with_upscaler(trained, tiny_style, tmp_path):
+    from segan_core.inference import StyleModel
+
+    style = tmp_path / "style"
+    shutil.copytree(tiny_style, style)
+    model = StyleModel.load(style, backend="eager")
+    assert upscaler_folder(style) is None
+    assert with_upscaler(model) is model  # no upscaler: exactly as before
+    assert install_upscaler(trained, style) == style / UPSCALER_DIR
+    source = with_upscaler(model)
+    assert isinstance(source, UpscaledSource)
+    assert source.size == 128 and source.identity != model.identity and source.identity.startswith(model.identity)
+    assert source.generate("永字").shape == (2, 128, 128)
+    assert with_upscaler(model, enabled=False) is model
+    # a broken upscaler folder is refused with the file named, not silently skipped
+    (style / UPSCALER_DIR / "weights.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"weights\.safetensors"):
+        with_upscaler(model)
+
+
+def test_cancel_stops_with_a_checkpoint(tiny_style, tiny_dataset, tmp_path):
+    token = CancelToken()
+    job = train_upscaler(tiny_run(tiny_style, tiny_dataset, tmp_path / "run", max_steps=1000), token)
+    for event in job:
+        if event.stage == "train" and event.done >= 2:
+            token.cancel()
+    assert (tmp_path / "run" / "train_state.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def upscaled_style(trained, tiny_style, tmp_path_factory) -> Path:
+    """A copy of the tiny style with the tiny upscaler installed."""
+    style = tmp_path_factory.mktemp("upstyle") / "style"
+    shutil.copytree(tiny_style, style)
+    install_upscaler(trained, style)
+    return style
+
+
+def export(style: Path, out: Path, **kw) -> dict:
+    from segan_core.batch import BatchRequest, export_font
+
+    request = BatchRequest(source=str(style), chars=tuple("永字八法"), out=out / "Up.ttf", cache_dir=out / "cache",
+                           workers=0, chunk_size=4, batch_size=4, timestamp=1_700_000_000, **kw)  # fmt: skip
+    return run_to_end(export_font(request)).report
+
+
+def test_batch_uses_the_upscaler_when_the_style_has_one(upscaled_style, tiny_style, tmp_path):
+    from segan_core.upscale.stage import upscaled_trace
+    from segan_core.vectorize.trace import TraceConfig
+
+    with_stage = export(upscaled_style, tmp_path / "with")
+    assert with_stage["source"]["image_size"] == 128 and ".up-" in with_stage["source"]["identity"]
+    assert with_stage["trace_config"] == dataclasses.asdict(upscaled_trace(TraceConfig(), 128))
+    assert with_stage["font"]["hanzi_written"] == 4
+    assert all("ok" in check for checks in with_stage["validation"].values() for check in checks)
+    # turned off, and a style without one: the 32 px glyphs and the request's own trace settings
+    for report in (export(upscaled_style, tmp_path / "off", upscaler=False), export(tiny_style, tmp_path / "none")):
+        assert report["source"]["image_size"] == 32 and ".up-" not in report["source"]["identity"]
+        assert report["trace_config"] == dataclasses.asdict(TraceConfig())
+
+
+def test_cli_no_upscaler_flag(upscaled_style, tmp_path, capsys):
+    from segan_core.cli import main as cli_main
+
+    common = ["batch", "--style", str(upscaled_style), "--text", "永字", "--workers", "0", "--quiet",
+              "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    assert cli_main([*common, "--out", str(tmp_path / "a" / "A.ttf")]) == 0
+    assert cli_main([*common, "--out", str(tmp_path / "b" / "B.ttf"), "--no-upscaler"]) == 0
+    sizes = [json.loads((tmp_path / d / f"{d.upper()}.report.json").read_text())["source"]["image_size"] for d in "ab"]
+    assert sizes == [128, 32]
+
+
+def test_cli_train_upscaler_and_install(tiny_style, tiny_dataset, tmp_path, capsys):
+    from segan_core.cli import main as cli_main
+
+    style = tmp_path / "style"
+    shutil.copytree(tiny_style, style)
+    out = tmp_path / "run"
+    argv = ["train", "upscaler", "--style", str(style), "--data", str(tiny_dataset), "--out", str(out),
+            "--max-steps", "2", "--threads", "1", "--channels", "8", "--blocks", "1", "--batch-size", "2", "--quiet"]
+    assert cli_main([*argv, "--real-fraction", "2"]) == 2
+    assert "--real-fraction" in capsys.readouterr().err
+    assert cli_main([*argv, "--install"]) == 0
+    assert "installed the upscaler" in capsys.readouterr().out
+    assert load_upscaler(style / UPSCALER_DIR).config.channels == 8
+    assert cli_main([*argv, "--data", str(tmp_path / "nowhere")]) == 2  # a missing dataset: one line, exit 2
+
+
+def test_traced_outlines_fill_back_onto_the_em_box():
+    from segan_core.evaluation.paired import ink_iou
+    from segan_core.evaluation.upscaled import fill_outline
+    from segan_core.glyphs.render import FontRenderer
+    from segan_core.vectorize.trace import TraceConfig, trace_glyph
+
+    from .conftest import MA_SHAN_ZHENG
+
+    font = FontRenderer(MA_SHAN_ZHENG)
+    real = np.stack([font.render(c, 128) for c in "永国"])
+    filled = np.stack([fill_outline(trace_glyph(im, TraceConfig(upsample=2)).cubic, 128) for im in real])
+    assert ink_iou(filled, real).min() > 0.9  # same place, same size, holes (国) kept open
+
+
+def test_eval_upscaler_scores_the_three_rows(upscaled_style, tiny_dataset, capsys):
+    from segan_core.cli import main as cli_main
+    from segan_core.evaluation.upscaled import ROWS, UpscaleEvalRequest, evaluate_upscaler
+
+    result = run_to_end(evaluate_upscaler(UpscaleEvalRequest(upscaled_style, tiny_dataset, limit=3, ocr=False)))
+    assert set(result.rows) == set(ROWS) and len(result.chars) == 3 and result.size == 128
+    assert all(0.0 <= row["iou"] <= 1.0 and 0.0 <= row["iou_traced"] <= 1.0 for row in result.rows.values())
+    assert result.rows[ROWS[2]]["iou"] > 0.8  # the real font through the 32 px path stays close to itself
+    argv = ["eval", "upscaler", "--style", str(upscaled_style), "--data", str(tiny_dataset), "--limit", "2",
+            "--no-ocr", "--no-trace", "--quiet"]  # fmt: skip
+    assert cli_main(argv) == 0
+    assert "generator + upscaler" in capsys.readouterr().out
+    assert cli_main([*argv[:3], str(tiny_dataset), *argv[4:]]) == 2  # not a model folder: one line
