@@ -65,7 +65,6 @@ from segan_core.vectorize.worker import trace_task, worker_init
 from segan_core.written import WrittenGlyphs, compare_ink, trace_config_for
 
 QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
-FONT_PREFIX = "font:"
 DEFAULT_FONT_SIZE = 64  # image size for ``font:PATH`` sources
 TRACE_TASK = 32  # glyphs per process-pool task
 BLANK_REASON = "blank glyph: no ink left after thresholding"
@@ -121,15 +120,15 @@ class BatchResult:
 
 def resolve_source(spec: str, font_size: int = DEFAULT_FONT_SIZE) -> GlyphSource:
     """``font:PATH`` (glyphs rendered from a font), a model folder, or a style id with a trained model."""
-    if spec.startswith(FONT_PREFIX):
-        path = Path(spec[len(FONT_PREFIX) :]).expanduser()
-        if not path.is_file():
-            raise FontError(f"font file not found: {path}")
-        return FontGlyphSource(path, font_size)
-    from segan_core.styles import model_folder
+    from segan_core.styles import model_folder, parse_style_ref
 
-    folder = model_folder(spec)  # StyleError for an unknown name or a folder without a model
-    return _load_model(folder, f"model folder {folder}" if Path(spec).expanduser().is_dir() else f"style {spec}")
+    ref = parse_style_ref(spec)
+    if ref.kind == "font":
+        if not ref.path.is_file():
+            raise FontError(f"font file not found: {ref.path}")
+        return FontGlyphSource(ref.path, font_size)
+    folder = model_folder(ref)  # StyleError for an unknown name or a folder without a model
+    return _load_model(folder, f"model folder {folder}" if ref.kind == "dir" else f"style {ref.value}")
 
 
 def _load_model(folder: Path, what: str) -> GlyphSource:

@@ -43,10 +43,11 @@ from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.jobs import Progress, format_duration
 from segan_core.outputs import check_batch_outputs
+from segan_core.styles import StyleRef
 
 CHARSETS = (("gb2312", "GB2312 (6,763 Hanzi)"), ("gb2312-1", "GB2312 level 1 (3,755)"),
             ("text", "Custom text"), ("file", "Text file"))
-FONT_CHOICE = "font:"
+FONT_CHOICE = StyleRef("font", "").key
 SAMPLE_TEXT = "永字八法 天地玄黄 宇宙洪荒 日月盈昃 辰宿列张"
 
 
@@ -273,7 +274,7 @@ class BatchView(QWidget):
             path = Path(raw).expanduser()
             if not path.is_file():
                 raise InputFileError(f"font file not found: {path}")
-            return f"font:{path}"
+            return StyleRef("font", str(path)).key
         if not data:
             raise SeganError("no style with a trained model: train one or open a model folder first")
         return str(data)

@@ -18,12 +18,13 @@ import numpy as np
 
 from segan_core.atomic import atomic_dir, write_text_atomic
 from segan_core.data.store import GlyphDataset, GlyphSplit
-from segan_core.errors import CheckpointError
 from segan_core.evaluation.checks import EvaluationError, check_compatible
 from segan_core.evaluation.paired import paired_metrics
 from segan_core.glyph_source import FontGlyphSource, GlyphSource
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.model_folder import ModelFolder
 from segan_core.outputs import EVAL_REPORT
+from segan_core.styles import model_folder, parse_style_ref
 
 REPORT_FORMAT = "segan-eval-report"
 # metric key -> (column title, higher is better?, format)
@@ -148,18 +149,16 @@ def model_label(config: dict) -> str:
 
 def load_candidate(spec: str, size: int) -> Candidate:
     """``font:PATH`` (a real font as a model, rendered at ``size``) or a checkpoint folder."""
-    if spec.startswith("font:"):
-        path = Path(spec[len("font:"):])
-        source = FontGlyphSource(path, size)
+    ref = parse_style_ref(spec)
+    if ref.kind == "font":
+        source = FontGlyphSource(Path(ref.value), size)
         return Candidate(source, f"{source.name} (font)", spec, None)
-    folder = Path(spec)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise EvaluationError(f"not a model folder (no config.json): {folder}; use font:PATH for a font file")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"model config is not valid JSON: {config_path} ({exc})") from None
+    # a bare spec is a folder here (a style name is only taken with its style: prefix)
+    checkpoint = ModelFolder(model_folder(ref) if ref.explicit and ref.kind == "style" else ref.path)
+    if not checkpoint.has_config:
+        raise EvaluationError(f"not a model folder (no config.json): {checkpoint.path}; use font:PATH for a font file")
+    config = checkpoint.raw_config()
+    folder = checkpoint.path
     try:
         from segan_core.inference import StyleModel
     except ModuleNotFoundError as exc:
@@ -531,7 +530,7 @@ def write_model_metrics(report: EvalReport, folder: Path | str) -> Path:
     row = next((r for r in report.models if Path(r.spec) == folder), None)
     if row is None:
         raise EvaluationError(f"{folder} is not one of the evaluated models")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config = ModelFolder(folder).raw_config()
     path = folder / "metrics.json"
     write_text_atomic(path, json.dumps(model_metrics(report, row, config), ensure_ascii=False, indent=1) + "\n")
     return path
