@@ -42,6 +42,7 @@ import numpy as np
 
 from segan_core import __version__
 from segan_core.atomic import atomic_path, ensure_writable_dir, write_text_atomic
+from segan_core.batch_report import BatchReport, CacheInfo, GateReport, SourceInfo
 from segan_core.cache import GlyphCache, default_cache_dir
 from segan_core.errors import CharsetError, FontError, OutputError, SeganError, StyleError
 from segan_core.fontbuild.builder import FORMATS, FontInfo, build_font, save_font
@@ -111,7 +112,7 @@ class BatchRequest:
 @dataclass(frozen=True)
 class BatchResult:
     paths: dict[str, Path]  # format -> font file written
-    report: dict
+    report: BatchReport
     report_paths: tuple[Path, Path]  # JSON, text
 
 
@@ -266,12 +267,15 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         glyph_count = len(written)
         cancel.raise_if_cancelled("batch export")
         report = _report(request, source, cache, chars, skipped, stats, clock, paths, validation, glyph_count)
-        report["font"]["fallback_glyphs"] = _fallback_count(fallback, fallback_codepoints())
-        if written_glyphs is not None:
-            report["written_glyphs"] = _written_report(written_glyphs, cache, written, source.size)
+        report = dataclasses.replace(
+            report,
+            fallback_glyphs=_fallback_count(fallback, fallback_codepoints()),
+            written_glyphs=None if written_glyphs is None else _written_report(written_glyphs, cache, written,
+                                                                                source.size),
+        )
     # leaving the ExitStack renamed every font into place; the report follows
-    write_text_atomic(json_path, json.dumps(report, ensure_ascii=False, indent=1))
-    write_text_atomic(text_path, format_report(report))
+    write_text_atomic(json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    write_text_atomic(text_path, report.text())
     result = BatchResult({fmt: paths[fmt] for fmt in request.formats}, report, (json_path, text_path))
     yield Progress("done", glyph_count, glyph_count, f"wrote {', '.join(p.name for p in result.paths.values())}",
                    payload=result, elapsed_s=clock.elapsed)  # fmt: skip
@@ -613,82 +617,32 @@ def _report(
     paths: dict[str, Path],
     validation: dict[str, list[str]],
     glyph_count: int,
-) -> dict:
-    gate: dict | str = "off"
+) -> BatchReport:
+    gate = None
     if request.quality_gate is not None:
-        gate = {"unreadable": "".join(stats.unreadable), "count": len(stats.unreadable),
-                "dropped": request.drop_unreadable}  # fmt: skip
-    return {
-        "created_with": f"segan-studio {__version__}",
-        "font": {
-            "family": _font_info(request, source, request.fallback_glyphs).family,
-            "files": {fmt: str(path) for fmt, path in paths.items()},
-            "hanzi_written": glyph_count,
-        },
-        "source": {"name": source.name, "identity": source.identity, "image_size": source.size},
-        "requested": len(chars),
-        "skipped": {c: skipped[c] for c in chars if c in skipped},
-        "non_han_skipped": "".join(request.non_han),
-        "quality_gate": gate,
-        "cache": {
-            "file": str(cache.path) if request.use_cache else None,
-            # GlyphCache(Path(folder).parent, identity, trace key) reopens this cache
-            "folder": str(cache.root / source.identity) if request.use_cache else None,
-            "outline_hits": stats.outline_hits,
-            "bitmap_hits": stats.bitmap_hits,
-            "generated": stats.generated,
-            "traced": stats.traced,
-            "corrupt_regenerated": [f"{c} U+{ord(c):04X} {kind}" for c, kind in cache.corrupt],
-        },
-        "trace_config": dataclasses.asdict(request.trace),
-        "workers": request.workers,
-        "stage_seconds": {k: round(v, 3) for k, v in stats.stage_s.items()}
-        | {"trace cpu": round(stats.trace_cpu_s, 3)},
-        "total_seconds": round(clock.elapsed, 3),
-        "validation": validation,
-    }
-
-
-def format_report(report: dict) -> str:
-    """The human-readable twin of the JSON report."""
-    lines = [
-        f"Segan Studio batch export ({report['created_with']})",
-        f"font family: {report['font']['family']}",
-        *(f"  {fmt}: {path}" for fmt, path in report["font"]["files"].items()),
-        f"source: {report['source']['name']} ({report['source']['identity']}, {report['source']['image_size']} px)",
-        f"hanzi written: {report['font']['hanzi_written']} of {report['requested']} requested; "
-        f"fallback glyphs: {report['font'].get('fallback_glyphs', 0)}",
-    ]
-    skipped = report["skipped"]
-    lines.append(f"skipped: {len(skipped)}")
-    lines += [f"  {c} U+{ord(c):04X}: {why}" for c, why in list(skipped.items())[:200]]
-    if len(skipped) > 200:
-        lines.append(f"  ... and {len(skipped) - 200} more (see the JSON report)")
-    if report["non_han_skipped"]:
-        lines.append(f"non-Han characters left out of the charset: {report['non_han_skipped']}")
-    gate = report["quality_gate"]
-    if gate == "off":
-        lines.append("quality gate: off")
-    else:
-        lines.append(f"quality gate: {gate['count']} unreadable{' (dropped)' if gate['dropped'] else ''} "
-                     f"{gate['unreadable']}")  # fmt: skip
-    if "written_glyphs" in report:
-        written = report["written_glyphs"]
-        lines.append(f"written by hand: {written['count']} glyphs from {written['folder']}; generated: "
-                     f"{written['generated']}")  # fmt: skip
-        for kind in ("written", "generated"):
-            stats = written["ink"][kind]
-            lines.append(f"  {kind:>9}: {stats.get('count', 0)} glyphs, ink weight {stats.get('ink_weight', 0):.4f}, "
-                         f"ink box {stats.get('ink_width', 0):.3f} x {stats.get('ink_height', 0):.3f} em")  # fmt: skip
-    cache = report["cache"]
-    lines.append(f"cache: {cache['outline_hits']} outlines and {cache['bitmap_hits']} bitmaps reused, "
-                 f"{cache['generated']} generated, {cache['traced']} traced")  # fmt: skip
-    if cache["corrupt_regenerated"]:
-        lines.append(f"  corrupt cache entries regenerated: {', '.join(cache['corrupt_regenerated'])}")
-    lines.append("stage seconds:")
-    lines += [f"  {k:>16}: {v:8.2f}" for k, v in report["stage_seconds"].items()]
-    lines.append(f"  {'total':>16}: {report['total_seconds']:8.2f}")
-    lines.append("validation:")
-    for fmt, checks in report["validation"].items():
-        lines.append(f"  {fmt}: " + "; ".join(checks))
-    return "\n".join(lines) + "\n"
+        gate = GateReport("".join(stats.unreadable), request.drop_unreadable)
+    return BatchReport(
+        created_with=f"segan-studio {__version__}",
+        family=_font_info(request, source, request.fallback_glyphs).family,
+        files=dict(paths),
+        hanzi_written=glyph_count,
+        source=SourceInfo(source.name, source.identity, source.size),
+        requested=len(chars),
+        skipped={c: skipped[c] for c in chars if c in skipped},
+        non_han_skipped="".join(request.non_han),
+        quality_gate=gate,
+        cache=CacheInfo(
+            root=cache.root if request.use_cache else None,
+            file=cache.path if request.use_cache else None,
+            outline_hits=stats.outline_hits,
+            bitmap_hits=stats.bitmap_hits,
+            generated=stats.generated,
+            traced=stats.traced,
+            corrupt_regenerated=tuple(f"{c} U+{ord(c):04X} {kind}" for c, kind in cache.corrupt),
+        ),
+        trace=request.trace,
+        workers=request.workers,
+        stage_seconds={k: round(v, 3) for k, v in stats.stage_s.items()} | {"trace cpu": round(stats.trace_cpu_s, 3)},
+        total_seconds=round(clock.elapsed, 3),
+        validation=validation,
+    )

@@ -340,7 +340,7 @@ class BatchView(QWidget):
             return False
         if request is None:
             return False
-        identity = self.report.report["source"]["identity"] if regenerate and self.report else None
+        identity = self.report.report.source.identity if regenerate and self.report else None
         self._remember()
         self._last_request = request
         self.report = None
