@@ -156,6 +156,13 @@ class _Stats:
     def add(self, stage: str, seconds: float) -> None:
         self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
 
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the wall time of the ``with`` block to ``stage`` (the report's stage seconds)."""
+        start = time.monotonic()
+        yield
+        self.add(stage, time.monotonic() - start)
+
 
 @dataclass
 class _Export:
@@ -203,17 +210,16 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         cache = stack.enter_context(GlyphCache(cache_root, identity, request.trace.key))
 
         # check: what the source cannot produce (characters already traced need no check)
-        t = time.monotonic()
-        chars = tuple(dict.fromkeys(request.chars))
-        cached = cache.outline_chars()
-        unchecked = [c for c in chars if c not in cached]
-        skipped: dict[str, str] = {}
-        for start in range(0, len(unchecked), 512):
-            cancel.raise_if_cancelled("batch export")
-            skipped.update(source.missing(unchecked[start : start + 512]))
-            yield Progress("check", start, len(unchecked), elapsed_s=clock.elapsed)
-        todo = [c for c in chars if c not in skipped]
-        stats.add("check", time.monotonic() - t)
+        with stats.timed("check"):
+            chars = tuple(dict.fromkeys(request.chars))
+            cached = cache.outline_chars()
+            unchecked = [c for c in chars if c not in cached]
+            skipped: dict[str, str] = {}
+            for start in range(0, len(unchecked), 512):
+                cancel.raise_if_cancelled("batch export")
+                skipped.update(source.missing(unchecked[start : start + 512]))
+                yield Progress("check", start, len(unchecked), elapsed_s=clock.elapsed)
+            todo = [c for c in chars if c not in skipped]
         if not todo:
             first = next(iter(skipped.items()))
             raise FontError(
@@ -227,7 +233,8 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
             yield from _trace_written(job, written_glyphs)
 
         # glyphs: generate -> trace, streamed through the cache
-        yield from _glyph_pipeline(job, stack)
+        with stats.timed("glyphs (wall)"):
+            yield from _glyph_pipeline(job, stack)
 
         # build, validate, write (all files renamed into place together at the very end)
         written = [c for c in todo if c not in skipped]
@@ -245,22 +252,18 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
                 continue
             cancel.raise_if_cancelled("batch export")
             yield Progress("build", 0, len(written), fmt, elapsed_s=clock.elapsed)
-            t = time.monotonic()
-            records = _records(cache, written, fallback, skipped)
-            font = build_font(info, records, fmt)
-            stats.add(f"build {fmt}", time.monotonic() - t)
+            with stats.timed(f"build {fmt}"):
+                font = build_font(info, _records(cache, written, fallback, skipped), fmt)
             built[fmt] = font
             for out_fmt, flavor in ((fmt, None), ("woff2", "woff2")):
                 if out_fmt not in temps or (out_fmt == "woff2" and fmt != "ttf"):
                     continue
                 cancel.raise_if_cancelled("batch export")
-                t = time.monotonic()
-                save_font(font, temps[out_fmt], flavor)
-                stats.add(f"save {out_fmt}", time.monotonic() - t)
+                with stats.timed(f"save {out_fmt}"):
+                    save_font(font, temps[out_fmt], flavor)
                 yield Progress("validate", 0, None, out_fmt, elapsed_s=clock.elapsed)
-                t = time.monotonic()
-                checks = require_valid(temps[out_fmt], sample, label=paths[out_fmt].name)
-                stats.add(f"validate {out_fmt}", time.monotonic() - t)
+                with stats.timed(f"validate {out_fmt}"):
+                    checks = require_valid(temps[out_fmt], sample, label=paths[out_fmt].name)
                 validation[out_fmt] = [str(c) for c in checks]
             built.pop(fmt)  # free the font before building the next one
 
@@ -383,21 +386,19 @@ def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progr
     total = len(todo)
     done = 0
     pending: deque[tuple[list[str], cf.Future | tuple[float, list[bytes]]]] = deque()
-    t_pipeline = time.monotonic()
 
     def drain(limit: int) -> Iterator[Progress]:
         nonlocal done
         while len(pending) > limit:
             task_chars, future = pending.popleft()
-            t = time.monotonic()
             try:
-                results = future.result() if isinstance(future, cf.Future) else future
+                with stats.timed("trace wait"):
+                    results = future.result() if isinstance(future, cf.Future) else future
             except cf.process.BrokenProcessPool:
                 kept = f"the glyphs done so far are cached in {cache.path}: run again to resume, or use --workers 0"
                 if not request.use_cache:
                     kept = "nothing was kept (--no-cache); try --workers 0"
                 raise SeganError(f"a trace worker process died (out of memory, or killed); {kept}") from None
-            stats.add("trace wait", time.monotonic() - t)
             traced_s, blobs = results
             stats.trace_cpu_s += traced_s
             for char, blob in zip(task_chars, blobs, strict=True):
@@ -441,7 +442,6 @@ def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progr
         yield from drain(math.ceil(request.chunk_size / TRACE_TASK) if pool is not None else 0)
         del images
     yield from drain(0)
-    stats.add("glyphs (wall)", time.monotonic() - t_pipeline)
     if cache.corrupt:
         names = ", ".join(f"{c} (U+{ord(c):04X}) {kind}" for c, kind in cache.corrupt[:5])
         yield Progress("glyphs", done, total, f"regenerated {len(cache.corrupt)} corrupt cache entries: {names}",
@@ -459,23 +459,23 @@ def _trace_written(job: _Export, written: WrittenGlyphs) -> Iterator[Progress]:
     """Trace the written glyphs of ``todo`` (not yet cached) at their own resolution into the outline cache."""
     request, cache, cached, todo, stats = job.request, job.cache, job.cached, job.todo, job.stats
     chars = [c for c in todo if c in written.files and c not in cached]
-    t = time.monotonic()
-    for i, char in enumerate(chars):
-        if i % TRACE_TASK == 0:
-            job.cancel.raise_if_cancelled("batch export")
-            yield Progress("written", i, len(chars), "tracing the writer's own glyphs", elapsed_s=job.clock.elapsed)
-        ink = written.ink(char)
-        seconds, blobs = trace_task(ink[None], trace_config_for(ink.shape[0], request.trace))
-        stats.trace_cpu_s += seconds
-        cache.put_outline_bytes(char, blobs[0])
-        cached.add(char)
-    cache.commit()
-    for char in todo:
-        if char in written.files:
-            blob = cache.get_outline_bytes(char)
-            if blob is not None and TracedGlyph.bytes_is_empty(blob):
-                job.skipped[char] = BLANK_REASON
-    stats.add("written", time.monotonic() - t)
+    with stats.timed("written"):
+        for i, char in enumerate(chars):
+            if i % TRACE_TASK == 0:
+                job.cancel.raise_if_cancelled("batch export")
+                yield Progress("written", i, len(chars), "tracing the writer's own glyphs",
+                               elapsed_s=job.clock.elapsed)
+            ink = written.ink(char)
+            seconds, blobs = trace_task(ink[None], trace_config_for(ink.shape[0], request.trace))
+            stats.trace_cpu_s += seconds
+            cache.put_outline_bytes(char, blobs[0])
+            cached.add(char)
+        cache.commit()
+        for char in todo:
+            if char in written.files:
+                blob = cache.get_outline_bytes(char)
+                if blob is not None and TracedGlyph.bytes_is_empty(blob):
+                    job.skipped[char] = BLANK_REASON
 
 
 def _written_report(written: WrittenGlyphs, cache: GlyphCache, in_font: list[str], size: int) -> dict:
@@ -508,9 +508,8 @@ def _bitmaps(job: _Export, chars: list[str]) -> np.ndarray:
     for start in range(0, len(missing), request.batch_size):
         cancel.raise_if_cancelled("batch export")
         rows = missing[start : start + request.batch_size]
-        t = time.monotonic()
-        generated = source.generate([chars[i] for i in rows], batch_size=request.batch_size)
-        stats.add("generate", time.monotonic() - t)
+        with stats.timed("generate"):
+            generated = source.generate([chars[i] for i in rows], batch_size=request.batch_size)
         for i, image in zip(rows, generated, strict=True):
             images[i] = image
             cache.put_bitmap(chars[i], image)
@@ -531,9 +530,8 @@ def _apply_quality_gate(job: _Export, chunk: list[str], need: list[str], images:
         gate_images.append(np.stack([im for _, im in extra]))
     if not gate_chars:
         return
-    t = time.monotonic()
-    unreadable = request.quality_gate(gate_chars, np.concatenate(gate_images))
-    stats.add("quality gate", time.monotonic() - t)
+    with stats.timed("quality gate"):
+        unreadable = request.quality_gate(gate_chars, np.concatenate(gate_images))
     for char in unreadable:
         if char in gate_chars and char not in stats.unreadable:
             stats.unreadable.append(char)

@@ -10,22 +10,38 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from segan_core.errors import Cancelled
+
+# Every stage a job reports, the names views branch on and the CLI prints. A new stage goes here first.
+Stage = Literal[
+    "prepare", "load", "disk", "check",  # setting up (batch export, generate)
+    "dataset", "render", "write",  # building a dataset
+    "pages", "labels", "review",  # importing scans
+    "generate", "glyphs", "written", "build", "validate",  # generating, tracing, building fonts
+    "paired", "ocr",  # evaluating
+    "train", "checkpoint", "samples", "epoch",  # training
+    "done",
+]
+STAGES: frozenset[str] = frozenset(get_args(Stage))
 
 
 @dataclass(frozen=True)
 class Progress:
     """One report from a long job."""
 
-    stage: str
+    stage: Stage
     done: int
     total: int | None = None
     message: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
     payload: Any = None  # e.g. sample images, a finished report
     elapsed_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:  # a programming error: name the stage in Stage first
+            raise ValueError(f"unknown progress stage {self.stage!r}; add it to segan_core.jobs.Stage")
 
     @property
     def fraction(self) -> float | None:

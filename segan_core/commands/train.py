@@ -6,13 +6,14 @@ import argparse
 import dataclasses
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from segan_core.commands.progress import drive
 from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig
-from segan_core.errors import SeganError
+from segan_core.errors import Cancelled, SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
-from segan_core.jobs import CancelToken
+from segan_core.jobs import CancelToken, Progress
 from segan_core.model.device import BF16_SETTINGS, resolve_bf16
 from segan_core.training.presets import (
     PRESETS,
@@ -173,7 +174,7 @@ def _configs(args: argparse.Namespace, kind: RunKind) -> tuple[ModelConfig | Bas
         args.out,
         resume=args.resume,
         preset=args.preset,
-        categories=0 if getattr(args, "no_category_embedding", False) else len(getattr(args, "data", []) or []),
+        categories=(0 if args.no_category_embedding else len(args.data)) if kind == "baseline" else 1,
         new_model=dict(
             skeleton_encoder=False if args.no_skeleton_encoder else None,
             skeleton_discriminator=False if args.no_skeleton_discriminator else None,
@@ -254,6 +255,17 @@ def _cancel_on_signals() -> CancelToken:
     return token
 
 
+def _run(job: Iterator[Progress], quiet: bool) -> int:
+    """Drive a training job; Ctrl-C ends it with a checkpoint, reported like any other stop (exit 0)."""
+    try:
+        result = drive(job, quiet=quiet)
+    except Cancelled as exc:
+        if exc.result is None:
+            raise
+        result = exc.result
+    return _report(result)
+
+
 def _report(result) -> int:
     print(
         f"{result.reason}: step {result.step}, checkpoint in {result.out} "
@@ -265,19 +277,19 @@ def _report(result) -> int:
 def run_skeleton(args: argparse.Namespace) -> int:
     model, train = _configs(args, "skeleton-gan")
     job = train_skeleton_gan(args.data, model, train, _options(args, train), _cancel_on_signals())
-    return _report(drive(job, quiet=args.quiet))
+    return _run(job, args.quiet)
 
 
 def run_style(args: argparse.Namespace) -> int:
     model, train = _configs(args, "segan")
     job = train_style(args.data, args.skeleton, model, train, _options(args, train), _cancel_on_signals())
-    return _report(drive(job, quiet=args.quiet))
+    return _run(job, args.quiet)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
     model, train = _configs(args, "baseline")
     job = train_baseline(args.data, model, train, _options(args, train), _cancel_on_signals())
-    return _report(drive(job, quiet=args.quiet))
+    return _run(job, args.quiet)
 
 
 def run_finetune(args: argparse.Namespace) -> int:
@@ -298,9 +310,12 @@ def run_finetune(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)
-    result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
-    if not result.snapshot:
-        print(f"cancelled at step {result.steps}; resume with --resume (run in {result.run_dir})")
+    try:
+        result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
+    except Cancelled as exc:
+        if exc.result is None:
+            raise
+        print(f"cancelled at step {exc.result.steps}; resume with --resume (run in {exc.result.run_dir})")
         return 130
     scores = ", ".join(f"{k} {v:g}" for k, v in result.dev_scores.items() if k in ("content_accuracy", "iou"))
     print(
