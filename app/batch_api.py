@@ -28,13 +28,13 @@ def cache_dir() -> Path:
 
 
 def quality_gate_available() -> bool:
-    from segan_core.evaluation.recognizer import quality_gate_available as available
+    from segan_core.recognizer import quality_gate_available as available
 
     return available()
 
 
 def _gate(chars, images) -> list[str]:
-    from segan_core.evaluation.recognizer import unreadable
+    from segan_core.recognizer import unreadable
 
     return unreadable(chars, images)
 

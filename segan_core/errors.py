@@ -45,6 +45,10 @@ class TrainingError(SeganError):
     """Training cannot go on (for example the losses became NaN)."""
 
 
+class EvaluationError(SeganError):
+    """An evaluation cannot run: a model/data mismatch, or a missing evaluator component (e.g. the OCR recognizer)."""
+
+
 class Cancelled(SeganError):
     """A long job was cancelled by the user: the one way every job stops on its cancel token.
 

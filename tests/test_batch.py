@@ -178,7 +178,7 @@ def test_cli_quality_gate_flag_reads_glyphs_with_the_recognizer(tmp_path, capsys
 
 
 def test_cli_quality_gate_drop_leaves_unreadable_glyphs_out(tmp_path, monkeypatch):
-    from segan_core.evaluation import recognizer
+    from segan_core import recognizer
 
     monkeypatch.setattr(recognizer, "unreadable", lambda chars, images: [c for c in chars if c == "字"])
     out = tmp_path / "drop" / "Drop.ttf"
@@ -191,7 +191,7 @@ def test_cli_quality_gate_drop_leaves_unreadable_glyphs_out(tmp_path, monkeypatc
 
 
 def test_cli_quality_gate_without_a_recognizer_is_one_line(tmp_path, monkeypatch, capsys):
-    from segan_core.evaluation import recognizer
+    from segan_core import recognizer
 
     monkeypatch.setattr(recognizer, "_RECOGNIZER", None)
     monkeypatch.setenv("SEGAN_OCR_MODEL", str(tmp_path / "missing.onnx"))

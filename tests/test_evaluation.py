@@ -207,7 +207,7 @@ def test_cancel_stops_the_job(dataset):
 
 
 def test_unreadable_flags_blank_and_wrong_glyphs(dataset):
-    from segan_core.evaluation.recognizer import get_recognizer, unreadable
+    from segan_core.recognizer import get_recognizer, unreadable
 
     split = dataset.split("test")
     recognizer = get_recognizer()

@@ -95,7 +95,7 @@ def run_batch(args: argparse.Namespace) -> int:
         raise OutputError(f"invalid trace settings: {exc}") from None
     gate = None
     if args.quality_gate != "off":
-        from segan_core.evaluation.recognizer import quality_gate
+        from segan_core.recognizer import quality_gate
 
         gate = quality_gate()  # a missing recognizer: one line, before any work
     request = BatchRequest(

@@ -215,7 +215,7 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
     recognizer = None
     known: np.ndarray = np.ones(len(chars), bool)
     if options.ocr:
-        from segan_core.evaluation.recognizer import get_recognizer
+        from segan_core.recognizer import get_recognizer
 
         yield Progress("load", 0, 1, message="OCR recognizer", elapsed_s=clock.elapsed)
         recognizer = get_recognizer()
