@@ -2,7 +2,7 @@
 
 Turns the form's values into a :class:`~segan_core.batch.BatchRequest`, runs
 :func:`~segan_core.batch.export_font`, and reads what the view shows out of the
-:class:`~segan_core.batch.BatchResult` report (font files, skipped characters, the glyphs the
+:class:`~segan_core.batch_report.BatchReport` (font files, skipped characters, the glyphs the
 quality gate flagged with their cached bitmaps).
 """
 
@@ -20,7 +20,6 @@ from segan_core.cache import GlyphCache
 from segan_core.errors import OutputError
 from segan_core.fontbuild.naming import FontNames
 from segan_core.jobs import CancelToken, Progress
-from segan_core.vectorize.trace import TraceConfig
 
 SMALL_JOB = 400  # below this many characters, trace in the worker thread (no process pool start-up)
 
@@ -30,13 +29,13 @@ def cache_dir() -> Path:
 
 
 def quality_gate_available() -> bool:
-    from segan_core.evaluation.recognizer import quality_gate_available as available
+    from segan_core.recognizer import quality_gate_available as available
 
     return available()
 
 
 def _gate(chars, images) -> list[str]:
-    from segan_core.evaluation.recognizer import unreadable
+    from segan_core.recognizer import unreadable
 
     return unreadable(chars, images)
 
@@ -102,11 +101,11 @@ def forget(request: BatchRequest, chars: tuple[str, ...], identity: str | None =
 def summary(result: BatchResult) -> str:
     report = result.report
     files = ", ".join(p.name for p in result.paths.values())
-    gate = report.get("quality_gate")
-    flagged_note = f", {gate['count']} flagged by the quality gate" if isinstance(gate, dict) else ""
+    gate = report.quality_gate
+    flagged_note = f", {gate.count} flagged by the quality gate" if gate is not None else ""
     return (f"Wrote {files} in {result.paths and next(iter(result.paths.values())).parent}: "
-            f"{report['font']['hanzi_written']} of {report['requested']} Hanzi, {len(report['skipped'])} skipped"
-            f"{flagged_note}; {report['total_seconds']:.1f} s. Report: {result.report_paths[1].name}")
+            f"{report.hanzi_written} of {report.requested} Hanzi, {len(report.skipped)} skipped"
+            f"{flagged_note}; {report.total_seconds:.1f} s. Report: {result.report_paths[1].name}")
 
 
 def font_files(result: BatchResult) -> list[Path]:
@@ -114,22 +113,21 @@ def font_files(result: BatchResult) -> list[Path]:
 
 
 def skipped(result: BatchResult) -> dict[str, str]:
-    return dict(result.report.get("skipped", {}))
+    return dict(result.report.skipped)
 
 
 def flagged(result: BatchResult) -> list[tuple[str, str, np.ndarray | None]]:
     """(char, reason, cached glyph image or None) for each glyph the quality gate flagged."""
-    gate = result.report.get("quality_gate")
-    if not isinstance(gate, dict) or not gate.get("unreadable"):
+    report = result.report
+    if report.quality_gate is None or not report.quality_gate.unreadable:
         return []
-    source = result.report["source"]
-    trace = TraceConfig(**result.report.get("trace_config", {}))
-    folder = result.report.get("cache", {}).get("folder")
+    unreadable = report.quality_gate.unreadable
     images: dict[str, np.ndarray | None] = {}
-    if folder:
-        try:
-            with GlyphCache(Path(folder).parent, source["identity"], trace.key) as cache:
-                images = {c: cache.get_bitmap(c, int(source["image_size"])) for c in gate["unreadable"]}
-        except (OutputError, ValueError):
-            images = {}
-    return [(char, "OCR does not read it as itself", images.get(char)) for char in gate["unreadable"]]
+    try:
+        cache = report.open_cache()
+        if cache is not None:
+            with cache:
+                images = {c: cache.get_bitmap(c, report.source.image_size) for c in unreadable}
+    except (OutputError, ValueError):
+        images = {}
+    return [(char, "OCR does not read it as itself", images.get(char)) for char in unreadable]

@@ -5,14 +5,13 @@ Only lists and describes; loading a model happens in a worker (see ``views/gener
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from segan_core.errors import SeganError
-from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE
+from segan_core.model_folder import ModelFolder
 from segan_core.resources import find_font
 from segan_core.styles import load_styles
 
@@ -32,7 +31,7 @@ class StyleEntry:
 
     @property
     def available(self) -> bool:
-        return is_model_dir(self.model_dir)
+        return ModelFolder.is_model(self.model_dir)
 
     @property
     def status(self) -> str:
@@ -43,39 +42,28 @@ class StyleEntry:
         return f"{self.name}\n{self.script}" + (f" · {state}" if state else "")
 
 
-def is_model_dir(folder: Path | None) -> bool:
-    return folder is not None and (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file()
-
-
-def _read_config(folder: Path) -> dict:
-    try:
-        data = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def model_entry(folder: Path, origin: str) -> StyleEntry | None:
     """An entry for a style model folder (SE-GAN or the zi2zi baseline), or None (e.g. a skeleton GAN)."""
-    folder = Path(folder)
-    if not is_model_dir(folder):
+    model = ModelFolder(folder)
+    folder = model.path
+    if model.missing():
         return None
-    config = _read_config(folder)
-    if config.get("kind") not in (None, "segan", "baseline"):
+    info = model.describe()
+    if not info.is_style:
         return None
-    target = config.get("data", {}).get("target", {}) if isinstance(config.get("data"), dict) else {}
-    name = str(target.get("name") or folder.name) if isinstance(target, dict) else folder.name
+    target = info.target
+    name = info.target_name
     if name != folder.name:
         name = f"{folder.name} ({name})"
-    if config.get("kind") == "baseline":
+    if info.kind == "baseline":
         name += " · zi2zi baseline"
     sample_font = sample_image = None
-    if isinstance(target, dict) and target.get("file"):
+    if target.get("file"):
         try:
             sample_font = find_font(str(target["file"]))
         except SeganError:
             sample_font = None
-    if isinstance(target, dict) and target.get("folder"):
+    if target.get("folder"):
         images = Path(str(target["folder"]))
         candidates = [images / f"{SAMPLE_CHAR}.png", *sorted(images.glob("*.png"))[:1]] if images.is_dir() else []
         sample_image = next((p for p in candidates if p.is_file()), None)

@@ -12,6 +12,7 @@ from app.errors import show_error
 from app.settings import Settings, user_models_dir
 from app.workers import JobRunner
 from segan_core.errors import CheckpointError
+from segan_core.styles import parse_style_ref
 
 
 class AppContext(QObject):
@@ -37,14 +38,14 @@ class AppContext(QObject):
         """``--style ID`` or ``--model DIR`` (or a saved key) -> an entry."""
         if not value:
             return None
-        if value.startswith(("style:", "dir:")):
-            return self.entry(value)
+        ref = parse_style_ref(value)
+        if ref.explicit:
+            return self.entry(ref.key) if ref.kind in ("style", "dir") else None
         found = self.entry(f"style:{value}")
         if found is not None:
             return found
-        folder = Path(value)
-        if folder.is_dir():
-            return self.entry(f"dir:{folder.resolve()}")
+        if ref.kind == "dir":
+            return self.entry(f"dir:{ref.path.resolve()}")
         return None
 
     def open_model(self, folder: Path | str) -> StyleEntry:

@@ -17,6 +17,7 @@ from app.views.calligrapher import SCAN_SUFFIXES, SCANS
 from app.views.generate import GenerateView
 from app.views.train import TrainView
 from segan_core.model.device import configure_threads
+from segan_core.model_folder import ModelFolder
 
 
 class MainWindow(QMainWindow):
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: Path) -> None:
         if path.is_dir():
-            if (path / "config.json").is_file():
+            if ModelFolder(path).has_config:  # a model (or a broken one: the Generate view says why)
                 self.tabs.setCurrentWidget(self.generate)
                 self.generate.open_model(path)
             else:

@@ -65,8 +65,8 @@ class Job(QRunnable):
     """``fn(*args, cancel=token, **kwargs)`` (when it takes ``cancel``) run on a pool thread.
 
     If ``fn`` returns a generator, it is driven to the end: each yielded item is relayed through
-    ``progress`` and the generator's return value through ``finished``. A job that returns with
-    reason ``"cancelled"`` (training) or raises :class:`Cancelled` is reported as ``cancelled``.
+    ``progress`` and the generator's return value through ``finished``. Every core job stops on its
+    cancel token by raising :class:`Cancelled` (the one convention): that is reported as ``cancelled``.
     """
 
     def __init__(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -111,12 +111,8 @@ class Job(QRunnable):
                         result = stop.value
                         break
                     self.signals.progress.emit(item)
-            if getattr(result, "reason", None) == "cancelled" or (self.token.cancelled and result is None):
-                log.info("job %s cancelled", self.name)
-                self.signals.cancelled.emit()
-            else:
-                log.info("job %s finished in %.1f s", self.name, time.monotonic() - self.started_at)
-                self.signals.finished.emit(result)
+            log.info("job %s finished in %.1f s", self.name, time.monotonic() - self.started_at)
+            self.signals.finished.emit(result)
         except Cancelled:
             log.info("job %s cancelled", self.name)
             self.signals.cancelled.emit()

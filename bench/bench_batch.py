@@ -38,7 +38,7 @@ def run(request, label: str) -> dict:
     start = time.perf_counter()
     result = drive(export_font(request), quiet=False)
     seconds = time.perf_counter() - start
-    report = result.report
+    report = result.report.to_json()  # the FONT.report.json object
     own, children = peak_rss_mb()
     print(f"\n== {label}: {seconds:.1f} s end to end ==")
     for stage, value in report["stage_seconds"].items():

@@ -88,7 +88,7 @@ def main() -> int:
         print(format_table(report))
 
     if args.fonts:
-        from segan_core.evaluation.recognizer import content_accuracy, get_recognizer
+        from segan_core.recognizer import content_accuracy, get_recognizer
 
         chars = list(gb2312_level1()[:: len(gb2312_level1()) // 200][:200])
         recognizer = get_recognizer()

@@ -75,7 +75,7 @@ def main() -> None:
             pages.append(save_jpeg(degrade(filled, seed=page, upside_down=page == 1), folder / f"scan{page + 1}.jpg"))
         pages.reverse()
         size_mb = sum(p.stat().st_size for p in pages) / 2**20
-        from segan_core.evaluation.recognizer import get_recognizer
+        from segan_core.recognizer import get_recognizer
 
         start = time.perf_counter()
         get_recognizer()

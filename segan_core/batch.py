@@ -42,6 +42,7 @@ import numpy as np
 
 from segan_core import __version__
 from segan_core.atomic import atomic_path, atomic_tree, ensure_writable_dir, write_text_atomic
+from segan_core.batch_report import BatchReport, CacheInfo, GateReport, SourceInfo
 from segan_core.cache import GlyphCache, default_cache_dir
 from segan_core.errors import CharsetError, FontError, OutputError, SeganError, StyleError
 from segan_core.fontbuild.builder import FORMATS, FontInfo, build_font, save_font
@@ -68,7 +69,6 @@ from segan_core.vectorize.worker import trace_task, worker_init
 from segan_core.written import WrittenGlyphs, compare_ink, trace_config_for
 
 QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
-FONT_PREFIX = "font:"
 DEFAULT_FONT_SIZE = 64  # image size for ``font:PATH`` sources
 TRACE_TASK = 32  # glyphs per process-pool task
 BLANK_REASON = "blank glyph: no ink left after thresholding"
@@ -119,7 +119,7 @@ class BatchRequest:
 @dataclass(frozen=True)
 class BatchResult:
     paths: dict[str, Path]  # format -> font file written
-    report: dict
+    report: BatchReport
     report_paths: tuple[Path, Path]  # JSON, text
 
 
@@ -128,15 +128,15 @@ class BatchResult:
 
 def resolve_source(spec: str, font_size: int = DEFAULT_FONT_SIZE) -> GlyphSource:
     """``font:PATH`` (glyphs rendered from a font), a model folder, or a style id with a trained model."""
-    if spec.startswith(FONT_PREFIX):
-        path = Path(spec[len(FONT_PREFIX) :]).expanduser()
-        if not path.is_file():
-            raise FontError(f"font file not found: {path}")
-        return FontGlyphSource(path, font_size)
-    from segan_core.styles import model_folder
+    from segan_core.styles import model_folder, parse_style_ref
 
-    folder = model_folder(spec)  # StyleError for an unknown name or a folder without a model
-    return _load_model(folder, f"model folder {folder}" if Path(spec).expanduser().is_dir() else f"style {spec}")
+    ref = parse_style_ref(spec)
+    if ref.kind == "font":
+        if not ref.path.is_file():
+            raise FontError(f"font file not found: {ref.path}")
+        return FontGlyphSource(ref.path, font_size)
+    folder = model_folder(ref)  # StyleError for an unknown name or a folder without a model
+    return _load_model(folder, f"model folder {folder}" if ref.kind == "dir" else f"style {ref.value}")
 
 
 def _load_model(folder: Path, what: str) -> GlyphSource:
@@ -162,6 +162,13 @@ class _Stats:
 
     def add(self, stage: str, seconds: float) -> None:
         self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
+
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the wall time of the ``with`` block to ``stage`` (the report's stage seconds)."""
+        start = time.monotonic()
+        yield
+        self.add(stage, time.monotonic() - start)
 
 
 @dataclass
@@ -225,17 +232,16 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
         cache = stack.enter_context(GlyphCache(cache_root, identity, trace.key))
 
         # check: what the source cannot produce (characters already traced need no check)
-        t = time.monotonic()
-        chars = tuple(dict.fromkeys(request.chars))
-        cached = cache.outline_chars()
-        unchecked = [c for c in chars if c not in cached]
-        skipped: dict[str, str] = {}
-        for start in range(0, len(unchecked), 512):
-            cancel.raise_if_cancelled("batch export")
-            skipped.update(source.missing(unchecked[start : start + 512]))
-            yield Progress("check", start, len(unchecked), elapsed_s=clock.elapsed)
-        todo = [c for c in chars if c not in skipped]
-        stats.add("check", time.monotonic() - t)
+        with stats.timed("check"):
+            chars = tuple(dict.fromkeys(request.chars))
+            cached = cache.outline_chars()
+            unchecked = [c for c in chars if c not in cached]
+            skipped: dict[str, str] = {}
+            for start in range(0, len(unchecked), 512):
+                cancel.raise_if_cancelled("batch export")
+                skipped.update(source.missing(unchecked[start : start + 512]))
+                yield Progress("check", start, len(unchecked), elapsed_s=clock.elapsed)
+            todo = [c for c in chars if c not in skipped]
         if not todo:
             first = next(iter(skipped.items()))
             raise FontError(
@@ -249,7 +255,8 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
             yield from _trace_written(job, written_glyphs)
 
         # glyphs: generate -> trace, streamed through the cache
-        yield from _glyph_pipeline(job, stack)
+        with stats.timed("glyphs (wall)"):
+            yield from _glyph_pipeline(job, stack)
 
         # build, validate, write (all files renamed into place together at the very end)
         written = [c for c in todo if c not in skipped]
@@ -268,41 +275,39 @@ def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Ite
                 continue
             cancel.raise_if_cancelled("batch export")
             yield Progress("build", 0, len(written), fmt, elapsed_s=clock.elapsed)
-            t = time.monotonic()
-            records = _records(cache, written, fallback, skipped)
-            font = build_font(info, records, fmt)
-            stats.add(f"build {fmt}", time.monotonic() - t)
+            with stats.timed(f"build {fmt}"):
+                font = build_font(info, _records(cache, written, fallback, skipped), fmt)
             built[fmt] = font
             for out_fmt, flavor in ((fmt, None), ("woff2", "woff2")):
                 if out_fmt not in temps or (out_fmt == "woff2" and fmt != "ttf"):
                     continue
                 cancel.raise_if_cancelled("batch export")
-                t = time.monotonic()
-                save_font(font, temps[out_fmt], flavor)
-                stats.add(f"save {out_fmt}", time.monotonic() - t)
+                with stats.timed(f"save {out_fmt}"):
+                    save_font(font, temps[out_fmt], flavor)
                 yield Progress("validate", 0, None, out_fmt, elapsed_s=clock.elapsed)
-                t = time.monotonic()
-                checks = require_valid(temps[out_fmt], sample, label=paths[out_fmt].name)
-                stats.add(f"validate {out_fmt}", time.monotonic() - t)
+                with stats.timed(f"validate {out_fmt}"):
+                    checks = require_valid(temps[out_fmt], sample, label=paths[out_fmt].name)
                 validation[out_fmt] = [str(c) for c in checks]
             if fmt == "otf" and "ufo" in temps:
                 cancel.raise_if_cancelled("batch export")
-                t = time.monotonic()
-                write_ufo(font, temps["ufo"])
-                stats.add("save ufo", time.monotonic() - t)
+                with stats.timed("save ufo"):
+                    write_ufo(font, temps["ufo"])
                 validation["ufo"] = [str(check_ufo(temps["ufo"], font))]
             built.pop(fmt)  # free the font before building the next one
 
         glyph_count = len(written)
         cancel.raise_if_cancelled("batch export")
         report = _report(request, source, cache, chars, skipped, stats, clock, paths, validation, glyph_count)
-        report["font"]["fallback_glyphs"] = _fallback_count(fallback, fallback_codepoints())
-        report["trace_config"] = dataclasses.asdict(trace)
-        if written_glyphs is not None:
-            report["written_glyphs"] = _written_report(written_glyphs, cache, written, source.size)
+        report = dataclasses.replace(
+            report,
+            fallback_glyphs=_fallback_count(fallback, fallback_codepoints()),
+            trace=trace,  # the settings actually used (256 px glyphs from an upscaler have their own)
+            written_glyphs=None if written_glyphs is None else _written_report(written_glyphs, cache, written,
+                                                                                source.size),
+        )
     # leaving the ExitStack renamed every font into place; the report follows
-    write_text_atomic(json_path, json.dumps(report, ensure_ascii=False, indent=1))
-    write_text_atomic(text_path, format_report(report))
+    write_text_atomic(json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    write_text_atomic(text_path, report.text())
     result = BatchResult({fmt: paths[fmt] for fmt in request.formats}, report, (json_path, text_path))
     yield Progress("done", glyph_count, glyph_count, f"wrote {', '.join(p.name for p in result.paths.values())}",
                    payload=result, elapsed_s=clock.elapsed)  # fmt: skip
@@ -417,21 +422,19 @@ def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progr
     total = len(todo)
     done = 0
     pending: deque[tuple[list[str], cf.Future | tuple[float, list[bytes]]]] = deque()
-    t_pipeline = time.monotonic()
 
     def drain(limit: int) -> Iterator[Progress]:
         nonlocal done
         while len(pending) > limit:
             task_chars, future = pending.popleft()
-            t = time.monotonic()
             try:
-                results = future.result() if isinstance(future, cf.Future) else future
+                with stats.timed("trace wait"):
+                    results = future.result() if isinstance(future, cf.Future) else future
             except cf.process.BrokenProcessPool:
                 kept = f"the glyphs done so far are cached in {cache.path}: run again to resume, or use --workers 0"
                 if not request.use_cache:
                     kept = "nothing was kept (--no-cache); try --workers 0"
                 raise SeganError(f"a trace worker process died (out of memory, or killed); {kept}") from None
-            stats.add("trace wait", time.monotonic() - t)
             traced_s, blobs = results
             stats.trace_cpu_s += traced_s
             for char, blob in zip(task_chars, blobs, strict=True):
@@ -475,7 +478,6 @@ def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progr
         yield from drain(math.ceil(request.chunk_size / TRACE_TASK) if pool is not None else 0)
         del images
     yield from drain(0)
-    stats.add("glyphs (wall)", time.monotonic() - t_pipeline)
     if cache.corrupt:
         names = ", ".join(f"{c} (U+{ord(c):04X}) {kind}" for c, kind in cache.corrupt[:5])
         yield Progress("glyphs", done, total, f"regenerated {len(cache.corrupt)} corrupt cache entries: {names}",
@@ -493,23 +495,23 @@ def _trace_written(job: _Export, written: WrittenGlyphs) -> Iterator[Progress]:
     """Trace the written glyphs of ``todo`` (not yet cached) at their own resolution into the outline cache."""
     request, cache, cached, todo, stats = job.request, job.cache, job.cached, job.todo, job.stats
     chars = [c for c in todo if c in written.files and c not in cached]
-    t = time.monotonic()
-    for i, char in enumerate(chars):
-        if i % TRACE_TASK == 0:
-            job.cancel.raise_if_cancelled("batch export")
-            yield Progress("written", i, len(chars), "tracing the writer's own glyphs", elapsed_s=job.clock.elapsed)
-        ink = written.ink(char)
-        seconds, blobs = trace_task(ink[None], trace_config_for(ink.shape[0], request.trace))
-        stats.trace_cpu_s += seconds
-        cache.put_outline_bytes(char, blobs[0])
-        cached.add(char)
-    cache.commit()
-    for char in todo:
-        if char in written.files:
-            blob = cache.get_outline_bytes(char)
-            if blob is not None and TracedGlyph.bytes_is_empty(blob):
-                job.skipped[char] = BLANK_REASON
-    stats.add("written", time.monotonic() - t)
+    with stats.timed("written"):
+        for i, char in enumerate(chars):
+            if i % TRACE_TASK == 0:
+                job.cancel.raise_if_cancelled("batch export")
+                yield Progress("written", i, len(chars), "tracing the writer's own glyphs",
+                               elapsed_s=job.clock.elapsed)
+            ink = written.ink(char)
+            seconds, blobs = trace_task(ink[None], trace_config_for(ink.shape[0], request.trace))
+            stats.trace_cpu_s += seconds
+            cache.put_outline_bytes(char, blobs[0])
+            cached.add(char)
+        cache.commit()
+        for char in todo:
+            if char in written.files:
+                blob = cache.get_outline_bytes(char)
+                if blob is not None and TracedGlyph.bytes_is_empty(blob):
+                    job.skipped[char] = BLANK_REASON
 
 
 def _written_report(written: WrittenGlyphs, cache: GlyphCache, in_font: list[str], size: int) -> dict:
@@ -542,9 +544,8 @@ def _bitmaps(job: _Export, chars: list[str]) -> np.ndarray:
     for start in range(0, len(missing), request.batch_size):
         cancel.raise_if_cancelled("batch export")
         rows = missing[start : start + request.batch_size]
-        t = time.monotonic()
-        generated = source.generate([chars[i] for i in rows], batch_size=request.batch_size)
-        stats.add("generate", time.monotonic() - t)
+        with stats.timed("generate"):
+            generated = source.generate([chars[i] for i in rows], batch_size=request.batch_size)
         for i, image in zip(rows, generated, strict=True):
             images[i] = image
             cache.put_bitmap(chars[i], image)
@@ -565,9 +566,8 @@ def _apply_quality_gate(job: _Export, chunk: list[str], need: list[str], images:
         gate_images.append(np.stack([im for _, im in extra]))
     if not gate_chars:
         return
-    t = time.monotonic()
-    unreadable = request.quality_gate(gate_chars, np.concatenate(gate_images))
-    stats.add("quality gate", time.monotonic() - t)
+    with stats.timed("quality gate"):
+        unreadable = request.quality_gate(gate_chars, np.concatenate(gate_images))
     for char in unreadable:
         if char in gate_chars and char not in stats.unreadable:
             stats.unreadable.append(char)
@@ -671,82 +671,32 @@ def _report(
     paths: dict[str, Path],
     validation: dict[str, list[str]],
     glyph_count: int,
-) -> dict:
-    gate: dict | str = "off"
+) -> BatchReport:
+    gate = None
     if request.quality_gate is not None:
-        gate = {"unreadable": "".join(stats.unreadable), "count": len(stats.unreadable),
-                "dropped": request.drop_unreadable}  # fmt: skip
-    return {
-        "created_with": f"segan-studio {__version__}",
-        "font": {
-            "family": _font_info(request, source, request.fallback_glyphs).family,
-            "files": {fmt: str(path) for fmt, path in paths.items()},
-            "hanzi_written": glyph_count,
-        },
-        "source": {"name": source.name, "identity": source.identity, "image_size": source.size},
-        "requested": len(chars),
-        "skipped": {c: skipped[c] for c in chars if c in skipped},
-        "non_han_skipped": "".join(request.non_han),
-        "quality_gate": gate,
-        "cache": {
-            "file": str(cache.path) if request.use_cache else None,
-            # GlyphCache(Path(folder).parent, identity, trace key) reopens this cache
-            "folder": str(cache.root / source.identity) if request.use_cache else None,
-            "outline_hits": stats.outline_hits,
-            "bitmap_hits": stats.bitmap_hits,
-            "generated": stats.generated,
-            "traced": stats.traced,
-            "corrupt_regenerated": [f"{c} U+{ord(c):04X} {kind}" for c, kind in cache.corrupt],
-        },
-        "trace_config": dataclasses.asdict(request.trace),
-        "workers": request.workers,
-        "stage_seconds": {k: round(v, 3) for k, v in stats.stage_s.items()}
-        | {"trace cpu": round(stats.trace_cpu_s, 3)},
-        "total_seconds": round(clock.elapsed, 3),
-        "validation": validation,
-    }
-
-
-def format_report(report: dict) -> str:
-    """The human-readable twin of the JSON report."""
-    lines = [
-        f"Segan Studio batch export ({report['created_with']})",
-        f"font family: {report['font']['family']}",
-        *(f"  {fmt}: {path}" for fmt, path in report["font"]["files"].items()),
-        f"source: {report['source']['name']} ({report['source']['identity']}, {report['source']['image_size']} px)",
-        f"hanzi written: {report['font']['hanzi_written']} of {report['requested']} requested; "
-        f"fallback glyphs: {report['font'].get('fallback_glyphs', 0)}",
-    ]
-    skipped = report["skipped"]
-    lines.append(f"skipped: {len(skipped)}")
-    lines += [f"  {c} U+{ord(c):04X}: {why}" for c, why in list(skipped.items())[:200]]
-    if len(skipped) > 200:
-        lines.append(f"  ... and {len(skipped) - 200} more (see the JSON report)")
-    if report["non_han_skipped"]:
-        lines.append(f"non-Han characters left out of the charset: {report['non_han_skipped']}")
-    gate = report["quality_gate"]
-    if gate == "off":
-        lines.append("quality gate: off")
-    else:
-        lines.append(f"quality gate: {gate['count']} unreadable{' (dropped)' if gate['dropped'] else ''} "
-                     f"{gate['unreadable']}")  # fmt: skip
-    if "written_glyphs" in report:
-        written = report["written_glyphs"]
-        lines.append(f"written by hand: {written['count']} glyphs from {written['folder']}; generated: "
-                     f"{written['generated']}")  # fmt: skip
-        for kind in ("written", "generated"):
-            stats = written["ink"][kind]
-            lines.append(f"  {kind:>9}: {stats.get('count', 0)} glyphs, ink weight {stats.get('ink_weight', 0):.4f}, "
-                         f"ink box {stats.get('ink_width', 0):.3f} x {stats.get('ink_height', 0):.3f} em")  # fmt: skip
-    cache = report["cache"]
-    lines.append(f"cache: {cache['outline_hits']} outlines and {cache['bitmap_hits']} bitmaps reused, "
-                 f"{cache['generated']} generated, {cache['traced']} traced")  # fmt: skip
-    if cache["corrupt_regenerated"]:
-        lines.append(f"  corrupt cache entries regenerated: {', '.join(cache['corrupt_regenerated'])}")
-    lines.append("stage seconds:")
-    lines += [f"  {k:>16}: {v:8.2f}" for k, v in report["stage_seconds"].items()]
-    lines.append(f"  {'total':>16}: {report['total_seconds']:8.2f}")
-    lines.append("validation:")
-    for fmt, checks in report["validation"].items():
-        lines.append(f"  {fmt}: " + "; ".join(checks))
-    return "\n".join(lines) + "\n"
+        gate = GateReport("".join(stats.unreadable), request.drop_unreadable)
+    return BatchReport(
+        created_with=f"segan-studio {__version__}",
+        family=_font_info(request, source, request.fallback_glyphs).family,
+        files=dict(paths),
+        hanzi_written=glyph_count,
+        source=SourceInfo(source.name, source.identity, source.size),
+        requested=len(chars),
+        skipped={c: skipped[c] for c in chars if c in skipped},
+        non_han_skipped="".join(request.non_han),
+        quality_gate=gate,
+        cache=CacheInfo(
+            root=cache.root if request.use_cache else None,
+            file=cache.path if request.use_cache else None,
+            outline_hits=stats.outline_hits,
+            bitmap_hits=stats.bitmap_hits,
+            generated=stats.generated,
+            traced=stats.traced,
+            corrupt_regenerated=tuple(f"{c} U+{ord(c):04X} {kind}" for c, kind in cache.corrupt),
+        ),
+        trace=request.trace,
+        workers=request.workers,
+        stage_seconds={k: round(v, 3) for k, v in stats.stage_s.items()} | {"trace cpu": round(stats.trace_cpu_s, 3)},
+        total_seconds=round(clock.elapsed, 3),
+        validation=validation,
+    )

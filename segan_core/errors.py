@@ -45,7 +45,19 @@ class TrainingError(SeganError):
     """Training cannot go on (for example the losses became NaN)."""
 
 
+class EvaluationError(SeganError):
+    """An evaluation cannot run: a model/data mismatch, or a missing evaluator component (e.g. the OCR recognizer)."""
+
+
 class Cancelled(SeganError):
-    """A long job was cancelled by the user; nothing partial was written."""
+    """A long job was cancelled by the user: the one way every job stops on its cancel token.
+
+    Nothing partial was written, except what a job keeps on purpose to resume from (a training run's
+    checkpoint): that job's result then rides along as ``result``.
+    """
 
     exit_code = 130
+
+    def __init__(self, message: str = "cancelled", result: object = None) -> None:
+        super().__init__(message)
+        self.result = result

@@ -29,7 +29,7 @@ from pathlib import Path
 from segan_core import __version__
 from segan_core.atomic import atomic_dir
 from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
-from segan_core.errors import SeganError
+from segan_core.errors import Cancelled, SeganError
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import read_config
 from segan_core.model.device import resolve_bf16
@@ -139,6 +139,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     """Fine-tune ``request.base`` on ``request.data`` and install the result as a user style."""
     from segan_core.evaluation.report import EvalOptions
     from segan_core.evaluation.selection import select_snapshot
+    from segan_core.training.engine import TrainResult
     from segan_core.training.presets import with_overrides
     from segan_core.training.runs import RunOptions, train_style
 
@@ -162,9 +163,13 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     )
     check_output_dir(out, USER_STYLE, request.overwrite)  # before hours of training, not after
     skeleton_gan = request.skeleton_gan or DEFAULT_SKELETON_GAN
-    result = yield from train_style(request.data, skeleton_gan, model, train, options, cancel)
-    if result.reason == "cancelled":
-        return FinetuneResult(run_dir, run_dir, "", result.step, result.cpu_seconds / 60, {})
+    try:
+        result = yield from train_style(request.data, skeleton_gan, model, train, options, cancel)
+    except Cancelled as exc:  # the run is kept to resume from; no style is made
+        stopped = exc.result if isinstance(exc.result, TrainResult) else None
+        partial = FinetuneResult(run_dir, run_dir, "", stopped.step if stopped else 0,
+                                 stopped.cpu_seconds / 60 if stopped else 0.0, {})
+        raise Cancelled(str(exc), result=partial) from None
 
     eval_options = EvalOptions(split="dev", sample_count=1)
     check_output_dir(out, USER_STYLE, request.overwrite)  # refused before the evaluation, not after

@@ -10,16 +10,28 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from segan_core.errors import Cancelled
+
+# Every stage a job reports, the names views branch on and the CLI prints. A new stage goes here first.
+Stage = Literal[
+    "prepare", "load", "disk", "check",  # setting up (batch export, generate)
+    "dataset", "render", "write",  # building a dataset
+    "pages", "labels", "review",  # importing scans
+    "generate", "glyphs", "written", "build", "validate",  # generating, tracing, building fonts
+    "paired", "ocr", "evaluate", "score",  # evaluating
+    "pairs", "train", "checkpoint", "samples", "epoch",  # training
+    "done",
+]
+STAGES: frozenset[str] = frozenset(get_args(Stage))
 
 
 @dataclass(frozen=True)
 class Progress:
     """One report from a long job."""
 
-    stage: str
+    stage: Stage
     done: int
     total: int | None = None
     message: str = ""
@@ -29,6 +41,10 @@ class Progress:
     # how far through the budget that will stop the job first (a training run's CPU minutes), when that
     # is not done/total: a run with --cpu-budget 50 --max-steps 1000000 stops long before its last step
     budget_fraction: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:  # a programming error: name the stage in Stage first
+            raise ValueError(f"unknown progress stage {self.stage!r}; add it to segan_core.jobs.Stage")
 
     @property
     def fraction(self) -> float | None:

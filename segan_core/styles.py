@@ -1,4 +1,14 @@
-"""The style registry (``resources/styles.toml``): the brush styles, their fonts and models."""
+"""The style registry (``resources/styles.toml``): the brush styles, their fonts and models; style references.
+
+A style is referred to one way everywhere (the CLI's ``--style``/``--model``, the app's pickers,
+``segan eval``): :func:`parse_style_ref` turns the text into a :class:`StyleRef`::
+
+    style:ID    a bundled style id, or the name of a style the user trained
+    dir:PATH    a model folder
+    font:PATH   a real font's own glyphs (batch export, evaluation)
+    preset:NAME a training recipe (the Train view's starting point)
+    NAME|PATH   bare: a folder that exists is ``dir``, anything else a style name
+"""
 
 from __future__ import annotations
 
@@ -6,8 +16,10 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from segan_core.errors import FontError, StyleError
+from segan_core.model_folder import ModelFolder
 from segan_core.resources import MODELS_DIR, RESOURCES_DIR, find_font
 
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
@@ -28,7 +40,7 @@ class Style:
 
     @property
     def has_model(self) -> bool:
-        return (self.model_dir / "weights.safetensors").is_file() and (self.model_dir / "config.json").is_file()
+        return ModelFolder.is_model(self.model_dir)
 
     def font_path(self) -> Path | None:
         """The target font file, or ``None`` where it is not installed."""
@@ -73,9 +85,7 @@ def user_styles() -> list[Path]:
     from segan_core.userdata import user_models_dir
 
     folder = user_models_dir()
-    return sorted(
-        p for p in folder.iterdir() if (p / "weights.safetensors").is_file() and (p / "config.json").is_file()
-    )
+    return sorted(p for p in folder.iterdir() if ModelFolder.is_model(p))
 
 
 def find_style_model(name: str) -> Path:
@@ -95,12 +105,41 @@ def find_style_model(name: str) -> Path:
     raise StyleError(f"unknown style {name!r}; styles with a model: {', '.join(known)}")
 
 
-def model_folder(spec: str) -> Path:
+RefKind = Literal["style", "dir", "font", "preset"]
+REF_KINDS: tuple[RefKind, ...] = get_args(RefKind)
+
+
+@dataclass(frozen=True)
+class StyleRef:
+    """A parsed style reference: what ``kind`` of thing ``value`` names (see the module docstring)."""
+
+    kind: RefKind
+    value: str
+    explicit: bool = False  # written with its ``kind:`` prefix
+
+    @property
+    def path(self) -> Path:
+        return Path(self.value).expanduser()
+
+    @property
+    def key(self) -> str:
+        """The prefixed form (``style:ID``, ``dir:PATH``, ...), as the app stores it."""
+        return f"{self.kind}:{self.value}"
+
+
+def parse_style_ref(spec: str) -> StyleRef:
+    """``kind:VALUE`` for the four kinds; a bare folder that exists is ``dir``, anything else ``style``."""
+    kind, sep, value = spec.partition(":")
+    if sep and kind in REF_KINDS:
+        return StyleRef(kind, value, explicit=True)  # type: ignore[arg-type]  # checked against REF_KINDS
+    return StyleRef("dir" if Path(spec).expanduser().is_dir() else "style", spec)
+
+
+def model_folder(spec: str | StyleRef) -> Path:
     """A style reference -> its model folder: a folder holding a model, or a bundled or user style's name."""
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        missing = [n for n in ("config.json", "weights.safetensors") if not (path / n).is_file()]
-        if missing:
-            raise StyleError(f"{path} is not a style model folder (missing {', '.join(missing)})")
-        return path
-    return find_style_model(spec)
+    ref = parse_style_ref(spec) if isinstance(spec, str) else spec
+    if ref.kind == "dir":
+        return ModelFolder(ref.path).validate(StyleError, "style model folder").path
+    if ref.kind != "style":
+        raise StyleError(f"{ref.key} names a {ref.kind}, not a style with a model")
+    return find_style_model(ref.value)

@@ -51,6 +51,7 @@ def test_export_writes_fonts_and_report(tmp_path):
     assert ord("A") in cmap and ord("。") in cmap  # fallback glyphs
     assert font["name"].getDebugName(1) == "Batch Test"
     report = json.loads(result.report_paths[0].read_text(encoding="utf-8"))
+    assert report == result.report.to_json()  # the typed BatchReport is what the JSON says
     assert report["font"]["hanzi_written"] == len(TEXT)
     assert set(report["skipped"]) == set(ABSENT) and all(report["skipped"].values())
     assert report["quality_gate"] == "off"
@@ -70,14 +71,14 @@ def test_cancel_then_resume_gives_the_same_font_as_one_run(tmp_path):
                 cancel.cancel()
     assert leftovers(tmp_path / "resumed") == [], "no partial font or temp file after a cancel"
     resumed = run_to_end(export_font(request(tmp_path, name="resumed")))
-    assert resumed.report["cache"]["outline_hits"] >= 8
-    assert resumed.report["cache"]["traced"] <= len(TEXT) - 8
+    assert resumed.report.cache.outline_hits >= 8
+    assert resumed.report.cache.traced <= len(TEXT) - 8
     assert resumed.paths["ttf"].read_bytes() == whole.paths["ttf"].read_bytes()
     a, b = TTFont(whole.paths["ttf"]), TTFont(resumed.paths["ttf"])
     assert a["glyf"].compile(a) == b["glyf"].compile(b)
     # a second export is all cache hits
     again = run_to_end(export_font(request(tmp_path, name="again")))
-    assert again.report["cache"]["outline_hits"] == len(TEXT) and again.report["cache"]["generated"] == 0
+    assert again.report.cache.outline_hits == len(TEXT) and again.report.cache.generated == 0
 
 
 def test_process_pool_gives_the_same_font(tmp_path):
@@ -93,9 +94,9 @@ def test_corrupt_cache_entry_is_detected_and_regenerated(tmp_path):
         con.execute("UPDATE outlines SET data = substr(data, 1, length(data) - 3) WHERE cp = ?", (ord("永"),))
         con.execute("UPDATE bitmaps SET data = x'00' WHERE cp = ?", (ord("永"),))
     second = run_to_end(export_font(request(tmp_path, name="second")))
-    corrupt = second.report["cache"]["corrupt_regenerated"]
+    corrupt = second.report.cache.corrupt_regenerated
     assert any(entry.startswith("永 U+6C38 outline") for entry in corrupt)
-    assert second.report["cache"]["generated"] == 1
+    assert second.report.cache.generated == 1
     assert "corrupt cache entries regenerated" in second.report_paths[1].read_text(encoding="utf-8")
     assert first.paths["ttf"].read_bytes() == second.paths["ttf"].read_bytes()
 
@@ -110,8 +111,10 @@ def test_quality_gate_hook_reports_and_can_drop(tmp_path):
 
     result = run_to_end(export_font(request(tmp_path, quality_gate=gate, drop_unreadable=True)))
     assert sorted(seen) == sorted(TEXT)
-    assert result.report["quality_gate"]["unreadable"] == "字"
-    assert result.report["skipped"]["字"] == "quality gate: unreadable"
+    assert result.report.quality_gate.unreadable == "字"
+    with result.report.open_cache() as cache:  # the flagged glyph's bitmap, for the app's review list
+        assert cache.get_bitmap("字", 64) is not None
+    assert result.report.skipped["字"] == "quality gate: unreadable"
     assert ord("字") not in TTFont(result.paths["ttf"]).getBestCmap()
 
 
@@ -175,7 +178,7 @@ def test_cli_quality_gate_flag_reads_glyphs_with_the_recognizer(tmp_path, capsys
 
 
 def test_cli_quality_gate_drop_leaves_unreadable_glyphs_out(tmp_path, monkeypatch):
-    from segan_core.evaluation import recognizer
+    from segan_core import recognizer
 
     monkeypatch.setattr(recognizer, "unreadable", lambda chars, images: [c for c in chars if c == "字"])
     out = tmp_path / "drop" / "Drop.ttf"
@@ -188,7 +191,7 @@ def test_cli_quality_gate_drop_leaves_unreadable_glyphs_out(tmp_path, monkeypatc
 
 
 def test_cli_quality_gate_without_a_recognizer_is_one_line(tmp_path, monkeypatch, capsys):
-    from segan_core.evaluation import recognizer
+    from segan_core import recognizer
 
     monkeypatch.setattr(recognizer, "_RECOGNIZER", None)
     monkeypatch.setenv("SEGAN_OCR_MODEL", str(tmp_path / "missing.onnx"))

@@ -207,7 +207,7 @@ def test_cancel_stops_the_job(dataset):
 
 
 def test_unreadable_flags_blank_and_wrong_glyphs(dataset):
-    from segan_core.evaluation.recognizer import get_recognizer, unreadable
+    from segan_core.recognizer import get_recognizer, unreadable
 
     split = dataset.split("test")
     recognizer = get_recognizer()
@@ -330,3 +330,27 @@ def test_selection_picks_the_most_faithful_snapshot_that_still_reads():
     no_ocr = [Row("x", "segan", "x", {"content_accuracy": math.nan, "content_accuracy_ratio": math.nan, "iou": 0.4})]
     with pytest.raises(EvaluationError, match="OCR"):
         pick_best(no_ocr, "iou", min_ratio=0.9)
+
+
+def test_fixed_rows_are_scored_once_per_split_in_the_cache_given(dataset):
+    from segan_core.evaluation.report import FixedRowsCache
+
+    cache = FixedRowsCache()
+    options = EvalOptions(ocr=False, frechet=False)
+
+    def scored_rows() -> list[str]:
+        job = evaluate([Candidate(SplitSource(dataset), "perfect")], dataset, options, cache=cache)
+        names = []
+        try:
+            while True:
+                event = next(job)
+                if event.stage == "paired":
+                    names.append(event.message)
+        except StopIteration as stop:
+            assert stop.value.reference.metrics["iou"] == stop.value.models[0].metrics["iou"]
+        return names
+
+    assert scored_rows() == ["real font", "source glyphs", "perfect"]
+    assert scored_rows() == ["perfect"]  # the real font and source rows come from the cache
+    cache.clear()
+    assert scored_rows() == ["real font", "source glyphs", "perfect"]

@@ -132,7 +132,7 @@ def test_font_takes_the_written_glyphs_and_generates_the_rest(base_style, tmp_pa
     def export(use_written: bool, name: str) -> dict:
         request = BatchRequest(source=str(style), chars=tuple("永字"), out=tmp_path / name, workers=0,
                                cache_dir=tmp_path / "cache", use_written=use_written)
-        return run_to_end(export_font(request)).report
+        return run_to_end(export_font(request)).report.to_json()  # the FONT.report.json object
 
     report = export(True, "hand.ttf")
     assert report["written_glyphs"]["count"] == 1 and report["written_glyphs"]["generated"] == 1

@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from segan_core.cli import main as cli_main
-from segan_core.errors import CheckpointError, TrainingError
+from segan_core.errors import Cancelled, CheckpointError, TrainingError
 from segan_core.jobs import CancelToken, run_to_end
 from segan_core.model.skeleton_gan import SkeletonGenerator
 from segan_core.training.runs import RunOptions, train_style
@@ -56,7 +56,9 @@ def test_cancel_and_resume_equal_an_uninterrupted_run(tiny_dataset, skeleton_gan
         if event.stage == "train" and event.done == 3:
             token.cancel()
             break
-    result = run_to_end(job)
+    with pytest.raises(Cancelled) as stopped:  # every job's cancel; training keeps a checkpoint to resume
+        run_to_end(job)
+    result = stopped.value.result
     assert result.reason == "cancelled" and result.step == 3
     assert json.loads((split / "train_state.json").read_text())["step"] == 3
     resumed = run_to_end(

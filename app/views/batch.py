@@ -44,10 +44,11 @@ from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID
 from segan_core.jobs import Progress, format_duration
 from segan_core.outputs import check_batch_outputs
+from segan_core.styles import StyleRef
 
 CHARSETS = (("gb2312", "GB2312 (6,763 Hanzi)"), ("gb2312-1", "GB2312 level 1 (3,755)"),
             ("text", "Custom text"), ("file", "Text file"))
-FONT_CHOICE = "font:"
+FONT_CHOICE = StyleRef("font", "").key
 NAME_FIELDS = (
     ("family_zh", "Chinese family name", "Simplified Chinese family name (zh-CN name records beside the English ones)"),
     ("designer", "Designer", "the designer's name (name ID 9)"),
@@ -321,7 +322,7 @@ class BatchView(QWidget):
             path = Path(raw).expanduser()
             if not path.is_file():
                 raise InputFileError(f"font file not found: {path}")
-            return f"font:{path}"
+            return StyleRef("font", str(path)).key
         if not data:
             raise SeganError("no style with a trained model: train one or open a model folder first")
         return str(data)
@@ -387,7 +388,7 @@ class BatchView(QWidget):
             return False
         if request is None:
             return False
-        identity = self.report.report["source"]["identity"] if regenerate and self.report else None
+        identity = self.report.report.source.identity if regenerate and self.report else None
         self._remember()
         self._last_request = request
         self.report = None

@@ -52,7 +52,7 @@ from app.widgets.review_grid import ReviewCell, ReviewGrid, flag_text
 from app.widgets.training_monitor import TrainingMonitor, sample_strip
 from segan_core.charset import is_han
 from segan_core.data.store import read_manifest
-from segan_core.errors import Cancelled, InputFileError, SeganError
+from segan_core.errors import InputFileError, SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, FinetuneResult, finetune
 from segan_core.jobs import CancelToken, Progress, format_duration
 from segan_core.model.checkpoint import STATE_JSON, read_config
@@ -103,10 +103,7 @@ def finetune_import(job: CalligrapherJob, cancel: CancelToken | None = None) -> 
     cancel = cancel or CancelToken()
     if job.rebuild:
         yield from apply_review(job.import_dir, job.review.relabel, job.review.drop, size=job.size, cancel=cancel)
-    result = yield from finetune(job.request, cancel)
-    if not result.snapshot and cancel.cancelled:
-        raise Cancelled("fine-tuning stopped")
-    return result
+    return (yield from finetune(job.request, cancel))
 
 
 def preview_strip(folder: Path, text: str, device: str = "auto") -> np.ndarray:

@@ -74,8 +74,8 @@ def generate_results(model: StyleModel, chars: tuple[str, ...], chunk: int = CHU
     of one chunk (char -> GlyphResult), so a long paste fills the grid progressively and a new
     keystroke can cancel the rest."""
     for start in range(0, len(chars), chunk):
-        if cancel is not None and cancel.cancelled:
-            return
+        if cancel is not None:
+            cancel.raise_if_cancelled("generation")
         part = chars[start : start + chunk]
         yield Progress("generate", start + len(part), len(chars), payload=_results(model, part, stage))
 

@@ -3,16 +3,14 @@
 Its first tab is the "new calligrapher" flow (``app/views/calligrapher.py``: template, scans, review,
 fine-tune); this module is the second, training from a folder of images.
 
-The job chains two core jobs, ``segan_core.data.build.build_dataset`` (with ``target_dir``) and
-``segan_core.training.runs.train_style``, and runs in a worker; losses and sample previews arrive
-as :class:`~segan_core.jobs.Progress` events.
+The configs come from the core's ``segan_core.training.run_configs.resolve_run_configs`` (the rule the
+CLI uses too); the job is the core's ``segan_core.training.from_images.train_from_images`` (dataset
+build, then training), run in a worker; losses and sample previews arrive as
+:class:`~segan_core.jobs.Progress` events.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -40,54 +38,28 @@ from app.settings import datasets_dir, user_models_dir
 from app.views.calligrapher import CalligrapherFlow
 from app.widgets.field_row import field_row
 from app.widgets.training_monitor import TrainingMonitor
-from segan_core.config import ModelConfig, TrainConfig, from_dict
-from segan_core.data.build import BuildRequest, build_dataset
-from segan_core.data.images import scan_image_folder
+from segan_core.config import ModelConfig, TrainConfig
 from segan_core.errors import CheckpointError, InputFileError, SeganError
-from segan_core.jobs import CancelToken, Progress, format_duration
-from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, read_config
+from segan_core.jobs import Progress, format_duration
+from segan_core.model.checkpoint import STATE_JSON
+from segan_core.model_folder import ModelFolder
 from segan_core.outputs import DATASET, TRAINING_RUN, check_output_dir
-from segan_core.resources import MODELS_DIR, SOURCE_FONT
+from segan_core.resources import MODELS_DIR
+from segan_core.styles import StyleRef, parse_style_ref
 from segan_core.training.engine import TrainResult
-from segan_core.training.presets import PRESETS, default_preset, get_preset
-from segan_core.training.runs import RunOptions, train_style
+from segan_core.training.from_images import ImagesTrainRequest, train_from_images
+from segan_core.training.presets import PRESETS, default_preset
+from segan_core.training.run_configs import resolve_run_configs
 from segan_core.userdata import safe_name
 
-PRESET_PREFIX = "preset:"
 
-
-@dataclass(frozen=True)
-class TrainRequest:
-    images: Path  # folder of <char>.png
-    skeleton_gan: Path
-    out: Path  # the new model folder
-    dataset: Path  # where the built dataset goes
-    model: ModelConfig
-    train: TrainConfig
-    max_steps: int | None
-    minutes: float | None
-    resume: bool
-    device: str
-    init_from: Path | None = None  # fine-tune from this trained style (the chosen base), else from scratch
+def _preset_key(name: str) -> str:
+    return StyleRef("preset", name).key
 
 
 def default_skeleton_gan() -> Path | None:
     folder = MODELS_DIR / "skeleton-gan"
-    return folder if (folder / CONFIG_FILE).is_file() else None
-
-
-def build_and_train(request: TrainRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
-    """Worker side: build (or reuse, when resuming) the dataset, then train; returns a TrainResult."""
-    cancel = cancel or CancelToken()
-    if not (request.resume and (request.dataset / "manifest.json").is_file()):
-        chars = tuple(scan_image_folder(request.images))
-        yield Progress("dataset", 0, len(chars), message=f"building a dataset of {len(chars)} characters")
-        yield from build_dataset(BuildRequest(source=SOURCE_FONT, out=request.dataset, chars=chars,
-                                              size=request.model.image_size, target_dir=request.images), cancel)
-    options = RunOptions(out=request.out, max_steps=request.max_steps, time_budget_minutes=request.minutes,
-                         resume=request.resume, device=request.device, init_from=request.init_from)
-    return (yield from train_style(request.dataset, request.skeleton_gan, request.model, request.train,
-                                   options, cancel))
+    return folder if ModelFolder(folder).has_config else None
 
 
 class TrainView(QWidget):
@@ -185,11 +157,11 @@ class TrainView(QWidget):
         self.base.clear()
         for name in PRESETS:
             label = f"{name} preset" + (" (default here)" if name == default_preset() else "")
-            self.base.addItem(label, PRESET_PREFIX + name)
+            self.base.addItem(label, _preset_key(name))
         for entry in self.context.entries:
             if entry.available:
                 self.base.addItem(f"fine-tune {entry.name}", str(entry.model_dir))
-        index = self.base.findData(current) if current else self.base.findData(PRESET_PREFIX + default_preset())
+        index = self.base.findData(current) if current else self.base.findData(_preset_key(default_preset()))
         self.base.setCurrentIndex(max(0, index))
 
     def _browse_images(self) -> None:
@@ -221,25 +193,22 @@ class TrainView(QWidget):
 
     # -- configs ----------------------------------------------------------------------------------
 
-    def configs(self, resume: bool) -> tuple[ModelConfig, TrainConfig]:
-        out = self.out_dir()
-        if resume:
-            saved = read_config(out, kind="segan")
-            model = from_dict(ModelConfig, saved["model"], f"{out}/config.json model")
-            train = from_dict(TrainConfig, saved["train"], f"{out}/config.json train")
-        else:
-            base = self.base.currentData() or PRESET_PREFIX + default_preset()
-            if base.startswith(PRESET_PREFIX):
-                model, train = get_preset(base.removeprefix(PRESET_PREFIX))
-            else:
-                saved = read_config(Path(base), kind="segan")
-                model = from_dict(ModelConfig, saved["model"], f"{base}/config.json model")
-                train = get_preset(default_preset())[1]
-                if "train" in saved:
-                    train = from_dict(TrainConfig, saved["train"], f"{base}/config.json train")
-        return model, dataclasses.replace(train, num_threads=self.context.settings.threads)
+    def base_ref(self) -> StyleRef:
+        """The chosen starting point: ``preset:NAME`` or a trained style's folder."""
+        return parse_style_ref(self.base.currentData() or _preset_key(default_preset()))
 
-    def make_request(self, resume: bool) -> TrainRequest:
+    def configs(self, resume: bool) -> tuple[ModelConfig, TrainConfig]:
+        ref = self.base_ref()
+        configs = resolve_run_configs(
+            "segan", self.out_dir(), resume=resume,
+            preset=ref.value if ref.kind == "preset" else None,
+            base=ref.path if ref.kind == "dir" else None,
+            always={"num_threads": self.context.settings.threads},
+        )
+        assert isinstance(configs.model, ModelConfig)  # an SE-GAN run
+        return configs.model, configs.train
+
+    def make_request(self, resume: bool) -> ImagesTrainRequest:
         if not safe_name(self.name.text()):
             raise SeganError("give the new style a name (letters, digits, - or _)")
         raw = self.images.text().strip()
@@ -247,7 +216,7 @@ class TrainView(QWidget):
         if not raw or not images.is_dir():
             raise InputFileError(f"training image folder not found: {images if raw else '(none chosen)'}")
         skeleton = Path(self.skeleton.text().strip()).expanduser()
-        if not self.skeleton.text().strip() or not (skeleton / CONFIG_FILE).is_file():
+        if not self.skeleton.text().strip() or not ModelFolder(skeleton).has_config:
             raise CheckpointError(
                 "no skeleton GAN checkpoint: pick its folder (train one with `segan train skeleton`)"
                 if not self.skeleton.text().strip() else f"not a skeleton GAN folder: {skeleton}"
@@ -262,9 +231,9 @@ class TrainView(QWidget):
         model, train = self.configs(resume)
         minutes = self.minutes.value() if self.by_minutes.isChecked() else None
         steps = self.steps.value() if self.by_steps.isChecked() else None
-        base = self.base.currentData() or ""
-        init_from = None if resume or base.startswith(PRESET_PREFIX) or not base else Path(base)
-        return TrainRequest(images, skeleton, out, self.dataset_dir(), model, train, steps, minutes, resume,
+        base = self.base_ref()
+        init_from = base.path if not resume and base.kind == "dir" else None
+        return ImagesTrainRequest(images, skeleton, out, self.dataset_dir(), model, train, steps, minutes, resume,
                             self.context.settings.device, init_from)
 
     # -- run ----------------------------------------------------------------------------------------
@@ -288,7 +257,7 @@ class TrainView(QWidget):
         self.progress.setValue(0)
         self.status.setText("Starting…")
         self.job = self.context.runner.start(
-            "train", build_and_train, request,
+            "train", train_from_images, request,
             on_progress=self._on_progress, on_finished=self._on_finished,
             on_failed=self._on_failed, on_cancelled=self._on_cancelled, on_done=self._on_done,
         )

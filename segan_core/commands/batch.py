@@ -123,7 +123,7 @@ def run_batch(args: argparse.Namespace) -> int:
         raise OutputError(f"invalid font naming: {exc}") from None
     gate = None
     if args.quality_gate != "off":
-        from segan_core.evaluation.recognizer import quality_gate
+        from segan_core.recognizer import quality_gate
 
         gate = quality_gate()  # a missing recognizer: one line, before any work
     request = BatchRequest(
@@ -155,20 +155,20 @@ def run_batch(args: argparse.Namespace) -> int:
     for path in result.paths.values():
         print(f"wrote {path}")
     print(
-        f"{report['font']['hanzi_written']} hanzi of {report['requested']} requested, "
-        f"{len(report['skipped'])} skipped; report: {result.report_paths[1]}"
+        f"{report.hanzi_written} hanzi of {report.requested} requested, "
+        f"{len(report.skipped)} skipped; report: {result.report_paths[1]}"
     )
-    if "written_glyphs" in report:
-        written = report["written_glyphs"]
+    if report.written_glyphs is not None:
+        written = report.written_glyphs
         ink = written["ink"]
         ratios = ", ".join(f"{k.removesuffix('_ratio')} {v:g}" for k, v in ink.items() if k.endswith("_ratio"))
         print(f"{written['count']} glyphs written by hand (from {written['folder']}), "
               f"{written['generated']} generated; generated / written: {ratios or 'n/a'}")
-    gate_report = report["quality_gate"]
-    if isinstance(gate_report, dict):
-        verb = "dropped" if gate_report["dropped"] else "flagged"
-        print(f"quality gate: {gate_report['count']} unreadable glyph(s) {verb}"
-              f"{': ' + gate_report['unreadable'] if gate_report['unreadable'] else ''}")  # fmt: skip
-    stages = ", ".join(f"{k} {v:.1f}s" for k, v in report["stage_seconds"].items())
-    print(f"stages: {stages}; total {report['total_seconds']:.1f}s")
+    gate = report.quality_gate
+    if gate is not None:
+        verb = "dropped" if gate.dropped else "flagged"
+        print(f"quality gate: {gate.count} unreadable glyph(s) {verb}"
+              f"{': ' + gate.unreadable if gate.unreadable else ''}")  # fmt: skip
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items())
+    print(f"stages: {stages}; total {report.total_seconds:.1f}s")
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from segan_core.commands.progress import drive
 from segan_core.data.split import SPLITS
 from segan_core.outputs import EVAL_REPORT, check_output_dir
+from segan_core.styles import parse_style_ref
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -119,7 +120,7 @@ def run_eval(args: argparse.Namespace) -> int:
         print("segan eval: give --model (or use `segan eval compare` / `segan eval train-classifier`)",
               file=sys.stderr)
         return 2
-    if args.write_metrics and args.model.startswith("font:"):
+    if args.write_metrics and parse_style_ref(args.model).kind == "font":
         print("segan eval: --write-metrics needs a model folder, not a font", file=sys.stderr)
         return 2
     return _evaluate([args.model], args)

@@ -6,23 +6,21 @@ import argparse
 import dataclasses
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from segan_core.commands.progress import drive
-from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig, from_dict
-from segan_core.errors import SeganError
+from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig
+from segan_core.errors import Cancelled, SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
-from segan_core.jobs import CancelToken
-from segan_core.model.checkpoint import CONFIG_FILE, read_config
+from segan_core.jobs import CancelToken, Progress
 from segan_core.model.device import BF16_SETTINGS, resolve_bf16
 from segan_core.training.presets import (
     PRESETS,
     default_preset,
-    get_baseline_preset,
-    get_preset,
-    get_skeleton_preset,
     with_overrides,
 )
+from segan_core.training.run_configs import RunKind, resolve_run_configs
 from segan_core.training.runs import RunOptions, train_baseline, train_skeleton_gan, train_style
 
 
@@ -210,59 +208,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     baseline.set_defaults(func=run_baseline)
 
 
-def _configs(args: argparse.Namespace, kind: str) -> tuple[ModelConfig | BaselineConfig, TrainConfig]:
-    model_class = BaselineConfig if kind == "baseline" else ModelConfig
-    if args.resume and (args.out / CONFIG_FILE).is_file():
-        saved = read_config(args.out, kind=kind)
-        model = from_dict(model_class, saved["model"], f"{args.out}/config.json model")
-        train = from_dict(TrainConfig, saved["train"], f"{args.out}/config.json train")
-    elif kind == "baseline":
-        categories = 0 if args.no_category_embedding else len(args.data)
-        model, train = get_baseline_preset(args.preset or default_preset(), categories)
-    elif kind == "skeleton-gan":
-        model, train = get_skeleton_preset(args.preset or default_preset())
-    else:
-        model, train = get_preset(args.preset or default_preset())
-    if not (args.resume and (args.out / CONFIG_FILE).is_file()):
-        if kind == "segan":
-            attention = args.attention or ("sram" if args.no_skeleton_encoder and model.attention == "cram" else None)
-            model = with_overrides(
-                model,
-                skeleton_encoder=False if args.no_skeleton_encoder else None,
-                skeleton_discriminator=False if args.no_skeleton_discriminator else None,
-                attention=attention,
-                skips=args.skips,
-            )
-        train = with_overrides(
-            train,
+def _configs(args: argparse.Namespace, kind: RunKind) -> tuple[ModelConfig | BaselineConfig, TrainConfig]:
+    configs = resolve_run_configs(
+        kind,
+        args.out,
+        resume=args.resume,
+        preset=args.preset,
+        categories=(0 if args.no_category_embedding else len(args.data)) if kind == "baseline" else 1,
+        new_model=dict(
+            skeleton_encoder=False if args.no_skeleton_encoder else None,
+            skeleton_discriminator=False if args.no_skeleton_discriminator else None,
+            attention=args.attention,
+            skips=args.skips,
+        ) if kind == "segan" else None,
+        new_train=dict(
             seed=args.seed,
             batch_size=args.batch_size,
             learning_rate=args.lr,
-            bf16=_bf16(args),
             compile=args.compile,
             channels_last=args.channels_last,
             bidirectional=False if getattr(args, "one_direction", False) else None,
-            losses=_loss_weights(train.losses, getattr(args, "loss", [])),
             ema_decay=getattr(args, "ema", None),
-        )
-    train = with_overrides(
-        train,
-        num_threads=args.threads,
-        checkpoint_every=args.checkpoint_every,
-        keep_snapshots=args.keep_snapshots,
-        lr_decay_start=args.lr_decay_start,
+        ),
+        bf16=args.bf16 or "auto",  # a new run resolves auto now and records the choice
+        always=dict(
+            num_threads=args.threads,
+            checkpoint_every=args.checkpoint_every,
+            keep_snapshots=args.keep_snapshots,
+            lr_decay_start=args.lr_decay_start,
+        ),
+        max_steps=args.max_steps,
     )
-    if args.max_steps is not None:
-        train = dataclasses.replace(train, max_steps=args.max_steps)
-    return model, train
-
-
-def _bf16(args: argparse.Namespace) -> bool:
-    """The bf16 choice of a new run (resolved now and recorded in its config), said once on stderr."""
-    use, why = resolve_bf16(args.bf16)
     if not getattr(args, "quiet", False):
-        print(f"segan: {why}", file=sys.stderr)
-    return use
+        for note in configs.notes:
+            print(f"segan: {note}", file=sys.stderr)
+    train = configs.train
+    if not configs.resumed:  # loss weights are relative to the recipe's own
+        train = with_overrides(train, losses=_loss_weights(train.losses, getattr(args, "loss", [])))
+    return configs.model, train
 
 
 def _loss_weights(base: LossWeights, settings: list[str]) -> LossWeights | None:
@@ -312,6 +295,17 @@ def _cancel_on_signals() -> CancelToken:
     return token
 
 
+def _run(job: Iterator[Progress], quiet: bool) -> int:
+    """Drive a training job; Ctrl-C ends it with a checkpoint, reported like any other stop (exit 0)."""
+    try:
+        result = drive(job, quiet=quiet)
+    except Cancelled as exc:
+        if exc.result is None:
+            raise
+        result = exc.result
+    return _report(result)
+
+
 def _report(result) -> int:
     print(
         f"{result.reason}: step {result.step}, checkpoint in {result.out} "
@@ -323,19 +317,19 @@ def _report(result) -> int:
 def run_skeleton(args: argparse.Namespace) -> int:
     model, train = _configs(args, "skeleton-gan")
     job = train_skeleton_gan(args.data, model, train, _options(args, train), _cancel_on_signals())
-    return _report(drive(job, quiet=args.quiet))
+    return _run(job, args.quiet)
 
 
 def run_style(args: argparse.Namespace) -> int:
     model, train = _configs(args, "segan")
     job = train_style(args.data, args.skeleton, model, train, _options(args, train), _cancel_on_signals())
-    return _report(drive(job, quiet=args.quiet))
+    return _run(job, args.quiet)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
     model, train = _configs(args, "baseline")
     job = train_baseline(args.data, model, train, _options(args, train), _cancel_on_signals())
-    return _report(drive(job, quiet=args.quiet))
+    return _run(job, args.quiet)
 
 
 def run_finetune(args: argparse.Namespace) -> int:
@@ -356,9 +350,12 @@ def run_finetune(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)
-    result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
-    if not result.snapshot:
-        print(f"cancelled at step {result.steps}; resume with --resume (run in {result.run_dir})")
+    try:
+        result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
+    except Cancelled as exc:
+        if exc.result is None:
+            raise
+        print(f"cancelled at step {exc.result.steps}; resume with --resume (run in {exc.result.run_dir})")
         return 130
     scores = ", ".join(f"{k} {v:g}" for k, v in result.dev_scores.items() if k in ("content_accuracy", "iou"))
     print(

@@ -1,15 +1,11 @@
-"""The evaluator's errors, and the checks that a model may be evaluated on a dataset split."""
+"""The checks that a model may be evaluated on a dataset split (EvaluationError: segan_core.errors)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from segan_core.data.split import split_of
-from segan_core.errors import SeganError
-
-
-class EvaluationError(SeganError):
-    """An evaluation cannot run: a model/data mismatch, or a missing evaluator component."""
+from segan_core.errors import EvaluationError
 
 
 def check_compatible(

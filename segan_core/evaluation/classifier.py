@@ -26,6 +26,7 @@ from segan_core.charset import gb2312_level1
 from segan_core.data.split import split_of
 from segan_core.evaluation.checks import EvaluationError
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.model_folder import ModelFolder
 from segan_core.outputs import CLASSIFIER, check_output_dir
 
 CLASSIFIER_FORMAT = "segan-glyph-classifier"
@@ -130,13 +131,12 @@ class GlyphClassifier:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        folder = Path(folder)
-        config_path, weights_path = folder / "config.json", folder / "weights.safetensors"
-        for path in (config_path, weights_path):
-            if not path.is_file():
-                raise EvaluationError(
-                    f"evaluator classifier file missing: {path} (rebuild it with `segan eval train-classifier`)"
-                )
+        model = ModelFolder(folder)
+        folder, config_path, weights_path = model.path, model.config_path, model.weights_path
+        missing = model.missing()
+        if missing:
+            raise EvaluationError(f"evaluator classifier file missing: {folder / missing[0]} "
+                                  "(rebuild it with `segan eval train-classifier`)")
         try:
             meta = json.loads(config_path.read_text(encoding="utf-8"))
             if meta.get("format") != CLASSIFIER_FORMAT:
@@ -190,7 +190,7 @@ def default_classifier_dir() -> Path:
 
     shipped = PROJECT_ROOT / "models" / "evaluator"
     custom = MODELS_DIR / "evaluator"
-    return custom if (custom / "weights.safetensors").is_file() else shipped
+    return custom if ModelFolder(custom).weights_path.is_file() else shipped
 
 
 def load_classifier(folder: Path | str | None = None) -> GlyphClassifier:

@@ -13,17 +13,23 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from segan_core.atomic import atomic_dir, write_text_atomic
 from segan_core.data.store import GlyphDataset, GlyphSplit
-from segan_core.errors import CheckpointError
 from segan_core.evaluation.checks import EvaluationError, check_compatible
 from segan_core.evaluation.paired import paired_metrics
 from segan_core.glyph_source import FontGlyphSource, GlyphSource
 from segan_core.jobs import CancelToken, Progress, Stopwatch
+from segan_core.model_folder import ModelFolder
 from segan_core.outputs import EVAL_REPORT
+from segan_core.styles import model_folder, parse_style_ref
+
+if TYPE_CHECKING:  # loaded lazily: an evaluation without OCR or Fréchet needs neither
+    from segan_core.evaluation.classifier import GlyphClassifier
+    from segan_core.recognizer import GlyphRecognizer
 
 REPORT_FORMAT = "segan-eval-report"
 # metric key -> (column title, higher is better?, format)
@@ -40,8 +46,6 @@ COLUMNS: dict[str, tuple[str, bool, str]] = {
 }
 KIND_MODEL, KIND_REAL, KIND_FLOOR = "model", "real font", "source glyphs (floor)"
 
-
-_FIXED_ROWS: dict[tuple, tuple] = {}  # the real-font and source rows of the last split evaluated
 
 
 @dataclass(frozen=True)
@@ -148,18 +152,16 @@ def model_label(config: dict) -> str:
 
 def load_candidate(spec: str, size: int) -> Candidate:
     """``font:PATH`` (a real font as a model, rendered at ``size``) or a checkpoint folder."""
-    if spec.startswith("font:"):
-        path = Path(spec[len("font:"):])
-        source = FontGlyphSource(path, size)
+    ref = parse_style_ref(spec)
+    if ref.kind == "font":
+        source = FontGlyphSource(Path(ref.value), size)
         return Candidate(source, f"{source.name} (font)", spec, None)
-    folder = Path(spec)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise EvaluationError(f"not a model folder (no config.json): {folder}; use font:PATH for a font file")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"model config is not valid JSON: {config_path} ({exc})") from None
+    # a bare spec is a folder here (a style name is only taken with its style: prefix)
+    checkpoint = ModelFolder(model_folder(ref) if ref.explicit and ref.kind == "style" else ref.path)
+    if not checkpoint.has_config:
+        raise EvaluationError(f"not a model folder (no config.json): {checkpoint.path}; use font:PATH for a font file")
+    config = checkpoint.raw_config()
+    folder = checkpoint.path
     try:
         from segan_core.inference import StyleModel
     except ModuleNotFoundError as exc:
@@ -185,21 +187,100 @@ def evaluate_specs(specs: Sequence[str], data: Path | str, options: EvalOptions 
 # ----------------------------------------------------------------------------------------------- job
 
 
+Scored = tuple[dict[str, float], list[str]]  # (metrics, characters the recognizer could not read)
+
+
+class FixedRowsCache:
+    """The real-font and source-glyph scores of the last split evaluated, reused while the split stays the same.
+
+    Those two rows cost as much as a model's and do not change between evaluations of new checkpoints on
+    one split (the GUI, snapshot selection): :func:`evaluate` takes a cache and, by default, shares
+    :data:`FIXED_ROWS` across a process. It holds one entry.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._rows: tuple[Scored, Scored] | None = None
+
+    def get(self, key: tuple) -> tuple[Scored, Scored] | None:
+        if key != self._key or self._rows is None:
+            return None
+        (ref, ref_unread), (floor, floor_unread) = self._rows
+        return (dict(ref), list(ref_unread)), (dict(floor), list(floor_unread))
+
+    def put(self, key: tuple, reference: Scored, floor: Scored) -> None:
+        self._key = key
+        self._rows = ((dict(reference[0]), list(reference[1])), (dict(floor[0]), list(floor[1])))
+
+    def clear(self) -> None:
+        self._key = self._rows = None
+
+
+FIXED_ROWS = FixedRowsCache()  # the process-wide default of evaluate()
+
+
+@dataclass
+class Scorer:
+    """The shared scoring pieces of one evaluation (recognizer, glyph classifier, reference features)."""
+
+    chars: tuple[str, ...]
+    target: np.ndarray  # the real font's glyphs of the split: paired metrics compare against them
+    options: EvalOptions
+    cancel: CancelToken
+    clock: Stopwatch
+    recognizer: GlyphRecognizer | None = None
+    known: np.ndarray | None = None  # characters the recognizer knows
+    classifier: GlyphClassifier | None = None
+    reference_features: np.ndarray | None = None
+    inception_reference: np.ndarray | None = None
+
+    def score(self, name: str, images: np.ndarray) -> Iterator[Progress]:
+        """Every metric of ``images`` (the split's glyphs in order); returns (metrics, unread characters)."""
+        metrics: dict[str, float] = {}
+        unread: list[str] = []
+        if self.recognizer is not None:
+            metrics["content_accuracy"], unread = yield from self._content_accuracy(name, images)
+        if self.reference_features is not None:
+            from segan_core.evaluation.frechet import frechet_distance
+
+            metrics["frechet"] = frechet_distance(self.classifier.features(images), self.reference_features)
+        if self.inception_reference is not None:
+            from segan_core.evaluation.frechet import frechet_distance, inception_features
+
+            metrics["frechet_inception"] = frechet_distance(
+                inception_features(images, self.options.inception_weights), self.inception_reference)
+        self.cancel.raise_if_cancelled("evaluation")
+        yield Progress("paired", 0, 1, message=name, elapsed_s=self.clock.elapsed)
+        per_glyph = paired_metrics(images, self.target)
+        metrics.update({key: float(values.mean()) for key, values in per_glyph.items()})
+        return metrics, unread
+
+    def _content_accuracy(self, name: str, images: np.ndarray) -> Iterator[Progress]:
+        chars, known = self.chars, self.known
+        ok = np.zeros(len(chars), bool)
+        bs = max(16, self.options.batch_size)
+        for start in range(0, len(chars), bs):
+            self.cancel.raise_if_cancelled("evaluation")
+            stop = min(len(chars), start + bs)
+            ok[start:stop] = self.recognizer.correct(chars[start:stop], images[start:stop])
+            yield Progress("ocr", stop, len(chars), message=name, elapsed_s=self.clock.elapsed)
+        accuracy = float(ok[known].mean()) if known.any() else float("nan")
+        return accuracy, [c for c, good, k in zip(chars, ok, known, strict=False) if k and not good]
+
+
 def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: EvalOptions | None = None,
-             cancel: CancelToken | None = None, release_models: bool = False) -> Iterator[Progress]:
+             cancel: CancelToken | None = None, release_models: bool = False,
+             cache: FixedRowsCache | None = None) -> Iterator[Progress]:
     """Evaluate every candidate on one split of ``dataset``; yields Progress, returns an :class:`EvalReport`.
 
     ``release_models``: call each model's ``release()`` once it is scored (for callers that own the models:
     22 snapshots' ONNX sessions alive at once took 12 GB); models the caller keeps using stay ready.
+    ``cache``: where the real-font and source rows are kept between calls (default: :data:`FIXED_ROWS`).
     """
     options = options or EvalOptions()
     cancel = cancel or CancelToken()
     clock = Stopwatch()
-    split = dataset.split(options.split)
-    if options.limit:
-        split = split.subset(split.chars[: options.limit])
-    if len(split) < 2:
-        raise EvaluationError(f"the {options.split} split of {dataset.folder} has {len(split)} characters; need 2+")
+    split = _split(dataset, options)
     chars = split.chars
     for cand in candidates:
         check_compatible(cand.name, cand.source.size, cand.training_data, dataset.size, dataset.hash,
@@ -207,71 +288,11 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
     sample_idx = _sample_indices(len(chars), options.sample_count)
     sample_chars = tuple(chars[i] for i in sample_idx)
 
-    # shared pieces, the cheapest checks first: Inception, the recognizer, the classifier, the real features
-    inception_reference = None
-    if options.inception_weights is not None:
-        from segan_core.evaluation.frechet import inception_features
-
-        inception_reference = inception_features(split.target, options.inception_weights)
-    recognizer = None
-    known: np.ndarray = np.ones(len(chars), bool)
-    if options.ocr:
-        from segan_core.evaluation.recognizer import get_recognizer
-
-        yield Progress("load", 0, 1, message="OCR recognizer", elapsed_s=clock.elapsed)
-        recognizer = get_recognizer()
-        known = np.array([recognizer.knows(c) for c in chars], bool)
-    reference_features = classifier = None
-    if options.frechet:
-        from segan_core.evaluation.classifier import load_classifier
-
-        yield Progress("load", 0, 1, message="glyph classifier", elapsed_s=clock.elapsed)
-        classifier = load_classifier(options.classifier_dir)
-        reference_features = classifier.features(split.target)
-
-    def score(name: str, images: np.ndarray) -> Iterator[Progress]:
-        metrics: dict[str, float] = {}
-        unread: list[str] = []
-        if recognizer is not None:
-            ok = np.zeros(len(chars), bool)
-            bs = max(16, options.batch_size)
-            for start in range(0, len(chars), bs):
-                cancel.raise_if_cancelled("evaluation")
-                stop = min(len(chars), start + bs)
-                ok[start:stop] = recognizer.correct(chars[start:stop], images[start:stop])
-                yield Progress("ocr", stop, len(chars), message=name, elapsed_s=clock.elapsed)
-            metrics["content_accuracy"] = float(ok[known].mean()) if known.any() else float("nan")
-            unread = [c for c, good, k in zip(chars, ok, known, strict=False) if k and not good]
-        if reference_features is not None:
-            from segan_core.evaluation.frechet import frechet_distance
-
-            feats = classifier.features(images)
-            metrics["frechet"] = frechet_distance(feats, reference_features)
-        if inception_reference is not None:
-            from segan_core.evaluation.frechet import frechet_distance, inception_features
-
-            metrics["frechet_inception"] = frechet_distance(
-                inception_features(images, options.inception_weights), inception_reference)
-        cancel.raise_if_cancelled("evaluation")
-        yield Progress("paired", 0, 1, message=name, elapsed_s=clock.elapsed)
-        per_glyph = paired_metrics(images, split.target)
-        metrics.update({key: float(values.mean()) for key, values in per_glyph.items()})
-        return metrics, unread
-
-    # the real font: the ceiling, and the reference accuracy every ratio divides by (memoised per process:
-    # the GUI re-evaluates new checkpoints on the same split)
-    memo_key = (dataset.hash, options.split, chars, options.ocr, options.frechet,
-                str(options.classifier_dir), str(options.inception_weights))
-    if memo_key in _FIXED_ROWS:
-        (reference_metrics, reference_unread), (floor_metrics, floor_unread) = _FIXED_ROWS[memo_key]
-        reference_metrics, floor_metrics = dict(reference_metrics), dict(floor_metrics)
-    else:
-        reference_metrics, reference_unread = yield from score("real font", split.target)
-        floor_metrics, floor_unread = yield from score("source glyphs", split.source)
-        _FIXED_ROWS.clear()
-        _FIXED_ROWS[memo_key] = ((dict(reference_metrics), reference_unread), (dict(floor_metrics), floor_unread))
+    scorer = yield from _load_scorer(split, options, cancel, clock)
+    (reference_metrics, reference_unread), (floor_metrics, floor_unread) = yield from _fixed_rows(
+        scorer, dataset, split, cache if cache is not None else FIXED_ROWS)
     reference_acc = reference_metrics.get("content_accuracy", float("nan"))
-    reference_metrics["content_accuracy_ratio"] = 1.0 if recognizer is not None else float("nan")
+    reference_metrics["content_accuracy_ratio"] = 1.0 if scorer.recognizer is not None else float("nan")
     reference = Row(f"{dataset.style_name} (real font)", KIND_REAL, "dataset target", _ordered(reference_metrics),
                     reference_unread, samples=split.target[sample_idx])
 
@@ -279,8 +300,8 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
     for number, cand in enumerate(candidates):
         images, missing = yield from _generate(cand, split, options.batch_size, cancel, clock, number,
                                                len(candidates))
-        metrics, unread = yield from score(cand.name, images)
-        if recognizer is not None:
+        metrics, unread = yield from scorer.score(cand.name, images)
+        if scorer.recognizer is not None:
             metrics["content_accuracy_ratio"] = _ratio(metrics["content_accuracy"], reference_acc)
         rows.append(Row(cand.name, KIND_MODEL, cand.spec, _ordered(metrics), unread, missing,
                         images[sample_idx], _heatmaps(cand.source, sample_chars)))
@@ -288,19 +309,11 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
         if release_models and callable(release):
             release()
 
-    if recognizer is not None:
+    if scorer.recognizer is not None:
         floor_metrics["content_accuracy_ratio"] = _ratio(floor_metrics["content_accuracy"], reference_acc)
     floor = Row(f"{dataset.manifest['source']['name']} (source glyphs, do nothing)", KIND_FLOOR, "dataset source",
                 _ordered(floor_metrics), floor_unread, samples=split.source[sample_idx])
-
-    info = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "elapsed_s": round(clock.elapsed, 2),
-        "ocr": _ocr_info(recognizer, known, chars),
-        "frechet": _frechet_info(options),
-        "paired": {"ink_threshold": 128, "skeleton": "Zhang-Suen after binarize+open/close (dataset defaults)",
-                   "skeleton_iou_tolerance_px": 3},
-    }
+    info = _info(scorer, clock)
     yield Progress("done", 1, 1, elapsed_s=clock.elapsed)
     return EvalReport(
         dataset=str(dataset.folder), dataset_hash=dataset.hash, style=dataset.style_name, split=options.split,
@@ -308,6 +321,64 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
         reference=reference,
         floor=floor, info=info, source_samples=split.source[sample_idx],
     )
+
+
+def _split(dataset: GlyphDataset, options: EvalOptions) -> GlyphSplit:
+    """The evaluated split (its first ``limit`` characters); at least two characters."""
+    split = dataset.split(options.split)
+    if options.limit:
+        split = split.subset(split.chars[: options.limit])
+    if len(split) < 2:
+        raise EvaluationError(f"the {options.split} split of {dataset.folder} has {len(split)} characters; need 2+")
+    return split
+
+
+def _load_scorer(split: GlyphSplit, options: EvalOptions, cancel: CancelToken, clock: Stopwatch) -> Iterator[Progress]:
+    """The shared pieces, the cheapest checks first: Inception, the recognizer, the classifier, the real features."""
+    scorer = Scorer(split.chars, split.target, options, cancel, clock, known=np.ones(len(split.chars), bool))
+    if options.inception_weights is not None:
+        from segan_core.evaluation.frechet import inception_features
+
+        scorer.inception_reference = inception_features(split.target, options.inception_weights)
+    if options.ocr:
+        from segan_core.recognizer import get_recognizer
+
+        yield Progress("load", 0, 1, message="OCR recognizer", elapsed_s=clock.elapsed)
+        scorer.recognizer = recognizer = get_recognizer()
+        scorer.known = np.array([recognizer.knows(c) for c in split.chars], bool)
+    if options.frechet:
+        from segan_core.evaluation.classifier import load_classifier
+
+        yield Progress("load", 0, 1, message="glyph classifier", elapsed_s=clock.elapsed)
+        scorer.classifier = classifier = load_classifier(options.classifier_dir)
+        scorer.reference_features = classifier.features(split.target)
+    return scorer
+
+
+def _fixed_rows(scorer: Scorer, dataset: GlyphDataset, split: GlyphSplit,
+                cache: FixedRowsCache) -> Iterator[Progress]:
+    """The real font (the ceiling, and the accuracy every ratio divides by) and the source glyphs (the floor)."""
+    options = scorer.options
+    key = (dataset.hash, options.split, split.chars, options.ocr, options.frechet,
+           str(options.classifier_dir), str(options.inception_weights))
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    reference = yield from scorer.score("real font", split.target)
+    floor = yield from scorer.score("source glyphs", split.source)
+    cache.put(key, reference, floor)
+    return (dict(reference[0]), reference[1]), (dict(floor[0]), floor[1])
+
+
+def _info(scorer: Scorer, clock: Stopwatch) -> dict:
+    return {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "elapsed_s": round(clock.elapsed, 2),
+        "ocr": _ocr_info(scorer.recognizer, scorer.known, scorer.chars),
+        "frechet": _frechet_info(scorer.options),
+        "paired": {"ink_threshold": 128, "skeleton": "Zhang-Suen after binarize+open/close (dataset defaults)",
+                   "skeleton_iou_tolerance_px": 3},
+    }
 
 
 def _generate(cand: Candidate, split: GlyphSplit, batch_size: int, cancel: CancelToken, clock: Stopwatch,
@@ -531,7 +602,7 @@ def write_model_metrics(report: EvalReport, folder: Path | str) -> Path:
     row = next((r for r in report.models if Path(r.spec) == folder), None)
     if row is None:
         raise EvaluationError(f"{folder} is not one of the evaluated models")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config = ModelFolder(folder).raw_config()
     path = folder / "metrics.json"
     write_text_atomic(path, json.dumps(model_metrics(report, row, config), ensure_ascii=False, indent=1) + "\n")
     return path

@@ -26,13 +26,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from segan_core.atomic import WRITE_ERRNOS, ensure_writable_dir, write_error, write_text_atomic
-from segan_core.config import validate_model_config
 from segan_core.errors import CheckpointError
+from segan_core.model_folder import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CONFIG_FILE, WEIGHTS_FILE, ModelFolder
 
-CHECKPOINT_FORMAT = "segan-checkpoint"
-CHECKPOINT_VERSION = 1
-WEIGHTS_FILE = "weights.safetensors"
-CONFIG_FILE = "config.json"
 STATE_FILE = "train_state.safetensors"
 STATE_JSON = "train_state.json"
 
@@ -115,27 +111,8 @@ def write_config(folder: Path, kind: str, body: dict[str, Any]) -> None:
 
 
 def read_config(folder: Path | str, kind: str | None = None) -> dict[str, Any]:
-    folder = Path(folder)
-    path = folder / CONFIG_FILE
-    if not folder.is_dir():
-        raise CheckpointError(f"model folder not found: {folder}")
-    if not path.is_file():
-        raise CheckpointError(f"not a model folder (no {CONFIG_FILE}): {folder}")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a Segan Studio checkpoint config")
-    if config.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(
-            f"{path} has checkpoint format version {config.get('version')}; this Segan Studio reads version "
-            f"{CHECKPOINT_VERSION}"
-        )
-    if kind is not None and config.get("kind") != kind:
-        raise CheckpointError(f"{folder} holds a '{config.get('kind')}' model, expected '{kind}'")
-    validate_model_config(config, str(path))
-    return config
+    """The checked config.json of a checkpoint folder (see :meth:`ModelFolder.read_config`)."""
+    return ModelFolder(folder).read_config(kind)
 
 
 def weights_hash(folder: Path) -> str:

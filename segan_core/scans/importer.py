@@ -189,7 +189,7 @@ def _check_labels(kept: dict[str, Kept], request: ImportRequest, cancel: CancelT
     if not request.check_labels:
         return "skipped (--no-label-check)"
     try:
-        from segan_core.evaluation.recognizer import get_recognizer
+        from segan_core.recognizer import get_recognizer
 
         recognizer = get_recognizer()
     except SeganError as exc:

@@ -29,7 +29,7 @@ from torch import nn
 from segan_core import __version__
 from segan_core.atomic import WRITE_ERRNOS, ensure_writable_dir, write_error, write_text_atomic
 from segan_core.config import TrainConfig, to_dict
-from segan_core.errors import CheckpointError, TrainingError
+from segan_core.errors import Cancelled, CheckpointError, TrainingError
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import (
     STATE_FILE,
@@ -255,7 +255,11 @@ def fit(
     dist: Distributed | None = None,
     device: torch.device | None = None,
 ) -> Iterator[Progress]:
-    """Train until ``spec.max_steps``, the time budget or a cancel; checkpoint on the way and at the end."""
+    """Train until ``spec.max_steps`` or a budget; checkpoint on the way and at the end; returns a TrainResult.
+
+    A cancel also checkpoints, then raises :class:`~segan_core.errors.Cancelled` carrying the
+    TrainResult (reason ``"cancelled"``) as ``result``, like every other job's cancel.
+    """
     cancel = cancel or CancelToken()
     dist = dist or Distributed()
     device = device or torch.device("cpu")
@@ -354,4 +358,7 @@ def fit(
         yield Progress("checkpoint", step, spec.max_steps, message=f"{reason}: {spec.out}")
         if step % config.sample_every:
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
-    return TrainResult(step=step, reason=reason, out=spec.out, seconds=total, cpu_seconds=cpu_spent)
+    result = TrainResult(step=step, reason=reason, out=spec.out, seconds=total, cpu_seconds=cpu_spent)
+    if reason == "cancelled":  # the one cancel convention; the checkpoint above is what was kept
+        raise Cancelled(f"training stopped at step {step}; the checkpoint in {spec.out} resumes it", result=result)
+    return result

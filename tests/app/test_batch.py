@@ -29,7 +29,7 @@ def test_font_style_batch_writes_and_previews_a_font(qtbot, window, tmp_path, br
     assert errors == []
     ttf = tmp_path / "fonts" / "Test-Brush.ttf"
     assert ttf.is_file() and (tmp_path / "fonts" / "Test-Brush.woff2").is_file()
-    assert result.report["font"]["hanzi_written"] == 30
+    assert result.report.hanzi_written == 30
     assert view.font_family == "Test Brush"
     assert "Test Brush" in QFontDatabase.families()
     assert view.preview.font().family() == "Test Brush"
@@ -39,7 +39,7 @@ def test_font_style_batch_writes_and_previews_a_font(qtbot, window, tmp_path, br
     qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=10000)
     with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
         assert view.start(resume=True)
-    assert blocker.args[0].report["cache"]["outline_hits"] == 30
+    assert blocker.args[0].report.cache.outline_hits == 30
 
 
 def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tmp_path, tiny_models, errors):
@@ -60,8 +60,8 @@ def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tm
     with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
         assert view.exclude_checked()
     report = blocker.args[0].report
-    assert report["requested"] == 11 and report["font"]["hanzi_written"] == 11
-    assert excluded not in report["quality_gate"]["unreadable"]
+    assert report.requested == 11 and report.hanzi_written == 11
+    assert excluded not in report.quality_gate.unreadable
     # regenerate: the cached glyph is dropped and made again
     qtbot.waitUntil(lambda: view.regenerate_button.isEnabled(), timeout=10000)
     item = next(view.flagged.item(i) for i in range(view.flagged.count())
@@ -69,7 +69,7 @@ def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tm
     item.setCheckState(Qt.CheckState.Checked)
     with qtbot.waitSignal(view.finished, timeout=120000) as blocker:
         assert view.regenerate_checked()
-    assert blocker.args[0].report["cache"]["generated"] == 1
+    assert blocker.args[0].report.cache.generated == 1
 
 
 def test_cancel_stops_a_running_batch(qtbot, window, tmp_path, errors):

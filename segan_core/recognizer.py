@@ -1,5 +1,8 @@
 """Content accuracy: does an independent OCR recognizer read each glyph as its character?
 
+Used by the evaluation (content accuracy), the batch export's quality gate and the scan importer's
+label check; it sits below all three in the core's layers (it needs no evaluation or scan code).
+
 The recognizer is PP-OCRv4's Chinese text-line recognizer (CRNN/SVTR, CTC output over 6,623
 characters), whose ONNX weights ship inside the ``rapidocr-onnxruntime`` wheel; it runs offline on
 CPU with onnxruntime. Only the recognizer is used (no text detection): each glyph alone, cropped to
@@ -21,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segan_core.evaluation.checks import EvaluationError
+from segan_core.errors import EvaluationError
 
 REC_MODEL_FILE = "ch_PP-OCRv4_rec_infer.onnx"
 LINE_HEIGHT = 48

@@ -1,0 +1,163 @@
+"""What a batch export did: :class:`BatchReport`, returned by :func:`segan_core.batch.export_font`.
+
+Written beside the font as ``FONT.report.json`` (:meth:`BatchReport.to_json`, a format other tools
+and the overwrite rule of :mod:`segan_core.outputs` read) and ``FONT.report.txt``
+(:func:`format_report`). Callers read the typed fields; :meth:`BatchReport.open_cache` reopens the
+glyph cache the export used (e.g. to show the bitmaps of the glyphs the quality gate flagged).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from segan_core.cache import GlyphCache
+from segan_core.vectorize.trace import TraceConfig
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    name: str
+    identity: str  # keys the glyph cache
+    image_size: int
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    root: Path | None  # None: a temporary cache (--no-cache), gone after the export
+    file: Path | None
+    outline_hits: int
+    bitmap_hits: int
+    generated: int
+    traced: int
+    corrupt_regenerated: tuple[str, ...] = ()  # "字 U+5B57 bitmap"
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """The recognizer quality gate's verdict (the gate ran)."""
+
+    unreadable: str  # the characters it could not read as themselves, in export order
+    dropped: bool  # left out of the font (else only flagged)
+
+    @property
+    def count(self) -> int:
+        return len(self.unreadable)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    created_with: str
+    family: str
+    files: dict[str, Path]  # format -> font path
+    hanzi_written: int
+    source: SourceInfo
+    requested: int
+    skipped: dict[str, str]  # character -> why it is not in the font
+    non_han_skipped: str
+    quality_gate: GateReport | None  # None: off
+    cache: CacheInfo
+    trace: TraceConfig
+    workers: int
+    stage_seconds: dict[str, float]
+    total_seconds: float
+    validation: dict[str, list[str]]  # format -> check results
+    fallback_glyphs: int = 0
+    written_glyphs: dict[str, Any] | None = None  # a style learned from scans: the writer's own glyphs
+
+    def open_cache(self) -> GlyphCache | None:
+        """The glyph cache this export used (to be closed by the caller), or None for a temporary one."""
+        if self.cache.root is None:
+            return None
+        return GlyphCache(self.cache.root, self.source.identity, self.trace.key)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``FONT.report.json`` object."""
+        gate: dict[str, Any] | str = "off"
+        if self.quality_gate is not None:
+            gate = {"unreadable": self.quality_gate.unreadable, "count": self.quality_gate.count,
+                    "dropped": self.quality_gate.dropped}  # fmt: skip
+        cache = self.cache
+        data: dict[str, Any] = {
+            "created_with": self.created_with,
+            "font": {
+                "family": self.family,
+                "files": {fmt: str(path) for fmt, path in self.files.items()},
+                "hanzi_written": self.hanzi_written,
+                "fallback_glyphs": self.fallback_glyphs,
+            },
+            "source": dataclasses.asdict(self.source),
+            "requested": self.requested,
+            "skipped": dict(self.skipped),
+            "non_han_skipped": self.non_han_skipped,
+            "quality_gate": gate,
+            "cache": {
+                "file": str(cache.file) if cache.file is not None else None,
+                # GlyphCache(Path(folder).parent, identity, trace key) reopens this cache
+                "folder": str(cache.root / self.source.identity) if cache.root is not None else None,
+                "outline_hits": cache.outline_hits,
+                "bitmap_hits": cache.bitmap_hits,
+                "generated": cache.generated,
+                "traced": cache.traced,
+                "corrupt_regenerated": list(cache.corrupt_regenerated),
+            },
+            "trace_config": dataclasses.asdict(self.trace),
+            "workers": self.workers,
+            "stage_seconds": dict(self.stage_seconds),
+            "total_seconds": self.total_seconds,
+            "validation": {fmt: list(checks) for fmt, checks in self.validation.items()},
+        }
+        if self.written_glyphs is not None:
+            data["written_glyphs"] = self.written_glyphs
+        return data
+
+    def text(self) -> str:
+        """The human-readable ``FONT.report.txt``."""
+        return format_report(self.to_json())
+
+
+def format_report(report: dict) -> str:
+    """The human-readable twin of the JSON report."""
+    lines = [
+        f"Segan Studio batch export ({report['created_with']})",
+        f"font family: {report['font']['family']}",
+        *(f"  {fmt}: {path}" for fmt, path in report["font"]["files"].items()),
+        f"source: {report['source']['name']} ({report['source']['identity']}, {report['source']['image_size']} px)",
+        f"hanzi written: {report['font']['hanzi_written']} of {report['requested']} requested; "
+        f"fallback glyphs: {report['font'].get('fallback_glyphs', 0)}",
+    ]
+    skipped = report["skipped"]
+    lines.append(f"skipped: {len(skipped)}")
+    lines += [f"  {c} U+{ord(c):04X}: {why}" for c, why in list(skipped.items())[:200]]
+    if len(skipped) > 200:
+        lines.append(f"  ... and {len(skipped) - 200} more (see the JSON report)")
+    if report["non_han_skipped"]:
+        lines.append(f"non-Han characters left out of the charset: {report['non_han_skipped']}")
+    gate = report["quality_gate"]
+    if gate == "off":
+        lines.append("quality gate: off")
+    else:
+        lines.append(f"quality gate: {gate['count']} unreadable{' (dropped)' if gate['dropped'] else ''} "
+                     f"{gate['unreadable']}")  # fmt: skip
+    if "written_glyphs" in report:
+        written = report["written_glyphs"]
+        lines.append(f"written by hand: {written['count']} glyphs from {written['folder']}; generated: "
+                     f"{written['generated']}")  # fmt: skip
+        for kind in ("written", "generated"):
+            stats = written["ink"][kind]
+            lines.append(f"  {kind:>9}: {stats.get('count', 0)} glyphs, ink weight {stats.get('ink_weight', 0):.4f}, "
+                         f"ink box {stats.get('ink_width', 0):.3f} x {stats.get('ink_height', 0):.3f} em")  # fmt: skip
+    cache = report["cache"]
+    lines.append(f"cache: {cache['outline_hits']} outlines and {cache['bitmap_hits']} bitmaps reused, "
+                 f"{cache['generated']} generated, {cache['traced']} traced")  # fmt: skip
+    if cache["corrupt_regenerated"]:
+        lines.append(f"  corrupt cache entries regenerated: {', '.join(cache['corrupt_regenerated'])}")
+    lines.append("stage seconds:")
+    lines += [f"  {k:>16}: {v:8.2f}" for k, v in report["stage_seconds"].items()]
+    lines.append(f"  {'total':>16}: {report['total_seconds']:8.2f}")
+    lines.append("validation:")
+    for fmt, checks in report["validation"].items():
+        lines.append(f"  {fmt}: " + "; ".join(checks))
+    return "\n".join(lines) + "\n"
