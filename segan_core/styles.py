@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segan_core.errors import FontError, StyleError
-from segan_core.resources import MODELS_DIR, RESOURCES_DIR, find_font
+from segan_core.resources import RESOURCES_DIR, find_font, is_model_folder, model_dir, models_path
 
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
+NOT_STYLES = ("skeleton-gan", "evaluator")  # model folders that ship beside the styles but are not styles
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,12 @@ class Style:
 
     @property
     def model_dir(self) -> Path:
-        return MODELS_DIR / self.model
+        """The first ``<folder>/<model>`` along $SEGAN_MODELS_DIR's folders and the bundled models."""
+        return model_dir(self.model)
 
     @property
     def has_model(self) -> bool:
-        return (self.model_dir / "weights.safetensors").is_file() and (self.model_dir / "config.json").is_file()
+        return is_model_folder(self.model_dir)
 
     def font_path(self) -> Path | None:
         """The target font file, or ``None`` where it is not installed."""
@@ -69,13 +71,21 @@ def get_style(style_id: str) -> Style:
 
 
 def user_styles() -> list[Path]:
-    """Model folders of the styles the user trained (``segan train finetune``, the app's Train view)."""
+    """Model folders beyond the registry's: the styles the user trained (``segan train finetune``, the
+    app's Train view) in the user data folder, then the models in ``$SEGAN_MODELS_DIR``'s folders that
+    no registry style names (the skeleton GAN and the evaluator are not styles and stay out)."""
     from segan_core.userdata import user_models_dir
 
-    folder = user_models_dir()
-    return sorted(
-        p for p in folder.iterdir() if (p / "weights.safetensors").is_file() and (p / "config.json").is_file()
-    )
+    found = sorted(p for p in user_models_dir().iterdir() if is_model_folder(p))
+    taken = {p.name for p in found} | {s.model for s in load_styles()} | set(NOT_STYLES)
+    for folder in models_path()[:-1]:  # the last one is the bundled models, all named in the registry
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name not in taken and is_model_folder(path):
+                found.append(path)
+                taken.add(path.name)
+    return found
 
 
 def find_style_model(name: str) -> Path:

@@ -47,7 +47,7 @@ from segan_core.errors import CheckpointError, InputFileError, SeganError
 from segan_core.jobs import CancelToken, Progress, format_duration
 from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, read_config
 from segan_core.outputs import DATASET, TRAINING_RUN, check_output_dir
-from segan_core.resources import MODELS_DIR, SOURCE_FONT
+from segan_core.resources import SOURCE_FONT, find_model
 from segan_core.training.engine import TrainResult
 from segan_core.training.presets import PRESETS, default_preset, get_preset
 from segan_core.training.runs import RunOptions, train_style
@@ -72,8 +72,7 @@ class TrainRequest:
 
 
 def default_skeleton_gan() -> Path | None:
-    folder = MODELS_DIR / "skeleton-gan"
-    return folder if (folder / CONFIG_FILE).is_file() else None
+    return find_model("skeleton-gan")
 
 
 def build_and_train(request: TrainRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
