@@ -2,6 +2,7 @@
 
     segan-studio [--style ID] [--model DIR] [--text TEXT]
     segan-studio --version      # the same line as `segan --version`
+    segan-studio --self-test    # check this installation: every bundled model, glyphs, a font, the window
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, help="a model folder (config.json + weights.safetensors) to open")
     parser.add_argument("--text", help="characters to show in the Generate view")
     parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument("--self-test", action="store_true",
+                        help="load every bundled model, generate glyphs with heatmaps, export and validate a "
+                             "10-glyph font, open the window; exit 0 if all passed (works offscreen)")
     args, _qt_args = parser.parse_known_args(argv)
     return args
 
@@ -81,8 +85,15 @@ def create_window(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen bundle's font-export trace workers start through this
     argv = sys.argv if argv is None else ["segan-studio", *argv]
     args = parse_args(argv[1:])  # --version / --help print and exit here, before Qt starts
+    if args.self_test:
+        from app.selftest import run
+
+        return run(argv)
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(argv)
