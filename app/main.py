@@ -48,6 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--self-test", action="store_true",
                         help="load every bundled model, generate glyphs with heatmaps, export and validate a "
                              "10-glyph font, open the window; exit 0 if all passed (works offscreen)")
+    parser.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)  # bench_bundle.py
     args, _qt_args = parser.parse_known_args(argv)
     return args
 
@@ -84,6 +85,15 @@ def create_window(args: argparse.Namespace):
     return window
 
 
+def set_window_icon(app) -> None:
+    from PySide6.QtGui import QIcon
+
+    from segan_core.resources import APP_ICON
+
+    if APP_ICON.is_file():
+        app.setWindowIcon(QIcon(str(APP_ICON)))
+
+
 def main(argv: list[str] | None = None) -> int:
     import multiprocessing
 
@@ -99,10 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Segan Studio")
     app.setOrganizationName("Segan Studio")
+    set_window_icon(app)
     setup_logging()
     install_excepthook()
     window = create_window(args)
     window.show()
+    if args.exit_when_shown:  # start-up benchmark: say when the window is up, then close it
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: (print("window shown", flush=True), window.close(), app.quit()))
     return app.exec()
 
 

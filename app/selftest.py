@@ -49,9 +49,12 @@ def _window_smoke(argv: list[str]) -> tuple[bool, str]:
     from PySide6.QtCore import QCoreApplication, QEventLoop
     from PySide6.QtWidgets import QApplication
 
-    from app.main import create_window, parse_args
+    from app.main import create_window, parse_args, set_window_icon
 
     app = QApplication.instance() or QApplication(argv)
+    set_window_icon(app)
+    if app.windowIcon().isNull():
+        return False, "the application icon (resources/icons/segan-studio.png) is missing"
     window = create_window(parse_args(["--text", WINDOW_TEXT]))
     window.show()
     deadline = time.monotonic() + WINDOW_TIMEOUT_S

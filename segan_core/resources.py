@@ -39,6 +39,7 @@ RESOURCES_DIR = _shipped("resources")
 FONTS_DIR = RESOURCES_DIR / "fonts"
 BUNDLED_MODELS_DIR = _shipped("models")
 SOURCE_FONT = FONTS_DIR / "ARPL-KaitiM-GB.ttf"
+APP_ICON = RESOURCES_DIR / "icons" / "segan-studio.png"  # tools/make_icon.py draws it
 SHARED_FONTS_DIR = PROJECT_ROOT.parent / "shared" / "fonts"  # developers' and CI's brush fonts beside a checkout
 
 

@@ -36,7 +36,8 @@ def test_every_python_package_is_listed():
 
 def test_the_wheel_carries_the_registry_the_source_font_and_every_bundled_model():
     shipped = _shipped("segan_core._bundled.resources")
-    assert {"styles.toml", "fonts/ARPL-KaitiM-GB.ttf", "fonts/ARPL-KaitiM-GB.LICENSE.txt"} <= shipped
+    assert {"styles.toml", "fonts/ARPL-KaitiM-GB.ttf", "fonts/ARPL-KaitiM-GB.LICENSE.txt",
+            "icons/segan-studio.png"} <= shipped
     models = _shipped("segan_core._bundled.models")
     folders = [p for p in (ROOT / "models").iterdir() if resources.is_model_folder(p)]
     assert len(folders) >= 4  # two styles, the skeleton GAN, the evaluator
@@ -48,4 +49,4 @@ def test_the_wheel_carries_the_registry_the_source_font_and_every_bundled_model(
 def test_a_checkout_reads_the_top_level_folders():
     assert resources.IN_CHECKOUT
     assert resources.RESOURCES_DIR == ROOT / "resources" and resources.BUNDLED_MODELS_DIR == ROOT / "models"
-    assert resources.SOURCE_FONT.is_file()
+    assert resources.SOURCE_FONT.is_file() and resources.APP_ICON.is_file()
