@@ -40,3 +40,10 @@ def test_a_failed_step_makes_the_exit_code_1(qapp, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "FAIL  load: evaluator" in out and "ok    app: main window shows glyphs" in out
     assert "self-test FAILED: 1 of 2 steps (load: evaluator)" in out
+
+
+def test_exit_when_shown_says_so_and_exits(qapp, capsys, app_home):
+    from app.main import main
+
+    assert main(["--exit-when-shown"]) == 0  # bench/bench_bundle.py times the bundle's start-up with it
+    assert "window shown" in capsys.readouterr().out
