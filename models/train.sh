@@ -10,6 +10,8 @@
 #   bash models/train.sh eval RUN_NAME ID     # segan eval of $RUNS/RUN_NAME on ID's test split (200 chars)
 #   bash models/train.sh compare ID [CPU_MINUTES]  # Table-1 rows: SE-GAN, w/o E_s, w/o D_s (selected within 25), baseline
 #   bash models/train.sh ship ID              # copy the selected SE-GAN + its evaluation into models/ID
+#   bash models/train.sh font ID              # export models/ID as a GB2312 TTF ($RUNS/fonts) and typeset
+#                                             # models/ID/font-page.png above the real font
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
 # compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
 # two runs share the 2 cores (1 thread each is ~15 % more throughput than one run on 2 threads).
@@ -99,6 +101,13 @@ case "${1:-}" in
     cp "$run/weights.safetensors" "$run/config.json" "$run/metrics.json" "$run/selection.json" "models/$id/"
     cp "$report/report.md" "$report/samples.png" "models/$id/"
     if [ -f "$report/heatmaps.png" ]; then cp "$report/heatmaps.png" "models/$id/"; fi ;;
+  font)
+    id=$2; out="$RUNS/fonts/$id/Segan-$id.ttf"
+    mkdir -p "$(dirname "$out")"
+    "$SEGAN" batch --style "models/$id" --charset gb2312 --out "$out" --overwrite \
+      --cache-dir "$RUNS/fonts/cache" --quiet
+    "${PYTHON:-.venv/bin/python}" docs/make_font_page.py "$out" --compare "$(font_of "$id")" \
+      --out "models/$id/font-page.png" --title "Segan $id, the GB2312 TTF exported by segan batch" ;;
   *)
-    sed -n 2,9p "$0"; exit 2 ;;
+    sed -n 2,13p "$0"; exit 2 ;;
 esac

@@ -26,9 +26,14 @@ class Progress:
     metrics: dict[str, float] = field(default_factory=dict)
     payload: Any = None  # e.g. sample images, a finished report
     elapsed_s: float = 0.0
+    # how far through the budget that will stop the job first (a training run's CPU minutes), when that
+    # is not done/total: a run with --cpu-budget 50 --max-steps 1000000 stops long before its last step
+    budget_fraction: float | None = None
 
     @property
     def fraction(self) -> float | None:
+        if self.budget_fraction is not None:
+            return min(1.0, max(0.0, self.budget_fraction))
         if not self.total:
             return None
         return min(1.0, self.done / self.total)

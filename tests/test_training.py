@@ -122,6 +122,22 @@ def test_cpu_budget_counts_every_session_of_a_run(tiny_dataset, skeleton_gan, ti
     assert again.reason == "cpu_budget" and again.step == 3
 
 
+def test_progress_reports_the_cpu_budget_not_the_step_limit(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
+    """A run that a CPU budget stops long before --max-steps shows how far through the budget it is."""
+    from segan_core.commands.progress import render_line
+
+    model, train = tiny_configs
+    train = dataclasses.replace(train, log_every=1)
+    options = RunOptions(out=tmp_path / "eta", max_steps=1_000_000, cpu_budget_minutes=10.0)
+    job = train_style(tiny_dataset, skeleton_gan, model, train, options)
+    event = next(e for e in job if e.stage == "train" and e.metrics)
+    job.close()
+    assert event.budget_fraction is not None and 0 < event.fraction < 0.5
+    assert event.fraction > 10 * event.done / event.total  # not step / 1,000,000
+    assert event.eta_s is not None and event.eta_s < 3600
+    assert "step 1" in render_line(event) and "/1000000" not in render_line(event)
+
+
 def test_one_direction_trains_only_the_source_to_brush_half(tiny_dataset, skeleton_gan, tiny_configs, tmp_path):
     model, train = tiny_configs
     train = dataclasses.replace(train, bidirectional=False, learning_rate=1e-3, batch_size=16)

@@ -303,13 +303,17 @@ class TrainView(QWidget):
         if event.stage in ("dataset", "render", "write"):
             self.status.setText(f"Building the dataset: {event.stage} {event.done}/{event.total or '?'}")
             return
-        if event.total:
+        if event.budget_fraction is not None:  # a CPU/time budget stops the run before its step limit
+            self.progress.setMaximum(1000)
+            self.progress.setValue(round(1000 * (event.fraction or 0.0)))
+        elif event.total:
             self.progress.setMaximum(event.total)
-        self.progress.setValue(min(event.done, self.progress.maximum()))
+            self.progress.setValue(min(event.done, self.progress.maximum()))
         if event.stage == "train" and event.metrics:
             self.plot.add(event.done, event.metrics)
             losses = ", ".join(f"{k} {v:.3g}" for k, v in list(event.metrics.items())[:4])
-            self.status.setText(f"Step {event.done}/{event.total} · {format_duration(event.elapsed_s)} elapsed · "
+            steps = f"Step {event.done}" if event.budget_fraction is not None else f"Step {event.done}/{event.total}"
+            self.status.setText(f"{steps} · {format_duration(event.elapsed_s)} elapsed · "
                                 f"ETA {format_duration(event.eta_s)} · {losses}")
         elif event.stage == "samples" and isinstance(event.payload, dict):
             self.show_samples(event.payload)

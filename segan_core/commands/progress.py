@@ -40,7 +40,8 @@ def render_line(event: Progress, width: int = 28) -> str:
     if event.total:
         frac = event.fraction or 0.0
         filled = int(frac * width)
-        parts.append(f"[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total}")
+        count = f"step {event.done}" if event.budget_fraction is not None else f"{event.done}/{event.total}"
+        parts.append(f"[{'#' * filled}{'.' * (width - filled)}] {count}")
         parts.append(f"{frac:6.1%}  elapsed {format_duration(event.elapsed_s)}  eta {format_duration(event.eta_s)}")
     else:
         parts.append(f"{event.done}")

@@ -328,8 +328,16 @@ def fit(
                 }
                 handle.write(json.dumps(record) + "\n")
             total_elapsed = elapsed_before + (now - clock_start)
+            through = budget_fraction(
+                step, spec.max_steps, cpu_total(), spec.cpu_budget_s, now - clock_start, spec.time_budget_s
+            )
             yield Progress(
-                "train", step, spec.max_steps, metrics=metrics | {"img/s": images_per_s}, elapsed_s=total_elapsed
+                "train",
+                step,
+                spec.max_steps,
+                metrics=metrics | {"img/s": images_per_s},
+                elapsed_s=total_elapsed,
+                budget_fraction=through,
             )
         if step % config.checkpoint_every == 0:
             wall = elapsed_before + time.monotonic() - clock_start
