@@ -39,11 +39,15 @@ EXCLUDES=(
 args=()
 for module in "${EXCLUDES[@]}"; do args+=(--exclude-module "$module"); done
 
+# the models, source font and registry as the wheel has them (namespace data packages, which
+# --collect-data does not see)
+bundled="$("$VPY" -c 'import pathlib, segan_core; print(pathlib.Path(segan_core.__file__).parent / "_bundled")')"
+
 echo "[bundle] running PyInstaller"
 "$VPY" -m PyInstaller --noconfirm --clean --log-level WARN --onedir --name segan-studio \
   --distpath dist --workpath build/pyinstaller --specpath build/pyinstaller \
   --collect-data segan_core --collect-submodules segan_core --collect-submodules app \
-  --icon "$(pwd)/resources/icons/segan-studio.png" \
+  --add-data "$bundled:segan_core/_bundled" --icon "$(pwd)/resources/icons/segan-studio.png" \
   "${args[@]}" packaging/pyinstaller_entry.py
 
 # the desktop entry and its icon beside the executable; install-desktop-entry.sh puts them in the menu
