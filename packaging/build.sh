@@ -30,8 +30,9 @@ EXCLUDES=(
   PySide6.QtNetwork PySide6.QtSql PySide6.QtDesigner PySide6.QtUiTools PySide6.QtHelp PySide6.QtXml
   PySide6.QtConcurrent PySide6.QtPrintSupport PySide6.QtDBus
   PyQt5 PyQt6 PySide2 pyqtgraph.opengl
-  # torch's test and developer tooling, never imported by inference, training or export
-  torch.testing._internal torch.utils.tensorboard torch.utils.benchmark torch.utils.bottleneck
+  # torch's developer tooling, never imported by inference, training or export (torch.testing._internal
+  # is: the first bundle's self-test failed without it)
+  torch.utils.tensorboard torch.utils.benchmark torch.utils.bottleneck
   torch.utils.cpp_extension torch.utils.hipify torch.ao.pruning torch.distributed.elastic
   # the rest of the Python world the dependency graph reaches for but the app does not run
   tkinter matplotlib IPython jupyter notebook pytest pandas scipy tensorboard
@@ -47,7 +48,7 @@ echo "[bundle] running PyInstaller"
 "$VPY" -m PyInstaller --noconfirm --clean --log-level WARN --onedir --name segan-studio \
   --distpath dist --workpath build/pyinstaller --specpath build/pyinstaller \
   --collect-data segan_core --collect-submodules segan_core --collect-submodules app \
-  --add-data "$bundled:segan_core/_bundled" --icon "$(pwd)/resources/icons/segan-studio.png" \
+  --hidden-import _cffi_backend --add-data "$bundled:segan_core/_bundled" --icon "$(pwd)/resources/icons/segan-studio.png" \
   "${args[@]}" packaging/pyinstaller_entry.py
 
 # the desktop entry and its icon beside the executable; install-desktop-entry.sh puts them in the menu
