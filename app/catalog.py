@@ -13,7 +13,7 @@ import numpy as np
 from segan_core.errors import SeganError
 from segan_core.model_folder import ModelFolder
 from segan_core.resources import find_font
-from segan_core.styles import load_styles
+from segan_core.styles import load_styles, user_styles
 
 SAMPLE_CHAR = "永"
 
@@ -23,7 +23,7 @@ class StyleEntry:
     key: str  # "style:<id>" for bundled styles, "dir:<path>" for model folders
     name: str
     script: str  # kai-brush / running / cursive / handwriting, or "user model"
-    origin: str  # "bundled" | "trained" | "opened"
+    origin: str  # "bundled" | "trained" | "added" ($SEGAN_MODELS_DIR) | "opened"
     model_dir: Path | None
     licence: str = ""
     sample_font: Path | None = None  # where the picker's sample glyph comes from ...
@@ -72,19 +72,19 @@ def model_entry(folder: Path, origin: str) -> StyleEntry | None:
 
 
 def list_styles(user_models: Path, extra: list[str] | tuple[str, ...] = ()) -> list[StyleEntry]:
-    """Bundled styles first (in registry order), then user-trained models, then opened folders."""
+    """Bundled styles first (in registry order), then the user's models (the same ones as ``segan styles
+    list``: trained ones in ``user_models``, then those added by ``$SEGAN_MODELS_DIR``), then opened folders."""
     entries: list[StyleEntry] = []
     seen: set[Path] = set()
     for style in load_styles():
         entries.append(StyleEntry(f"style:{style.id}", style.display_name, style.script, "bundled",
                                   style.model_dir, style.licence, style.font_path()))
         seen.add(style.model_dir.resolve())
-    if user_models.is_dir():
-        for folder in sorted(p for p in user_models.iterdir() if p.is_dir()):
-            entry = model_entry(folder, "trained")
-            if entry and entry.model_dir not in seen:
-                entries.append(entry)
-                seen.add(entry.model_dir)
+    for folder in user_styles():
+        entry = model_entry(folder, "trained" if folder.parent.resolve() == user_models.resolve() else "added")
+        if entry and entry.model_dir not in seen:
+            entries.append(entry)
+            seen.add(entry.model_dir)
     for raw in extra:
         entry = model_entry(Path(raw), "opened")
         if entry and entry.model_dir not in seen:

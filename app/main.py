@@ -2,6 +2,7 @@
 
     segan-studio [--style ID] [--model DIR] [--text TEXT]
     segan-studio --version      # the same line as `segan --version`
+    segan-studio --self-test    # check this installation: every bundled model, glyphs, a font, the window
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, help="a model folder (config.json + weights.safetensors) to open")
     parser.add_argument("--text", help="characters to show in the Generate view")
     parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument("--self-test", action="store_true",
+                        help="load every bundled model, generate glyphs with heatmaps, export and validate a "
+                             "10-glyph font, open the window; exit 0 if all passed (works offscreen)")
+    parser.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)  # bench_bundle.py
     args, _qt_args = parser.parse_known_args(argv)
     return args
 
@@ -80,18 +85,39 @@ def create_window(args: argparse.Namespace):
     return window
 
 
+def set_window_icon(app) -> None:
+    from PySide6.QtGui import QIcon
+
+    from segan_core.resources import APP_ICON
+
+    if APP_ICON.is_file():
+        app.setWindowIcon(QIcon(str(APP_ICON)))
+
+
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen bundle's font-export trace workers start through this
     argv = sys.argv if argv is None else ["segan-studio", *argv]
     args = parse_args(argv[1:])  # --version / --help print and exit here, before Qt starts
+    if args.self_test:
+        from app.selftest import run
+
+        return run(argv)
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Segan Studio")
     app.setOrganizationName("Segan Studio")
+    set_window_icon(app)
     setup_logging()
     install_excepthook()
     window = create_window(args)
     window.show()
+    if args.exit_when_shown:  # start-up benchmark: say when the window is up, then close it
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: (print("window shown", flush=True), window.close(), app.quit()))
     return app.exec()
 
 

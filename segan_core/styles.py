@@ -20,9 +20,10 @@ from typing import Literal, get_args
 
 from segan_core.errors import FontError, StyleError
 from segan_core.model_folder import ModelFolder
-from segan_core.resources import MODELS_DIR, RESOURCES_DIR, find_font
+from segan_core.resources import RESOURCES_DIR, find_font, model_dir, models_path
 
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
+NOT_STYLES = ("skeleton-gan", "evaluator")  # model folders that ship beside the styles but are not styles
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Style:
 
     @property
     def model_dir(self) -> Path:
-        return MODELS_DIR / self.model
+        """The first ``<folder>/<model>`` along $SEGAN_MODELS_DIR's folders and the bundled models."""
+        return model_dir(self.model)
 
     @property
     def has_model(self) -> bool:
@@ -81,11 +83,21 @@ def get_style(style_id: str) -> Style:
 
 
 def user_styles() -> list[Path]:
-    """Model folders of the styles the user trained (``segan train finetune``, the app's Train view)."""
+    """Model folders beyond the registry's: the styles the user trained (``segan train finetune``, the
+    app's Train view) in the user data folder, then the models in ``$SEGAN_MODELS_DIR``'s folders that
+    no registry style names (the skeleton GAN and the evaluator are not styles and stay out)."""
     from segan_core.userdata import user_models_dir
 
-    folder = user_models_dir()
-    return sorted(p for p in folder.iterdir() if ModelFolder.is_model(p))
+    found = sorted(p for p in user_models_dir().iterdir() if ModelFolder.is_model(p))
+    taken = {p.name for p in found} | {s.model for s in load_styles()} | set(NOT_STYLES)
+    for folder in models_path()[:-1]:  # the last one is the bundled models, all named in the registry
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name not in taken and ModelFolder.is_model(path):
+                found.append(path)
+                taken.add(path.name)
+    return found
 
 
 def find_style_model(name: str) -> Path:

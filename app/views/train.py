@@ -44,7 +44,7 @@ from segan_core.jobs import Progress, format_duration
 from segan_core.model.checkpoint import STATE_JSON
 from segan_core.model_folder import ModelFolder
 from segan_core.outputs import DATASET, TRAINING_RUN, check_output_dir
-from segan_core.resources import MODELS_DIR
+from segan_core.resources import find_model
 from segan_core.styles import StyleRef, parse_style_ref
 from segan_core.training.engine import TrainResult
 from segan_core.training.from_images import ImagesTrainRequest, train_from_images
@@ -58,8 +58,7 @@ def _preset_key(name: str) -> str:
 
 
 def default_skeleton_gan() -> Path | None:
-    folder = MODELS_DIR / "skeleton-gan"
-    return folder if ModelFolder(folder).has_config else None
+    return find_model("skeleton-gan")
 
 
 class TrainView(QWidget):

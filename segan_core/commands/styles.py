@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from segan_core.resources import BUNDLED_MODELS_DIR
 from segan_core.styles import load_styles, user_styles
+from segan_core.userdata import user_models_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,17 +29,19 @@ def run_list(args: argparse.Namespace) -> int:
                 style.display_name,
                 style.script,
                 "installed" if style.font_path() else "not installed",
-                f"models/{style.model}" if style.has_model else "no model yet",
+                _where(style.model_dir) if style.has_model else "no model yet",
                 f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "-",
             )
         )
-    for folder in user_styles():  # styles the user trained: segan train finetune, the app's Train view
+    mine = user_models_dir().resolve()
+    for folder in user_styles():  # styles the user trained (segan train finetune, the app), then $SEGAN_MODELS_DIR's
         ratio = _json(folder / "metrics.json").get("content_accuracy_ratio")
         base = _json(folder / "style.json").get("base", {}).get("spec", "")
+        whose = "yours" if folder.parent.resolve() == mine else "added"
         rows.append(
             (
                 folder.name,
-                f"{folder.name} (yours{', from ' + base if base else ''})",
+                f"{folder.name} ({whose}{', from ' + base if base else ''})",
                 "user",
                 "-",
                 str(folder),
@@ -48,6 +52,11 @@ def run_list(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _where(folder) -> str:
+    """``models/<name>`` for a bundled model, the full path for one from a $SEGAN_MODELS_DIR folder."""
+    return f"models/{folder.name}" if folder.parent == BUNDLED_MODELS_DIR else str(folder)
 
 
 def _width(text: str) -> int:

@@ -186,11 +186,9 @@ _CACHE: dict[Path, GlyphClassifier] = {}
 
 
 def default_classifier_dir() -> Path:
-    from segan_core.resources import MODELS_DIR, PROJECT_ROOT
+    from segan_core.resources import model_dir
 
-    shipped = PROJECT_ROOT / "models" / "evaluator"
-    custom = MODELS_DIR / "evaluator"
-    return custom if ModelFolder(custom).weights_path.is_file() else shipped
+    return model_dir("evaluator")  # one in a $SEGAN_MODELS_DIR folder first, else the shipped one
 
 
 def load_classifier(folder: Path | str | None = None) -> GlyphClassifier:

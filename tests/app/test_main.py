@@ -103,3 +103,28 @@ def test_preferences_persist_and_reload_the_model(qtbot, window, monkeypatch):
         window._preferences()
     assert Settings().device == "cpu" and Settings().threads == 1
     assert window.generate.model.device.type == "cpu"
+
+
+def test_picker_lists_trained_and_added_models_like_the_cli(qtbot, app_home, errors, tiny_models, tmp_path,
+                                                             monkeypatch):
+    import shutil
+
+    from app.main_window import MainWindow
+    from segan_core.styles import user_styles
+
+    added = tmp_path / "added"
+    shutil.copytree(tiny_models["style"], added / "their-hand")
+    shutil.copytree(tiny_models["style"], app_home / "models" / "my-hand")
+    monkeypatch.setenv("SEGAN_MODELS_DIR", str(added))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    picker = window.generate.picker
+    texts = [picker.item(i).text() for i in range(picker.count())]
+    assert any(t.startswith("my-hand") and "trained" in t for t in texts)
+    assert any(t.startswith("their-hand") and "added" in t for t in texts)
+    listed = {k.removeprefix("dir:") for k in (picker.item(i).data(Qt.ItemDataRole.UserRole)
+                                              for i in range(picker.count())) if k.startswith("dir:")}
+    assert {str(p.resolve()) for p in user_styles()} <= listed  # the same models as `segan styles list`
+    assert all(s.has_model for s in load_styles() if s.id in ("ma-shan-zheng", "zhi-mang-xing"))
+    assert errors == []
+    window.context.runner.shutdown()
