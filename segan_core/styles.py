@@ -62,7 +62,12 @@ class Style:
             return {}
 
 
-def load_styles(path: Path = RESOURCES_DIR / "styles.toml") -> list[Style]:
+STYLES_FILE = RESOURCES_DIR / "styles.toml"
+
+
+def load_styles(path: Path | None = None) -> list[Style]:
+    """The registry's styles, from ``path`` (default: the bundled ``styles.toml``)."""
+    path = path or STYLES_FILE
     with open(path, "rb") as handle:
         data = tomllib.load(handle)
     styles = []

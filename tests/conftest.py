@@ -71,3 +71,20 @@ def skeleton_gan(tiny_dataset, tiny_configs, tmp_path_factory: pytest.TempPathFa
     result = run_to_end(train_skeleton_gan([tiny_dataset], model, train, RunOptions(out=out, max_steps=3)))
     assert result.step == 3
     return out
+
+
+@pytest.fixture
+def style_without_model(tmp_path, monkeypatch):
+    """The bundled style registry plus one style whose model was never trained (every bundled style has
+    one): what a user sees for a style added to styles.toml before its model."""
+    from segan_core import styles
+
+    registry = tmp_path / "styles.toml"
+    registry.write_text(
+        styles.STYLES_FILE.read_text(encoding="utf-8")
+        + '\n[[style]]\nid = "untrained-brush"\ndisplay_name = "Untrained Brush"\nscript = "kai-brush"\n'
+        'target_font = "brush/MaShanZheng-Regular.ttf"\nlicence = "OFL-1.1"\nmodel = "untrained-brush"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(styles, "STYLES_FILE", registry)
+    return styles.get_style("untrained-brush")

@@ -135,7 +135,7 @@ def test_bad_inputs_give_clear_errors_and_no_file(tmp_path, change, error, match
     assert not req.out.exists() and not req.report_paths()[0].exists()
 
 
-def test_unwritable_output_and_models_that_do_not_exist(tmp_path):
+def test_unwritable_output_and_models_that_do_not_exist(tmp_path, style_without_model):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     with pytest.raises(OutputError, match="a-file"):
@@ -148,7 +148,7 @@ def test_unwritable_output_and_models_that_do_not_exist(tmp_path):
     with pytest.raises(StyleError, match="not a style model folder"):
         resolve_source(str(empty_dir))
     with pytest.raises(StyleError, match=r"no trained model|unknown style"):
-        resolve_source("long-cang")
+        resolve_source(style_without_model.id)
 
 
 def test_cli_exit_codes(tmp_path, capsys):

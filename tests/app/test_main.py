@@ -18,10 +18,10 @@ def test_model_option_and_text(qtbot, app_home, errors, tiny_models):
     window.context.runner.shutdown()
 
 
-def test_style_option_without_model_is_an_error_not_a_fake(qtbot, app_home, errors):
+def test_style_option_without_model_is_an_error_not_a_fake(qtbot, app_home, errors, style_without_model):
     from app.main import create_window, parse_args
 
-    style = next(s for s in load_styles() if not s.has_model)
+    style = style_without_model
     window = create_window(parse_args(["--style", style.id]))
     qtbot.addWidget(window)
     assert errors and "no trained model" in errors[-1][1]
@@ -29,15 +29,18 @@ def test_style_option_without_model_is_an_error_not_a_fake(qtbot, app_home, erro
     window.context.runner.shutdown()
 
 
-def test_picker_lists_bundled_styles_and_marks_missing_models(window):
+def test_picker_lists_bundled_styles_and_marks_missing_models(style_without_model, window):
     picker = window.generate.picker
     labels = {picker.item(i).data(Qt.ItemDataRole.UserRole): picker.item(i) for i in range(picker.count())}
+    assert not style_without_model.has_model
     for style in load_styles():
         item = labels[f"style:{style.id}"]
         assert style.display_name in item.text() and style.script in item.text()
         if not style.has_model:
             assert "no model yet" in item.text()
             assert not item.flags() & Qt.ItemFlag.ItemIsEnabled
+        else:
+            assert item.flags() & Qt.ItemFlag.ItemIsEnabled
     opened = [i for k, i in labels.items() if k.startswith("dir:")]
     assert opened and opened[0].flags() & Qt.ItemFlag.ItemIsEnabled
 
