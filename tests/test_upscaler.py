@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from segan_core.errors import CheckpointError, SeganError
+from segan_core.errors import Cancelled, CheckpointError, SeganError
 from segan_core.jobs import CancelToken, run_to_end
 from segan_core.model.upscaler import Upscaler, UpscalerConfig, bicubic, load_upscaler
 from segan_core.training.upscaler_data import degrade
@@ -140,9 +140,11 @@ def test_install_and_with_upscaler(trained, tiny_style, tmp_path):
 def test_cancel_stops_with_a_checkpoint(tiny_style, tiny_dataset, tmp_path):
     token = CancelToken()
     job = train_upscaler(tiny_run(tiny_style, tiny_dataset, tmp_path / "run", max_steps=1000), token)
-    for event in job:
-        if event.stage == "train" and event.done >= 2:
-            token.cancel()
+    with pytest.raises(Cancelled) as stopped:  # the one cancel convention: raised, with what was kept
+        for event in job:
+            if event.stage == "train" and event.done >= 2:
+                token.cancel()
+    assert stopped.value.result.reason == "cancelled" and stopped.value.result.step >= 2
     assert (tmp_path / "run" / "train_state.json").is_file()
 
 

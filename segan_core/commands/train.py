@@ -393,11 +393,18 @@ def run_upscaler(args: argparse.Namespace) -> int:
     )
     if not 0.0 <= run.real_fraction <= 1.0:
         raise SeganError(f"--real-fraction {run.real_fraction:g}: give a share between 0 and 1")
-    result = drive(train_upscaler(run, _cancel_on_signals()), quiet=args.quiet)
-    _report(result)
-    if args.install:
-        if result.reason == "cancelled":
+    try:
+        result = drive(train_upscaler(run, _cancel_on_signals()), quiet=args.quiet)
+    except Cancelled as exc:
+        if exc.result is None:  # cancelled while the pairs were built: nothing to resume from yet
+            print("cancelled before training started")
+            return 130
+        _report(exc.result)
+        if args.install:
             print("cancelled: not installed; resume with --resume")
             return 130
+        return 0
+    _report(result)
+    if args.install:
         print(f"installed the upscaler in {install_upscaler(args.out, folder)}")
     return 0
