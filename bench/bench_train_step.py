@@ -37,6 +37,10 @@ VARIANTS = {
     "1 thread": {"num_threads": 1},
     "one direction+channels_last": {"bidirectional": False, "channels_last": True},
     "one direction+channels_last, 1 thread": {"bidirectional": False, "channels_last": True, "num_threads": 1},
+    # the shipped recipe's step where the CPU has native bf16 (--bf16 auto): one direction, autocast
+    "one direction+bf16+channels_last": {"bidirectional": False, "channels_last": True, "bf16": True},
+    "one direction+bf16+channels_last, 1 thread": {"bidirectional": False, "channels_last": True, "bf16": True,
+                                                   "num_threads": 1},
     # the cpu-64 preset ships a weight EMA (ema_decay 0.995): what the per-step average costs
     "one direction, no EMA": {"bidirectional": False, "channels_last": True, "ema_decay": 0.0},
     # the presets' generator has U-Net image skips; the paper's has none (MODEL_OVERRIDES)
