@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import cpu64_checkpoint, machine
 
 from segan_core.charset import gb2312_level1
-from segan_core.inference import BACKENDS, StyleModel
+from segan_core.inference import BACKENDS, DEFAULT_BACKEND, StyleModel
 
 
 def throughput(model: StyleModel, source: np.ndarray, skeletons: np.ndarray, batch: int, repeats: int) -> float:
@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=BACKENDS, action="append")
     args = parser.parse_args()
     print(machine())
+    print(f"generation path: the app and segan batch use the {DEFAULT_BACKEND!r} backend (the fastest measured; "
+          "bf16 autocast is a backend to compare, not the default)")
     chars = gb2312_level1()[: args.glyphs]
     for size in args.sizes:
         preset = {64: "cpu-64", 128: "gpu-128", 256: "paper-256"}[size]
