@@ -95,9 +95,9 @@ def set_window_icon(app) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import multiprocessing
+    from app.workers import prepare_child_processes
 
-    multiprocessing.freeze_support()  # a frozen bundle's font-export trace workers start through this
+    prepare_child_processes()
     argv = sys.argv if argv is None else ["segan-studio", *argv]
     args = parse_args(argv[1:])  # --version / --help print and exit here, before Qt starts
     if args.self_test:

@@ -183,3 +183,10 @@ class JobRunner(QObject):
         """Cancel every job and wait for the pool to drain (on exit)."""
         self.cancel_all()
         return self.pool.waitForDone(timeout_ms)
+
+
+def prepare_child_processes() -> None:
+    """Let a frozen bundle's font-export trace workers start (a no-op when running from Python)."""
+    import multiprocessing
+
+    multiprocessing.freeze_support()

@@ -174,7 +174,7 @@ def _export(folder: Path, chars: tuple[str, ...], font: Path) -> str:
 
     request = BatchRequest(source=str(folder), chars=chars, out=font, workers=1, use_cache=False, timestamp=0)
     result = _run(export_font(request))
-    written = result.report["font"]["hanzi_written"]
+    written = result.report.hanzi_written
     if written != len(chars):
         raise AssertionError(f"{written} of {len(chars)} characters in the font")
     return f"{written} hanzi, {font.stat().st_size // 1024} KB (one trace worker process)"

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from segan_core.baselines.zi2zi import PatchDiscriminator, UNetGenerator
 from segan_core.cli import main as cli_main
 from segan_core.config import BaselineConfig
-from segan_core.errors import CheckpointError, SeganError
+from segan_core.errors import Cancelled, CheckpointError, SeganError
 from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, run_to_end
 from segan_core.training.presets import get_baseline_preset
@@ -113,7 +113,9 @@ def test_training_lowers_l1_and_resumes_exactly(tiny_dataset, tmp_path):
         if event.stage == "train" and event.done == 3:
             token.cancel()
             break
-    assert run_to_end(job).step == 3
+    with pytest.raises(Cancelled) as stopped:  # the one cancel convention: raised, carrying the kept run
+        run_to_end(job)
+    assert stopped.value.result.step == 3
     run_to_end(train_baseline([tiny_dataset], TINY, train, RunOptions(out=split, max_steps=6, resume=True)))
     a = load_file(str(straight / "train_state.safetensors"))
     b = load_file(str(split / "train_state.safetensors"))

@@ -50,7 +50,7 @@ def test_user_names_in_english_and_simplified_chinese_records(tmp_path):
         description = names[(10, 3, 0x409)]
         assert description.startswith("A test brush font.\n")
         assert f"Segan Studio {__version__}" in description and "Ma Shan Zheng" in description
-        assert result.report["source"]["identity"] in description
+        assert result.report.source.identity in description
         assert font["OS/2"].achVendID == "WXZ " and ";WXZ;" in names[(3, 3, 0x409)]
 
 

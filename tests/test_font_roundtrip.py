@@ -35,8 +35,8 @@ def fonts(tmp_path_factory) -> dict[str, TTFont]:
                                            licence="L", licence_url="https://l.example", description="Round trip."),
                            workers=0, timestamp=1_700_000_000, font_size=64)  # fmt: skip
     result = run_to_end(export_font(request))
-    assert len(CHARS) == 50 and result.report["font"]["hanzi_written"] == 50
-    assert result.paths["ufo"].is_dir() and result.report["validation"]["ufo"][0].startswith("ufoLib2: ok")
+    assert len(CHARS) == 50 and result.report.hanzi_written == 50
+    assert result.paths["ufo"].is_dir() and result.report.validation["ufo"][0].startswith("ufoLib2: ok")
     ufo = ufoLib2.Font.open(result.paths["ufo"])
     out = {fmt: TTFont(path) for fmt, path in result.paths.items() if fmt != "ufo"}
     for fmt, compile_ in (("ufo-ttf", ufo2ft.compileTTF), ("ufo-otf", ufo2ft.compileOTF)):

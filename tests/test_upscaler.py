@@ -162,7 +162,7 @@ def export(style: Path, out: Path, **kw) -> dict:
 
     request = BatchRequest(source=str(style), chars=tuple("永字八法"), out=out / "Up.ttf", cache_dir=out / "cache",
                            workers=0, chunk_size=4, batch_size=4, timestamp=1_700_000_000, **kw)  # fmt: skip
-    return run_to_end(export_font(request)).report
+    return run_to_end(export_font(request)).report.to_json()  # the FONT.report.json object
 
 
 def test_batch_uses_the_upscaler_when_the_style_has_one(upscaled_style, tiny_style, tmp_path):
