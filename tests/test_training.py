@@ -359,7 +359,12 @@ def _train_style_args(data: Path, skeleton: Path, out: Path, max_steps: int) -> 
 def test_ddp_two_cpu_processes_with_gloo(tiny_dataset, skeleton_gan, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    launcher = ["-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533"]
+    import socket
+
+    with socket.socket() as probe:  # a free port: a fixed one can still be held by an earlier run
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    launcher = ["-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(port)]
     cmd = [sys.executable, *launcher, *_train_style_args(tiny_dataset, skeleton_gan, out, max_steps=3), "--quiet",
            "--lr-decay-start", "0.5"]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
