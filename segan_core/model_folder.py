@@ -20,6 +20,7 @@ from typing import Any
 
 from segan_core.config import validate_model_config
 from segan_core.errors import CheckpointError, SeganError
+from segan_core.resources import MODEL_FILES, is_model_folder
 
 CHECKPOINT_FORMAT = "segan-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -63,12 +64,12 @@ class ModelFolder:
 
     def missing(self) -> list[str]:
         """The model files not in the folder (both when it does not exist)."""
-        return [name for name in (CONFIG_FILE, WEIGHTS_FILE) if not (self.path / name).is_file()]
+        return [name for name in MODEL_FILES if not (self.path / name).is_file()]
 
     @staticmethod
     def is_model(path: Path | str | None) -> bool:
         """Both model files are present (no parsing: cheap enough for listings)."""
-        return path is not None and not ModelFolder(path).missing()
+        return path is not None and is_model_folder(Path(path))
 
     def validate(self, error: type[SeganError] = CheckpointError, what: str = "model folder") -> ModelFolder:
         """``self`` if both files are present, else ``error`` naming the folder and what is missing."""

@@ -72,6 +72,8 @@ def models_path() -> list[Path]:
 
 
 def is_model_folder(folder: Path) -> bool:
+    """Both model files are there (what makes a model folder; :class:`~segan_core.model_folder.ModelFolder`
+    also reads and checks them)."""
     return all((folder / name).is_file() for name in MODEL_FILES)
 
 
