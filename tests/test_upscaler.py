@@ -137,6 +137,21 @@ def test_install_and_with_upscaler(trained, tiny_style, tmp_path):
         with_upscaler(model)
 
 
+def test_cancel_while_the_pairs_are_built_stops_before_training(tiny_style, tiny_dataset, tmp_path):
+    """Ctrl-C during pair building (tens of CPU seconds on a real style) stops within one small chunk."""
+    token = CancelToken()
+    job = train_upscaler(tiny_run(tiny_style, tiny_dataset, tmp_path / "run"), token)
+    seen = []
+    with pytest.raises(Cancelled) as stopped:
+        for event in job:
+            seen.append(event.stage)
+            if event.stage == "pairs":
+                token.cancel()
+    assert stopped.value.result is None  # nothing trained yet, nothing to resume
+    assert seen == ["pairs"] and "train" not in seen
+    assert not (tmp_path / "run" / "train_state.json").exists()
+
+
 def test_cancel_stops_with_a_checkpoint(tiny_style, tiny_dataset, tmp_path):
     token = CancelToken()
     job = train_upscaler(tiny_run(tiny_style, tiny_dataset, tmp_path / "run", max_steps=1000), token)
