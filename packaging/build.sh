@@ -42,14 +42,19 @@ for module in "${EXCLUDES[@]}"; do args+=(--exclude-module "$module"); done
 
 # the models, source font and registry as the wheel has them (namespace data packages, which
 # --collect-data does not see)
-bundled="$("$VPY" -c 'import pathlib, segan_core; print(pathlib.Path(segan_core.__file__).parent / "_bundled")')"
+# (-P and --workpath outside: the installed package, never this checkout's source tree, which has no _bundled)
+bundled="$("$VPY" -P -c 'import pathlib, segan_core; print(pathlib.Path(segan_core.__file__).parent / "_bundled")')"
 
-echo "[bundle] running PyInstaller"
-"$VPY" -m PyInstaller --noconfirm --clean --log-level WARN --onedir --name segan-studio \
-  --distpath dist --workpath build/pyinstaller --specpath build/pyinstaller \
+echo "[bundle] running PyInstaller (from build/, so the checkout's own segan_core is not on sys.path)"
+root="$(pwd)"
+mkdir -p build
+cd build
+"$VPY" -P -m PyInstaller --noconfirm --clean --log-level WARN --onedir --name segan-studio \
+  --distpath "$root/dist" --workpath "$root/build/pyinstaller" --specpath "$root/build/pyinstaller" \
   --collect-data segan_core --collect-submodules segan_core --collect-submodules app \
-  --hidden-import _cffi_backend --add-data "$bundled:segan_core/_bundled" --icon "$(pwd)/resources/icons/segan-studio.png" \
-  "${args[@]}" packaging/pyinstaller_entry.py
+  --hidden-import _cffi_backend --add-data "$bundled:segan_core/_bundled" --icon "$root/resources/icons/segan-studio.png" \
+  "${args[@]}" "$root/packaging/pyinstaller_entry.py"
+cd "$root"
 
 # the desktop entry and its icon beside the executable; install-desktop-entry.sh puts them in the menu
 cp packaging/segan-studio.desktop resources/icons/segan-studio.png packaging/install-desktop-entry.sh "$dist/"
