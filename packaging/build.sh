@@ -17,7 +17,7 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "[bundle] creating $venv"
   "$PY" -m venv "$venv"
 fi
-VPY="$venv/bin/python"
+VPY="$(pwd)/$venv/bin/python"  # absolute: PyInstaller runs from build/
 bash packaging/install-torch.sh "$VPY" cpu  # the CPU wheel: no CUDA libraries to ship
 echo "[bundle] installing segan-studio (not editable: resources/ and models/ as the wheel's data packages)"
 "$VPY" -m pip install -q ".[bundle]"
