@@ -60,7 +60,8 @@ def main() -> None:
     parser.add_argument("--real", type=Path, required=True, help="the real brush font")
     chars = parser.add_mutually_exclusive_group(required=True)
     chars.add_argument("--text", help="the characters to set")
-    chars.add_argument("--data", type=Path, help="a style's dataset: set the first --count characters of its test split")
+    chars.add_argument("--data", type=Path,
+                       help="a style's dataset: set the first --count characters of its test split")
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--title", default=None)
