@@ -240,8 +240,9 @@ def test_eval_upscaler_scores_the_three_rows(upscaled_style, tiny_dataset, capsy
     from segan_core.cli import main as cli_main
     from segan_core.evaluation.upscaled import ROWS, UpscaleEvalRequest, evaluate_upscaler
 
-    result = run_to_end(evaluate_upscaler(UpscaleEvalRequest(upscaled_style, tiny_dataset, limit=3, ocr=False)))
+    result = run_to_end(evaluate_upscaler(UpscaleEvalRequest(upscaled_style, tiny_dataset, limit=3)))
     assert set(result.rows) == set(ROWS) and len(result.chars) == 3 and result.size == 128
+    assert all(0.0 <= row["content_accuracy"] <= 1.0 for row in result.rows.values())  # the recognizer ran
     assert all(0.0 <= row["iou"] <= 1.0 and 0.0 <= row["iou_traced"] <= 1.0 for row in result.rows.values())
     assert result.rows[ROWS[2]]["iou"] > 0.8  # the real font through the 32 px path stays close to itself
     argv = ["eval", "upscaler", "--style", str(upscaled_style), "--data", str(tiny_dataset), "--limit", "2",

@@ -142,7 +142,7 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
         if request.traced:
             row["iou_traced"] = float(ink_iou(traced_at(inputs[name], configs[name], size), real).mean())
         if request.ocr:
-            from segan_core.evaluation.recognizer import content_accuracy
+            from segan_core.recognizer import content_accuracy
 
             row["content_accuracy"] = content_accuracy(chars, images[name])
         rows[name] = {k: round(v, 4) for k, v in row.items()}
