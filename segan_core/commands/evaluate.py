@@ -81,17 +81,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train.add_argument("--fonts-dir", type=Path, default=SHARED_FONTS_DIR,
                        help="folder with source/, print/ and brush/ fonts (default: shared/fonts)")
-    train.add_argument("--out", type=Path, default=Path("models/evaluator"))
-    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--out", type=Path, default=Path("models/evaluator"),
+                       help="run folder; its config.json + weights.safetensors are the evaluator")
+    train.add_argument("--epochs", type=int, help="passes over the training glyphs (default 10; on --resume: the "
+                       "run's own, or more to extend it)")
     train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=3e-3)
+    train.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (warm-up, then cosine to 0)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--max-chars", type=int, default=0, help="use only this many characters (0 = all)")
-    train.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch passing this time")
-    train.add_argument("--resume", action="store_true", help="continue from the weights in --out")
+    train.add_argument("--max-minutes", type=float, default=0.0,
+                       help="stop cleanly with a checkpoint after this long (this session; 0 = no limit)")
+    train.add_argument("--cpu-budget", type=float, metavar="MINUTES",
+                       help="stop once the whole run (all sessions, all threads) has used this much CPU time")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out where it stopped, with its own settings")
     train.add_argument("--overwrite", action="store_true",
-                       help="write into a non-empty --out folder that is not a classifier (own files only)")
+                       help="write into a non-empty --out folder that is not a training run (own files only)")
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=run_train_classifier)
 
@@ -183,13 +189,14 @@ def _evaluate(models: list[str], args: argparse.Namespace) -> int:
 
 
 def run_train_classifier(args: argparse.Namespace) -> int:
-    from segan_core.evaluation.classifier import TrainClassifierRequest, train_classifier
+    from segan_core.evaluation.classifier_training import TrainClassifierRequest, train_classifier
 
     command = "segan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else ""
     request = TrainClassifierRequest(
         fonts_dir=args.fonts_dir, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.lr, seed=args.seed, threads=args.threads, max_chars=args.max_chars,
-        max_minutes=args.max_minutes, resume=args.resume, overwrite=args.overwrite, command=command,
+        max_minutes=args.max_minutes, cpu_budget_minutes=args.cpu_budget, resume=args.resume,
+        overwrite=args.overwrite, command=command,
     )
     meta = drive(train_classifier(request), quiet=args.quiet)
     training = meta["training"]
