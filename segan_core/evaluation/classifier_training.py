@@ -139,7 +139,9 @@ class ClassifierTrainable:
         self.network.train()
         n = max(1, len(x))
         metrics = {"val_char_acc": round(correct_c / n, 4), "val_font_acc": round(correct_f / n, 4)}
-        self.training |= metrics | {"steps": step, "epochs_done": round(step / self.steps_per_epoch, 2)}
+        epochs = step / self.steps_per_epoch
+        done = int(epochs) if epochs.is_integer() else round(epochs, 2)
+        self.training |= metrics | {"steps": step, "epochs_done": done}
         return metrics
 
     def inference_tensors(self, dtype: torch.dtype) -> dict[str, torch.Tensor]:
