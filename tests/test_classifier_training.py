@@ -161,3 +161,32 @@ def test_warmup_cosine_schedule():
     assert [factor(s, 0.0) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
     assert factor(10, 0.5) == pytest.approx(0.5) and factor(10, 1.0) == pytest.approx(0.0)
     assert warmup_cosine(0)(0, 0.0) == 1.0
+
+
+class _CancelAfter(CancelToken):
+    """A Ctrl-C that arrives after the engine has checked the token ``polls`` times (once per step)."""
+
+    def __init__(self, polls: int) -> None:
+        super().__init__()
+        self.polls = polls
+
+    @property
+    def cancelled(self) -> bool:
+        self.polls -= 1
+        return self.polls < 0
+
+
+def test_cli_ctrl_c_keeps_a_checkpoint_to_resume(fonts, tmp_path, capsys, monkeypatch):
+    import segan_core.commands.evaluate as evaluate_command
+    from segan_core.cli import main
+
+    out = tmp_path / "clf"
+    common = ["eval", "train-classifier", "--fonts-dir", str(fonts), "--out", str(out), "--max-chars", "12",
+              "--batch-size", "8", "--threads", "1", "--epochs", "2", "--quiet"]
+    monkeypatch.setattr(evaluate_command, "cancel_on_signals", lambda: _CancelAfter(2))
+    assert main(common) == 0
+    printed = capsys.readouterr().out
+    assert "cancelled at step 2; resume with --resume" in printed and "0.67 epochs" in printed
+    monkeypatch.setattr(evaluate_command, "cancel_on_signals", CancelToken)
+    assert main([*common, "--resume"]) == 0
+    assert "2 epochs" in capsys.readouterr().out

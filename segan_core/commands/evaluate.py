@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from pathlib import Path
 
-from segan_core.commands.progress import drive
+from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.data.split import SPLITS
+from segan_core.errors import Cancelled
+from segan_core.model_folder import CONFIG_FILE
 from segan_core.outputs import EVAL_REPORT, check_output_dir
 from segan_core.styles import parse_style_ref
 
@@ -198,7 +201,13 @@ def run_train_classifier(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes, cpu_budget_minutes=args.cpu_budget, resume=args.resume,
         overwrite=args.overwrite, command=command,
     )
-    meta = drive(train_classifier(request), quiet=args.quiet)
+    try:
+        meta = drive(train_classifier(request, cancel_on_signals()), quiet=args.quiet)
+    except Cancelled as exc:
+        if exc.result is None:  # cancelled while the glyphs were rendered: nothing to resume from yet
+            raise
+        meta = json.loads((args.out / CONFIG_FILE).read_text(encoding="utf-8"))
+        print(f"cancelled at step {exc.result.step}; resume with --resume")
     training = meta["training"]
     print(
         f"wrote {args.out}: {training['epochs_done']} epochs, validation accuracy: character "
@@ -208,8 +217,6 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 
 
 def run_upscaler_eval(args: argparse.Namespace) -> int:
-    import json
-
     from segan_core.atomic import write_text_atomic
     from segan_core.evaluation.upscaled import (
         UpscaleEvalRequest,
