@@ -24,9 +24,10 @@ echo "[bundle] installing segan-studio (not editable: resources/ and models/ as 
 "$VPY" -m pip install -q --no-deps --force-reinstall .  # this checkout's code, even at an unchanged version
 
 EXCLUDES=(
-  # Qt modules the app never uses (pyqtgraph falls back without them)
+  # Qt modules the app never uses (pyqtgraph falls back without them; it does import QtOpenGL and
+  # QtOpenGLWidgets at start-up under Qt 6, so those two stay: the second build failed without them)
   PySide6.QtQml PySide6.QtQuick PySide6.QtQuickWidgets PySide6.QtQuickControls2 PySide6.QtQuickTest
-  PySide6.QtOpenGL PySide6.QtOpenGLWidgets PySide6.QtSvg PySide6.QtSvgWidgets PySide6.QtTest
+  PySide6.QtSvg PySide6.QtSvgWidgets PySide6.QtTest
   PySide6.QtNetwork PySide6.QtSql PySide6.QtDesigner PySide6.QtUiTools PySide6.QtHelp PySide6.QtXml
   PySide6.QtConcurrent PySide6.QtPrintSupport PySide6.QtDBus
   PyQt5 PyQt6 PySide2 pyqtgraph.opengl
@@ -44,6 +45,9 @@ for module in "${EXCLUDES[@]}"; do args+=(--exclude-module "$module"); done
 # --collect-data does not see)
 # (-P and --workpath outside: the installed package, never this checkout's source tree, which has no _bundled)
 bundled="$("$VPY" -P -c 'import pathlib, segan_core; print(pathlib.Path(segan_core.__file__).parent / "_bundled")')"
+# the OpenType Sanitizer's executable, which the font validation runs (opentype-sanitizer ships it as a
+# package file; PyInstaller's analysis sees only Python modules and shared libraries)
+ots_bin="$("$VPY" -P -c 'import pathlib, ots; print(pathlib.Path(ots.__file__).parent / "ots-sanitize")')"
 
 echo "[bundle] running PyInstaller (from build/, so the checkout's own segan_core is not on sys.path)"
 root="$(pwd)"
@@ -52,7 +56,7 @@ cd build
 "$VPY" -P -m PyInstaller --noconfirm --clean --log-level WARN --onedir --name segan-studio \
   --distpath "$root/dist" --workpath "$root/build/pyinstaller" --specpath "$root/build/pyinstaller" \
   --collect-data segan_core --collect-submodules segan_core --collect-submodules app \
-  --hidden-import _cffi_backend --add-data "$bundled:segan_core/_bundled" --icon "$root/resources/icons/segan-studio.png" \
+  --hidden-import _cffi_backend --add-data "$bundled:segan_core/_bundled" --add-binary "$ots_bin:ots" --icon "$root/resources/icons/segan-studio.png" \
   "${args[@]}" "$root/packaging/pyinstaller_entry.py"
 cd "$root"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
@@ -46,6 +47,9 @@ from segan_core.jobs import Progress, format_duration
 from segan_core.outputs import check_batch_outputs
 from segan_core.styles import StyleRef
 
+if TYPE_CHECKING:
+    import numpy as np
+
 CHARSETS = (("gb2312", "GB2312 (6,763 Hanzi)"), ("gb2312-1", "GB2312 level 1 (3,755)"),
             ("text", "Custom text"), ("file", "Text file"))
 FONT_CHOICE = StyleRef("font", "").key
@@ -62,6 +66,31 @@ NAME_FIELDS = (
 SAMPLE_TEXT = "永字八法 天地玄黄 宇宙洪荒 日月盈昃 辰宿列张"
 
 
+def _name_edit(key: str, tip: str) -> QLineEdit | QPlainTextEdit:
+    """The edit for one name field: a text box for the long ones (licence, description), a line otherwise."""
+    edit: QLineEdit | QPlainTextEdit
+    if key in ("licence", "description"):
+        edit = QPlainTextEdit()
+        edit.setMaximumHeight(48)
+    else:
+        edit = QLineEdit()
+    edit.setToolTip(tip)
+    if key == "vendor_id":
+        edit.setMaxLength(4)
+    return edit
+
+
+def _edit_text(edit: QLineEdit | QPlainTextEdit) -> str:
+    return edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
+
+
+def _set_edit_text(edit: QLineEdit | QPlainTextEdit, value: str) -> None:
+    if isinstance(edit, QPlainTextEdit):
+        edit.setPlainText(value)
+    else:
+        edit.setText(value)
+
+
 class BatchView(QWidget):
     finished = Signal(object)  # the batch report
     stopped = Signal()
@@ -74,26 +103,56 @@ class BatchView(QWidget):
         self.font_family: str | None = None
         self._font_ids: list[int] = []
         self._last_request = None
-        settings = context.settings
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._request_box())
+        layout.addLayout(self._run_row())
+        layout.addWidget(self.status)
+        layout.addWidget(self._results(), 1)
+        self._restore_settings()
+        self._update_buttons()
 
-        # -- the request --------------------------------------------------------------------------
+    # -- building the form: the request -------------------------------------------------------------
+
+    def _request_box(self) -> QGroupBox:
+        """The "Export" group: every option of the request, one builder per concept."""
+        self._build_style_picker()
+        self._build_charset_picker()
+        self._build_quality_gate()
+        form = QFormLayout()
+        form.addRow("Style", self.style)
+        form.addRow("Font file", self.font_row)
+        form.addRow("Characters", self.charset)
+        form.addRow("", self.charset_stack)
+        form.addRow("Family name", self._family_row())
+        form.addRow("Formats", self._format_choice())
+        form.addRow("Font names", self._names_box())
+        form.addRow("", self.quality_gate)
+        form.addRow("Output folder", self._output_folder())
+        box = QGroupBox("Export")
+        box.setLayout(form)
+        return box
+
+    def _build_style_picker(self) -> None:
+        """The style combo (every available model, then "Real font") and the font file row it enables."""
         self.style = QComboBox()
         self.style.currentIndexChanged.connect(self._style_changed)
-        self.font_path = QLineEdit(settings.path("batch_font"))
+        self.font_path = QLineEdit()
         self.font_path.setPlaceholderText("a real font to re-export through the pipeline")
         browse_font = QPushButton("Browse…")
         browse_font.clicked.connect(self._browse_font)
         self.font_row = field_row(self.font_path, browse_font)
         self._fill_styles()
-        context.styles_changed.connect(self._fill_styles)
+        self.context.styles_changed.connect(self._fill_styles)
 
+    def _build_charset_picker(self) -> None:
+        """The charset combo and, stacked under it, the custom text box or the text file row."""
         self.charset = QComboBox()
         for key, label in CHARSETS:
             self.charset.addItem(label, key)
         self.charset_text = QPlainTextEdit()
         self.charset_text.setPlaceholderText("Type or paste the characters to export")
         self.charset_text.setMaximumHeight(60)
-        self.charset_file = QLineEdit(settings.path("batch_charset_file"))
+        self.charset_file = QLineEdit()
         self.charset_file.setPlaceholderText("UTF-8 text file with the characters")
         browse_charset = QPushButton("Browse…")
         browse_charset.clicked.connect(self._browse_charset)
@@ -106,130 +165,53 @@ class BatchView(QWidget):
         self.charset.currentIndexChanged.connect(self._charset_changed)
         self._charset_changed()
 
-        self.family = QLineEdit(settings.path("batch_family", "Segan Brush"))
+    def _family_row(self) -> QHBoxLayout:
+        """The family name and the version, side by side."""
+        self.family = QLineEdit()
         self.version = QLineEdit("1.000")
+        row = QHBoxLayout()
+        row.addWidget(self.family, 3)
+        row.addWidget(QLabel("Version"))
+        row.addWidget(self.version, 1)
+        return row
+
+    def _format_choice(self) -> QHBoxLayout:
+        """One check box per output format; TTF and WOFF2 are on by default."""
+        self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2", "ufo")}
+        self.formats["ufo"].setToolTip("an editable UFO source (same glyphs, names and features) for a font editor; "
+                                       "fontmake or ufo2ft compile it back")
+        self.formats["ttf"].setChecked(True)
+        self.formats["woff2"].setChecked(True)
+        row = QHBoxLayout()
+        for box in self.formats.values():
+            row.addWidget(box)
+        row.addStretch(1)
+        return row
+
+    def _build_quality_gate(self) -> None:
+        """The OCR quality gate: on when the recognizer's weights are installed, greyed out when not."""
         self.quality_gate = QCheckBox("Quality gate: flag glyphs an OCR recognizer cannot read")
         gate_ok = batch_api.quality_gate_available()
         self.quality_gate.setChecked(gate_ok)
         self.quality_gate.setEnabled(gate_ok)
         if not gate_ok:
             self.quality_gate.setToolTip("needs the PP-OCR recognizer weights (rapidocr-onnxruntime)")
-        self.formats = {name: QCheckBox(name.upper()) for name in ("ttf", "otf", "woff2", "ufo")}
-        self.formats["ufo"].setToolTip("an editable UFO source (same glyphs, names and features) for a font editor; "
-                                       "fontmake or ufo2ft compile it back")
-        self.formats["ttf"].setChecked(True)
-        self.formats["woff2"].setChecked(True)
-        formats = QHBoxLayout()
-        for box in self.formats.values():
-            formats.addWidget(box)
-        formats.addStretch(1)
-        self.out = QLineEdit(settings.path("batch_out", str(Path.home() / "segan-fonts")))
+
+    def _output_folder(self) -> QWidget:
+        self.out = QLineEdit()
         browse_out = QPushButton("Browse…")
         browse_out.clicked.connect(self._browse_out)
+        return field_row(self.out, browse_out)
 
-        form = QFormLayout()
-        form.addRow("Style", self.style)
-        form.addRow("Font file", self.font_row)
-        form.addRow("Characters", self.charset)
-        form.addRow("", self.charset_stack)
-        names = QHBoxLayout()
-        names.addWidget(self.family, 3)
-        names.addWidget(QLabel("Version"))
-        names.addWidget(self.version, 1)
-        form.addRow("Family name", names)
-        form.addRow("Formats", formats)
-        form.addRow("Font names", self._names_box(settings))
-        form.addRow("", self.quality_gate)
-        form.addRow("Output folder", field_row(self.out, browse_out))
-        request_box = QGroupBox("Export")
-        request_box.setLayout(form)
-
-        # -- running ----------------------------------------------------------------------------------
-        self.start_button = QPushButton("Start")
-        self.cancel_button = QPushButton("Cancel")
-        self.resume_button = QPushButton("Resume")
-        self.start_button.clicked.connect(lambda: self.start(resume=False))
-        self.resume_button.clicked.connect(lambda: self.start(resume=True))
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.eta = QLabel("")
-        self.status = QLabel("Idle")
-        self.status.setWordWrap(True)
-        run_row = QHBoxLayout()
-        for button in (self.start_button, self.cancel_button, self.resume_button):
-            run_row.addWidget(button)
-        run_row.addWidget(self.progress, 1)
-        run_row.addWidget(self.eta)
-
-        # -- results ----------------------------------------------------------------------------------
-        self.preview = QTextEdit()
-        self.preview.setReadOnly(True)
-        self.preview.setPlaceholderText("A sample set in the exported font appears here")
-        self.preview_text = QLineEdit(SAMPLE_TEXT)
-        self.preview_text.textChanged.connect(self._update_preview)
-        self.preview_size = QSpinBox()
-        self.preview_size.setRange(8, 200)
-        self.preview_size.setValue(40)
-        self.preview_size.valueChanged.connect(self._update_preview)
-        preview_controls = QHBoxLayout()
-        preview_controls.addWidget(QLabel("Sample"))
-        preview_controls.addWidget(self.preview_text, 1)
-        preview_controls.addWidget(QLabel("Size"))
-        preview_controls.addWidget(self.preview_size)
-        preview_box = QGroupBox("Preview of the exported font")
-        preview_layout = QVBoxLayout(preview_box)
-        preview_layout.addLayout(preview_controls)
-        preview_layout.addWidget(self.preview, 1)
-
-        self.flagged = QListWidget()
-        self.flagged.setIconSize(self.flagged.iconSize() * 2)
-        self.regenerate_button = QPushButton("Regenerate checked")
-        self.exclude_button = QPushButton("Exclude checked && rebuild")
-        self.regenerate_button.clicked.connect(self.regenerate_checked)
-        self.exclude_button.clicked.connect(self.exclude_checked)
-        self.skipped = QLabel("")
-        self.skipped.setWordWrap(True)
-        flagged_box = QGroupBox("Quality gate")
-        flagged_layout = QVBoxLayout(flagged_box)
-        flagged_layout.addWidget(self.skipped)
-        flagged_layout.addWidget(self.flagged, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.regenerate_button)
-        buttons.addWidget(self.exclude_button)
-        flagged_layout.addLayout(buttons)
-
-        results = QSplitter(Qt.Orientation.Horizontal)
-        results.addWidget(preview_box)
-        results.addWidget(flagged_box)
-        results.setStretchFactor(0, 3)
-        results.setStretchFactor(1, 2)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(request_box)
-        layout.addLayout(run_row)
-        layout.addWidget(self.status)
-        layout.addWidget(results, 1)
-        self._update_buttons()
-
-    def _names_box(self, settings) -> QWidget:
-        """The name fields (designer, vendor ID, licence, Chinese family name ...), filled with the last values."""
+    def _names_box(self) -> QWidget:
+        """The name fields (designer, vendor ID, licence, Chinese family name ...) behind a "show" check box."""
         self.names: dict[str, QLineEdit | QPlainTextEdit] = {}
         box = QWidget()
         grid = QFormLayout(box)
         grid.setContentsMargins(0, 0, 0, 0)
         for key, label, tip in NAME_FIELDS:
-            default = DEFAULT_VENDOR_ID if key == "vendor_id" else ""
-            value = settings.text(f"batch_{key}", default)
-            if key in ("licence", "description"):
-                edit = QPlainTextEdit(value)
-                edit.setMaximumHeight(48)
-            else:
-                edit = QLineEdit(value)
-            edit.setToolTip(tip)
-            if key == "vendor_id":
-                edit.setMaxLength(4)
-            self.names[key] = edit
-            grid.addRow(label, edit)
+            self.names[key] = _name_edit(key, tip)
+            grid.addRow(label, self.names[key])
         toggle = QCheckBox("Show the name fields (designer, vendor ID, licence, Chinese name …)")
         toggle.toggled.connect(box.setVisible)
         box.setVisible(False)
@@ -242,8 +224,102 @@ class BatchView(QWidget):
         return holder
 
     def name_values(self) -> dict[str, str]:
-        return {key: edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
-                for key, edit in self.names.items()}  # fmt: skip
+        return {key: _edit_text(edit) for key, edit in self.names.items()}
+
+    # -- building the form: running and results -----------------------------------------------------
+
+    def _run_row(self) -> QHBoxLayout:
+        """Start / Cancel / Resume, the progress bar and the ETA (the status line goes under the row)."""
+        self.start_button = QPushButton("Start")
+        self.cancel_button = QPushButton("Cancel")
+        self.resume_button = QPushButton("Resume")
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.eta = QLabel("")
+        self.status = QLabel("Idle")
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
+        for button in (self.start_button, self.cancel_button, self.resume_button):
+            row.addWidget(button)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.eta)
+        return row
+
+    def _results(self) -> QSplitter:
+        results = QSplitter(Qt.Orientation.Horizontal)
+        results.addWidget(self._preview_box())
+        results.addWidget(self._flagged_box())
+        results.setStretchFactor(0, 3)
+        results.setStretchFactor(1, 2)
+        return results
+
+    def _preview_box(self) -> QGroupBox:
+        """A sample text set in the exported font, with its text and pixel size."""
+        self.preview = QTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setPlaceholderText("A sample set in the exported font appears here")
+        self.preview_text = QLineEdit(SAMPLE_TEXT)
+        self.preview_text.textChanged.connect(self._update_preview)
+        self.preview_size = QSpinBox()
+        self.preview_size.setRange(8, 200)
+        self.preview_size.setValue(40)
+        self.preview_size.valueChanged.connect(self._update_preview)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Sample"))
+        controls.addWidget(self.preview_text, 1)
+        controls.addWidget(QLabel("Size"))
+        controls.addWidget(self.preview_size)
+        box = QGroupBox("Preview of the exported font")
+        layout = QVBoxLayout(box)
+        layout.addLayout(controls)
+        layout.addWidget(self.preview, 1)
+        return box
+
+    def _flagged_box(self) -> QGroupBox:
+        """The glyphs the quality gate flagged (checkable) and what to do with the checked ones."""
+        self.flagged = QListWidget()
+        self.flagged.setIconSize(self.flagged.iconSize() * 2)
+        self.regenerate_button = QPushButton("Regenerate checked")
+        self.exclude_button = QPushButton("Exclude checked && rebuild")
+        self.regenerate_button.clicked.connect(self.regenerate_checked)
+        self.exclude_button.clicked.connect(self.exclude_checked)
+        self.skipped = QLabel("")
+        self.skipped.setWordWrap(True)
+        box = QGroupBox("Quality gate")
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.skipped)
+        layout.addWidget(self.flagged, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.regenerate_button)
+        buttons.addWidget(self.exclude_button)
+        layout.addLayout(buttons)
+        return box
+
+    # -- remembered values (the last export's form) -------------------------------------------------
+
+    def _remembered_paths(self) -> tuple[tuple[str, QLineEdit, str], ...]:
+        """(settings key, field, default) of every remembered path-like field."""
+        return (("batch_font", self.font_path, ""), ("batch_charset_file", self.charset_file, ""),
+                ("batch_family", self.family, "Segan Brush"),
+                ("batch_out", self.out, str(Path.home() / "segan-fonts")))
+
+    def _restore_settings(self) -> None:
+        """Fill the form with the values of the last export (or the defaults)."""
+        settings = self.context.settings
+        for key, edit, default in self._remembered_paths():
+            edit.setText(settings.path(key, default))
+        for key, edit in self.names.items():
+            default = DEFAULT_VENDOR_ID if key == "vendor_id" else ""
+            _set_edit_text(edit, settings.text(f"batch_{key}", default))
+
+    def _remember(self) -> None:
+        settings = self.context.settings
+        for key, edit, _default in self._remembered_paths():
+            settings.set_path(key, edit.text())
+        for key, value in self.name_values().items():
+            settings.set_text(f"batch_{key}", value)
 
     # -- form helpers ---------------------------------------------------------------------------------
 
@@ -416,14 +492,6 @@ class BatchView(QWidget):
             return dataclasses.replace(request, overwrite=True)
         return request
 
-    def _remember(self) -> None:
-        settings = self.context.settings
-        for key, edit in (("batch_font", self.font_path), ("batch_charset_file", self.charset_file),
-                          ("batch_family", self.family), ("batch_out", self.out)):
-            settings.set_path(key, edit.text())
-        for key, value in self.name_values().items():
-            settings.set_text(f"batch_{key}", value)
-
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
@@ -473,28 +541,20 @@ class BatchView(QWidget):
         fonts = batch_api.font_files(report)
         preview_font = next((p for p in fonts if p.suffix.lower() in (".ttf", ".otf")), None)
         self.load_preview(preview_font)
-        skipped = batch_api.skipped(report)
-        self.skipped.setText(
-            f"{len(skipped)} character(s) skipped: " + " ".join(f"{c} ({why})" for c, why in list(skipped.items())[:12])
-            if skipped else "No character was skipped."
-        )
+        self._show_skipped(batch_api.skipped(report))
         self.flagged.clear()
         for char, reason, image in batch_api.flagged(report):
-            item = QListWidgetItem(f"{char}  U+{ord(char):04X}  {reason}")
-            item.setData(Qt.ItemDataRole.UserRole, char)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            if image is not None:
-                from PySide6.QtGui import QIcon
-
-                from app.imaging import ink_pixmap
-
-                item.setIcon(QIcon(ink_pixmap(image, 48)))
-            self.flagged.addItem(item)
+            self.flagged.addItem(_flagged_item(char, reason, image))
         if self.flagged.count() == 0:
             self.flagged.addItem(QListWidgetItem("No glyph was flagged."))
             self.flagged.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         self._update_buttons()
+
+    def _show_skipped(self, skipped: dict[str, str]) -> None:
+        self.skipped.setText(
+            f"{len(skipped)} character(s) skipped: " + " ".join(f"{c} ({why})" for c, why in list(skipped.items())[:12])
+            if skipped else "No character was skipped."
+        )
 
     def load_preview(self, path: Path | None) -> bool:
         for font_id in self._font_ids:
@@ -546,3 +606,18 @@ class BatchView(QWidget):
         if request is None:
             return False
         return self.start(chars=tuple(c for c in request.chars if c not in chars))
+
+
+def _flagged_item(char: str, reason: str, image: np.ndarray | None) -> QListWidgetItem:
+    """A checkable row for one flagged glyph: the character, its code point, why, and its picture."""
+    item = QListWidgetItem(f"{char}  U+{ord(char):04X}  {reason}")
+    item.setData(Qt.ItemDataRole.UserRole, char)
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    if image is not None:
+        from PySide6.QtGui import QIcon
+
+        from app.imaging import ink_pixmap
+
+        item.setIcon(QIcon(ink_pixmap(image, 48)))
+    return item

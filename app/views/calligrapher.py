@@ -175,9 +175,23 @@ class CalligrapherFlow(QWidget):
         self.step = 0  # the fine-tune's last reported step
         self._import_started = 0.0
         self.setAcceptDrops(True)
-        settings = context.settings
+        header = self._header()
+        self.stack = QStackedWidget()
+        for page in (self._template_page(), self._scans_page(), self._review_page(), self._finetune_page(),
+                     self._done_page()):
+            self.stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.stack, 1)
+        self.name.editingFinished.connect(self._name_changed)
+        context.styles_changed.connect(self._fill_bases)
+        self.go_to(TEMPLATE)
+        self._name_changed()
+        self._update_buttons()
 
-        self.name = QLineEdit(settings.path("calligrapher_name", "my-hand"))
+    def _header(self) -> QHBoxLayout:
+        """The calligrapher's name (the last one) and a button per step of the flow."""
+        self.name = QLineEdit(self.context.settings.path("calligrapher_name", "my-hand"))
         self.name.setPlaceholderText("the calligrapher's name (names the import and the new style)")
         self.step_group = QButtonGroup(self)
         self.step_group.setExclusive(True)
@@ -191,19 +205,7 @@ class CalligrapherFlow(QWidget):
             self.step_group.addButton(button, index)
             header.addWidget(button)
         self.step_group.idClicked.connect(self.go_to)
-
-        self.stack = QStackedWidget()
-        for page in (self._template_page(), self._scans_page(), self._review_page(), self._finetune_page(),
-                     self._done_page()):
-            self.stack.addWidget(page)
-        layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addWidget(self.stack, 1)
-        self.name.editingFinished.connect(self._name_changed)
-        context.styles_changed.connect(self._fill_bases)
-        self.go_to(TEMPLATE)
-        self._name_changed()
-        self._update_buttons()
+        return header
 
     # -- pages ----------------------------------------------------------------------------------------
 
@@ -250,15 +252,7 @@ class CalligrapherFlow(QWidget):
         self.template_json.setPlaceholderText("the template's JSON sidecar (saved beside its PDF)")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_template)
-        self.page_list = QListWidget()
-        self.page_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.page_list.setAcceptDrops(False)
-        add = QPushButton("Add pages…")
-        add.clicked.connect(self._browse_pages)
-        remove = QPushButton("Remove")
-        remove.clicked.connect(self._remove_pages)
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.page_list.clear)
+        pages = self._page_list()
         self.dataset_size = QComboBox()
         for size in (32, 64, 128):
             self.dataset_size.addItem(f"{size} px", size)
@@ -275,13 +269,6 @@ class CalligrapherFlow(QWidget):
         form.addRow("Template", field_row(self.template_json, browse))
         form.addRow("Dataset size", self.dataset_size)
         form.addRow("", self.check_labels)
-        list_buttons = QVBoxLayout()
-        for button in (add, remove, clear):
-            list_buttons.addWidget(button)
-        list_buttons.addStretch(1)
-        pages = QHBoxLayout()
-        pages.addWidget(self.page_list, 1)
-        pages.addLayout(list_buttons)
         run = QHBoxLayout()
         run.addWidget(self.import_button)
         run.addWidget(self.import_progress, 1)
@@ -294,7 +281,28 @@ class CalligrapherFlow(QWidget):
         layout.addWidget(self.import_status)
         return page
 
+    def _page_list(self) -> QHBoxLayout:
+        """The scanned pages and photos to import, with Add / Remove / Clear."""
+        self.page_list = QListWidget()
+        self.page_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.page_list.setAcceptDrops(False)
+        add = QPushButton("Add pages…")
+        add.clicked.connect(self._browse_pages)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self._remove_pages)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.page_list.clear)
+        list_buttons = QVBoxLayout()
+        for button in (add, remove, clear):
+            list_buttons.addWidget(button)
+        list_buttons.addStretch(1)
+        pages = QHBoxLayout()
+        pages.addWidget(self.page_list, 1)
+        pages.addLayout(list_buttons)
+        return pages
+
     def _review_page(self) -> QWidget:
+        """The cells as a grid (all, or only the flagged and changed ones), the selected cell's editor, Apply."""
         self.review_summary = QLabel("Import scans first: the cells appear here.")
         self.review_summary.setWordWrap(True)
         self.show_filter = QComboBox()
@@ -302,45 +310,11 @@ class CalligrapherFlow(QWidget):
         self.show_filter.currentIndexChanged.connect(lambda i: self.grid.set_filter(i == 1))
         self.grid = ReviewGrid()
         self.grid.cell_selected.connect(self.select_cell)
-        self.cell_view = QLabel()
-        self.cell_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.cell_view.setFixedSize(200, 200)
-        self.cell_view.setStyleSheet("background: white; border: 1px solid #bbb;")
-        self.cell_info = QLabel("Select a cell")
-        self.cell_info.setWordWrap(True)
-        self.label_edit = QLineEdit()
-        self.label_edit.setMaxLength(2)
-        self.label_edit.setPlaceholderText("one Han character")
-        self.label_edit.returnPressed.connect(self._set_label_clicked)
-        self.label_button = QPushButton("Set label")
-        self.label_button.clicked.connect(self._set_label_clicked)
-        self.label_error = QLabel()
-        self.label_error.setStyleSheet("color: #b00;")
-        self.drop_button = QPushButton("Drop this cell")
-        self.drop_button.setCheckable(True)
-        self.drop_button.toggled.connect(self._drop_toggled)
-        self.undo_button = QPushButton("Undo changes to this cell")
-        self.undo_button.clicked.connect(self._undo_cell)
+        side_widget = self._cell_editor()
         self.apply_button = QPushButton("Apply && rebuild dataset")
         self.apply_button.clicked.connect(lambda: self.apply_review())
         self.review_status = QLabel()
         self.review_status.setWordWrap(True)
-
-        side = QVBoxLayout()
-        side.addWidget(self.cell_view, 0, Qt.AlignmentFlag.AlignHCenter)
-        side.addWidget(self.cell_info)
-        label_row = QHBoxLayout()
-        label_row.addWidget(QLabel("Label"))
-        label_row.addWidget(self.label_edit, 1)
-        label_row.addWidget(self.label_button)
-        side.addLayout(label_row)
-        side.addWidget(self.label_error)
-        side.addWidget(self.drop_button)
-        side.addWidget(self.undo_button)
-        side.addStretch(1)
-        side_widget = QWidget()
-        side_widget.setLayout(side)
-        side_widget.setFixedWidth(260)
         top = QHBoxLayout()
         top.addWidget(self.review_summary, 1)
         top.addWidget(self.show_filter)
@@ -361,7 +335,61 @@ class CalligrapherFlow(QWidget):
         self._show_cell(None)
         return page
 
+    def _cell_editor(self) -> QWidget:
+        """The selected cell, large, with its label, "Drop this cell" and "Undo changes to this cell"."""
+        self.cell_view = QLabel()
+        self.cell_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cell_view.setFixedSize(200, 200)
+        self.cell_view.setStyleSheet("background: white; border: 1px solid #bbb;")
+        self.cell_info = QLabel("Select a cell")
+        self.cell_info.setWordWrap(True)
+        self.label_edit = QLineEdit()
+        self.label_edit.setMaxLength(2)
+        self.label_edit.setPlaceholderText("one Han character")
+        self.label_edit.returnPressed.connect(self._set_label_clicked)
+        self.label_button = QPushButton("Set label")
+        self.label_button.clicked.connect(self._set_label_clicked)
+        self.label_error = QLabel()
+        self.label_error.setStyleSheet("color: #b00;")
+        self.drop_button = QPushButton("Drop this cell")
+        self.drop_button.setCheckable(True)
+        self.drop_button.toggled.connect(self._drop_toggled)
+        self.undo_button = QPushButton("Undo changes to this cell")
+        self.undo_button.clicked.connect(self._undo_cell)
+        label_row = QHBoxLayout()
+        label_row.addWidget(QLabel("Label"))
+        label_row.addWidget(self.label_edit, 1)
+        label_row.addWidget(self.label_button)
+        side = QVBoxLayout()
+        side.addWidget(self.cell_view, 0, Qt.AlignmentFlag.AlignHCenter)
+        side.addWidget(self.cell_info)
+        side.addLayout(label_row)
+        side.addWidget(self.label_error)
+        side.addWidget(self.drop_button)
+        side.addWidget(self.undo_button)
+        side.addStretch(1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(260)
+        return side_widget
+
     def _finetune_page(self) -> QWidget:
+        """The fine-tune's settings, Start / Stop with the progress, the status and the training monitor."""
+        box = self._finetune_box()
+        buttons = self._finetune_run_row()
+        splitter = TrainingMonitor("Sample previews appear here during fine-tuning (rows: source, target, generated)",
+                                   max_strip_height=220)
+        self.monitor, self.plot, self.samples = splitter, splitter.plot, splitter.samples
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+        return page
+
+    def _finetune_box(self) -> QGroupBox:
+        """Base style, recipe, CPU-minute budget, step limit and what the training data is."""
         self.base = QComboBox()
         self._fill_bases()
         self.recipe = QComboBox()
@@ -386,6 +414,10 @@ class CalligrapherFlow(QWidget):
         form.addRow("Training data", self.data_info)
         box = QGroupBox("Fine-tuning")
         box.setLayout(form)
+        return box
+
+    def _finetune_run_row(self) -> QHBoxLayout:
+        """Start / Stop and the progress bar (the status line goes under the row)."""
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(lambda: self.start_finetune())
         self.stop_button = QPushButton("Stop")
@@ -398,16 +430,7 @@ class CalligrapherFlow(QWidget):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.progress, 1)
-        splitter = TrainingMonitor("Sample previews appear here during fine-tuning (rows: source, target, generated)",
-                                   max_strip_height=220)
-        self.monitor, self.plot, self.samples = splitter, splitter.plot, splitter.samples
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addWidget(box)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
-        return page
+        return buttons
 
     def _done_page(self) -> QWidget:
         self.done_summary = QLabel("Fine-tune a style first.")

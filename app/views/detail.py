@@ -62,6 +62,14 @@ class DetailPanel(QWidget):
         }
         self.heat_panels = {kind: HeatmapPanel(kind.upper()) for kind in HEATMAP_KINDS}
 
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._controls())
+        layout.addWidget(self._panel_scroll(), 1)
+        self._zoom_changed(self.zoom.value())
+
+    def _controls(self) -> QHBoxLayout:
+        """The caption, the heatmap overlay switch and target, and the zoom slider."""
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(1, 8)
         self.zoom.setValue(2)
@@ -74,7 +82,6 @@ class DetailPanel(QWidget):
         self.overlay_target = QComboBox()
         self.overlay_target.addItems(["generated glyph", "source glyph"])
         self.overlay_target.currentIndexChanged.connect(lambda _i: self._show_heatmaps())
-
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)
         controls.addWidget(self.overlay)
@@ -83,7 +90,10 @@ class DetailPanel(QWidget):
         controls.addWidget(QLabel("Zoom"))
         controls.addWidget(self.zoom)
         controls.addWidget(self.zoom_label)
+        return controls
 
+    def _panel_scroll(self) -> QScrollArea:
+        """Every panel in one row, in a scroll area."""
         grid = QGridLayout()
         for index, panel in enumerate(self.panels()):
             grid.addWidget(panel, 0, index)
@@ -92,12 +102,7 @@ class DetailPanel(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(holder)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.scroll, 1)
-        self._zoom_changed(self.zoom.value())
+        return self.scroll
 
     def panels(self) -> list[ImagePanel]:
         return [*self.glyph_panels.values(), *self.heat_panels.values()]

@@ -133,7 +133,22 @@ class GenerateView(QWidget):
         self.last_latency_ms: float | None = None
         self._icons: dict[str, object] = {}
 
-        # style picker
+        layout = QHBoxLayout(self)
+        layout.addLayout(self._style_column())
+        layout.addWidget(self._glyph_area(), 1)
+        self._build_debounce()
+
+        context.styles_changed.connect(self.populate_styles)
+        self.populate_styles()
+        self.text.blockSignals(True)
+        self.text.setPlainText(context.settings.last_text)
+        self.text.blockSignals(False)
+        self._load_icons()
+
+    # -- building the view ----------------------------------------------------------------------------
+
+    def _style_column(self) -> QVBoxLayout:
+        """The style picker (a sample glyph per style) and "Open model folder…"."""
         self.picker = QListWidget()
         self.picker.setIconSize(QSize(48, 48))
         self.picker.setMinimumWidth(280)
@@ -148,8 +163,32 @@ class GenerateView(QWidget):
         left.addWidget(QLabel("<b>Style</b>"))
         left.addWidget(self.picker, 1)
         left.addWidget(self.open_button)
+        return left
 
-        # text, status, grid, detail
+    def _glyph_area(self) -> QSplitter:
+        """Text, status, the glyph grid and its buttons above; the detail panel below."""
+        self._build_text()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.grid = GlyphGrid()
+        self.grid.glyph_activated.connect(self.show_detail)
+        self.detail = DetailPanel()
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.text)
+        top_layout.addWidget(self.status)
+        top_layout.addWidget(self.grid, 1)
+        top_layout.addLayout(self._button_row())
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 360])
+        return splitter
+
+    def _build_text(self) -> None:
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("Type or paste Chinese characters (or drop a text file here)")
         self.text.setMaximumHeight(90)
@@ -157,12 +196,10 @@ class GenerateView(QWidget):
         font.setPointSize(16)
         self.text.setFont(font)
         self.text.textChanged.connect(self._text_changed)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+
+    def _button_row(self) -> QHBoxLayout:
+        """The model line, the second-stage switch and the PNG / SVG export buttons."""
         self.model_label = QLabel("")
-        self.grid = GlyphGrid()
-        self.grid.glyph_activated.connect(self.show_detail)
-        self.detail = DetailPanel()
         self.upscaled_switch = QCheckBox("256 px second stage")
         self.upscaled_switch.setChecked(True)
         self._set_stage(None)
@@ -176,36 +213,14 @@ class GenerateView(QWidget):
         buttons.addWidget(self.upscaled_switch)
         buttons.addWidget(self.export_png)
         buttons.addWidget(self.export_svg)
+        return buttons
 
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.text)
-        top_layout.addWidget(self.status)
-        top_layout.addWidget(self.grid, 1)
-        top_layout.addLayout(buttons)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(top)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([420, 360])
-
-        layout = QHBoxLayout(self)
-        layout.addLayout(left)
-        layout.addWidget(splitter, 1)
-
+    def _build_debounce(self) -> None:
+        """Typing restarts a short single-shot timer; it regenerates when the typing pauses."""
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.regenerate)
-
-        context.styles_changed.connect(self.populate_styles)
-        self.populate_styles()
-        self.text.blockSignals(True)
-        self.text.setPlainText(context.settings.last_text)
-        self.text.blockSignals(False)
-        self._load_icons()
 
     # -- styles ---------------------------------------------------------------------------------------
 

@@ -71,11 +71,40 @@ class TrainView(QWidget):
         self.context = context
         self.job = None
         self.result: TrainResult | None = None
-        settings = context.settings
+        folder_page = self._folder_page()
+        self.calligrapher = CalligrapherFlow(context)
+        self.modes = QTabWidget()
+        self.modes.addTab(self.calligrapher, "New calligrapher (template → scans → fine-tune)")
+        self.modes.addTab(folder_page, "From a folder of images")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.modes)
+        self.name.textChanged.connect(self._update_buttons)
+        self._update_buttons()
 
+    # -- building the "From a folder of images" page ----------------------------------------------------
+
+    def _folder_page(self) -> QWidget:
+        """The run's settings, Start / Stop / Resume with the progress, the status and the training monitor."""
+        settings_box = self._settings_box()
+        buttons = self._run_row()
+        splitter = TrainingMonitor("Sample previews appear here during training (rows: source, target, generated)")
+        self.plot, self.samples = splitter.plot, splitter.samples
+        self.monitor = splitter
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(settings_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+        return page
+
+    def _settings_box(self) -> QGroupBox:
+        """Base configuration, name, images, skeleton GAN (the last values) and the budget."""
+        settings = self.context.settings
         self.base = QComboBox()
         self._fill_bases()
-        context.styles_changed.connect(self._fill_bases)
+        self.context.styles_changed.connect(self._fill_bases)
         self.name = QLineEdit(settings.path("train_name", "my-style"))
         self.images = QLineEdit(settings.path("train_images"))
         self.images.setPlaceholderText("folder of <char>.png images (drop a folder here)")
@@ -85,7 +114,18 @@ class TrainView(QWidget):
         self.skeleton.setPlaceholderText("skeleton GAN checkpoint folder")
         browse_skeleton = QPushButton("Browse…")
         browse_skeleton.clicked.connect(self._browse_skeleton)
+        form = QFormLayout()
+        form.addRow("Base configuration", self.base)
+        form.addRow("New style name", self.name)
+        form.addRow("Training images", field_row(self.images, browse_images))
+        form.addRow("Skeleton GAN", field_row(self.skeleton, browse_skeleton))
+        form.addRow("Budget", self._budget_row())
+        box = QGroupBox("Training run")
+        box.setLayout(form)
+        return box
 
+    def _budget_row(self) -> QHBoxLayout:
+        """Train for a number of steps or for a number of minutes (steps by default)."""
         self.by_steps = QRadioButton("Steps (in total)")
         self.by_minutes = QRadioButton("Minutes")
         self.by_steps.setChecked(True)
@@ -98,12 +138,6 @@ class TrainView(QWidget):
         self.minutes = QDoubleSpinBox()
         self.minutes.setRange(0.1, 100_000)
         self.minutes.setValue(30)
-
-        form = QFormLayout()
-        form.addRow("Base configuration", self.base)
-        form.addRow("New style name", self.name)
-        form.addRow("Training images", field_row(self.images, browse_images))
-        form.addRow("Skeleton GAN", field_row(self.skeleton, browse_skeleton))
         budget = QHBoxLayout()
         budget.addWidget(self.by_steps)
         budget.addWidget(self.steps)
@@ -111,10 +145,10 @@ class TrainView(QWidget):
         budget.addWidget(self.by_minutes)
         budget.addWidget(self.minutes)
         budget.addStretch(1)
-        form.addRow("Budget", budget)
-        settings_box = QGroupBox("Training run")
-        settings_box.setLayout(form)
+        return budget
 
+    def _run_row(self) -> QHBoxLayout:
+        """Start / Stop / Resume and the progress bar (the status line goes under the row)."""
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
         self.resume_button = QPushButton("Resume")
@@ -129,27 +163,7 @@ class TrainView(QWidget):
         for button in (self.start_button, self.stop_button, self.resume_button):
             buttons.addWidget(button)
         buttons.addWidget(self.progress, 1)
-
-        splitter = TrainingMonitor("Sample previews appear here during training (rows: source, target, generated)")
-        self.plot, self.samples = splitter.plot, splitter.samples
-        self.monitor = splitter
-
-        folder_page = QWidget()
-        layout = QVBoxLayout(folder_page)
-        layout.addWidget(settings_box)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
-
-        self.calligrapher = CalligrapherFlow(context)
-        self.modes = QTabWidget()
-        self.modes.addTab(self.calligrapher, "New calligrapher (template → scans → fine-tune)")
-        self.modes.addTab(folder_page, "From a folder of images")
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.modes)
-        self.name.textChanged.connect(self._update_buttons)
-        self._update_buttons()
+        return buttons
 
     def _fill_bases(self) -> None:
         current = self.base.currentData()
