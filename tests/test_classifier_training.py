@@ -190,3 +190,12 @@ def test_cli_ctrl_c_keeps_a_checkpoint_to_resume(fonts, tmp_path, capsys, monkey
     monkeypatch.setattr(evaluate_command, "cancel_on_signals", CancelToken)
     assert main([*common, "--resume"]) == 0
     assert "2 epochs" in capsys.readouterr().out
+
+
+def test_a_spent_cpu_budget_stops_with_a_checkpoint_that_resumes(fonts, tmp_path):
+    out = tmp_path / "clf"
+    meta = run_to_end(train_classifier(TrainClassifierRequest(fonts_dir=fonts, out=out, epochs=2,
+                                                              cpu_budget_minutes=0.0, **TINY)))
+    assert meta["step"] == 0 and meta["training"]["epochs_done"] == 0 and (out / STATE_JSON).is_file()
+    meta = run_to_end(train_classifier(TrainClassifierRequest(fonts_dir=fonts, out=out, resume=True, **TINY)))
+    assert meta["step"] == 6 and meta["training"]["epochs_planned"] == 2
