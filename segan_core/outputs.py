@@ -42,7 +42,6 @@ EVAL_REPORT = OutputKind(
     "evaluation report", "report.json", ("report.json", "report.md", "samples.png", "heatmaps.png")
 )
 SELECTION = OutputKind("selected model", "selection.json", ("selection.json", "config.json", "weights.safetensors"))
-CLASSIFIER = OutputKind("glyph classifier", "training.json", ("training.json", "config.json", "weights.safetensors"))
 USER_STYLE = OutputKind(
     "fine-tuned style",
     "style.json",

@@ -257,9 +257,9 @@ def test_output_folder_rule_for_every_kind(tmp_path):
     """segan_core.outputs is the one rule: eval select, the classifier and training runs follow it too."""
     from segan_core.atomic import atomic_dir
     from segan_core.errors import OutputError
-    from segan_core.outputs import CLASSIFIER, DATASET, EVAL_REPORT, SELECTION, TRAINING_RUN, check_output_dir
+    from segan_core.outputs import DATASET, EVAL_REPORT, SELECTION, TRAINING_RUN, check_output_dir
 
-    for kind in (DATASET, EVAL_REPORT, SELECTION, CLASSIFIER, TRAINING_RUN):
+    for kind in (DATASET, EVAL_REPORT, SELECTION, TRAINING_RUN):  # the classifier trains into a TRAINING_RUN
         folder = tmp_path / kind.marker / "out"
         user_files(folder)
         with pytest.raises(OutputError, match="not empty"):

@@ -239,7 +239,8 @@ def test_paired_metrics_edge_cases(dataset):
 
 
 def test_classifier_trains_saves_and_reloads(tmp_path):
-    from segan_core.evaluation.classifier import TrainClassifierRequest, load_classifier, train_classifier
+    from segan_core.evaluation.classifier import load_classifier
+    from segan_core.evaluation.classifier_training import TrainClassifierRequest, train_classifier
 
     fonts = tmp_path / "fonts"
     (fonts / "source").mkdir(parents=True)

@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from pathlib import Path
 
-from segan_core.commands.progress import drive
+from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.data.split import SPLITS
+from segan_core.errors import Cancelled
+from segan_core.model_folder import CONFIG_FILE
 from segan_core.outputs import EVAL_REPORT, check_output_dir
 from segan_core.styles import parse_style_ref
 
@@ -81,17 +84,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train.add_argument("--fonts-dir", type=Path, default=SHARED_FONTS_DIR,
                        help="folder with source/, print/ and brush/ fonts (default: shared/fonts)")
-    train.add_argument("--out", type=Path, default=Path("models/evaluator"))
-    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--out", type=Path, default=Path("models/evaluator"),
+                       help="run folder; its config.json + weights.safetensors are the evaluator")
+    train.add_argument("--epochs", type=int, help="passes over the training glyphs (default 10; on --resume: the "
+                       "run's own, or more to extend it)")
     train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=3e-3)
+    train.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (warm-up, then cosine to 0)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--max-chars", type=int, default=0, help="use only this many characters (0 = all)")
-    train.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch passing this time")
-    train.add_argument("--resume", action="store_true", help="continue from the weights in --out")
+    train.add_argument("--max-minutes", type=float, default=0.0,
+                       help="stop cleanly with a checkpoint after this long (this session; 0 = no limit)")
+    train.add_argument("--cpu-budget", type=float, metavar="MINUTES",
+                       help="stop once the whole run (all sessions, all threads) has used this much CPU time")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out where it stopped, with its own settings")
     train.add_argument("--overwrite", action="store_true",
-                       help="write into a non-empty --out folder that is not a classifier (own files only)")
+                       help="write into a non-empty --out folder that is not a training run (own files only)")
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=run_train_classifier)
 
@@ -183,15 +192,22 @@ def _evaluate(models: list[str], args: argparse.Namespace) -> int:
 
 
 def run_train_classifier(args: argparse.Namespace) -> int:
-    from segan_core.evaluation.classifier import TrainClassifierRequest, train_classifier
+    from segan_core.evaluation.classifier_training import TrainClassifierRequest, train_classifier
 
     command = "segan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else ""
     request = TrainClassifierRequest(
         fonts_dir=args.fonts_dir, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.lr, seed=args.seed, threads=args.threads, max_chars=args.max_chars,
-        max_minutes=args.max_minutes, resume=args.resume, overwrite=args.overwrite, command=command,
+        max_minutes=args.max_minutes, cpu_budget_minutes=args.cpu_budget, resume=args.resume,
+        overwrite=args.overwrite, command=command,
     )
-    meta = drive(train_classifier(request), quiet=args.quiet)
+    try:
+        meta = drive(train_classifier(request, cancel_on_signals()), quiet=args.quiet)
+    except Cancelled as exc:
+        if exc.result is None:  # cancelled while the glyphs were rendered: nothing to resume from yet
+            raise
+        meta = json.loads((args.out / CONFIG_FILE).read_text(encoding="utf-8"))
+        print(f"cancelled at step {exc.result.step}; resume with --resume")
     training = meta["training"]
     print(
         f"wrote {args.out}: {training['epochs_done']} epochs, validation accuracy: character "
@@ -201,8 +217,6 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 
 
 def run_upscaler_eval(args: argparse.Namespace) -> int:
-    import json
-
     from segan_core.atomic import write_text_atomic
     from segan_core.evaluation.upscaled import (
         UpscaleEvalRequest,

@@ -1,12 +1,13 @@
-"""A terminal progress line for jobs that yield :class:`Progress`."""
+"""A terminal progress line for jobs that yield :class:`Progress`, and the Ctrl-C token that cancels them."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from segan_core.jobs import Progress, format_duration
+from segan_core.jobs import CancelToken, Progress, format_duration
 
 
 def drive(job: Iterator[Progress], stream: TextIO | None = None, quiet: bool = False) -> Any:
@@ -50,3 +51,18 @@ def render_line(event: Progress, width: int = 28) -> str:
     if event.message:
         parts.append(event.message)
     return "  ".join(parts)
+
+
+def cancel_on_signals() -> CancelToken:
+    """Ctrl-C or SIGTERM asks the run to stop at the next step boundary, with a checkpoint."""
+    token = CancelToken()
+
+    def handler(signum, frame) -> None:
+        if token.cancelled:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        print("\nsegan: stopping after this step and writing a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+        token.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    return token

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from segan_core.commands.progress import drive
+from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig
 from segan_core.errors import Cancelled, SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
-from segan_core.jobs import CancelToken, Progress
+from segan_core.jobs import Progress
 from segan_core.model.device import BF16_SETTINGS, resolve_bf16
 from segan_core.training.presets import (
     PRESETS,
@@ -280,21 +279,6 @@ def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
     )
 
 
-def _cancel_on_signals() -> CancelToken:
-    """Ctrl-C or SIGTERM asks the run to stop at the next step boundary, with a checkpoint."""
-    token = CancelToken()
-
-    def handler(signum, frame) -> None:
-        if token.cancelled:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        print("\nsegan: stopping after this step and writing a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
-        token.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handler)
-    return token
-
-
 def _run(job: Iterator[Progress], quiet: bool) -> int:
     """Drive a training job; Ctrl-C ends it with a checkpoint, reported like any other stop (exit 0)."""
     try:
@@ -316,19 +300,19 @@ def _report(result) -> int:
 
 def run_skeleton(args: argparse.Namespace) -> int:
     model, train = _configs(args, "skeleton-gan")
-    job = train_skeleton_gan(args.data, model, train, _options(args, train), _cancel_on_signals())
+    job = train_skeleton_gan(args.data, model, train, _options(args, train), cancel_on_signals())
     return _run(job, args.quiet)
 
 
 def run_style(args: argparse.Namespace) -> int:
     model, train = _configs(args, "segan")
-    job = train_style(args.data, args.skeleton, model, train, _options(args, train), _cancel_on_signals())
+    job = train_style(args.data, args.skeleton, model, train, _options(args, train), cancel_on_signals())
     return _run(job, args.quiet)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
     model, train = _configs(args, "baseline")
-    job = train_baseline(args.data, model, train, _options(args, train), _cancel_on_signals())
+    job = train_baseline(args.data, model, train, _options(args, train), cancel_on_signals())
     return _run(job, args.quiet)
 
 
@@ -351,7 +335,7 @@ def run_finetune(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)
     try:
-        result = drive(finetune(request, _cancel_on_signals()), quiet=args.quiet)
+        result = drive(finetune(request, cancel_on_signals()), quiet=args.quiet)
     except Cancelled as exc:
         if exc.result is None:
             raise
@@ -394,7 +378,7 @@ def run_upscaler(args: argparse.Namespace) -> int:
     if not 0.0 <= run.real_fraction <= 1.0:
         raise SeganError(f"--real-fraction {run.real_fraction:g}: give a share between 0 and 1")
     try:
-        result = drive(train_upscaler(run, _cancel_on_signals()), quiet=args.quiet)
+        result = drive(train_upscaler(run, cancel_on_signals()), quiet=args.quiet)
     except Cancelled as exc:
         if exc.result is None:  # cancelled while the pairs were built: nothing to resume from yet
             print("cancelled before training started")

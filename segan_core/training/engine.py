@@ -16,7 +16,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -118,6 +118,13 @@ class RunSpec:
     data_info: dict[str, Any] = field(default_factory=dict)  # manifest hash, size, splits: goes to config.json
     preview: Batch | None = None  # fixed batch for sample images
     preview_chars: tuple[str, ...] = ()
+    # the learning rate as a factor of the initial one, from (step, budget fraction); None: the linear decay
+    # of TrainConfig.lr_decay_start (e.g. schedule.warmup_cosine for the glyph classifier)
+    lr_schedule: Callable[[int, float], float] | None = None
+    # validation: called with the step every ``validate_every`` steps and before the last checkpoint; its
+    # metrics go to the log and a Progress("evaluate") event (the trainable may keep them for config.json)
+    validate: Callable[[int], dict[str, float]] | None = None
+    validate_every: int = 0
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,14 @@ def _sample_payload(trainable: Trainable, spec: RunSpec) -> dict[str, Any] | Non
     }
 
 
+def _validation(validate: Callable[[int], dict[str, float]], step: int, max_steps: int, log_path: Path) -> Progress:
+    """Run ``validate`` at ``step``, log its metrics; the event that reports them."""
+    metrics = validate(step)
+    with _appending(log_path) as handle:
+        handle.write(json.dumps({"step": step, **metrics}) + "\n")
+    return Progress("evaluate", step, max_steps, message="validation", metrics=metrics)
+
+
 def fit(
     trainable: Trainable,
     batches: PairedBatches,
@@ -289,6 +304,7 @@ def fit(
     if dist.is_main:
         ensure_writable_dir(spec.out)
     reason = "max_steps"
+    validated_at = -1
     yield Progress(
         "train", step, spec.max_steps, message="resumed" if spec.resume else "started", elapsed_s=elapsed_before
     )
@@ -301,11 +317,16 @@ def fit(
             reason = "cancelled" if cancel.cancelled else "time_budget" if over_time else "cpu_budget"
             break
         factor = 1.0
-        if config.lr_decay_start < 1.0:  # each rank has its own clocks: they agree on the furthest one
+        if spec.lr_schedule is not None or config.lr_decay_start < 1.0:
+            # each rank has its own clocks: they agree on the furthest one
             fraction = budget_fraction(
                 step, spec.max_steps, cpu_total(), spec.cpu_budget_s, run_seconds, spec.time_budget_s
             )
-            factor = decay_factor(dist.maximum(fraction), config.lr_decay_start)
+            fraction = dist.maximum(fraction)
+            if spec.lr_schedule is not None:
+                factor = spec.lr_schedule(step, fraction)
+            else:
+                factor = decay_factor(fraction, config.lr_decay_start)
         learning_rate = set_rates(optimizers, factor)
         batch = batches.next().to(device, config.channels_last)
         metrics = trainable.train_step(batch, dist.average_gradients)
@@ -343,6 +364,9 @@ def fit(
                 elapsed_s=total_elapsed,
                 budget_fraction=through,
             )
+        if spec.validate is not None and spec.validate_every > 0 and step % spec.validate_every == 0:
+            validated_at = step
+            yield _validation(spec.validate, step, spec.max_steps, log_path)
         if step % config.checkpoint_every == 0:
             wall = elapsed_before + time.monotonic() - clock_start
             save_checkpoint(trainable, config, spec, batches, step, wall, cpu_total())
@@ -350,10 +374,13 @@ def fit(
         if step % config.sample_every == 0:
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
 
+    validated_now = dist.is_main and spec.validate is not None and validated_at != step
+    if validated_now and spec.validate is not None:  # the last checkpoint carries the last step's validation
+        yield _validation(spec.validate, step, spec.max_steps, log_path)
     total = elapsed_before + time.monotonic() - clock_start
     cpu_spent = cpu_total()  # one reading: the result reports exactly what the checkpoint records
     already_saved = step > start_step and step % config.checkpoint_every == 0 and reason == "max_steps"
-    if dist.is_main and not already_saved:
+    if dist.is_main and (validated_now or not already_saved):
         save_checkpoint(trainable, config, spec, batches, step, total, cpu_spent)
         yield Progress("checkpoint", step, spec.max_steps, message=f"{reason}: {spec.out}")
         if step % config.sample_every:

@@ -1,5 +1,8 @@
 """The learning-rate schedule: constant, then a linear decay to 0 over the last part of the run's budget.
 
+(Or, for a trainable that asks for it through ``RunSpec.lr_schedule``, a linear warm-up and a cosine
+decay over the budget: :func:`warmup_cosine`, the glyph classifier's schedule.)
+
 U-GAT-IT (its ``decay_flag``) keeps the rate for the first half of training and lowers it linearly
 to 0 over the second half; ``TrainConfig.lr_decay_start`` says where the decay begins (1 = never).
 Here "training" is whatever budget binds first (``--max-steps``, ``--cpu-budget`` or ``--time-budget``),
@@ -8,7 +11,8 @@ so a run stopped by CPU minutes still ends on a fully decayed rate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -40,6 +44,21 @@ def decay_factor(fraction: float, decay_start: float) -> float:
     if fraction <= decay_start:
         return 1.0
     return max(0.0, (1.0 - fraction) / (1.0 - decay_start))
+
+
+def warmup_cosine(warmup_steps: int) -> Callable[[int, float], float]:
+    """A schedule for ``RunSpec.lr_schedule``: (step, budget fraction) -> factor of the initial rate.
+
+    A linear warm-up over the first ``warmup_steps`` steps (from 1/warmup_steps to 1), then half a cosine from
+    1 to 0 over the run's budget (the fraction of ``budget_fraction``, so a budget-bound run ends decayed too).
+    """
+
+    def factor(step: int, fraction: float) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, fraction)))
+
+    return factor
 
 
 def remember_initial_rates(optimizers: Iterable[torch.optim.Optimizer]) -> None:
