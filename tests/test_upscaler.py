@@ -63,12 +63,19 @@ def test_shapes_and_the_untrained_network_is_the_bicubic_contour():
 
 def test_degraded_real_glyphs_look_like_generator_outputs():
     rng = np.random.default_rng(0)
-    target = np.zeros((128, 128), np.uint8)
-    target[30:100, 55:75] = 255
-    small = degrade(target, 32, rng)
+    real = np.zeros((32, 32), np.uint8)
+    real[8:25, 14:19] = 255
+    small = degrade(real, 4, rng)
     assert small.shape == (32, 32) and small.dtype == np.uint8
     ink = small >= 128
     assert ink[10:22, 15:17].any() and not ink[:5].any()  # the stroke stays where it was
+    # on the same grid as the real glyph: over many draws, the ink's centre does not move
+    centres = []
+    for seed in range(20):
+        image = degrade(real, 4, np.random.default_rng(seed)).astype(float)
+        ys, xs = np.mgrid[0:32, 0:32]
+        centres.append(((image * ys).sum() / image.sum(), (image * xs).sum() / image.sum()))
+    assert np.abs(np.mean(centres, axis=0) - (16.0, 16.0)).max() < 0.15
 
 
 def test_training_lowers_the_loss_saves_and_loads(trained, tiny_style):

@@ -62,7 +62,10 @@ class UpscalerRun:
     train: TrainConfig = DEFAULT_TRAIN
     loss: UpscalerLoss = field(default_factory=UpscalerLoss)
     max_chars: int = 2000  # training characters used (evenly spread over the split); 0 = all
-    real_fraction: float = 0.5  # share of inputs that are degraded real glyphs rather than generator outputs
+    # share of inputs that are degraded real glyphs rather than generator outputs: 1.0, because pairs of
+    # (generator output, real glyph) teach the network to thicken strokes (ink IoU up, readability down;
+    # docs/training.md section 5)
+    real_fraction: float = 1.0
     extra_generators: tuple[Path, ...] = ()  # more model folders (earlier snapshots) whose outputs are inputs too
     target_font: Path | None = None  # None: found by the file name in the dataset's manifest
     max_steps: int | None = None
@@ -128,6 +131,7 @@ def build_pairs(
     model: StyleModel,
     generators: Sequence[StyleModel],
     font: FontRenderer,
+    real_small: np.ndarray,
     chars: Sequence[str],
     output_size: int,
     cancel: CancelToken,
@@ -155,7 +159,7 @@ def build_pairs(
         for i, char in enumerate(part):
             target[start + i] = font.render(char, output_size)
     yield Progress("pairs", n, n)
-    return UpscalePairs(tuple(chars), generated, source, target)
+    return UpscalePairs(tuple(chars), generated, source, target, real_small)
 
 
 def saved_run(out: Path) -> tuple[UpscalerConfig, TrainConfig, UpscalerLoss, dict]:
@@ -199,7 +203,8 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
     cancel.raise_if_cancelled("upscaler training")
     chars = spread(training_chars(model, dataset), max_chars)
     generators = [model, *(StyleModel.load(folder, device="cpu") for folder in run.extra_generators)]
-    pairs = yield from build_pairs(model, generators, font, chars, network.output_size, cancel)
+    real_small = dataset.split("train").subset(chars).target  # the real glyphs on the generator's grid
+    pairs = yield from build_pairs(model, generators, font, real_small, chars, network.output_size, cancel)
     for generator in generators:
         generator.release()
     pairs_cpu = time.process_time() - cpu0
