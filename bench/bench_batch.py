@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from common import machine  # noqa: E402
 
 DEFAULT_STYLE = f"font:{ROOT.parent / 'shared' / 'fonts' / 'brush' / 'MaShanZheng-Regular.ttf'}"
 
@@ -60,7 +62,9 @@ def main() -> int:
     parser.add_argument("--format", default="ttf")
     parser.add_argument("--no-warm", action="store_true", help="skip the second (warm cache) run")
     parser.add_argument("--out", type=Path, help="keep the font here (default: a temporary folder)")
+    parser.add_argument("--no-upscaler", action="store_true", help="a style with a second stage: export without it")
     args = parser.parse_args()
+    print(machine())
 
     from segan_core.batch import BatchRequest, resolve_source
     from segan_core.charset import load_charset
@@ -80,7 +84,10 @@ def main() -> int:
             workers=args.workers,
             cache_dir=Path(tmp) / "cache",
             timestamp=0,
+            upscaler=not args.no_upscaler,
         )
+        second = "off (--no-upscaler)" if args.no_upscaler else "on when the style has one (<model>/upscaler/)"
+        print(f"second stage: {second}")
         run(request, "cold cache")
         if not args.no_warm:
             run(request, "warm cache")

@@ -245,6 +245,7 @@ def test_eval_upscaler_scores_the_three_rows(upscaled_style, tiny_dataset, capsy
     assert all(0.0 <= row["content_accuracy"] <= 1.0 for row in result.rows.values())  # the recognizer ran
     assert all(0.0 <= row["iou"] <= 1.0 and 0.0 <= row["iou_traced"] <= 1.0 for row in result.rows.values())
     assert result.rows[ROWS[2]]["iou"] > 0.8  # the real font through the 32 px path stays close to itself
+    assert 0.0 <= result.rows[ROWS[3]]["iou"] <= 1.0 and len(ROWS) == 4  # and through the upscaler
     argv = ["eval", "upscaler", "--style", str(upscaled_style), "--data", str(tiny_dataset), "--limit", "2",
             "--no-ocr", "--no-trace", "--quiet"]  # fmt: skip
     assert cli_main(argv) == 0

@@ -6,7 +6,11 @@ exactly 4, margins included) and compares them with the real font rendered at 25
 - ``generator + bicubic`` — today's export: the 64 px output upsampled bicubically, as the tracer does;
 - ``generator + upscaler`` — the style's second stage;
 - ``real font, 64 px + bicubic`` — the real glyphs sent through the 64 px path: what the 64 px grid
-  alone costs (the ceiling of any 64 px generator).
+  alone costs (the ceiling of any 64 px generator);
+- ``real font, 64 px + upscaler`` — the real 64 px glyphs through the second stage: how much of that
+  cost the upscaler wins back when the shapes are right. The gap between this row's gain and the
+  generator's shows what the stage can and cannot do (it restores detail; it cannot move a stroke the
+  generator put in the wrong place).
 
 ``iou`` is the bitmap the tracer receives (thresholded at 50 %); with ``traced`` the images are also
 traced (each with its own settings: 64 px or 256 px) and the outlines filled at 256 px, so
@@ -34,7 +38,7 @@ from segan_core.upscale.train import target_font
 from segan_core.vectorize.outline import Outline
 from segan_core.vectorize.trace import UPM, TraceConfig, trace_glyph
 
-ROWS = ("generator + bicubic", "generator + upscaler", "real font, 64 px + bicubic")
+ROWS = ("generator + bicubic", "generator + upscaler", "real font, 64 px + bicubic", "real font, 64 px + upscaler")
 CURVE_STEPS = 8  # line segments per Bézier curve when an outline is filled
 
 
@@ -131,9 +135,12 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
         generated[start : start + len(run.chars)] = run.generated
         upscaled[start : start + len(run.chars)] = stage.upscale(run.generated, run.source)
         yield Progress("generate", start + len(run.chars), len(chars))
-    images = {ROWS[0]: bicubic_up(generated, size), ROWS[1]: upscaled, ROWS[2]: bicubic_up(split.target, size)}
-    inputs = {ROWS[0]: generated, ROWS[1]: upscaled, ROWS[2]: split.target}
-    configs = {ROWS[0]: request.trace, ROWS[1]: upscaled_trace(request.trace, size), ROWS[2]: request.trace}
+    real_up = stage.upscale(split.target, split.source)
+    images = {ROWS[0]: bicubic_up(generated, size), ROWS[1]: upscaled, ROWS[2]: bicubic_up(split.target, size),
+              ROWS[3]: real_up}  # fmt: skip
+    inputs = {ROWS[0]: generated, ROWS[1]: upscaled, ROWS[2]: split.target, ROWS[3]: real_up}
+    at_256 = upscaled_trace(request.trace, size)
+    configs = {ROWS[0]: request.trace, ROWS[1]: at_256, ROWS[2]: request.trace, ROWS[3]: at_256}
     rows: dict[str, dict[str, float]] = {}
     for i, name in enumerate(ROWS):
         cancel.raise_if_cancelled("upscaler evaluation")
@@ -170,4 +177,7 @@ def compare_rows(result: UpscaleEval) -> Sequence[str]:
                    f"({after['iou_traced'] - before['iou_traced']:+.4f})")  # fmt: skip
     if "content_accuracy" in after:
         out.append(f"content accuracy {before['content_accuracy']:.4f} -> {after['content_accuracy']:.4f}")
+    real_before, real_after = result.rows[ROWS[2]], result.rows[ROWS[3]]
+    out.append(f"the real 64 px glyphs: ink IoU {real_before['iou']:.4f} -> {real_after['iou']:.4f} "
+               f"({real_after['iou'] - real_before['iou']:+.4f}; what the stage restores when the shapes are right)")
     return out
