@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import dataclasses
 import json
 import math
 import multiprocessing
@@ -37,6 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -67,6 +67,9 @@ from segan_core.resources import SOURCE_FONT
 from segan_core.vectorize.trace import TraceConfig, TracedGlyph
 from segan_core.vectorize.worker import trace_task, worker_init
 from segan_core.written import WrittenGlyphs, compare_ink, trace_config_for
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
 
 QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
 DEFAULT_FONT_SIZE = 64  # image size for ``font:PATH`` sources
@@ -173,18 +176,93 @@ class _Stats:
 
 @dataclass
 class _Export:
-    """What the steps of one export share: the request, the glyph source and cache, and the running tallies."""
+    """What the steps of one export share: the request and the running tallies, then what each step
+    fills in for the ones after it (the ``init=False`` fields, in the order :func:`export_font` runs the steps)."""
 
     request: BatchRequest
-    source: GlyphSource
-    cache: GlyphCache
-    cached: set[str]  # characters whose outline is in the cache
-    todo: list[str]  # characters to put in the font, in order
-    skipped: dict[str, str]  # character -> why it is left out
-    stats: _Stats
     cancel: CancelToken
-    clock: Stopwatch
-    trace: TraceConfig  # how this source's images are traced (request.trace, or its 256 px form after an upscaler)
+    clock: Stopwatch = field(default_factory=Stopwatch)
+    stats: _Stats = field(default_factory=_Stats)
+    skipped: dict[str, str] = field(default_factory=dict)  # character -> why it is left out
+    validation: dict[str, list[str]] = field(default_factory=dict)  # output format -> its checks
+    # _prepare
+    source: GlyphSource = field(init=False)
+    trace: TraceConfig = field(init=False)  # how the source's images are traced (request.trace, or its 256 px form)
+    fallback: FallbackFont | None = field(init=False)
+    # _open_cache
+    writer: WrittenGlyphs | None = field(init=False)  # the writer's own glyphs (a style learned from scans)
+    cache: GlyphCache = field(init=False)
+    # _plan
+    chars: tuple[str, ...] = field(init=False)  # the request's characters, each once
+    cached: set[str] = field(init=False)  # characters whose outline is in the cache
+    todo: list[str] = field(init=False)  # characters to put in the font, in order
+    # _build_fonts
+    in_font: list[str] = field(init=False)  # the Hanzi that made it into the font
+    info: FontInfo = field(init=False)
+    paths: dict[str, Path] = field(init=False)  # format -> where its font goes
+
+
+def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Generate, trace and build; yields progress, returns a :class:`BatchResult`.
+
+    Raises a :class:`~segan_core.errors.SeganError` with a one-line message for bad input, and
+    :class:`~segan_core.errors.Cancelled` when ``cancel`` fires; in both cases no font is written
+    (the glyph cache keeps what was done, so the next run resumes).
+    """
+    job = _Export(request, cancel or CancelToken())
+    _check_request(request)
+    yield from _prepare(job)
+    with contextlib.ExitStack() as stack:  # closing it renames every font into place (after a cancel: none)
+        yield from _open_cache(job, stack)
+        yield from _plan(job)
+        with job.stats.timed("glyphs (wall)"):
+            yield from _glyph_pipeline(job, stack)
+        yield from _build_fonts(job, stack)
+        job.cancel.raise_if_cancelled("batch export")
+        report = _report(job)
+    result = _write_report(job, report)  # the report follows the fonts
+    count = len(job.in_font)
+    yield Progress("done", count, count, f"wrote {', '.join(p.name for p in result.paths.values())}",
+                   payload=result, elapsed_s=job.clock.elapsed)  # fmt: skip
+    return result
+
+
+def _check_request(request: BatchRequest) -> None:
+    if not request.chars:
+        raise CharsetError("the character set is empty: nothing to export")
+    if request.font_size not in IMAGE_SIZES:
+        raise SeganError(
+            f"image size {request.font_size} is not supported; choose one of {', '.join(map(str, IMAGE_SIZES))}"
+        )
+    unknown = [f for f in request.formats if f not in FORMATS]
+    if unknown or not request.formats:
+        raise OutputError(f"unknown font format(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    if request.workers < 0 or request.batch_size < 1 or request.chunk_size < 1:
+        raise OutputError("workers must be >= 0 and batch/chunk sizes >= 1")
+    try:  # bad naming is refused before any glyph is made
+        FontInfo(family=request.family or "Segan", version=request.version, vendor_id=request.names.vendor_id)
+    except ValueError as exc:
+        raise OutputError(f"invalid font naming: {exc}") from None
+    check_batch_outputs(list(request.output_paths().values()), *request.report_paths(), request.overwrite)
+    for path in [*request.output_paths().values(), *request.report_paths()]:
+        ensure_writable_dir(path.parent)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OutputError(f"output file is not writable: {path}")
+    if request.fallback_glyphs and not Path(request.fallback_font).is_file():
+        raise FontError(f"fallback glyph font not found: {request.fallback_font}")
+
+
+# -- prepare: the glyph source --------------------------------------------------------------------
+
+
+def _prepare(job: _Export) -> Iterator[Progress]:
+    """Resolve the source (with its second-stage upscaler) and open the fallback font."""
+    request = job.request
+    yield Progress("prepare", 0, None, "loading the glyph source", elapsed_s=job.clock.elapsed)
+    source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
+    job.source, job.trace = _second_stage(source, request)
+    job.fallback = FallbackFont(request.fallback_font) if request.fallback_glyphs else None
+    job.stats.add("prepare", job.clock.elapsed)
 
 
 def _second_stage(source: GlyphSource, request: BatchRequest) -> tuple[GlyphSource, TraceConfig]:
@@ -200,118 +278,38 @@ def _second_stage(source: GlyphSource, request: BatchRequest) -> tuple[GlyphSour
     return source, request.trace
 
 
-def export_font(request: BatchRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
-    """Generate, trace and build; yields progress, returns a :class:`BatchResult`.
+# -- the glyph cache ------------------------------------------------------------------------------
 
-    Raises a :class:`~segan_core.errors.SeganError` with a one-line message for bad input, and
-    :class:`~segan_core.errors.Cancelled` when ``cancel`` fires; in both cases no font is written
-    (the glyph cache keeps what was done, so the next run resumes).
-    """
-    cancel = cancel or CancelToken()
-    clock = Stopwatch()
-    stats = _Stats()
-    _check_request(request)
-    yield Progress("prepare", 0, None, "loading the glyph source", elapsed_s=clock.elapsed)
-    source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
-    source, trace = _second_stage(source, request)
-    fallback = FallbackFont(request.fallback_font) if request.fallback_glyphs else None
-    stats.add("prepare", clock.elapsed)
 
-    with contextlib.ExitStack() as stack:
-        cache_root = request.cache_dir or default_cache_dir()
-        if not request.use_cache:
-            try:
-                cache_root = Path(tempfile.mkdtemp(prefix="segan-batch-"))
-            except OSError as exc:
-                raise OutputError(f"cannot create a temporary glyph cache in {tempfile.gettempdir()}: "
-                                  f"{exc.strerror or exc}") from None
-            stack.callback(shutil.rmtree, cache_root, True)
-        yield Progress("disk", 0, None, check_disk_space(request, cache_root, source.size), elapsed_s=clock.elapsed)
-        written_glyphs = _written_glyphs(request, source)
-        identity = source.identity + (f".written-{written_glyphs.identity}" if written_glyphs else "")
-        cache = stack.enter_context(GlyphCache(cache_root, identity, trace.key))
+def _open_cache(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress]:
+    """Check the disk space and open the cache, keyed by the source (and the writer's glyphs) and the trace."""
+    request, source = job.request, job.source
+    cache_root = (request.cache_dir or default_cache_dir()) if request.use_cache else _temporary_cache(stack)
+    yield Progress("disk", 0, None, check_disk_space(request, cache_root, source.size), elapsed_s=job.clock.elapsed)
+    job.writer = _written_glyphs(request, source)
+    identity = source.identity + (f".written-{job.writer.identity}" if job.writer else "")
+    job.cache = stack.enter_context(GlyphCache(cache_root, identity, job.trace.key))
 
-        # check: what the source cannot produce (characters already traced need no check)
-        with stats.timed("check"):
-            chars = tuple(dict.fromkeys(request.chars))
-            cached = cache.outline_chars()
-            unchecked = [c for c in chars if c not in cached]
-            skipped: dict[str, str] = {}
-            for start in range(0, len(unchecked), 512):
-                cancel.raise_if_cancelled("batch export")
-                skipped.update(source.missing(unchecked[start : start + 512]))
-                yield Progress("check", start, len(unchecked), elapsed_s=clock.elapsed)
-            todo = [c for c in chars if c not in skipped]
-        if not todo:
-            first = next(iter(skipped.items()))
-            raise FontError(
-                f"{source.name} cannot produce any of the {len(chars)} requested characters "
-                f"(e.g. {first[0]} U+{ord(first[0]):04X}: {first[1]})"
-            )
 
-        job = _Export(request, source, cache, cached, todo, skipped, stats, cancel, clock, trace)
-        # the writer's own glyphs, traced at their own resolution; the pipeline then finds them cached
-        if written_glyphs is not None:
-            yield from _trace_written(job, written_glyphs)
+def _temporary_cache(stack: contextlib.ExitStack) -> Path:
+    """A cache for ``use_cache=False``: deleted when ``stack`` closes."""
+    try:
+        root = Path(tempfile.mkdtemp(prefix="segan-batch-"))
+    except OSError as exc:
+        raise OutputError(f"cannot create a temporary glyph cache in {tempfile.gettempdir()}: "
+                          f"{exc.strerror or exc}") from None  # fmt: skip
+    stack.callback(shutil.rmtree, root, True)
+    return root
 
-        # glyphs: generate -> trace, streamed through the cache
-        with stats.timed("glyphs (wall)"):
-            yield from _glyph_pipeline(job, stack)
 
-        # build, validate, write (all files renamed into place together at the very end)
-        written = [c for c in todo if c not in skipped]
-        if not written:
-            raise FontError(f"no glyph of the {len(chars)} requested characters could be traced from {source.name}")
-        info = _font_info(request, source, fallback is not None)
-        paths = request.output_paths()
-        json_path, text_path = request.report_paths()
-        temps = {fmt: stack.enter_context(atomic_tree(path) if fmt == "ufo" else atomic_path(path))
-                 for fmt, path in paths.items()}  # fmt: skip
-        validation: dict[str, list[str]] = {}
-        built: dict[str, object] = {}
-        sample = _sample_chars(written)
-        for fmt in ("ttf", "otf"):
-            if fmt not in paths and not (fmt == "ttf" and "woff2" in paths) and not (fmt == "otf" and "ufo" in paths):
-                continue
-            cancel.raise_if_cancelled("batch export")
-            yield Progress("build", 0, len(written), fmt, elapsed_s=clock.elapsed)
-            with stats.timed(f"build {fmt}"):
-                font = build_font(info, _records(cache, written, fallback, skipped), fmt)
-            built[fmt] = font
-            for out_fmt, flavor in ((fmt, None), ("woff2", "woff2")):
-                if out_fmt not in temps or (out_fmt == "woff2" and fmt != "ttf"):
-                    continue
-                cancel.raise_if_cancelled("batch export")
-                with stats.timed(f"save {out_fmt}"):
-                    save_font(font, temps[out_fmt], flavor)
-                yield Progress("validate", 0, None, out_fmt, elapsed_s=clock.elapsed)
-                with stats.timed(f"validate {out_fmt}"):
-                    checks = require_valid(temps[out_fmt], sample, label=paths[out_fmt].name)
-                validation[out_fmt] = [str(c) for c in checks]
-            if fmt == "otf" and "ufo" in temps:
-                cancel.raise_if_cancelled("batch export")
-                with stats.timed("save ufo"):
-                    write_ufo(font, temps["ufo"])
-                validation["ufo"] = [str(check_ufo(temps["ufo"], font))]
-            built.pop(fmt)  # free the font before building the next one
+def _written_glyphs(request: BatchRequest, source: GlyphSource) -> WrittenGlyphs | None:
+    folder = getattr(source, "folder", None)
+    if not request.use_written or folder is None:
+        return None
+    return WrittenGlyphs.of_model(Path(folder))
 
-        glyph_count = len(written)
-        cancel.raise_if_cancelled("batch export")
-        report = _report(request, source, cache, chars, skipped, stats, clock, paths, validation, glyph_count)
-        report = dataclasses.replace(
-            report,
-            fallback_glyphs=_fallback_count(fallback, fallback_codepoints()),
-            trace=trace,  # the settings actually used (256 px glyphs from an upscaler have their own)
-            written_glyphs=None if written_glyphs is None else _written_report(written_glyphs, cache, written,
-                                                                                source.size),
-        )
-    # leaving the ExitStack renamed every font into place; the report follows
-    write_text_atomic(json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=1))
-    write_text_atomic(text_path, report.text())
-    result = BatchResult({fmt: paths[fmt] for fmt in request.formats}, report, (json_path, text_path))
-    yield Progress("done", glyph_count, glyph_count, f"wrote {', '.join(p.name for p in result.paths.values())}",
-                   payload=result, elapsed_s=clock.elapsed)  # fmt: skip
-    return result
+
+# -- disk space ----------------------------------------------------------------------------------
 
 
 # disk use per glyph, measured on GB2312 level 1 at 64 px (3755 glyphs): the cache holds 5.3 KB
@@ -381,114 +379,34 @@ def _device(path: Path) -> int | None:
         return None
 
 
-def _check_request(request: BatchRequest) -> None:
-    if not request.chars:
-        raise CharsetError("the character set is empty: nothing to export")
-    if request.font_size not in IMAGE_SIZES:
-        raise SeganError(
-            f"image size {request.font_size} is not supported; choose one of {', '.join(map(str, IMAGE_SIZES))}"
+# -- plan: what to generate ------------------------------------------------------------------------
+
+
+def _plan(job: _Export) -> Iterator[Progress]:
+    """Leave out what the source cannot produce (characters already traced need no check), then put the
+    writer's own glyphs in the cache, traced at their own resolution; the pipeline then finds them cached."""
+    with job.stats.timed("check"):
+        job.chars = tuple(dict.fromkeys(job.request.chars))
+        job.cached = job.cache.outline_chars()
+        yield from _find_missing(job)
+        job.todo = [c for c in job.chars if c not in job.skipped]
+    if not job.todo:
+        first = next(iter(job.skipped.items()))
+        raise FontError(
+            f"{job.source.name} cannot produce any of the {len(job.chars)} requested characters "
+            f"(e.g. {first[0]} U+{ord(first[0]):04X}: {first[1]})"
         )
-    unknown = [f for f in request.formats if f not in FORMATS]
-    if unknown or not request.formats:
-        raise OutputError(f"unknown font format(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
-    if request.workers < 0 or request.batch_size < 1 or request.chunk_size < 1:
-        raise OutputError("workers must be >= 0 and batch/chunk sizes >= 1")
-    try:  # bad naming is refused before any glyph is made
-        FontInfo(family=request.family or "Segan", version=request.version, vendor_id=request.names.vendor_id)
-    except ValueError as exc:
-        raise OutputError(f"invalid font naming: {exc}") from None
-    check_batch_outputs(list(request.output_paths().values()), *request.report_paths(), request.overwrite)
-    for path in [*request.output_paths().values(), *request.report_paths()]:
-        ensure_writable_dir(path.parent)
-        if path.exists() and not os.access(path, os.W_OK):
-            raise OutputError(f"output file is not writable: {path}")
-    if request.fallback_glyphs and not Path(request.fallback_font).is_file():
-        raise FontError(f"fallback glyph font not found: {request.fallback_font}")
+    if job.writer is not None:
+        yield from _trace_written(job, job.writer)
 
 
-def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress]:
-    """Chunks of characters: cached outline, or bitmap (cache or generate) -> trace -> cache."""
-    request, cache, cached, todo = job.request, job.cache, job.cached, job.todo
-    skipped, stats, cancel, clock = job.skipped, job.stats, job.cancel, job.clock
-    pool = None
-    if request.workers > 0:
-        pool = cf.ProcessPoolExecutor(
-            request.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=worker_init,
-            initargs=(os.getpid(),),
-        )
-        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-    total = len(todo)
-    done = 0
-    pending: deque[tuple[list[str], cf.Future | tuple[float, list[bytes]]]] = deque()
-
-    def drain(limit: int) -> Iterator[Progress]:
-        nonlocal done
-        while len(pending) > limit:
-            task_chars, future = pending.popleft()
-            try:
-                with stats.timed("trace wait"):
-                    results = future.result() if isinstance(future, cf.Future) else future
-            except cf.process.BrokenProcessPool:
-                kept = f"the glyphs done so far are cached in {cache.path}: run again to resume, or use --workers 0"
-                if not request.use_cache:
-                    kept = "nothing was kept (--no-cache); try --workers 0"
-                raise SeganError(f"a trace worker process died (out of memory, or killed); {kept}") from None
-            traced_s, blobs = results
-            stats.trace_cpu_s += traced_s
-            for char, blob in zip(task_chars, blobs, strict=True):
-                cache.put_outline_bytes(char, blob)
-                if TracedGlyph.bytes_is_empty(blob):
-                    skipped[char] = BLANK_REASON
-            cache.commit()
-            stats.traced += len(task_chars)
-            done += len(task_chars)
-            cancel.raise_if_cancelled("batch export")
-            yield Progress("glyphs", done, total, _pipeline_message(stats), elapsed_s=clock.elapsed)
-
-    for start in range(0, total, request.chunk_size):
-        cancel.raise_if_cancelled("batch export")
-        chunk = todo[start : start + request.chunk_size]
-        ready = []
-        for char in chunk:
-            blob = cache.get_outline_bytes(char) if char in cached else None  # checksum verified
-            if blob is None:
-                continue
-            stats.outline_hits += 1
-            ready.append(char)
-            if TracedGlyph.bytes_is_empty(blob):
-                skipped[char] = BLANK_REASON
-        ready_set = set(ready)
-        need = [c for c in chunk if c not in ready_set]
-        images = _bitmaps(job, need)
-        if request.quality_gate is not None:
-            _apply_quality_gate(job, chunk, need, images)
-        for i in range(0, len(need), TRACE_TASK):
-            part = images[i : i + TRACE_TASK]
-            if pool is not None:
-                future = pool.submit(trace_task, part, job.trace)
-            else:
-                future = trace_task(part, job.trace)
-            pending.append((need[i : i + TRACE_TASK], future))
-        done += len(ready)
-        if ready and not need:
-            yield Progress("glyphs", done, total, _pipeline_message(stats), elapsed_s=clock.elapsed)
-        # keep about one chunk tracing while the next one is generated
-        yield from drain(math.ceil(request.chunk_size / TRACE_TASK) if pool is not None else 0)
-        del images
-    yield from drain(0)
-    if cache.corrupt:
-        names = ", ".join(f"{c} (U+{ord(c):04X}) {kind}" for c, kind in cache.corrupt[:5])
-        yield Progress("glyphs", done, total, f"regenerated {len(cache.corrupt)} corrupt cache entries: {names}",
-                       elapsed_s=clock.elapsed)  # fmt: skip
-
-
-def _written_glyphs(request: BatchRequest, source: GlyphSource) -> WrittenGlyphs | None:
-    folder = getattr(source, "folder", None)
-    if not request.use_written or folder is None:
-        return None
-    return WrittenGlyphs.of_model(Path(folder))
+def _find_missing(job: _Export, step: int = 512) -> Iterator[Progress]:
+    """Ask the source, ``step`` characters at a time, which uncached characters it cannot produce, and why."""
+    unchecked = [c for c in job.chars if c not in job.cached]
+    for start in range(0, len(unchecked), step):
+        job.cancel.raise_if_cancelled("batch export")
+        job.skipped.update(job.source.missing(unchecked[start : start + step]))
+        yield Progress("check", start, len(unchecked), elapsed_s=job.clock.elapsed)
 
 
 def _trace_written(job: _Export, written: WrittenGlyphs) -> Iterator[Progress]:
@@ -514,18 +432,116 @@ def _trace_written(job: _Export, written: WrittenGlyphs) -> Iterator[Progress]:
                     job.skipped[char] = BLANK_REASON
 
 
-def _written_report(written: WrittenGlyphs, cache: GlyphCache, in_font: list[str], size: int) -> dict:
-    """How many glyphs came from the writer, and whether they sit with the generated ones (ink and size)."""
-    from_writer = [c for c in in_font if c in written.files]
-    generated_chars = [c for c in in_font if c not in written.files]
-    generated = [image for c in generated_chars[:1000] if (image := cache.get_bitmap(c, size)) is not None]
-    stack = np.stack(generated) if generated else np.zeros((0, size, size), np.uint8)
-    return {
-        "count": len(from_writer),
-        "generated": len(generated_chars),
-        "folder": str(written.folder),
-        "ink": compare_ink(written.ink_at(from_writer, size), stack),
-    }
+# -- glyphs: generate -> trace, streamed through the cache ----------------------------------------
+
+
+def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress]:
+    """Chunks of characters: cached outline, or bitmap (cache or generate) -> trace -> cache."""
+    request, todo, total = job.request, job.todo, len(job.todo)
+    tracer = _Tracer(job, stack)
+    for start in range(0, total, request.chunk_size):
+        job.cancel.raise_if_cancelled("batch export")
+        chunk = todo[start : start + request.chunk_size]
+        ready = _cached_outlines(job, chunk)
+        ready_set = set(ready)
+        need = [c for c in chunk if c not in ready_set]
+        images = _bitmaps(job, need)
+        if request.quality_gate is not None:
+            _apply_quality_gate(job, chunk, need, images)
+        tracer.submit(need, images)
+        tracer.done += len(ready)
+        if ready and not need:
+            yield Progress("glyphs", tracer.done, total, _pipeline_message(job.stats), elapsed_s=job.clock.elapsed)
+        yield from tracer.drain(tracer.backlog)  # keep about one chunk tracing while the next one is generated
+        del images
+    yield from tracer.drain(0)
+    if job.cache.corrupt:
+        names = ", ".join(f"{c} (U+{ord(c):04X}) {kind}" for c, kind in job.cache.corrupt[:5])
+        yield Progress("glyphs", tracer.done, total, f"regenerated {len(job.cache.corrupt)} corrupt cache entries: "
+                       f"{names}", elapsed_s=job.clock.elapsed)  # fmt: skip
+
+
+def _cached_outlines(job: _Export, chunk: list[str]) -> list[str]:
+    """The characters of ``chunk`` whose outline is in the cache (checksum verified); blank ones are skipped."""
+    cache, cached, skipped = job.cache, job.cached, job.skipped
+    ready = []
+    for char in chunk:
+        blob = cache.get_outline_bytes(char) if char in cached else None
+        if blob is None:
+            continue
+        ready.append(char)
+        if TracedGlyph.bytes_is_empty(blob):
+            skipped[char] = BLANK_REASON
+    job.stats.outline_hits += len(ready)
+    return ready
+
+
+class _Tracer:
+    """Traces images in a process pool (or in this process with ``workers=0``), ``TRACE_TASK`` at a time,
+    and puts the outlines in the cache in order; ``done`` counts the characters finished."""
+
+    def __init__(self, job: _Export, stack: contextlib.ExitStack) -> None:
+        self.job = job
+        self.pool = _trace_pool(job.request.workers, stack)
+        self.pending: deque[tuple[list[str], cf.Future | tuple[float, list[bytes]]]] = deque()
+        self.done = 0
+        # tasks left in flight after each chunk: about one chunk's worth with a pool, none without
+        self.backlog = math.ceil(job.request.chunk_size / TRACE_TASK) if self.pool is not None else 0
+
+    def submit(self, chars: list[str], images: np.ndarray) -> None:
+        for i in range(0, len(chars), TRACE_TASK):
+            part = images[i : i + TRACE_TASK]
+            if self.pool is not None:
+                future = self.pool.submit(trace_task, part, self.job.trace)
+            else:
+                future = trace_task(part, self.job.trace)
+            self.pending.append((chars[i : i + TRACE_TASK], future))
+
+    def drain(self, limit: int) -> Iterator[Progress]:
+        """Store finished tasks, oldest first, until at most ``limit`` are in flight."""
+        job = self.job
+        while len(self.pending) > limit:
+            chars, future = self.pending.popleft()
+            self._store(chars, *self._result(future))
+            self.done += len(chars)
+            job.cancel.raise_if_cancelled("batch export")
+            yield Progress("glyphs", self.done, len(job.todo), _pipeline_message(job.stats),
+                           elapsed_s=job.clock.elapsed)  # fmt: skip
+
+    def _result(self, future: cf.Future | tuple[float, list[bytes]]) -> tuple[float, list[bytes]]:
+        job = self.job
+        try:
+            with job.stats.timed("trace wait"):
+                return future.result() if isinstance(future, cf.Future) else future
+        except cf.process.BrokenProcessPool:
+            kept = f"the glyphs done so far are cached in {job.cache.path}: run again to resume, or use --workers 0"
+            if not job.request.use_cache:
+                kept = "nothing was kept (--no-cache); try --workers 0"
+            raise SeganError(f"a trace worker process died (out of memory, or killed); {kept}") from None
+
+    def _store(self, chars: list[str], traced_s: float, blobs: list[bytes]) -> None:
+        cache, skipped, stats = self.job.cache, self.job.skipped, self.job.stats
+        stats.trace_cpu_s += traced_s
+        for char, blob in zip(chars, blobs, strict=True):
+            cache.put_outline_bytes(char, blob)
+            if TracedGlyph.bytes_is_empty(blob):
+                skipped[char] = BLANK_REASON
+        cache.commit()
+        stats.traced += len(chars)
+
+
+def _trace_pool(workers: int, stack: contextlib.ExitStack) -> cf.ProcessPoolExecutor | None:
+    """``workers`` spawned trace processes, shut down when ``stack`` closes; None for ``workers=0``."""
+    if workers <= 0:
+        return None
+    pool = cf.ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=worker_init,
+        initargs=(os.getpid(),),
+    )
+    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    return pool
 
 
 def _bitmaps(job: _Export, chars: list[str]) -> np.ndarray:
@@ -583,6 +599,54 @@ def _pipeline_message(stats: _Stats) -> str:
 
 
 # -- building ------------------------------------------------------------------------------------
+
+
+def _build_fonts(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress]:
+    """Each format assembled from the cached outlines into a temporary file and validated; the files are
+    renamed into place together when ``stack`` closes."""
+    job.in_font = [c for c in job.todo if c not in job.skipped]
+    if not job.in_font:
+        raise FontError(f"no glyph of the {len(job.chars)} requested characters could be traced from {job.source.name}")
+    job.info = _font_info(job.request, job.source, job.fallback is not None)
+    job.paths = job.request.output_paths()
+    temps = {fmt: stack.enter_context(atomic_tree(path) if fmt == "ufo" else atomic_path(path))
+             for fmt, path in job.paths.items()}  # fmt: skip
+    sample = _sample_chars(job.in_font)
+    for fmt in _built_formats(job.paths):
+        yield from _build_format(job, fmt, temps, sample)
+
+
+def _built_formats(paths: dict[str, Path]) -> list[str]:
+    """The fonts to build: a WOFF2 is saved from the TTF, a UFO from the OTF."""
+    return [fmt for fmt, derived in (("ttf", "woff2"), ("otf", "ufo")) if fmt in paths or derived in paths]
+
+
+def _build_format(job: _Export, fmt: str, temps: dict[str, Path], sample: list[str]) -> Iterator[Progress]:
+    """Build one font (TTF or OTF) and save it as each output made from it (the font is freed on return)."""
+    job.cancel.raise_if_cancelled("batch export")
+    yield Progress("build", 0, len(job.in_font), fmt, elapsed_s=job.clock.elapsed)
+    with job.stats.timed(f"build {fmt}"):
+        font = build_font(job.info, _records(job.cache, job.in_font, job.fallback, job.skipped), fmt)
+    for out_fmt, flavor in ((fmt, None), ("woff2", "woff2")):
+        if out_fmt in temps and not (out_fmt == "woff2" and fmt != "ttf"):
+            yield from _save_and_validate(job, font, out_fmt, flavor, temps[out_fmt], sample)
+    if fmt == "otf" and "ufo" in temps:
+        job.cancel.raise_if_cancelled("batch export")
+        with job.stats.timed("save ufo"):
+            write_ufo(font, temps["ufo"])
+        job.validation["ufo"] = [str(check_ufo(temps["ufo"], font))]
+
+
+def _save_and_validate(
+    job: _Export, font: TTFont, out_fmt: str, flavor: str | None, temp: Path, sample: list[str]
+) -> Iterator[Progress]:
+    job.cancel.raise_if_cancelled("batch export")
+    with job.stats.timed(f"save {out_fmt}"):
+        save_font(font, temp, flavor)
+    yield Progress("validate", 0, None, out_fmt, elapsed_s=job.clock.elapsed)
+    with job.stats.timed(f"validate {out_fmt}"):
+        checks = require_valid(temp, sample, label=job.paths[out_fmt].name)
+    job.validation[out_fmt] = [str(c) for c in checks]
 
 
 def _records(
@@ -660,43 +724,63 @@ def _fallback_count(fallback: FallbackFont | None, codepoints: list[int]) -> int
 # -- the report ----------------------------------------------------------------------------------
 
 
-def _report(
-    request: BatchRequest,
-    source: GlyphSource,
-    cache: GlyphCache,
-    chars: tuple[str, ...],
-    skipped: dict[str, str],
-    stats: _Stats,
-    clock: Stopwatch,
-    paths: dict[str, Path],
-    validation: dict[str, list[str]],
-    glyph_count: int,
-) -> BatchReport:
+def _report(job: _Export) -> BatchReport:
+    request, stats = job.request, job.stats
     gate = None
     if request.quality_gate is not None:
         gate = GateReport("".join(stats.unreadable), request.drop_unreadable)
     return BatchReport(
         created_with=f"segan-studio {__version__}",
-        family=_font_info(request, source, request.fallback_glyphs).family,
-        files=dict(paths),
-        hanzi_written=glyph_count,
-        source=SourceInfo(source.name, source.identity, source.size),
-        requested=len(chars),
-        skipped={c: skipped[c] for c in chars if c in skipped},
+        family=job.info.family,
+        files=dict(job.paths),
+        hanzi_written=len(job.in_font),
+        source=SourceInfo(job.source.name, job.source.identity, job.source.size),
+        requested=len(job.chars),
+        skipped={c: job.skipped[c] for c in job.chars if c in job.skipped},
         non_han_skipped="".join(request.non_han),
         quality_gate=gate,
-        cache=CacheInfo(
-            root=cache.root if request.use_cache else None,
-            file=cache.path if request.use_cache else None,
-            outline_hits=stats.outline_hits,
-            bitmap_hits=stats.bitmap_hits,
-            generated=stats.generated,
-            traced=stats.traced,
-            corrupt_regenerated=tuple(f"{c} U+{ord(c):04X} {kind}" for c, kind in cache.corrupt),
-        ),
-        trace=request.trace,
+        cache=_cache_info(job),
+        trace=job.trace,  # the settings actually used (256 px glyphs from an upscaler have their own)
         workers=request.workers,
         stage_seconds={k: round(v, 3) for k, v in stats.stage_s.items()} | {"trace cpu": round(stats.trace_cpu_s, 3)},
-        total_seconds=round(clock.elapsed, 3),
-        validation=validation,
+        total_seconds=round(job.clock.elapsed, 3),
+        validation=job.validation,
+        fallback_glyphs=_fallback_count(job.fallback, fallback_codepoints()),
+        written_glyphs=None if job.writer is None else _written_report(job.writer, job.cache, job.in_font,
+                                                                       job.source.size),
     )
+
+
+def _cache_info(job: _Export) -> CacheInfo:
+    cache, stats, kept = job.cache, job.stats, job.request.use_cache
+    return CacheInfo(
+        root=cache.root if kept else None,
+        file=cache.path if kept else None,
+        outline_hits=stats.outline_hits,
+        bitmap_hits=stats.bitmap_hits,
+        generated=stats.generated,
+        traced=stats.traced,
+        corrupt_regenerated=tuple(f"{c} U+{ord(c):04X} {kind}" for c, kind in cache.corrupt),
+    )
+
+
+def _write_report(job: _Export, report: BatchReport) -> BatchResult:
+    """The JSON report and its text twin, each written atomically."""
+    json_path, text_path = job.request.report_paths()
+    write_text_atomic(json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    write_text_atomic(text_path, report.text())
+    return BatchResult({fmt: job.paths[fmt] for fmt in job.request.formats}, report, (json_path, text_path))
+
+
+def _written_report(written: WrittenGlyphs, cache: GlyphCache, in_font: list[str], size: int) -> dict:
+    """How many glyphs came from the writer, and whether they sit with the generated ones (ink and size)."""
+    from_writer = [c for c in in_font if c in written.files]
+    generated_chars = [c for c in in_font if c not in written.files]
+    generated = [image for c in generated_chars[:1000] if (image := cache.get_bitmap(c, size)) is not None]
+    stack = np.stack(generated) if generated else np.zeros((0, size, size), np.uint8)
+    return {
+        "count": len(from_writer),
+        "generated": len(generated_chars),
+        "folder": str(written.folder),
+        "ink": compare_ink(written.ink_at(from_writer, size), stack),
+    }

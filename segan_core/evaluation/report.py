@@ -282,37 +282,19 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
     clock = Stopwatch()
     split = _split(dataset, options)
     chars = split.chars
-    for cand in candidates:
-        check_compatible(cand.name, cand.source.size, cand.training_data, dataset.size, dataset.hash,
-                         str(dataset.folder), options.split, chars, options.cross_dataset)
+    _check_candidates(candidates, dataset, chars, options)
     sample_idx = _sample_indices(len(chars), options.sample_count)
     sample_chars = tuple(chars[i] for i in sample_idx)
-
     scorer = yield from _load_scorer(split, options, cancel, clock)
-    (reference_metrics, reference_unread), (floor_metrics, floor_unread) = yield from _fixed_rows(
-        scorer, dataset, split, cache if cache is not None else FIXED_ROWS)
-    reference_acc = reference_metrics.get("content_accuracy", float("nan"))
-    reference_metrics["content_accuracy_ratio"] = 1.0 if scorer.recognizer is not None else float("nan")
-    reference = Row(f"{dataset.style_name} (real font)", KIND_REAL, "dataset target", _ordered(reference_metrics),
-                    reference_unread, samples=split.target[sample_idx])
-
+    reference, floor = yield from _ceiling_and_floor(scorer, dataset, split, sample_idx,
+                                                     cache if cache is not None else FIXED_ROWS)
     rows: list[Row] = []
     for number, cand in enumerate(candidates):
-        images, missing = yield from _generate(cand, split, options.batch_size, cancel, clock, number,
-                                               len(candidates))
-        metrics, unread = yield from scorer.score(cand.name, images)
-        if scorer.recognizer is not None:
-            metrics["content_accuracy_ratio"] = _ratio(metrics["content_accuracy"], reference_acc)
-        rows.append(Row(cand.name, KIND_MODEL, cand.spec, _ordered(metrics), unread, missing,
-                        images[sample_idx], _heatmaps(cand.source, sample_chars)))
+        rows.append((yield from _model_row(scorer, cand, split, sample_idx, sample_chars, reference.metrics,
+                                           f"{cand.name} ({number + 1}/{len(candidates)})")))
         release = getattr(cand.source, "release", None)
         if release_models and callable(release):
             release()
-
-    if scorer.recognizer is not None:
-        floor_metrics["content_accuracy_ratio"] = _ratio(floor_metrics["content_accuracy"], reference_acc)
-    floor = Row(f"{dataset.manifest['source']['name']} (source glyphs, do nothing)", KIND_FLOOR, "dataset source",
-                _ordered(floor_metrics), floor_unread, samples=split.source[sample_idx])
     info = _info(scorer, clock)
     yield Progress("done", 1, 1, elapsed_s=clock.elapsed)
     return EvalReport(
@@ -321,6 +303,44 @@ def evaluate(candidates: Sequence[Candidate], dataset: GlyphDataset, options: Ev
         reference=reference,
         floor=floor, info=info, source_samples=split.source[sample_idx],
     )
+
+
+def _check_candidates(candidates: Sequence[Candidate], dataset: GlyphDataset, chars: tuple[str, ...],
+                      options: EvalOptions) -> None:
+    """Every candidate makes glyphs of the dataset's size and was not trained on the evaluated split."""
+    for cand in candidates:
+        check_compatible(cand.name, cand.source.size, cand.training_data, dataset.size, dataset.hash,
+                         str(dataset.folder), options.split, chars, options.cross_dataset)
+
+
+def _ceiling_and_floor(scorer: Scorer, dataset: GlyphDataset, split: GlyphSplit, sample_idx: list[int],
+                       cache: FixedRowsCache) -> Iterator[Progress]:
+    """The real font's row (content accuracy ratio 1 by definition) and the source glyphs' row."""
+    (reference_metrics, reference_unread), (floor_metrics, floor_unread) = yield from _fixed_rows(
+        scorer, dataset, split, cache)
+    reference_acc = reference_metrics.get("content_accuracy", float("nan"))
+    reference_metrics["content_accuracy_ratio"] = 1.0 if scorer.recognizer is not None else float("nan")
+    if scorer.recognizer is not None:
+        floor_metrics["content_accuracy_ratio"] = _ratio(floor_metrics["content_accuracy"], reference_acc)
+    reference = Row(f"{dataset.style_name} (real font)", KIND_REAL, "dataset target", _ordered(reference_metrics),
+                    reference_unread, samples=split.target[sample_idx])
+    floor = Row(f"{dataset.manifest['source']['name']} (source glyphs, do nothing)", KIND_FLOOR, "dataset source",
+                _ordered(floor_metrics), floor_unread, samples=split.source[sample_idx])
+    return reference, floor
+
+
+def _model_row(scorer: Scorer, cand: Candidate, split: GlyphSplit, sample_idx: list[int],
+               sample_chars: tuple[str, ...], reference: dict[str, float], label: str) -> Iterator[Progress]:
+    """Generate the split with one candidate and score it; its content accuracy is also given as a ratio of
+    the real font's (``reference``)."""
+    images, missing = yield from _generate(cand, split, scorer.options.batch_size, scorer.cancel, scorer.clock,
+                                           label)
+    metrics, unread = yield from scorer.score(cand.name, images)
+    if scorer.recognizer is not None:
+        metrics["content_accuracy_ratio"] = _ratio(metrics["content_accuracy"],
+                                                   reference.get("content_accuracy", float("nan")))
+    return Row(cand.name, KIND_MODEL, cand.spec, _ordered(metrics), unread, missing,
+               images[sample_idx], _heatmaps(cand.source, sample_chars))
 
 
 def _split(dataset: GlyphDataset, options: EvalOptions) -> GlyphSplit:
@@ -382,14 +402,13 @@ def _info(scorer: Scorer, clock: Stopwatch) -> dict:
 
 
 def _generate(cand: Candidate, split: GlyphSplit, batch_size: int, cancel: CancelToken, clock: Stopwatch,
-              number: int, count: int) -> Iterator[Progress]:
+              label: str) -> Iterator[Progress]:
     """All glyphs of the split from one candidate; characters it cannot make stay blank (and fail)."""
     chars = split.chars
     size = split.size
     missing = dict(cand.source.missing(chars))
     todo = [i for i, c in enumerate(chars) if c not in missing]
     images = np.zeros((len(chars), size, size), np.uint8)
-    label = f"{cand.name} ({number + 1}/{count})"
     for start in range(0, len(todo), batch_size):
         cancel.raise_if_cancelled("evaluation")
         rows = todo[start:start + batch_size]
