@@ -179,7 +179,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     upscaler.add_argument("--max-chars", type=int, help="training characters to use (default 2000; 0 = all)")
     upscaler.add_argument("--real-fraction", type=float,
                           help="share of inputs that are degraded real glyphs instead of generator outputs "
-                          "(default 0.5)")
+                          "(default 1.0: generator-output pairs teach the network to thicken strokes, which raises "
+                          "ink IoU and lowers readability; docs/training.md section 5)")
     upscaler.add_argument("--target-font", type=Path,
                           help="the dataset's target font file (default: found by the name in its manifest)")
     upscaler.add_argument("--snapshots", type=Path, nargs="+", default=[], metavar="MODEL_DIR",
