@@ -81,7 +81,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from segan_core.model.device import configure_threads
-    from segan_core.resources import MODELS_DIR
+    from segan_core.resources import BUNDLED_MODELS_DIR as MODELS_DIR
 
     threads = configure_threads(args.threads)
     if args.model is not None:
