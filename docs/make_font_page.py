@@ -32,7 +32,7 @@ MISSING_FILL = (255, 226, 196)  # shading behind a character the real font lacks
 MISSING_EDGE = (214, 120, 60)
 
 
-def _dashed_box(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], dash: int = 4) -> None:
+def dashed_box(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], dash: int = 4) -> None:
     left, top, right, bottom = box
     for x in range(left, right, 2 * dash):
         draw.line([(x, top), (min(x + dash, right), top)], fill=MISSING_EDGE)
@@ -57,7 +57,7 @@ def _set(
             box = (x, top, x + GLYPH - 3, top + GLYPH - 1)
             if char in missing:
                 if not draw_missing:
-                    _dashed_box(draw, box)
+                    dashed_box(draw, box)
                     continue
                 draw.rectangle(box, fill=MISSING_FILL)
             draw.text((x, top), char, font=font, fill="black")
@@ -65,7 +65,7 @@ def _set(
     return top
 
 
-def _lacks(font_path: Path, text: str) -> set[str]:
+def lacks(font_path: Path, text: str) -> set[str]:
     cmap = TTFont(str(font_path), lazy=True).getBestCmap() or {}
     return {char for char in text if ord(char) not in cmap}
 
@@ -83,7 +83,7 @@ def main() -> None:
     rows = -(-len(text) // COLUMNS)
     block = rows * (GLYPH + LINE_GAP)
     label = ImageFont.load_default(size=16)
-    missing = _lacks(args.compare, text) if args.compare else set()
+    missing = lacks(args.compare, text) if args.compare else set()
     title = args.title or f"{args.font.name} (exported by segan batch)"
     if missing:
         title += f"; shaded: {len(missing)} characters the real font lacks, drawn by the model"

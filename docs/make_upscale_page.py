@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
+from make_font_page import dashed_box, lacks  # docs/ is on sys.path when this script runs
 from PIL import Image, ImageDraw, ImageFont
 
 POINT_SIZE = 72
@@ -23,22 +23,6 @@ EM = POINT_SIZE * DPI // 72  # 96 px
 GAP = 8  # between characters
 LABEL_WIDTH = 150
 MARGIN = 20
-MISSING_EDGE = (214, 120, 60)
-
-
-def lacks(font_path: Path, text: str) -> set[str]:
-    cmap = TTFont(str(font_path), lazy=True).getBestCmap() or {}
-    return {char for char in text if ord(char) not in cmap}
-
-
-def dashed_box(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], dash: int = 6) -> None:
-    left, top, right, bottom = box
-    for x in range(left, right, 2 * dash):
-        draw.line([(x, top), (min(x + dash, right), top)], fill=MISSING_EDGE)
-        draw.line([(x, bottom), (min(x + dash, right), bottom)], fill=MISSING_EDGE)
-    for y in range(top, bottom, 2 * dash):
-        draw.line([(left, y), (left, min(y + dash, bottom))], fill=MISSING_EDGE)
-        draw.line([(right, y), (right, min(y + dash, bottom))], fill=MISSING_EDGE)
 
 
 def set_row(draw: ImageDraw.ImageDraw, font_path: Path, text: str, top: int) -> None:
@@ -48,7 +32,7 @@ def set_row(draw: ImageDraw.ImageDraw, font_path: Path, text: str, top: int) -> 
     for i, char in enumerate(text):
         left = MARGIN + LABEL_WIDTH + i * (EM + GAP)
         if char in missing:
-            dashed_box(draw, (left, top, left + EM, top + EM))
+            dashed_box(draw, (left, top, left + EM, top + EM), dash=6)
             continue
         draw.text((left, top), char, font=font, fill="black")
 

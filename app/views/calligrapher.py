@@ -49,7 +49,7 @@ from app.replace import confirm_replace, existing
 from app.settings import datasets_dir
 from app.widgets.field_row import field_row
 from app.widgets.review_grid import ReviewCell, ReviewGrid, flag_text
-from app.widgets.training_monitor import TrainingMonitor, sample_strip
+from app.widgets.training_monitor import TrainingMonitor, sample_strip, training_page
 from segan_core.charset import is_han
 from segan_core.data.store import read_manifest
 from segan_core.errors import InputFileError, SeganError
@@ -380,13 +380,7 @@ class CalligrapherFlow(QWidget):
         splitter = TrainingMonitor("Sample previews appear here during fine-tuning (rows: source, target, generated)",
                                    max_strip_height=220)
         self.monitor, self.plot, self.samples = splitter, splitter.plot, splitter.samples
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addWidget(box)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
-        return page
+        return training_page(box, buttons, self.status, splitter)
 
     def _finetune_box(self) -> QGroupBox:
         """Base style, recipe, CPU-minute budget, step limit and what the training data is."""

@@ -37,7 +37,7 @@ from app.context import AppContext
 from app.settings import datasets_dir, user_models_dir
 from app.views.calligrapher import CalligrapherFlow
 from app.widgets.field_row import field_row
-from app.widgets.training_monitor import TrainingMonitor
+from app.widgets.training_monitor import TrainingMonitor, training_page
 from segan_core.config import ModelConfig, TrainConfig
 from segan_core.errors import CheckpointError, InputFileError, SeganError
 from segan_core.jobs import Progress, format_duration
@@ -91,13 +91,7 @@ class TrainView(QWidget):
         splitter = TrainingMonitor("Sample previews appear here during training (rows: source, target, generated)")
         self.plot, self.samples = splitter.plot, splitter.samples
         self.monitor = splitter
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addWidget(settings_box)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
-        return page
+        return training_page(settings_box, buttons, self.status, splitter)
 
     def _settings_box(self) -> QGroupBox:
         """Base configuration, name, images, skeleton GAN (the last values) and the budget."""

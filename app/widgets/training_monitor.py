@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLabel, QSplitter, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.imaging import paper_rgb, to_qimage
 from app.widgets.loss_plot import LossPlot
@@ -35,6 +35,17 @@ class TrainingMonitor(QSplitter):
         pixmap = QPixmap.fromImage(to_qimage(sample_strip(payload)))
         height = max(96, min(self.max_strip_height, self.samples.height() - 8))
         self.samples.setPixmap(pixmap.scaledToHeight(height, Qt.TransformationMode.FastTransformation))
+
+
+def training_page(settings: QWidget, buttons: QBoxLayout, status: QWidget, monitor: TrainingMonitor) -> QWidget:
+    """A training page as both training views lay it out: settings, the run buttons, status, then the monitor."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addWidget(settings)
+    layout.addLayout(buttons)
+    layout.addWidget(status)
+    layout.addWidget(monitor, 1)
+    return page
 
 
 def sample_strip(payload: dict) -> np.ndarray:
