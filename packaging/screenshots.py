@@ -61,7 +61,8 @@ def prepare_model(work: Path, steps: int) -> dict[str, Path]:
     """Dataset + skeleton GAN + (unless bundled) a tiny style model; returns their folders."""
     from segan_core.data.build import BuildRequest, build_dataset
     from segan_core.jobs import run_to_end
-    from segan_core.resources import MODELS_DIR, SOURCE_FONT, find_font
+    from segan_core.resources import BUNDLED_MODELS_DIR as MODELS_DIR
+    from segan_core.resources import SOURCE_FONT, find_font
     from segan_core.training.presets import get_preset
     from segan_core.training.runs import RunOptions, train_skeleton_gan, train_style
 
@@ -157,7 +158,7 @@ def run(args: argparse.Namespace, work: Path, session: Path) -> None:
     if args.only in ("all", "views"):
         run_views(app, window, assets, args, session, shown)
     if args.only in ("all", "calligrapher"):
-        from segan_core.resources import MODELS_DIR
+        from segan_core.resources import BUNDLED_MODELS_DIR as MODELS_DIR
 
         bundled = MODELS_DIR / "ma-shan-zheng"
         assets["base"] = bundled if (bundled / "weights.safetensors").is_file() else assets["style"]

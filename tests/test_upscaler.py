@@ -100,6 +100,16 @@ def test_resume_continues_the_run(trained, tiny_style, tiny_dataset, tmp_path):
     assert result.step == 8
 
 
+def test_resume_refuses_a_run_from_before_the_64px_degradation(trained, tiny_style, tiny_dataset, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(trained, old)
+    config = json.loads((old / "config.json").read_text(encoding="utf-8"))
+    del config["data"]["degraded_from"]  # what a run started before the change recorded
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(SeganError, match="start a new run"):
+        run_to_end(train_upscaler(tiny_run(tiny_style, tiny_dataset, old, resume=True, max_steps=8)))
+
+
 def test_training_refuses_a_run_folder_without_a_run(tiny_style, tiny_dataset, tmp_path):
     with pytest.raises(SeganError, match="no upscaler training run"):
         run_to_end(train_upscaler(tiny_run(tiny_style, tiny_dataset, tmp_path / "none", resume=True)))

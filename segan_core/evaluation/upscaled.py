@@ -135,7 +135,12 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
         generated[start : start + len(run.chars)] = run.generated
         upscaled[start : start + len(run.chars)] = stage.upscale(run.generated, run.source)
         yield Progress("generate", start + len(run.chars), len(chars))
-    real_up = stage.upscale(split.target, split.source)
+    real_up = np.zeros((len(chars), size, size), np.uint8)
+    for start in range(0, len(chars), 64):
+        cancel.raise_if_cancelled("upscaler evaluation")
+        end = min(start + 64, len(chars))
+        real_up[start:end] = stage.upscale(split.target[start:end], split.source[start:end])
+        yield Progress("generate", end, len(chars), "the real glyphs through the upscaler")
     images = {ROWS[0]: bicubic_up(generated, size), ROWS[1]: upscaled, ROWS[2]: bicubic_up(split.target, size),
               ROWS[3]: real_up}  # fmt: skip
     inputs = {ROWS[0]: generated, ROWS[1]: upscaled, ROWS[2]: split.target, ROWS[3]: real_up}

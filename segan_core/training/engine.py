@@ -318,9 +318,12 @@ def fit(
             break
         factor = 1.0
         if spec.lr_schedule is not None or config.lr_decay_start < 1.0:
-            # each rank has its own clocks: they agree on the furthest one
+            # each rank has its own clocks: they agree on the furthest one. A trainable's own schedule
+            # (the classifier's warm-up + cosine) follows the steps and the whole run's CPU budget only:
+            # the time budget counts one session, and would restart the schedule on every resume.
+            session_budget = None if spec.lr_schedule is not None else spec.time_budget_s
             fraction = budget_fraction(
-                step, spec.max_steps, cpu_total(), spec.cpu_budget_s, run_seconds, spec.time_budget_s
+                step, spec.max_steps, cpu_total(), spec.cpu_budget_s, run_seconds, session_budget
             )
             fraction = dist.maximum(fraction)
             if spec.lr_schedule is not None:

@@ -47,6 +47,9 @@ DEFAULT_TRAIN = TrainConfig(
     batch_size=16, learning_rate=1e-3, max_steps=1_000_000, checkpoint_every=250, sample_every=1_000_000,
     log_every=25, save_fp16=False, lr_decay_start=0.5, bidirectional=False,
 )  # fmt: skip
+# what degraded real glyphs start from (recorded in a run's config, checked on resume: older runs shrank
+# the 256 px target, a different batch stream)
+DEGRADED_FROM = "dataset-64px"
 # <model folder>/upscaler/ as `--install` writes it (only these two names are ever replaced there)
 INSTALLED_UPSCALER = OutputKind("style upscaler folder", CONFIG_FILE, (CONFIG_FILE, WEIGHTS_FILE))
 
@@ -181,6 +184,9 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
         if not (run.out / STATE_JSON).is_file():
             raise SeganError(f"{run.out} holds no upscaler training run to resume")
         network, train, loss, data = saved_run(run.out)
+        if data.get("degraded_from") != DEGRADED_FROM:
+            raise SeganError(f"{run.out} was started before degraded inputs came from the dataset's 64 px glyphs; "
+                             "its batches cannot be reproduced: start a new run")  # fmt: skip
         max_chars = int(data.get("max_chars", max_chars))
         real_fraction = float(data.get("real_fraction", real_fraction))
     if run.max_steps is not None:
@@ -218,6 +224,7 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
         "characters": len(chars),
         "max_chars": max_chars,
         "real_fraction": real_fraction,
+        "degraded_from": DEGRADED_FROM,
         "pairs_cpu_s": round(pairs_cpu, 1),
     }
     spec = RunSpec(
