@@ -100,6 +100,29 @@ def test_cancel_keeps_a_checkpoint_and_resume_matches_an_unbroken_run(fonts, tmp
         assert np.array_equal(resumed[name].numpy(), straight[name].numpy()), name
 
 
+def test_max_minutes_only_stops_the_run_it_does_not_bend_the_schedule(fonts, tmp_path, monkeypatch):
+    """--max-minutes is a per-session stop: the warm-up + cosine sees the share of the steps done, never the
+    session's clock (which would restart the schedule on every resume)."""
+    import segan_core.evaluation.classifier_training as training
+
+    seen: list[tuple[int, float]] = []
+
+    def spying(warmup_steps: int):
+        schedule = warmup_cosine(warmup_steps)
+
+        def factor(step: int, fraction: float) -> float:
+            seen.append((step, fraction))
+            return schedule(step, fraction)
+
+        return factor
+
+    monkeypatch.setattr(training, "warmup_cosine", spying)
+    request = TrainClassifierRequest(fonts_dir=fonts, out=tmp_path / "timed", epochs=2, max_minutes=60, **TINY)
+    meta = run_to_end(train_classifier(request))
+    assert seen and len(seen) == meta["step"]
+    assert all(fraction == step / meta["step"] for step, fraction in seen)
+
+
 def test_cli_trains_resumes_and_refuses_a_second_fresh_run(fonts, tmp_path, capsys):
     from segan_core.cli import main
 
