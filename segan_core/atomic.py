@@ -45,10 +45,30 @@ def write_error(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {exc.strerror or exc}; nothing was written")
 
 
+@contextmanager
+def disk_errors(path: Path) -> Iterator[None]:
+    """A full disk, a quota, a read-only file system or an I/O error while writing ``path``: one line
+    (:func:`write_error`); any other OSError passes through unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
+        raise
+
+
 def _mkstemp(path: Path, suffix: str) -> tuple[int, str]:
     ensure_writable_dir(path.parent)
     try:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def _mkdtemp(path: Path) -> Path:
+    ensure_writable_dir(path.parent)
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     except OSError as exc:
         raise write_error(path, exc) from None
 
@@ -59,15 +79,11 @@ def atomic_file(path: Path | str, mode: str = "wb") -> Iterator:
     path = resolve(path)
     fd, tmp = _mkstemp(path, ".tmp")
     try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if exc.errno in WRITE_ERRNOS:
-            raise write_error(path, exc) from None
-        raise
+        with disk_errors(path):
+            with os.fdopen(fd, mode) as handle:
+                yield handle
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -80,14 +96,10 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     fd, tmp = _mkstemp(path, path.suffix or ".tmp")
     os.close(fd)
     try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if exc.errno in WRITE_ERRNOS:
-            raise write_error(path, exc) from None
-        raise
+        with disk_errors(path):
+            yield Path(tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -99,28 +111,21 @@ def atomic_tree(path: Path | str) -> Iterator[Path]:
     takes the place of ``path``. A folder already at ``path`` (the caller has checked it may go) is moved
     aside first and deleted only once the new one is in place; on failure it is put back."""
     path = resolve(path)
-    ensure_writable_dir(path.parent)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    except OSError as exc:
-        raise write_error(path, exc) from None
+    tmp = _mkdtemp(path)
     trash = None
     try:
-        yield tmp
-        tmp.chmod(0o755)
-        if path.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, trash / path.name)
-        try:
-            os.replace(tmp, path)
-        except OSError:
-            if trash is not None:
-                os.replace(trash / path.name, path)
-            raise
-    except OSError as exc:
-        if exc.errno in WRITE_ERRNOS:
-            raise write_error(path, exc) from None
-        raise
+        with disk_errors(path):
+            yield tmp
+            tmp.chmod(0o755)
+            if path.exists():
+                trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+                os.replace(path, trash / path.name)
+            try:
+                os.replace(tmp, path)
+            except OSError:
+                if trash is not None:
+                    os.replace(trash / path.name, path)
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if trash is not None:
@@ -137,20 +142,13 @@ def atomic_dir(path: Path | str, kind: OutputKind, overwrite: bool = False) -> I
     everything else in the folder is kept. Nothing is ever left beside ``path``.
     """
     path = check_output_dir(path, kind, overwrite)
-    ensure_writable_dir(path.parent)
+    tmp = _mkdtemp(path)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    except OSError as exc:
-        raise write_error(path, exc) from None
-    try:
-        yield tmp
-        tmp.chmod(0o755)
-        check_output_dir(path, kind, overwrite)  # the folder may have changed during a long job
-        _install(tmp, path, kind)
-    except OSError as exc:
-        if exc.errno in WRITE_ERRNOS:
-            raise write_error(path, exc) from None
-        raise
+        with disk_errors(path):
+            yield tmp
+            tmp.chmod(0o755)
+            check_output_dir(path, kind, overwrite)  # the folder may have changed during a long job
+            _install(tmp, path, kind)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -99,11 +99,8 @@ class ModelFolder:
             raise CheckpointError(f"model folder not found: {folder}")
         if not path.is_file():
             raise CheckpointError(f"not a model folder (no {CONFIG_FILE}): {folder}")
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
-        if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
+        config = self.raw_config()
+        if config.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path} is not a Segan Studio checkpoint config")
         if config.get("version") != CHECKPOINT_VERSION:
             raise CheckpointError(

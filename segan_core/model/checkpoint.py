@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from segan_core.atomic import WRITE_ERRNOS, ensure_writable_dir, write_error, write_text_atomic
+from segan_core.atomic import atomic_path, write_text_atomic
 from segan_core.errors import CheckpointError
 from segan_core.model_folder import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CONFIG_FILE, WEIGHTS_FILE, ModelFolder
 
@@ -48,21 +46,10 @@ def list_snapshots(out: Path | str) -> list[Path]:
 
 
 def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    ensure_writable_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:  # a full disk: one line; the previous checkpoint is untouched
-        Path(tmp).unlink(missing_ok=True)
-        if exc.errno in WRITE_ERRNOS:
-            raise write_error(path, exc) from None
-        raise
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``weights.safetensors``-style files whole or not at all: a full disk is one line and the
+    previous file (the last checkpoint) is untouched."""
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=metadata)
 
 
 def load_tensors(path: Path) -> dict[str, torch.Tensor]:

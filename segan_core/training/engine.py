@@ -27,7 +27,7 @@ import torch.distributed as torch_dist
 from torch import nn
 
 from segan_core import __version__
-from segan_core.atomic import WRITE_ERRNOS, ensure_writable_dir, write_error, write_text_atomic
+from segan_core.atomic import disk_errors, ensure_writable_dir, write_text_atomic
 from segan_core.config import TrainConfig, to_dict
 from segan_core.errors import Cancelled, CheckpointError, TrainingError
 from segan_core.jobs import CancelToken, Progress
@@ -232,13 +232,8 @@ def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches
 @contextlib.contextmanager
 def _appending(path: Path) -> Iterator[TextIO]:
     """Append to the run's log; a full disk is one line (the last checkpoint stays good)."""
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            yield handle
-    except OSError as exc:
-        if exc.errno in WRITE_ERRNOS:
-            raise write_error(path, exc) from None
-        raise
+    with disk_errors(path), open(path, "a", encoding="utf-8") as handle:
+        yield handle
 
 
 def _sample_payload(trainable: Trainable, spec: RunSpec) -> dict[str, Any] | None:
