@@ -21,7 +21,7 @@ Stage = Literal[
     "pages", "labels", "review",  # importing scans
     "generate", "glyphs", "written", "build", "validate",  # generating, tracing, building fonts
     "paired", "ocr", "evaluate", "score",  # evaluating
-    "pairs", "train", "checkpoint", "samples",  # training (validation during training reports as "evaluate")
+    "pairs", "train", "checkpoint", "samples", "calibrate",  # training (validation during training: "evaluate")
     "done",
 ]
 STAGES: frozenset[str] = frozenset(get_args(Stage))

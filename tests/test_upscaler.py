@@ -253,7 +253,7 @@ def test_traced_outlines_fill_back_onto_the_em_box():
     assert ink_iou(filled, real).min() > 0.9  # same place, same size, holes (国) kept open
 
 
-def test_eval_upscaler_scores_the_three_rows(upscaled_style, tiny_dataset, capsys):
+def test_eval_upscaler_scores_the_four_rows(upscaled_style, tiny_dataset, capsys):
     from segan_core.cli import main as cli_main
     from segan_core.evaluation.upscaled import ROWS, UpscaleEvalRequest, evaluate_upscaler
 
@@ -263,8 +263,103 @@ def test_eval_upscaler_scores_the_three_rows(upscaled_style, tiny_dataset, capsy
     assert all(0.0 <= row["iou"] <= 1.0 and 0.0 <= row["iou_traced"] <= 1.0 for row in result.rows.values())
     assert result.rows[ROWS[2]]["iou"] > 0.8  # the real font through the 32 px path stays close to itself
     assert 0.0 <= result.rows[ROWS[3]]["iou"] <= 1.0 and len(ROWS) == 4  # and through the upscaler
+    assert result.ink_gain == SecondStage.load(upscaled_style / UPSCALER_DIR).ink_gain
+    assert result.to_json()["ink_gain"] == result.ink_gain
     argv = ["eval", "upscaler", "--style", str(upscaled_style), "--data", str(tiny_dataset), "--limit", "2",
             "--no-ocr", "--no-trace", "--quiet"]  # fmt: skip
     assert cli_main(argv) == 0
     assert "generator + upscaler" in capsys.readouterr().out
     assert cli_main([*argv[:3], str(tiny_dataset), *argv[4:]]) == 2  # not a model folder: one line
+
+
+# -- the calibrated ink gain -------------------------------------------------------------------------
+
+
+def untrained_stage(folder: Path, size: int = 32) -> SecondStage:
+    """An upscaler whose output is exactly the sharpened bicubic contour (its last conv is zero)."""
+    from segan_core.config import to_dict
+    from segan_core.model.checkpoint import WEIGHTS_FILE, save_tensors_atomic, write_config
+    from segan_core.model.upscaler import UPSCALER_KIND
+
+    config = UpscalerConfig(image_size=size, channels=8, blocks=1)
+    folder.mkdir(parents=True)
+    write_config(folder, UPSCALER_KIND, {"model": to_dict(config)})
+    save_tensors_atomic(folder / WEIGHTS_FILE, {f"upscaler.{k}": v for k, v in Upscaler(config).state_dict().items()})
+    return SecondStage.load(folder)
+
+
+def test_choose_gain_keeps_the_ink_cap_and_prefers_the_smaller_gain():
+    from segan_core.upscale.calibration import GainScore, apply_gain, choose_gain
+
+    scores = [GainScore(1.0, 0.50, 0.95), GainScore(2.0, 0.53, 1.05), GainScore(4.0, 0.53, 1.08),
+              GainScore(8.0, 0.56, 1.20)]  # fmt: skip
+    assert choose_gain(scores, 1.10) == 2.0  # 8 is heavier than allowed; 2 and 4 tie: the lighter one
+    assert choose_gain(scores, 1.25) == 8.0
+    assert choose_gain([GainScore(1.0, 0.5, 1.3), GainScore(2.0, 0.6, 1.4)], 1.1) == 1.0  # gain 1 is always allowed
+    image = np.array([[0, 40, 100, 200]], np.uint8)
+    assert apply_gain(image, 2.0).tolist() == [[0, 80, 200, 255]] and apply_gain(image, 1.0) is image
+
+
+def test_calibration_finds_the_ink_a_light_generator_leaves_grey(tmp_path):
+    """Glyphs drawn at 40 % ink vanish at the 50 % threshold; the calibration restores them, within the cap."""
+    from segan_core.upscale.calibration import calibrate, write_calibration
+
+    stage = untrained_stage(tmp_path / "up")
+    real = np.zeros((6, 32, 32), np.uint8)
+    for i in range(6):
+        real[i, 6 + i : 20 + i, 10:16] = 255
+    light = (real * 0.4).astype(np.uint8)
+    target = stage.upscale(real, np.zeros_like(real))  # the full-ink glyphs at 128 px
+    job = calibrate(stage, light, np.zeros_like(light), target, "sha", max_ink_ratio=1.10)
+    calibration = run_to_end(job)
+    scores = {s.gain: s for s in calibration.scores}
+    assert scores[1.0].iou == 0.0 and scores[1.0].ink_ratio == 0.0  # nothing reaches 50 %
+    assert calibration.ink_gain > 1.0 and scores[calibration.ink_gain].iou > 0.9
+    assert scores[calibration.ink_gain].ink_ratio <= 1.10
+    # written into config.json, read back by the stage, which applies it to the style model's glyphs only
+    write_calibration(tmp_path / "up", calibration)
+    calibrated = SecondStage.load(tmp_path / "up")
+    assert calibrated.ink_gain == calibration.ink_gain and calibrated.identity != stage.identity
+    zeros = np.zeros_like(light)
+    assert (calibrated.upscale(light, zeros) >= 128).any()
+    assert not (calibrated.upscale(light, zeros, calibrated=False) >= 128).any()
+    with pytest.raises(SeganError, match="max-ink-ratio"):
+        run_to_end(calibrate(stage, light, zeros, target, "sha", max_ink_ratio=0.9))
+
+
+def test_training_ends_with_a_calibration(trained, tiny_style):
+    from segan_core.model.checkpoint import weights_hash
+    from segan_core.upscale.calibration import GAINS
+
+    calibration = json.loads((trained / "config.json").read_text())["calibration"]
+    assert [s["gain"] for s in calibration["scores"]] == list(GAINS)
+    assert calibration["ink_gain"] in GAINS and calibration["generator_sha256"] == weights_hash(tiny_style)
+    assert SecondStage.load(trained).ink_gain == calibration["ink_gain"]
+
+
+def test_a_bad_calibration_is_one_clear_error(trained, tmp_path):
+    folder = tmp_path / "bad"
+    shutil.copytree(trained, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["calibration"]["ink_gain"] = "heavy"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"config\.json.*calibration"):
+        SecondStage.load(folder)
+
+
+def test_cli_calibrate_upscaler(upscaled_style, tiny_dataset, tmp_path, capsys):
+    from segan_core.cli import main as cli_main
+
+    style = tmp_path / "style"
+    shutil.copytree(upscaled_style, style)
+    argv = ["train", "calibrate-upscaler", "--style", str(style), "--data", str(tiny_dataset), "--max-chars", "4",
+            "--quiet"]  # fmt: skip
+    assert cli_main([*argv, "--max-ink-ratio", "0.5"]) == 2
+    assert "--max-ink-ratio" in capsys.readouterr().err
+    before = (style / UPSCALER_DIR / "config.json").read_text()
+    assert cli_main(argv) == 0
+    assert "<- chosen" in capsys.readouterr().out
+    config = json.loads((style / UPSCALER_DIR / "config.json").read_text())
+    assert config["calibration"]["characters"] == 4 and config["model"] == json.loads(before)["model"]
+    assert cli_main(["train", "calibrate-upscaler", "--style", str(tmp_path / "nowhere"), "--data",
+                     str(tiny_dataset)]) == 2  # fmt: skip

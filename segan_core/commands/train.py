@@ -192,8 +192,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     upscaler.add_argument("--batch-size", type=int)
     upscaler.add_argument("--lr", type=float, help="learning rate (default 0.001, decayed over the second half)")
     upscaler.add_argument("--seed", type=int)
+    upscaler.add_argument("--max-ink-ratio", type=float, default=1.10, metavar="RATIO",
+                          help="the ink gain calibrated at the end may make the glyphs at most this much heavier "
+                          "than the real font on the training characters (default 1.10)")
     upscaler.add_argument("--quiet", action="store_true")
     upscaler.set_defaults(func=run_upscaler)
+
+    calibrate = train_sub.add_parser(
+        "calibrate-upscaler",
+        help="calibrate an upscaler's ink gain to a style model (again, e.g. after the style model changed)",
+        description="Generate the style's training characters, score the upscaler's output at every ink gain "
+        "against the real glyphs (ink IoU and ink weight) and write the chosen gain into the upscaler's "
+        "config.json: the best ink IoU among the gains whose glyphs are at most --max-ink-ratio x as heavy as "
+        "the real font's. Training ends with this step; run it alone for an installed upscaler or a new model.",
+    )
+    calibrate.add_argument("--style", required=True, metavar="STYLE_OR_DIR",
+                           help="the style (a style with a model, or a model folder)")
+    calibrate.add_argument("--data", type=Path, required=True, help="the style's 64 px dataset folder")
+    calibrate.add_argument("--upscaler", type=Path, metavar="DIR",
+                           help="an upscaler run or folder (default: the style's own <model>/upscaler)")
+    calibrate.add_argument("--max-ink-ratio", type=float, default=1.10, metavar="RATIO",
+                           help="the heaviest allowed output, in x the real font's ink (default 1.10)")
+    calibrate.add_argument("--max-chars", type=int, default=500, help="training characters to score (default 500)")
+    calibrate.add_argument("--target-font", type=Path,
+                           help="the dataset's target font file (default: found by the name in its manifest)")
+    calibrate.add_argument("--quiet", action="store_true")
+    calibrate.set_defaults(func=run_calibrate_upscaler)
 
     baseline = train_sub.add_parser(
         "baseline", help="train the zi2zi-style pix2pix baseline (U-Net, PatchGAN, L1 x100) for comparisons"
@@ -371,6 +395,7 @@ def run_upscaler(args: argparse.Namespace) -> int:
         real_fraction=defaults.real_fraction if args.real_fraction is None else args.real_fraction,
         extra_generators=tuple(args.snapshots),
         target_font=args.target_font,
+        max_ink_ratio=args.max_ink_ratio,
         max_steps=args.max_steps,
         cpu_budget_minutes=args.cpu_budget,
         resume=args.resume,
@@ -378,6 +403,8 @@ def run_upscaler(args: argparse.Namespace) -> int:
     )
     if not 0.0 <= run.real_fraction <= 1.0:
         raise SeganError(f"--real-fraction {run.real_fraction:g}: give a share between 0 and 1")
+    if run.max_ink_ratio < 1.0:
+        raise SeganError(f"--max-ink-ratio {run.max_ink_ratio:g}: give 1 or more (the real font's ink is 1)")
     try:
         result = drive(train_upscaler(run, cancel_on_signals()), quiet=args.quiet)
     except Cancelled as exc:
@@ -390,6 +417,38 @@ def run_upscaler(args: argparse.Namespace) -> int:
             return 130
         return 0
     _report(result)
+    _print_calibration(args.out)
     if args.install:
         print(f"installed the upscaler in {install_upscaler(args.out, folder)}")
+    return 0
+
+
+def _print_calibration(folder: Path) -> None:
+    from segan_core.model.checkpoint import CONFIG_FILE, read_config
+    from segan_core.upscale.calibration import format_calibration, read_calibration
+
+    calibration = read_calibration(read_config(folder), f"{folder}/{CONFIG_FILE}")
+    if calibration is not None:
+        print(format_calibration(calibration))
+
+
+def run_calibrate_upscaler(args: argparse.Namespace) -> int:
+    from segan_core.styles import model_folder
+    from segan_core.upscale.stage import upscaler_folder
+    from segan_core.upscale.train import CalibrationRequest, calibrate_upscaler
+
+    folder = model_folder(args.style)
+    upscaler = args.upscaler or upscaler_folder(folder)
+    if upscaler is None:
+        raise SeganError(f"{folder} has no upscaler (expected {folder / 'upscaler'}); pass --upscaler DIR")
+    if args.max_chars < 1:
+        raise SeganError(f"--max-chars {args.max_chars}: give 1 or more")
+    request = CalibrationRequest(model=folder, data=args.data, upscaler=Path(upscaler), max_chars=args.max_chars,
+                                 max_ink_ratio=args.max_ink_ratio, target_font=args.target_font)  # fmt: skip
+    try:
+        drive(calibrate_upscaler(request, cancel_on_signals()), quiet=args.quiet)
+    except Cancelled:
+        print("cancelled: the upscaler's calibration is unchanged")
+        return 130
+    _print_calibration(Path(upscaler))
     return 0

@@ -3,7 +3,9 @@
 A style's upscaler lives in its model folder::
 
     models/<style>/upscaler/weights.safetensors   the network (kind "upscaler", fp32)
-    models/<style>/upscaler/config.json           its UpscalerConfig, training settings and data
+    models/<style>/upscaler/config.json           its UpscalerConfig, training settings and data, and its
+                                                  calibration to the style model (the ink gain, see
+                                                  :mod:`segan_core.upscale.calibration`)
 
 A style without that folder works exactly as before (64 px glyphs, traced with the 64 px settings).
 """
@@ -21,9 +23,10 @@ import torch
 from segan_core.errors import CheckpointError
 from segan_core.glyph_source import GlyphSource
 from segan_core.inference import Generation, StyleModel
-from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, weights_hash
+from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_config, weights_hash
 from segan_core.model.tensors import to_tensor, to_uint8
-from segan_core.model.upscaler import Upscaler, load_upscaler
+from segan_core.model.upscaler import UPSCALER_KIND, Upscaler, load_upscaler
+from segan_core.upscale.calibration import Calibration, apply_gain, read_calibration
 from segan_core.vectorize.trace import TraceConfig
 from segan_core.written import trace_config_for
 
@@ -50,16 +53,25 @@ def upscaled_trace(base: TraceConfig, size: int) -> TraceConfig:
 class SecondStage:
     """A loaded upscaler: uint8 64 px glyphs (+ their source glyphs) in, uint8 256 px glyphs out."""
 
-    def __init__(self, folder: Path, network: Upscaler) -> None:
+    def __init__(self, folder: Path, network: Upscaler, calibration: Calibration | None = None) -> None:
         self.folder = folder
         self.network = network
-        self.identity = f"up-{weights_hash(folder)[:16]}"
+        self.calibration = calibration
+        gain = self.ink_gain
+        self.identity = f"up-{weights_hash(folder)[:16]}" + (f"-g{gain:g}" if gain != 1.0 else "")
         self._lock = threading.Lock()
 
     @classmethod
     def load(cls, folder: Path | str) -> SecondStage:
         folder = Path(folder)
-        return cls(folder, load_upscaler(folder))
+        network = load_upscaler(folder)
+        config = read_config(folder, kind=UPSCALER_KIND)
+        return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"))
+
+    @property
+    def ink_gain(self) -> float:
+        """The generated glyph's ink is multiplied by this before the network (1 when not calibrated)."""
+        return self.calibration.ink_gain if self.calibration is not None else 1.0
 
     @property
     def input_size(self) -> int:
@@ -69,8 +81,14 @@ class SecondStage:
     def output_size(self) -> int:
         return self.network.config.output_size
 
-    def upscale(self, generated: np.ndarray, source: np.ndarray | None = None, batch_size: int = 64) -> np.ndarray:
-        """(N, s, s) uint8 generated glyphs (and source glyphs) -> (N, S, S) uint8 glyphs at the output size."""
+    def upscale(
+        self, generated: np.ndarray, source: np.ndarray | None = None, batch_size: int = 64, calibrated: bool = True
+    ) -> np.ndarray:
+        """(N, s, s) uint8 generated glyphs (and source glyphs) -> (N, S, S) uint8 glyphs at the output size.
+
+        ``calibrated``: apply the ink gain (for the style model's glyphs; ``False`` for other inputs, such
+        as the real font's own 64 px glyphs).
+        """
         size = self.input_size
         if generated.ndim != 3 or generated.shape[1:] != (size, size):
             raise CheckpointError(
@@ -78,6 +96,8 @@ class SecondStage:
             )
         if self.network.uses_source and (source is None or source.shape != generated.shape):
             raise CheckpointError(f"the upscaler in {self.folder} needs the source glyphs beside the generated ones")
+        if calibrated:
+            generated = apply_gain(generated, self.ink_gain)
         out = np.zeros((len(generated), self.output_size, self.output_size), np.uint8)
         with self._lock, torch.inference_mode():
             for start in range(0, len(generated), batch_size):

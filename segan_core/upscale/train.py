@@ -8,8 +8,11 @@ The pairs (see :mod:`segan_core.training.upscaler_data`) come from
   rendered at 256 px on the same em box, as the targets and, degraded, as the other half of the inputs.
 
 The run folder is an ordinary training run (``weights.safetensors`` + ``config.json`` + a resumable
-train state); install a finished run with ``segan train upscaler --install``, which copies the two
-inference files into ``<model folder>/upscaler/``.
+train state). When the training ends (not when it is cancelled), the finished network is calibrated to
+the style model on training characters (the ink gain, :mod:`segan_core.upscale.calibration`) and the
+calibration is written into the run's ``config.json``; ``segan train calibrate-upscaler`` does that again
+for another style model. Install a finished run with ``segan train upscaler --install``, which copies the
+two inference files into ``<model folder>/upscaler/``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from segan_core.styles import load_styles
 from segan_core.training.engine import Distributed, RunSpec, fit
 from segan_core.training.upscaler_data import UpscaleBatches, UpscalePairs
 from segan_core.training.upscaler_step import UpscalerLoss, UpscalerTrainable
-from segan_core.upscale.stage import UPSCALER_DIR
+from segan_core.upscale.calibration import DEFAULT_MAX_INK_RATIO, Calibration, calibrate, write_calibration
+from segan_core.upscale.stage import UPSCALER_DIR, SecondStage
 
 # a short run's defaults: one learning rate for ~10k small steps, decayed over the second half
 DEFAULT_TRAIN = TrainConfig(
@@ -50,6 +54,8 @@ DEFAULT_TRAIN = TrainConfig(
 # what degraded real glyphs start from (recorded in a run's config, checked on resume: older runs shrank
 # the 256 px target, a different batch stream)
 DEGRADED_FROM = "dataset-64px"
+# training characters the ink gain is calibrated on (evenly spread over the run's; ~3 CPU s a gain)
+CALIBRATION_CHARS = 500
 # <model folder>/upscaler/ as `--install` writes it (only these two names are ever replaced there)
 INSTALLED_UPSCALER = OutputKind("style upscaler folder", CONFIG_FILE, (CONFIG_FILE, WEIGHTS_FILE))
 
@@ -71,6 +77,7 @@ class UpscalerRun:
     real_fraction: float = 1.0
     extra_generators: tuple[Path, ...] = ()  # more model folders (earlier snapshots) whose outputs are inputs too
     target_font: Path | None = None  # None: found by the file name in the dataset's manifest
+    max_ink_ratio: float = DEFAULT_MAX_INK_RATIO  # the calibration's cap on the output's ink (x the real font's)
     max_steps: int | None = None
     cpu_budget_minutes: float | None = 20.0
     resume: bool = False
@@ -237,7 +244,54 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
     )
     batches = UpscaleBatches(pairs, train.batch_size, train.seed, real_fraction)
     trainable = UpscalerTrainable(network, train, loss, device)
-    return (yield from fit(trainable, batches, train, spec, cancel, Distributed(), device))  # type: ignore[arg-type]
+    result = yield from fit(trainable, batches, train, spec, cancel, Distributed(), device)  # type: ignore[arg-type]
+    rows = np.unique(np.linspace(0, len(chars) - 1, min(CALIBRATION_CHARS, len(chars))).round().astype(int))
+    calibration = yield from calibrate(
+        SecondStage.load(run.out), pairs.generated[0][rows], pairs.source[rows], pairs.target[rows],
+        data_info["style_model"]["weights_sha256"], run.max_ink_ratio, cancel=cancel,
+    )  # fmt: skip
+    write_calibration(Path(run.out), calibration)
+    return result
+
+
+@dataclass(frozen=True)
+class CalibrationRequest:
+    """``segan train calibrate-upscaler``: calibrate an upscaler (a run or an installed one) to a style model."""
+
+    model: Path  # the style's model folder
+    data: Path  # its 64 px dataset: the training characters and the target font
+    upscaler: Path  # the upscaler folder whose config.json gets the calibration
+    max_chars: int = CALIBRATION_CHARS
+    max_ink_ratio: float = DEFAULT_MAX_INK_RATIO
+    target_font: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_ink_ratio < 1.0:
+            raise SeganError(f"--max-ink-ratio {self.max_ink_ratio:g}: give 1 or more (the real font's ink is 1)")
+
+
+def calibrate_upscaler(request: CalibrationRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Generate the training characters, score every ink gain, write the choice; returns a :class:`Calibration`."""
+    cancel = cancel or CancelToken()
+    stage = SecondStage.load(request.upscaler)
+    model = StyleModel.load(request.model, device="cpu")
+    dataset = GlyphDataset(request.data)
+    if not dataset.size == model.size == stage.input_size:
+        raise DatasetError(
+            f"{request.data} has {dataset.size} px glyphs, the style model {request.model} draws {model.size} px "
+            f"and the upscaler takes {stage.input_size} px; they must agree"
+        )
+    font = target_font(dataset, request.target_font)
+    chars = spread(training_chars(model, dataset), request.max_chars)
+    real_small = dataset.split("train").subset(chars).target
+    pairs = yield from build_pairs(model, [model], font, real_small, chars, stage.output_size, cancel)
+    model.release()
+    calibration: Calibration = yield from calibrate(
+        stage, pairs.generated[0], pairs.source, pairs.target, weights_hash(Path(request.model)),
+        request.max_ink_ratio, cancel=cancel,
+    )  # fmt: skip
+    write_calibration(Path(request.upscaler), calibration)
+    return calibration
 
 
 def install_upscaler(run_dir: Path | str, model_folder: Path | str) -> Path:
