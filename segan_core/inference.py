@@ -277,7 +277,7 @@ def _backend_forward(generator: torch.nn.Module, backend: str, device: torch.dev
     raise SeganError(f"unknown inference backend {backend!r}")
 
 
-_ONNX_EXPORT_LOCK = threading.Lock()
+ONNX_EXPORT_LOCK = threading.Lock()
 
 
 class _Flat(torch.nn.Module):
@@ -304,7 +304,7 @@ def _onnx_forward(generator: torch.nn.Module, uses_skeleton: bool):
     size = generator.config.image_size
     example = torch.zeros(1, 1, size, size)
     buffer = io.BytesIO()
-    with _ONNX_EXPORT_LOCK, warnings.catch_warnings():  # the exporter keeps global state: one at a time
+    with ONNX_EXPORT_LOCK, warnings.catch_warnings():  # the exporter keeps global state: one at a time
         warnings.simplefilter("ignore")  # the TorchScript exporter's notes on instance norm and shape inference
         torch.onnx.export(
             _Flat(generator, kinds).eval(),

@@ -363,3 +363,15 @@ def test_cli_calibrate_upscaler(upscaled_style, tiny_dataset, tmp_path, capsys):
     assert config["calibration"]["characters"] == 4 and config["model"] == json.loads(before)["model"]
     assert cli_main(["train", "calibrate-upscaler", "--style", str(tmp_path / "nowhere"), "--data",
                      str(tiny_dataset)]) == 2  # fmt: skip
+
+
+def test_onnx_and_eager_draw_the_same_glyphs(trained):
+    rng = np.random.default_rng(1)
+    generated = rng.integers(0, 256, (5, 32, 32), dtype=np.uint8)
+    source = rng.integers(0, 256, (5, 32, 32), dtype=np.uint8)
+    onnx, eager = SecondStage.load(trained), SecondStage.load(trained, backend="eager")
+    a, b = onnx.upscale(generated, source, batch_size=2), eager.upscale(generated, source)
+    assert onnx.backend == "onnx" and eager.backend == "eager"
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # fp32 both ways: rounding at most
+    with pytest.raises(CheckpointError, match="unknown upscaler backend"):
+        SecondStage.load(trained, backend="tpu")

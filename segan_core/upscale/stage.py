@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,10 @@ from segan_core.vectorize.trace import TraceConfig
 from segan_core.written import trace_config_for
 
 UPSCALER_DIR = "upscaler"
+# how the network runs: "onnx" (ONNX Runtime, fp32, the generator's default backend too) or "eager" (PyTorch);
+# bench/bench_upscaler.py times both. onnx falls back to eager when onnxruntime is missing or the export fails.
+UPSCALER_BACKENDS = ("onnx", "eager")
+DEFAULT_UPSCALER_BACKEND = "onnx"
 
 
 def upscaler_folder(model_folder: Path | str) -> Path | None:
@@ -53,20 +57,31 @@ def upscaled_trace(base: TraceConfig, size: int) -> TraceConfig:
 class SecondStage:
     """A loaded upscaler: uint8 64 px glyphs (+ their source glyphs) in, uint8 256 px glyphs out."""
 
-    def __init__(self, folder: Path, network: Upscaler, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        network: Upscaler,
+        calibration: Calibration | None = None,
+        backend: str = DEFAULT_UPSCALER_BACKEND,
+    ) -> None:
+        if backend not in UPSCALER_BACKENDS:
+            raise CheckpointError(f"unknown upscaler backend {backend!r}; choose one of {', '.join(UPSCALER_BACKENDS)}")
         self.folder = folder
         self.network = network
         self.calibration = calibration
         gain = self.ink_gain
         self.identity = f"up-{weights_hash(folder)[:16]}" + (f"-g{gain:g}" if gain != 1.0 else "")
+        self.requested_backend = backend
+        self.backend = "eager"  # the one in use, once the first glyphs have gone through
+        self._forward: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor] | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, folder: Path | str) -> SecondStage:
+    def load(cls, folder: Path | str, backend: str = DEFAULT_UPSCALER_BACKEND) -> SecondStage:
         folder = Path(folder)
         network = load_upscaler(folder)
         config = read_config(folder, kind=UPSCALER_KIND)
-        return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"))
+        return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"), backend)
 
     @property
     def ink_gain(self) -> float:
@@ -100,11 +115,53 @@ class SecondStage:
             generated = apply_gain(generated, self.ink_gain)
         out = np.zeros((len(generated), self.output_size, self.output_size), np.uint8)
         with self._lock, torch.inference_mode():
+            if self._forward is None:
+                self._forward, self.backend = _make_forward(self.network, self.requested_backend)
             for start in range(0, len(generated), batch_size):
                 g = to_tensor(generated[start : start + batch_size])
-                s = to_tensor(source[start : start + batch_size]) if source is not None else None
-                out[start : start + len(g)] = to_uint8(self.network(g, s))
+                s = to_tensor(source[start : start + batch_size]) if self.network.uses_source else None
+                out[start : start + len(g)] = to_uint8(self._forward(g, s))
         return out
+
+
+def _make_forward(network: Upscaler, backend: str):
+    """(the network's forward pass as ``backend`` runs it, the backend in use): ONNX falls back to eager."""
+    if backend == "onnx":
+        try:
+            return _onnx_forward(network), "onnx"
+        except Exception:  # no onnxruntime, or an export problem: eager gives the same images
+            pass
+    return network, "eager"
+
+
+def _onnx_forward(network: Upscaler):
+    import io
+    import warnings
+
+    import onnxruntime
+
+    from segan_core.inference import ONNX_EXPORT_LOCK
+
+    size = network.config.image_size
+    example = torch.zeros(1, 1, size, size)
+    names = ["generated", "source"] if network.uses_source else ["generated"]
+    buffer = io.BytesIO()
+    with ONNX_EXPORT_LOCK, warnings.catch_warnings():  # the exporter keeps global state: one at a time
+        warnings.simplefilter("ignore")
+        torch.onnx.export(network, (example, example) if network.uses_source else (example,), buffer,
+                          input_names=names, output_names=["image"], dynamic_axes={n: {0: "n"} for n in names},
+                          dynamo=False)  # fmt: skip
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+    def forward(generated: torch.Tensor, source: torch.Tensor | None) -> torch.Tensor:
+        feeds = {"generated": generated.numpy()}
+        if source is not None:
+            feeds["source"] = source.numpy()
+        return torch.from_numpy(session.run(None, feeds)[0])
+
+    return forward
 
 
 def load_second_stage(model_folder: Path | str) -> SecondStage | None:
