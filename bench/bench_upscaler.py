@@ -5,7 +5,8 @@
 
 Times, on 64 px inputs (source + generated glyphs, as batch export feeds it):
 
-- ``eager``: the network in fp32 (what ``segan batch`` runs);
+- ``eager``: the network in fp32 in PyTorch;
+- ``onnx``: the same network in ONNX Runtime, fp32 (what ``segan batch`` and the app run by default);
 - ``bf16``: CPU bfloat16 autocast, only where the CPU computes bf16 natively (segan_core.model.device);
 - ``trace 64`` / ``trace 256``: potrace on a 64 px glyph with the 64 px settings vs on a 256 px glyph with
   the 256 px settings (the export's other per-glyph cost that the second stage changes).
@@ -34,7 +35,7 @@ from segan_core.model.device import configure_threads, native_bf16
 from segan_core.model.tensors import to_tensor
 from segan_core.model.upscaler import Upscaler, UpscalerConfig, load_upscaler
 from segan_core.resources import SOURCE_FONT
-from segan_core.upscale.stage import upscaled_trace
+from segan_core.upscale.stage import upscaled_trace, upscaler_forward
 from segan_core.vectorize.trace import TraceConfig, trace_glyph
 
 GB2312 = 6763
@@ -77,6 +78,16 @@ def main() -> None:
                 network(x[start : start + args.batch], s[start : start + args.batch])
 
     rows = {"eager": per_glyph_ms(eager, len(x), args.repeats)}
+    forward, backend = upscaler_forward(network, "onnx")
+    if backend == "onnx":
+
+        def onnx() -> None:
+            for start in range(0, len(x), args.batch):
+                forward(x[start : start + args.batch], s[start : start + args.batch])
+
+        rows["onnx"] = per_glyph_ms(onnx, len(x), args.repeats)
+    else:
+        print("onnx: skipped (onnxruntime is missing or the export failed)")
     if native_bf16():
 
         def bf16() -> None:
@@ -99,8 +110,9 @@ def main() -> None:
     print(f"\n{'step':<12}{'ms/glyph':>10}{'GB2312 (6,763) s':>20}")
     for name, ms in rows.items():
         print(f"{name:<12}{ms:>10.2f}{ms * GB2312 / 1000:>20.1f}")
-    added = rows["eager"] + rows[f"trace {config.output_size}"] - rows["trace 64"]
-    print(f"\nthe second stage adds about {added:.2f} ms a glyph in one process (eager upscaler + the change in "
+    network_ms = rows.get("onnx", rows["eager"])
+    added = network_ms + rows[f"trace {config.output_size}"] - rows["trace 64"]
+    print(f"\nthe second stage adds about {added:.2f} ms a glyph in one process (upscaler + the change in "
           f"tracing cost), {added * GB2312 / 1000:.0f} s over GB2312 before the trace pool's parallelism")  # fmt: skip
 
 

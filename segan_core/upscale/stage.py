@@ -116,7 +116,7 @@ class SecondStage:
         out = np.zeros((len(generated), self.output_size, self.output_size), np.uint8)
         with self._lock, torch.inference_mode():
             if self._forward is None:
-                self._forward, self.backend = _make_forward(self.network, self.requested_backend)
+                self._forward, self.backend = upscaler_forward(self.network, self.requested_backend)
             for start in range(0, len(generated), batch_size):
                 g = to_tensor(generated[start : start + batch_size])
                 s = to_tensor(source[start : start + batch_size]) if self.network.uses_source else None
@@ -124,7 +124,7 @@ class SecondStage:
         return out
 
 
-def _make_forward(network: Upscaler, backend: str):
+def upscaler_forward(network: Upscaler, backend: str):
     """(the network's forward pass as ``backend`` runs it, the backend in use): ONNX falls back to eager."""
     if backend == "onnx":
         try:
