@@ -21,6 +21,7 @@ from segan_core.training.presets import (
 )
 from segan_core.training.run_configs import RunKind, resolve_run_configs
 from segan_core.training.runs import RunOptions, train_baseline, train_skeleton_gan, train_style
+from segan_core.upscale.calibration import DEFAULT_MAX_INK_RATIO
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -162,10 +163,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "copies the result into the style's model folder (<model>/upscaler/), where segan batch, the app's preview "
         "and segan eval upscaler find it.",
     )
-    upscaler.add_argument("--style", required=True, metavar="STYLE_OR_DIR",
-                          help="the style (a style with a model, or a model folder)")
-    upscaler.add_argument("--data", type=Path, required=True,
-                          help="the style's 64 px dataset folder (segan data build --target FONT)")
+    add_style_and_data(upscaler)
     upscaler.add_argument("--out", type=Path, required=True, help="run folder")
     upscaler.add_argument("--cpu-budget", type=float, default=20.0, metavar="MINUTES",
                           help="stop once the training steps have used this much CPU time (default 20)")
@@ -181,8 +179,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="share of inputs that are degraded real glyphs instead of generator outputs "
                           "(default 1.0: generator-output pairs teach the network to thicken strokes, which raises "
                           "ink IoU and lowers readability; docs/training.md section 5)")
-    upscaler.add_argument("--target-font", type=Path,
-                          help="the dataset's target font file (default: found by the name in its manifest)")
     upscaler.add_argument("--snapshots", type=Path, nargs="+", default=[], metavar="MODEL_DIR",
                           help="earlier snapshots of the style's run: their outputs are inputs too")
     upscaler.add_argument("--channels", type=int, help="network width (default 32)")
@@ -192,9 +188,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     upscaler.add_argument("--batch-size", type=int)
     upscaler.add_argument("--lr", type=float, help="learning rate (default 0.001, decayed over the second half)")
     upscaler.add_argument("--seed", type=int)
-    upscaler.add_argument("--max-ink-ratio", type=float, default=1.10, metavar="RATIO",
+    upscaler.add_argument("--max-ink-ratio", type=float, default=DEFAULT_MAX_INK_RATIO, metavar="RATIO",
                           help="the ink gain calibrated at the end may make the glyphs at most this much heavier "
-                          "than the real font on the training characters (default 1.10)")
+                          f"than the real font on the training characters (default {DEFAULT_MAX_INK_RATIO:g})")
     upscaler.add_argument("--quiet", action="store_true")
     upscaler.set_defaults(func=run_upscaler)
 
@@ -206,16 +202,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "config.json: the best ink IoU among the gains whose glyphs are at most --max-ink-ratio x as heavy as "
         "the real font's. Training ends with this step; run it alone for an installed upscaler or a new model.",
     )
-    calibrate.add_argument("--style", required=True, metavar="STYLE_OR_DIR",
-                           help="the style (a style with a model, or a model folder)")
-    calibrate.add_argument("--data", type=Path, required=True, help="the style's 64 px dataset folder")
+    add_style_and_data(calibrate)
     calibrate.add_argument("--upscaler", type=Path, metavar="DIR",
                            help="an upscaler run or folder (default: the style's own <model>/upscaler)")
-    calibrate.add_argument("--max-ink-ratio", type=float, default=1.10, metavar="RATIO",
-                           help="the heaviest allowed output, in x the real font's ink (default 1.10)")
+    calibrate.add_argument("--max-ink-ratio", type=float, default=DEFAULT_MAX_INK_RATIO, metavar="RATIO",
+                           help="the heaviest allowed output, in x the real font's ink "
+                           f"(default {DEFAULT_MAX_INK_RATIO:g})")
     calibrate.add_argument("--max-chars", type=int, default=500, help="training characters to score (default 500)")
-    calibrate.add_argument("--target-font", type=Path,
-                           help="the dataset's target font file (default: found by the name in its manifest)")
     calibrate.add_argument("--quiet", action="store_true")
     calibrate.set_defaults(func=run_calibrate_upscaler)
 
@@ -372,6 +365,16 @@ def run_finetune(args: argparse.Namespace) -> int:
         f"dev {scores}; in {result.out}"
     )
     return 0
+
+
+def add_style_and_data(parser: argparse.ArgumentParser) -> None:
+    """--style, --data and --target-font: the style model, its dataset, and the real font the dataset came from."""
+    parser.add_argument("--style", required=True, metavar="STYLE_OR_DIR",
+                        help="the style (a style with a model, or a model folder)")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="the style's 64 px dataset folder (segan data build --target FONT)")
+    parser.add_argument("--target-font", type=Path,
+                        help="the dataset's target font file (default: found by the name in its manifest)")
 
 
 def run_upscaler(args: argparse.Namespace) -> int:
