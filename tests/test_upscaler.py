@@ -375,3 +375,16 @@ def test_onnx_and_eager_draw_the_same_glyphs(trained):
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # fp32 both ways: rounding at most
     with pytest.raises(CheckpointError, match="unknown upscaler backend"):
         SecondStage.load(trained, backend="tpu")
+
+
+@pytest.mark.parametrize("style", ["ma-shan-zheng", "zhi-mang-xing", "long-cang", "liu-jian-mao-cao"])
+def test_the_shipped_upscalers_are_calibrated_to_the_shipped_models(style):
+    from segan_core.model.checkpoint import weights_hash
+    from segan_core.resources import model_dir
+
+    folder = model_dir(style)
+    stage = SecondStage.load(folder / UPSCALER_DIR)
+    assert stage.calibration is not None and stage.ink_gain > 1.0
+    # a retrained style model needs `segan train calibrate-upscaler`: the gain was measured for these weights
+    assert stage.calibration.generator_sha256 == weights_hash(folder)
+    assert stage.input_size == 64 and stage.output_size == 256

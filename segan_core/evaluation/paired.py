@@ -9,15 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from segan_core.glyphs.ink import INK_THRESHOLD, ink_iou
+from segan_core.glyphs.ink import check_pairs as _check
+from segan_core.glyphs.ink import mask_iou as _iou
 from segan_core.glyphs.skeleton import binarize, skeletonize, thicken
 
-INK_THRESHOLD = 128
 SKELETON_TOLERANCE = 3  # skeleton IoU compares skeletons thickened to this width (px)
-
-
-def _check(a: np.ndarray, b: np.ndarray) -> None:
-    if a.shape != b.shape or a.ndim != 3:
-        raise ValueError(f"paired metrics need two (N, S, S) arrays of one shape, got {a.shape} and {b.shape}")
 
 
 def l1(generated: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -48,18 +45,6 @@ def ssim(generated: np.ndarray, target: np.ndarray) -> np.ndarray:
         out[i] = float((num / den).mean())
     return out
 
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    if union == 0:
-        return 1.0
-    return float(np.logical_and(a, b).sum() / union)
-
-
-def ink_iou(generated: np.ndarray, target: np.ndarray, threshold: int = INK_THRESHOLD) -> np.ndarray:
-    """Intersection over union of the binarized ink (1 = identical shapes)."""
-    _check(generated, target)
-    return np.array([_iou(g >= threshold, t >= threshold) for g, t in zip(generated, target, strict=False)])
 
 
 def skeletons(images: np.ndarray) -> np.ndarray:
@@ -118,5 +103,6 @@ def paired_metrics(generated: np.ndarray, target: np.ndarray, target_skeletons: 
 
 
 __all__ = [
+    "INK_THRESHOLD",
     "binarize", "chamfer", "ink_iou", "l1", "paired_metrics", "skeleton_iou", "skeletons", "ssim",
 ]

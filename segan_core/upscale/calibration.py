@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from segan_core.errors import CheckpointError, SeganError
-from segan_core.evaluation.paired import INK_THRESHOLD, ink_iou
+from segan_core.glyphs.ink import INK_THRESHOLD, ink_iou
 from segan_core.jobs import CancelToken, Progress
 
 if TYPE_CHECKING:
