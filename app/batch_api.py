@@ -79,22 +79,22 @@ def make_names(values: dict[str, str]) -> FontNames:
         raise OutputError(f"invalid font naming: {exc}") from None
 
 
-def run(request: BatchRequest, regenerate: tuple[str, ...] = (), identity: str | None = None,
-        cancel: CancelToken | None = None) -> Iterator[Progress]:
+def run(
+    request: BatchRequest, regenerate: tuple[str, ...] = (), cancel: CancelToken | None = None
+) -> Iterator[Progress]:
     """Worker side: forget the cached glyphs to regenerate (if any), then export."""
     if regenerate:
-        forget(request, regenerate, identity)
+        forget(request, regenerate)
     return (yield from export_font(request, cancel))
 
 
-def forget(request: BatchRequest, chars: tuple[str, ...], identity: str | None = None) -> None:
-    """Drop the cached bitmaps and outlines of ``chars`` so the next export makes them afresh."""
-    if identity is None:
-        from segan_core.batch import resolve_source
+def forget(request: BatchRequest, chars: tuple[str, ...]) -> None:
+    """Drop the cached bitmaps and outlines of ``chars`` so the next export makes them afresh (in the cache
+    the export uses: with the style's second stage and the writer's glyphs, :func:`segan_core.batch.cache_key`)."""
+    from segan_core.batch import cache_key
 
-        source = request.source
-        identity = (resolve_source(source, request.font_size) if isinstance(source, str) else source).identity
-    with GlyphCache(request.cache_dir or cache_dir(), identity, request.trace.key) as cache:
+    identity, trace_key = cache_key(request)
+    with GlyphCache(request.cache_dir or cache_dir(), identity, trace_key) as cache:
         cache.forget(chars)
 
 

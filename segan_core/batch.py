@@ -287,8 +287,19 @@ def _open_cache(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress]
     cache_root = (request.cache_dir or default_cache_dir()) if request.use_cache else _temporary_cache(stack)
     yield Progress("disk", 0, None, check_disk_space(request, cache_root, source.size), elapsed_s=job.clock.elapsed)
     job.writer = _written_glyphs(request, source)
-    identity = source.identity + (f".written-{job.writer.identity}" if job.writer else "")
-    job.cache = stack.enter_context(GlyphCache(cache_root, identity, job.trace.key))
+    job.cache = stack.enter_context(GlyphCache(cache_root, _cache_identity(source, job.writer), job.trace.key))
+
+
+def _cache_identity(source: GlyphSource, writer: WrittenGlyphs | None) -> str:
+    return source.identity + (f".written-{writer.identity}" if writer else "")
+
+
+def cache_key(request: BatchRequest) -> tuple[str, str]:
+    """(source identity, trace key) of the glyph cache ``export_font(request)`` uses: with the style's
+    second stage and its 256 px trace settings, and the writer's own glyphs, exactly as the export resolves them."""
+    source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
+    source, trace = _second_stage(source, request)
+    return _cache_identity(source, _written_glyphs(request, source)), trace.key
 
 
 def _temporary_cache(stack: contextlib.ExitStack) -> Path:

@@ -325,6 +325,8 @@ def test_calibration_finds_the_ink_a_light_generator_leaves_grey(tmp_path):
     assert not (calibrated.upscale(light, zeros, calibrated=False) >= 128).any()
     with pytest.raises(SeganError, match="max-ink-ratio"):
         run_to_end(calibrate(stage, light, zeros, target, "sha", max_ink_ratio=0.9))
+    with pytest.raises(SeganError, match="max-ink-ratio"):
+        run_to_end(calibrate(stage, light, zeros, target, "sha", max_ink_ratio=float("nan")))
 
 
 def test_training_ends_with_a_calibration(trained, tiny_style):
@@ -388,3 +390,73 @@ def test_the_shipped_upscalers_are_calibrated_to_the_shipped_models(style):
     # a retrained style model needs `segan train calibrate-upscaler`: the gain was measured for these weights
     assert stage.calibration.generator_sha256 == weights_hash(folder)
     assert stage.input_size == 64 and stage.output_size == 256
+
+
+def with_calibration(folder: Path, gain: float, generator_sha256: str) -> None:
+    from segan_core.upscale.calibration import Calibration, GainScore, write_calibration
+
+    write_calibration(folder, Calibration(gain, 1.1, 4, generator_sha256, (GainScore(gain, 0.5, 1.0),)))
+
+
+def test_the_gain_reaches_the_export_and_only_for_the_weights_it_was_measured_for(upscaled_style, tmp_path):
+    from segan_core.inference import StyleModel
+    from segan_core.model.checkpoint import weights_hash
+    from segan_core.upscale.calibration import apply_gain
+
+    style = tmp_path / "style"
+    shutil.copytree(upscaled_style, style)
+    with_calibration(style / UPSCALER_DIR, 4.0, weights_hash(style))
+    model = StyleModel.load(style, backend="eager")
+    source = with_upscaler(model)
+    assert source.stage.ink_gain == 4.0 and source.identity.endswith("-g4")
+    run = model.run("永字")
+    expected = source.stage.upscale(apply_gain(run.generated, 4.0), run.source, calibrated=False)
+    assert np.array_equal(source.generate("永字"), expected)
+    # measured for other weights: the stage runs at gain 1, and its glyphs are cached apart
+    with_calibration(style / UPSCALER_DIR, 4.0, "0" * 64)
+    other = with_upscaler(model)
+    assert other.stage.ink_gain == 1.0 and not other.stage.calibration_matches
+    assert "-g" not in other.identity.rpartition(".")[2]
+
+
+def test_eval_applies_the_gain_to_the_generator_row_only(upscaled_style, tiny_dataset, tmp_path):
+    from segan_core.evaluation.upscaled import ROWS, UpscaleEvalRequest, evaluate_upscaler, format_upscale_table
+    from segan_core.model.checkpoint import weights_hash
+
+    style = tmp_path / "style"
+    shutil.copytree(upscaled_style, style)
+    rows = {}
+    for gain in (1.0, 8.0):
+        with_calibration(style / UPSCALER_DIR, gain, weights_hash(style))
+        request = UpscaleEvalRequest(style, tiny_dataset, limit=4, ocr=False, traced=False)
+        result = run_to_end(evaluate_upscaler(request))
+        assert result.ink_gain == gain and result.calibration_matches
+        rows[gain] = result.rows
+    assert rows[1.0][ROWS[3]] == rows[8.0][ROWS[3]]  # the real font's glyphs: never the gain
+    assert rows[1.0][ROWS[0]] == rows[8.0][ROWS[0]]
+    assert rows[1.0][ROWS[1]] != rows[8.0][ROWS[1]]  # the generator's glyphs: with it
+    with_calibration(style / UPSCALER_DIR, 8.0, "0" * 64)
+    stale = run_to_end(evaluate_upscaler(UpscaleEvalRequest(style, tiny_dataset, limit=4, ocr=False, traced=False)))
+    assert stale.ink_gain == 1.0 and "calibrate-upscaler" in format_upscale_table(stale)
+
+
+def test_a_bad_max_ink_ratio_is_refused_before_training(tiny_style, tiny_dataset, tmp_path):
+    for bad in (0.9, float("nan")):
+        with pytest.raises(SeganError, match="max-ink-ratio"):
+            tiny_run(tiny_style, tiny_dataset, tmp_path / "run", max_ink_ratio=bad)
+
+
+def test_cache_key_names_the_cache_the_export_used(upscaled_style, tmp_path):
+    """Regenerating in the Batch view forgets glyphs in this cache: with the second stage, its 256 px trace key."""
+    from segan_core.batch import BatchRequest, cache_key
+    from segan_core.cache import GlyphCache
+
+    export(upscaled_style, tmp_path)
+    request = BatchRequest(source=str(upscaled_style), chars=tuple("永字八法"), out=tmp_path / "Up.ttf",
+                           cache_dir=tmp_path / "cache")  # fmt: skip
+    identity, trace_key = cache_key(request)
+    assert ".up-" in identity
+    with GlyphCache(tmp_path / "cache", identity, trace_key) as cache:
+        assert cache.outline_chars() == set("永字八法")
+        cache.forget(("永",))
+        assert cache.outline_chars() == set("字八法")

@@ -464,7 +464,6 @@ class BatchView(QWidget):
             return False
         if request is None:
             return False
-        identity = self.report.report.source.identity if regenerate and self.report else None
         self._remember()
         self._last_request = request
         self.report = None
@@ -473,7 +472,6 @@ class BatchView(QWidget):
         self.eta.setText("")
         self.job = self.context.runner.start(
             "batch export", batch_api.run, request, regenerate=regenerate,
-            identity=identity,
             on_progress=self._on_progress, on_finished=self._on_finished, on_failed=self._on_failed,
             on_cancelled=self._on_cancelled, on_done=self._on_done,
         )

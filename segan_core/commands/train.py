@@ -406,8 +406,6 @@ def run_upscaler(args: argparse.Namespace) -> int:
     )
     if not 0.0 <= run.real_fraction <= 1.0:
         raise SeganError(f"--real-fraction {run.real_fraction:g}: give a share between 0 and 1")
-    if run.max_ink_ratio < 1.0:
-        raise SeganError(f"--max-ink-ratio {run.max_ink_ratio:g}: give 1 or more (the real font's ink is 1)")
     try:
         result = drive(train_upscaler(run, cancel_on_signals()), quiet=args.quiet)
     except Cancelled as exc:
@@ -415,6 +413,8 @@ def run_upscaler(args: argparse.Namespace) -> int:
             print("cancelled before training started")
             return 130
         _report(exc.result)
+        if str(exc).startswith("cancelled while calibrating"):
+            print(exc)
         if args.install:
             print("cancelled: not installed; resume with --resume")
             return 130

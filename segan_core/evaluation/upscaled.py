@@ -68,10 +68,12 @@ class UpscaleEval:
     rows: dict[str, dict[str, float]]  # row -> iou, iou_traced, content_accuracy (those computed)
     upscaler: str
     ink_gain: float = 1.0  # the upscaler's calibrated ink gain (applied to the style model's glyphs)
+    calibration_matches: bool = True  # False: calibrated for other weights than this style model's (gain 1 used)
 
     def to_json(self) -> dict:
         return {"split": self.split, "characters": len(self.chars), "size": self.size, "upscaler": self.upscaler,
-                "ink_gain": self.ink_gain, "chars": "".join(self.chars), "rows": self.rows}  # fmt: skip
+                "ink_gain": self.ink_gain, "calibration_matches": self.calibration_matches,
+                "chars": "".join(self.chars), "rows": self.rows}  # fmt: skip
 
 
 def fill_outline(outline: Outline, size: int, supersample: int = 4) -> np.ndarray:
@@ -126,7 +128,7 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
     if folder is None:
         raise SeganError(f"{request.model} has no upscaler (expected {Path(request.model) / 'upscaler'}); "
                          "train one with `segan train upscaler`, or pass --upscaler RUN_DIR")  # fmt: skip
-    stage = SecondStage.load(folder)
+    stage = SecondStage.load(folder, model_folder=request.model)
     model = StyleModel.load(request.model, device="cpu")
     dataset = GlyphDataset(request.data)
     split = dataset.split(request.split)
@@ -170,7 +172,7 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
             row["content_accuracy"] = content_accuracy(chars, binarized(images[name]))
         rows[name] = {k: round(v, 4) for k, v in row.items()}
     yield Progress("score", len(ROWS), len(ROWS))
-    return UpscaleEval(request.split, tuple(chars), size, rows, str(folder), stage.ink_gain)
+    return UpscaleEval(request.split, tuple(chars), size, rows, str(folder), stage.ink_gain, stage.calibration_matches)
 
 
 def format_upscale_table(result: UpscaleEval) -> str:
@@ -179,6 +181,9 @@ def format_upscale_table(result: UpscaleEval) -> str:
     title = (f"{result.split} split, {len(result.chars)} characters, ink IoU at {result.size} px against the real "
              f"font (upscaler: {result.upscaler}, ink gain {result.ink_gain:g})")  # fmt: skip
     lines = [title, f"{'':<30}" + "".join(f"{c:>18}" for c in columns)]
+    if not result.calibration_matches:
+        lines.insert(1, "note: the upscaler was calibrated for other weights of this style model, so it ran at "
+                        "gain 1; run `segan train calibrate-upscaler` to calibrate it")  # fmt: skip
     for name, row in result.rows.items():
         lines.append(f"{name:<30}" + "".join(f"{row[c]:>18.4f}" for c in columns))
     return "\n".join(lines)

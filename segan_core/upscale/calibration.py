@@ -7,14 +7,17 @@ shipped models' glyphs carry 0.97 x and 0.92 x the real glyphs' ink). The upscal
 
 The calibration is one number per (upscaler, generator): an **ink gain** that multiplies the generated
 glyph's ink (clipped at full ink) before the upscaler. It is chosen on the style's *training* characters
-only: the gain with the highest mean ink IoU at the output size against the real glyphs, among the gains
-whose output carries at most ``max_ink_ratio`` x the real glyphs' ink (default 1.10: never more than a
-tenth heavier than the real font, so that the gain cannot buy IoU by drawing bold). Every gain's scores
-are kept in the upscaler's ``config.json`` beside the choice.
+only: the gain of :data:`GAINS` (1 to 8: at 8, a pixel of 1/16 grey becomes half ink) with the highest
+mean ink IoU at the output size against the real glyphs, among the gains whose output carries at most
+``max_ink_ratio`` x the real glyphs' ink (default 1.10: never more than a tenth heavier than the real font,
+so that the gain cannot buy IoU by drawing bold). Every gain's scores are kept in the upscaler's
+``config.json`` beside the choice. The calibration belongs to the style model it was measured for (its
+weights' SHA-256 is recorded): with other weights the stage runs at gain 1 until it is calibrated again.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 CALIBRATION_KEY = "calibration"
 GAINS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
 DEFAULT_MAX_INK_RATIO = 1.10
-MAX_GAIN = 16.0
+MAX_GAIN = GAINS[-1]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ def read_calibration(config: dict[str, Any], where: str) -> Calibration | None:
     return None if section is None else Calibration.from_json(section, where)
 
 
+def check_max_ink_ratio(value: float) -> None:
+    if not (math.isfinite(value) and value >= 1.0):
+        raise SeganError(f"--max-ink-ratio {value:g}: give a number of 1 or more (the real font's ink is 1)")
+
+
 def apply_gain(generated: np.ndarray, gain: float) -> np.ndarray:
     """uint8 ink images with their ink multiplied by ``gain`` (clipped at full ink)."""
     if gain == 1.0:
@@ -109,8 +117,7 @@ def calibrate(
     The inputs must be the style model's outputs on its *training* characters. Returns a :class:`Calibration`.
     """
     cancel = cancel or CancelToken()
-    if max_ink_ratio < 1.0:
-        raise SeganError(f"--max-ink-ratio {max_ink_ratio:g}: give 1 or more (the real font's ink is 1)")
+    check_max_ink_ratio(max_ink_ratio)
     if len(generated) == 0 or len(generated) != len(target):
         raise SeganError(f"calibration needs generated and real glyphs of the same characters, got "
                          f"{len(generated)} and {len(target)}")  # fmt: skip
@@ -146,4 +153,7 @@ def format_calibration(calibration: Calibration) -> str:
     for s in calibration.scores:
         mark = "  <- chosen" if s.gain == calibration.ink_gain else ""
         lines.append(f"  gain {s.gain:>5g}   ink IoU {s.iou:.4f}   ink {s.ink_ratio:.3f} x real{mark}")
+    if calibration.scores and calibration.ink_gain == calibration.scores[-1].gain:
+        lines.append(f"  (the largest gain scored: the glyphs stay within {calibration.max_ink_ratio:g} x the real ink "
+                     "there, and the grid stops)")  # fmt: skip
     return "\n".join(lines)

@@ -63,12 +63,14 @@ class SecondStage:
         network: Upscaler,
         calibration: Calibration | None = None,
         backend: str = DEFAULT_UPSCALER_BACKEND,
+        model_sha256: str | None = None,
     ) -> None:
         if backend not in UPSCALER_BACKENDS:
             raise CheckpointError(f"unknown upscaler backend {backend!r}; choose one of {', '.join(UPSCALER_BACKENDS)}")
         self.folder = folder
         self.network = network
         self.calibration = calibration
+        self.model_sha256 = model_sha256  # the style model it runs after (None: not known)
         gain = self.ink_gain
         self.identity = f"up-{weights_hash(folder)[:16]}" + (f"-g{gain:g}" if gain != 1.0 else "")
         self.requested_backend = backend
@@ -77,16 +79,31 @@ class SecondStage:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, folder: Path | str, backend: str = DEFAULT_UPSCALER_BACKEND) -> SecondStage:
+    def load(
+        cls, folder: Path | str, backend: str = DEFAULT_UPSCALER_BACKEND, model_folder: Path | str | None = None
+    ) -> SecondStage:
+        """The upscaler in ``folder``; with ``model_folder``, its calibration applies only if it was measured
+        for that style model's weights."""
         folder = Path(folder)
         network = load_upscaler(folder)
         config = read_config(folder, kind=UPSCALER_KIND)
-        return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"), backend)
+        model_sha256 = weights_hash(Path(model_folder)) if model_folder is not None else None
+        return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"), backend, model_sha256)
+
+    @property
+    def calibration_matches(self) -> bool:
+        """False when the calibration was measured for other weights than the style model's."""
+        if self.calibration is None or self.model_sha256 is None:
+            return True
+        return self.calibration.generator_sha256 == self.model_sha256
 
     @property
     def ink_gain(self) -> float:
-        """The generated glyph's ink is multiplied by this before the network (1 when not calibrated)."""
-        return self.calibration.ink_gain if self.calibration is not None else 1.0
+        """The generated glyph's ink is multiplied by this before the network: the calibrated gain, or 1
+        when the stage is not calibrated or was calibrated for another style model's weights."""
+        if self.calibration is None or not self.calibration_matches:
+            return 1.0
+        return self.calibration.ink_gain
 
     @property
     def input_size(self) -> int:
@@ -167,7 +184,7 @@ def _onnx_forward(network: Upscaler):
 def load_second_stage(model_folder: Path | str) -> SecondStage | None:
     """The upscaler of a style model folder, or ``None`` when the style has none."""
     folder = upscaler_folder(model_folder)
-    return SecondStage.load(folder) if folder is not None else None
+    return SecondStage.load(folder, model_folder=model_folder) if folder is not None else None
 
 
 class UpscaledSource:

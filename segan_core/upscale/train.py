@@ -30,7 +30,7 @@ import torch
 from segan_core.atomic import atomic_dir
 from segan_core.config import TrainConfig, from_dict
 from segan_core.data.store import GlyphDataset
-from segan_core.errors import DatasetError, FontError, SeganError
+from segan_core.errors import Cancelled, DatasetError, FontError, SeganError
 from segan_core.glyphs.render import FontRenderer
 from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, Progress
@@ -43,7 +43,13 @@ from segan_core.styles import load_styles
 from segan_core.training.engine import Distributed, RunSpec, fit
 from segan_core.training.upscaler_data import UpscaleBatches, UpscalePairs
 from segan_core.training.upscaler_step import UpscalerLoss, UpscalerTrainable
-from segan_core.upscale.calibration import DEFAULT_MAX_INK_RATIO, Calibration, calibrate, write_calibration
+from segan_core.upscale.calibration import (
+    DEFAULT_MAX_INK_RATIO,
+    Calibration,
+    calibrate,
+    check_max_ink_ratio,
+    write_calibration,
+)
 from segan_core.upscale.stage import UPSCALER_DIR, SecondStage
 
 # a short run's defaults: one learning rate for ~10k small steps, decayed over the second half
@@ -83,6 +89,9 @@ class UpscalerRun:
     resume: bool = False
     overwrite: bool = False
     device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        check_max_ink_ratio(self.max_ink_ratio)
 
 
 def spread(chars: Sequence[str], count: int) -> list[str]:
@@ -246,10 +255,14 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
     trainable = UpscalerTrainable(network, train, loss, device)
     result = yield from fit(trainable, batches, train, spec, cancel, Distributed(), device)  # type: ignore[arg-type]
     rows = np.unique(np.linspace(0, len(chars) - 1, min(CALIBRATION_CHARS, len(chars))).round().astype(int))
-    calibration = yield from calibrate(
-        SecondStage.load(run.out), pairs.generated[0][rows], pairs.source[rows], pairs.target[rows],
-        data_info["style_model"]["weights_sha256"], run.max_ink_ratio, cancel=cancel,
-    )  # fmt: skip
+    try:
+        calibration = yield from calibrate(
+            SecondStage.load(run.out), pairs.generated[0][rows], pairs.source[rows], pairs.target[rows],
+            data_info["style_model"]["weights_sha256"], run.max_ink_ratio, cancel=cancel,
+        )  # fmt: skip
+    except Cancelled:  # the training is done and saved: only its calibration is missing
+        raise Cancelled("cancelled while calibrating: the trained run is saved, uncalibrated (gain 1); "
+                        "`segan train calibrate-upscaler --upscaler RUN` calibrates it", result=result) from None
     write_calibration(Path(run.out), calibration)
     return result
 
@@ -266,8 +279,7 @@ class CalibrationRequest:
     target_font: Path | None = None
 
     def __post_init__(self) -> None:
-        if self.max_ink_ratio < 1.0:
-            raise SeganError(f"--max-ink-ratio {self.max_ink_ratio:g}: give 1 or more (the real font's ink is 1)")
+        check_max_ink_ratio(self.max_ink_ratio)
 
 
 def calibrate_upscaler(request: CalibrationRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
