@@ -379,7 +379,10 @@ def test_onnx_and_eager_draw_the_same_glyphs(trained):
         SecondStage.load(trained, backend="tpu")
 
 
-@pytest.mark.parametrize("style", ["ma-shan-zheng", "zhi-mang-xing", "long-cang", "liu-jian-mao-cao"])
+@pytest.mark.parametrize(
+    "style",
+    ["ma-shan-zheng", "zhi-mang-xing", "long-cang", "liu-jian-mao-cao", "kouzan-mouhitsu", "kouzan-mouhitsu-gyosho"],
+)
 def test_the_shipped_upscalers_are_calibrated_to_the_shipped_models(style):
     from segan_core.model.checkpoint import weights_hash
     from segan_core.resources import model_dir
