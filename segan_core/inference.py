@@ -277,7 +277,7 @@ def _backend_forward(generator: torch.nn.Module, backend: str, device: torch.dev
     raise SeganError(f"unknown inference backend {backend!r}")
 
 
-ONNX_EXPORT_LOCK = threading.Lock()
+_ONNX_EXPORT_LOCK = threading.Lock()
 
 
 class _Flat(torch.nn.Module):
@@ -293,31 +293,33 @@ class _Flat(torch.nn.Module):
         return (out.image, *(out.heatmaps[k] for k in self.kinds))
 
 
-def _onnx_forward(generator: torch.nn.Module, uses_skeleton: bool):
+def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],
+                 output_names: list[str]):
+    """``module`` exported to ONNX (batch dimension dynamic) and opened in ONNX Runtime on the CPU.
+
+    One export at a time (the exporter keeps global state); a missing onnxruntime is a :class:`SeganError`.
+    """
     import io
 
     try:
         import onnxruntime
     except ImportError:
         raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
+    buffer = io.BytesIO()
+    with _ONNX_EXPORT_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's notes on instance norm and shape inference
+        torch.onnx.export(module.eval(), examples, buffer, input_names=input_names, output_names=output_names,
+                          dynamic_axes={name: {0: "n"} for name in input_names}, dynamo=False)  # fmt: skip
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+
+def _onnx_forward(generator: torch.nn.Module, uses_skeleton: bool):
     kinds = generator.heatmap_kinds
     size = generator.config.image_size
     example = torch.zeros(1, 1, size, size)
-    buffer = io.BytesIO()
-    with ONNX_EXPORT_LOCK, warnings.catch_warnings():  # the exporter keeps global state: one at a time
-        warnings.simplefilter("ignore")  # the TorchScript exporter's notes on instance norm and shape inference
-        torch.onnx.export(
-            _Flat(generator, kinds).eval(),
-            (example, example),
-            buffer,
-            input_names=["x", "s"],
-            output_names=["image", *kinds],
-            dynamic_axes={"x": {0: "n"}, "s": {0: "n"}},
-            dynamo=False,
-        )
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(_Flat(generator, kinds), (example, example), ["x", "s"], ["image", *kinds])
     input_names = {i.name for i in session.get_inputs()}
 
     def forward(x: torch.Tensor, s: torch.Tensor):

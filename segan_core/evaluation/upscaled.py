@@ -36,6 +36,7 @@ from segan_core.data.store import GlyphDataset
 from segan_core.errors import SeganError
 from segan_core.evaluation.paired import INK_THRESHOLD, ink_iou
 from segan_core.glyphs.embox import EmBox
+from segan_core.glyphs.skeleton import binarize
 from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, Progress
 from segan_core.upscale.stage import SecondStage, upscaled_trace, upscaler_folder
@@ -106,11 +107,6 @@ def fill_outline(outline: Outline, size: int, supersample: int = 4) -> np.ndarra
     return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA) if supersample > 1 else image
 
 
-def binarized(images: np.ndarray) -> np.ndarray:
-    """Ink images as the tracer sees them: full ink where coverage is at least 50 %, paper elsewhere."""
-    return np.where(images >= INK_THRESHOLD, 255, 0).astype(np.uint8)
-
-
 def bicubic_up(images: np.ndarray, size: int) -> np.ndarray:
     """64 px ink images -> ``size`` px, bicubic (what the tracer does before thresholding)."""
     return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_CUBIC) for im in images])
@@ -169,7 +165,7 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
         if request.ocr:
             from segan_core.recognizer import content_accuracy
 
-            row["content_accuracy"] = content_accuracy(chars, binarized(images[name]))
+            row["content_accuracy"] = content_accuracy(chars, binarize(images[name], INK_THRESHOLD))
         rows[name] = {k: round(v, 4) for k, v in row.items()}
     yield Progress("score", len(ROWS), len(ROWS))
     return UpscaleEval(request.split, tuple(chars), size, rows, str(folder), stage.ink_gain, stage.calibration_matches)

@@ -136,15 +136,12 @@ def calibrate(
 
 def write_calibration(folder: Path, calibration: Calibration) -> None:
     """Rewrite ``folder/config.json`` (atomically) with ``calibration`` in place of any earlier one."""
-    import json
-
-    from segan_core.atomic import write_text_atomic
-    from segan_core.model.checkpoint import CONFIG_FILE, read_config
+    from segan_core.model.checkpoint import read_config, write_config
     from segan_core.model.upscaler import UPSCALER_KIND
 
     config = read_config(folder, kind=UPSCALER_KIND)
-    config[CALIBRATION_KEY] = calibration.to_json()
-    write_text_atomic(Path(folder) / CONFIG_FILE, json.dumps(config, ensure_ascii=False, indent=1))
+    body = {k: v for k, v in config.items() if k not in ("format", "version", "kind")}
+    write_config(Path(folder), UPSCALER_KIND, {**body, CALIBRATION_KEY: calibration.to_json()})
 
 
 def format_calibration(calibration: Calibration) -> str:

@@ -152,25 +152,12 @@ def upscaler_forward(network: Upscaler, backend: str):
 
 
 def _onnx_forward(network: Upscaler):
-    import io
-    import warnings
-
-    import onnxruntime
-
-    from segan_core.inference import ONNX_EXPORT_LOCK
+    from segan_core.inference import onnx_session
 
     size = network.config.image_size
     example = torch.zeros(1, 1, size, size)
     names = ["generated", "source"] if network.uses_source else ["generated"]
-    buffer = io.BytesIO()
-    with ONNX_EXPORT_LOCK, warnings.catch_warnings():  # the exporter keeps global state: one at a time
-        warnings.simplefilter("ignore")
-        torch.onnx.export(network, (example, example) if network.uses_source else (example,), buffer,
-                          input_names=names, output_names=["image"], dynamic_axes={n: {0: "n"} for n in names},
-                          dynamo=False)  # fmt: skip
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(network, (example,) * len(names), names, ["image"])
 
     def forward(generated: torch.Tensor, source: torch.Tensor | None) -> torch.Tensor:
         feeds = {"generated": generated.numpy()}

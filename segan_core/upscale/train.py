@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -51,6 +52,8 @@ from segan_core.upscale.calibration import (
     write_calibration,
 )
 from segan_core.upscale.stage import UPSCALER_DIR, SecondStage
+
+T = TypeVar("T")
 
 # a short run's defaults: one learning rate for ~10k small steps, decayed over the second half
 DEFAULT_TRAIN = TrainConfig(
@@ -94,12 +97,12 @@ class UpscalerRun:
         check_max_ink_ratio(self.max_ink_ratio)
 
 
-def spread(chars: Sequence[str], count: int) -> list[str]:
-    """``count`` characters evenly spread over ``chars`` (all of them when ``count`` is 0 or larger)."""
-    if count <= 0 or count >= len(chars):
-        return list(chars)
-    step = len(chars) / count
-    return [chars[int(i * step)] for i in range(count)]
+def spread(items: Sequence[T], count: int) -> list[T]:
+    """``count`` items evenly spread over ``items`` (all of them when ``count`` is 0 or larger)."""
+    if count <= 0 or count >= len(items):
+        return list(items)
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
 
 
 def training_chars(model: StyleModel, dataset: GlyphDataset) -> list[str]:
@@ -254,7 +257,7 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
     batches = UpscaleBatches(pairs, train.batch_size, train.seed, real_fraction)
     trainable = UpscalerTrainable(network, train, loss, device)
     result = yield from fit(trainable, batches, train, spec, cancel, Distributed(), device)  # type: ignore[arg-type]
-    rows = np.unique(np.linspace(0, len(chars) - 1, min(CALIBRATION_CHARS, len(chars))).round().astype(int))
+    rows = spread(range(len(chars)), CALIBRATION_CHARS)
     try:
         calibration = yield from calibrate(
             SecondStage.load(run.out), pairs.generated[0][rows], pairs.source[rows], pairs.target[rows],
