@@ -328,6 +328,8 @@ def test_cli_train_style_with_ablation_flags(tiny_dataset, skeleton_gan, tmp_pat
               "--max-steps", "1", "--quiet"]
     assert cli_main([*common, "--out", str(tmp_path / "skips"), "--skips", "image"]) == 0
     assert json.loads((tmp_path / "skips" / "config.json").read_text())["model"]["skips"] == "image"
+    assert cli_main([*common, "--out", str(tmp_path / "wide"), "--ngf", "12"]) == 0
+    assert json.loads((tmp_path / "wide" / "config.json").read_text())["model"]["ngf"] == 12
     capsys.readouterr()
     code = cli_main([*common, "--out", str(tmp_path / "bad"), "--skips", "skeleton", "--no-skeleton-encoder"])
     assert code == 2 and "skeleton skips need the skeleton encoder" in capsys.readouterr().err

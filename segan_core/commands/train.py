@@ -107,6 +107,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=SKIP_KINDS,
         help="U-Net skips into the decoder from the image or skeleton encoder (not in the paper; default: preset's)",
     )
+    style.add_argument("--ngf", type=int, metavar="CHANNELS",
+                       help="generator width: base channels (cpu-64: 16); inference cost grows about as its square")
     style.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
                        help="fine-tune: start from a trained style's generator (same preset and flags)")
     style.add_argument(
@@ -237,6 +239,7 @@ def _configs(args: argparse.Namespace, kind: RunKind) -> tuple[ModelConfig | Bas
             skeleton_discriminator=False if args.no_skeleton_discriminator else None,
             attention=args.attention,
             skips=args.skips,
+            ngf=args.ngf,
         ) if kind == "segan" else None,
         new_train=dict(
             seed=args.seed,
