@@ -8,6 +8,7 @@ quality gate flagged with their cached bitmaps).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from app.settings import data_dir
-from segan_core.batch import BatchRequest, BatchResult, export_font
+from segan_core.batch import BatchRequest, BatchResult, export_font, resolve_source
 from segan_core.cache import GlyphCache
 from segan_core.errors import OutputError
 from segan_core.fontbuild.naming import FontNames
@@ -84,6 +85,8 @@ def run(
 ) -> Iterator[Progress]:
     """Worker side: forget the cached glyphs to regenerate (if any), then export."""
     if regenerate:
+        if isinstance(request.source, str):  # load the style once: for the cache's name and for the export
+            request = dataclasses.replace(request, source=resolve_source(request.source, request.font_size))
         forget(request, regenerate)
     return (yield from export_font(request, cancel))
 

@@ -463,3 +463,23 @@ def test_cache_key_names_the_cache_the_export_used(upscaled_style, tmp_path):
         assert cache.outline_chars() == set("永字八法")
         cache.forget(("永",))
         assert cache.outline_chars() == set("字八法")
+
+
+def test_batch_view_regenerate_loads_the_style_once(upscaled_style, tmp_path, monkeypatch):
+    """The Batch view's "regenerate" names the cache and exports with one load of the style (and its stage)."""
+    import segan_core.batch
+    from app import batch_api
+    from segan_core.batch import BatchRequest, cache_key
+    from segan_core.cache import GlyphCache
+
+    export(upscaled_style, tmp_path)
+    loads = []
+    real = segan_core.batch.resolve_source
+    monkeypatch.setattr(batch_api, "resolve_source", lambda *a: loads.append(a) or real(*a))
+    monkeypatch.setattr(segan_core.batch, "resolve_source", lambda *a: loads.append(a) or real(*a))
+    request = BatchRequest(source=str(upscaled_style), chars=tuple("永字八法"), out=tmp_path / "Up.ttf",
+                           cache_dir=tmp_path / "cache", workers=0, overwrite=True)  # fmt: skip
+    result = run_to_end(batch_api.run(request, regenerate=("永",)))
+    assert len(loads) == 1 and result.report.hanzi_written == 4
+    with GlyphCache(tmp_path / "cache", *cache_key(request)) as cache:
+        assert cache.outline_chars() == set("永字八法")  # made again, in the cache the export uses
