@@ -482,4 +482,4 @@ def test_batch_view_regenerate_loads_the_style_once(upscaled_style, tmp_path, mo
     result = run_to_end(batch_api.run(request, regenerate=("永",)))
     assert len(loads) == 1 and result.report.hanzi_written == 4
     with GlyphCache(tmp_path / "cache", *cache_key(request)) as cache:
-        assert cache.outline_chars() == set("永字八法")  # made again, in the cache the export uses
+        assert cache.outline_chars() == set("永字八法")  # 永 is back in the cache the export uses
