@@ -95,7 +95,8 @@ class StyleModel:
         self.device = device
         self.source_font = source_font
         self.kind = str(config.get("kind", "segan"))
-        self._identity = f"{self.kind}-{weights_hash(folder)[:16]}"
+        self.weights_sha256 = weights_hash(folder)  # also what a second stage's calibration is checked against
+        self._identity = f"{self.kind}-{self.weights_sha256[:16]}"
         self._lock = threading.Lock()  # one forward pass at a time (GUI workers may share the model)
         self.requested_backend = backend
         self._forward, self.backend = _make_forward(generator, backend, device)  # backend: the one in use

@@ -180,6 +180,19 @@ def test_cancel_stops_with_a_checkpoint(tiny_style, tiny_dataset, tmp_path):
     assert (tmp_path / "run" / "train_state.json").is_file()
 
 
+def test_cancel_while_calibrating_keeps_the_trained_run(tiny_style, tiny_dataset, tmp_path):
+    from segan_core.upscale.train import CalibrationCancelled
+
+    token = CancelToken()
+    job = train_upscaler(tiny_run(tiny_style, tiny_dataset, tmp_path / "run"), token)
+    with pytest.raises(CalibrationCancelled) as stopped:
+        for event in job:
+            if event.stage == "calibrate":
+                token.cancel()
+    assert stopped.value.result.step >= 1 and "calibrate-upscaler" in str(stopped.value)
+    assert (tmp_path / "run" / "weights.safetensors").is_file()
+
+
 @pytest.fixture(scope="module")
 def upscaled_style(trained, tiny_style, tmp_path_factory) -> Path:
     """A copy of the tiny style with the tiny upscaler installed."""

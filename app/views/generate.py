@@ -47,7 +47,8 @@ KEY_ROLE = Qt.ItemDataRole.UserRole
 
 def load_style(folder: Path, device: str = "auto") -> tuple[StyleModel, SecondStage | None]:
     """Worker side: a style's model and its second stage (``None`` when it has none)."""
-    return StyleModel.load(folder, device=device), load_second_stage(folder)
+    model = StyleModel.load(folder, device=device)
+    return model, load_second_stage(model)
 
 
 def _results(model: StyleModel, chars: tuple[str, ...], stage: SecondStage | None = None) -> dict[str, GlyphResult]:

@@ -383,7 +383,13 @@ def add_style_and_data(parser: argparse.ArgumentParser) -> None:
 def run_upscaler(args: argparse.Namespace) -> int:
     from segan_core.model.upscaler import UpscalerConfig
     from segan_core.styles import model_folder
-    from segan_core.upscale.train import DEFAULT_TRAIN, UpscalerRun, install_upscaler, train_upscaler
+    from segan_core.upscale.train import (
+        DEFAULT_TRAIN,
+        CalibrationCancelled,
+        UpscalerRun,
+        install_upscaler,
+        train_upscaler,
+    )
 
     folder = model_folder(args.style)
     network = with_overrides(
@@ -416,7 +422,7 @@ def run_upscaler(args: argparse.Namespace) -> int:
             print("cancelled before training started")
             return 130
         _report(exc.result)
-        if str(exc).startswith("cancelled while calibrating"):
+        if isinstance(exc, CalibrationCancelled):
             print(exc)
         if args.install:
             print("cancelled: not installed; resume with --resume")

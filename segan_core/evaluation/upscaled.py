@@ -124,8 +124,8 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
     if folder is None:
         raise SeganError(f"{request.model} has no upscaler (expected {Path(request.model) / 'upscaler'}); "
                          "train one with `segan train upscaler`, or pass --upscaler RUN_DIR")  # fmt: skip
-    stage = SecondStage.load(folder, model_folder=request.model)
     model = StyleModel.load(request.model, device="cpu")
+    stage = SecondStage.load(folder, model_sha256=model.weights_sha256)
     dataset = GlyphDataset(request.data)
     split = dataset.split(request.split)
     chars = list(split.chars[: request.limit or None])

@@ -80,14 +80,13 @@ class SecondStage:
 
     @classmethod
     def load(
-        cls, folder: Path | str, backend: str = DEFAULT_UPSCALER_BACKEND, model_folder: Path | str | None = None
+        cls, folder: Path | str, backend: str = DEFAULT_UPSCALER_BACKEND, model_sha256: str | None = None
     ) -> SecondStage:
-        """The upscaler in ``folder``; with ``model_folder``, its calibration applies only if it was measured
-        for that style model's weights."""
+        """The upscaler in ``folder``; with ``model_sha256`` (:attr:`StyleModel.weights_sha256`), its
+        calibration applies only if it was measured for those style-model weights."""
         folder = Path(folder)
         network = load_upscaler(folder)
         config = read_config(folder, kind=UPSCALER_KIND)
-        model_sha256 = weights_hash(Path(model_folder)) if model_folder is not None else None
         return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"), backend, model_sha256)
 
     @property
@@ -168,10 +167,10 @@ def _onnx_forward(network: Upscaler):
     return forward
 
 
-def load_second_stage(model_folder: Path | str) -> SecondStage | None:
-    """The upscaler of a style model folder, or ``None`` when the style has none."""
-    folder = upscaler_folder(model_folder)
-    return SecondStage.load(folder, model_folder=model_folder) if folder is not None else None
+def load_second_stage(model: StyleModel) -> SecondStage | None:
+    """The upscaler of a style model's folder, or ``None`` when the style has none."""
+    folder = upscaler_folder(model.folder)
+    return SecondStage.load(folder, model_sha256=model.weights_sha256) if folder is not None else None
 
 
 class UpscaledSource:
@@ -225,5 +224,5 @@ def with_upscaler(source: GlyphSource, enabled: bool = True) -> GlyphSource:
     """``source`` followed by its style's upscaler when it is a style model that has one (and ``enabled``)."""
     if not enabled or not isinstance(source, StyleModel):
         return source
-    stage = load_second_stage(source.folder)
+    stage = load_second_stage(source)
     return UpscaledSource(source, stage) if stage is not None else source

@@ -35,7 +35,7 @@ from segan_core.errors import Cancelled, DatasetError, FontError, SeganError
 from segan_core.glyphs.render import FontRenderer
 from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, read_config, weights_hash
+from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, read_config
 from segan_core.model.device import configure_threads, pick_device
 from segan_core.model.upscaler import UPSCALER_KIND, UpscalerConfig, load_upscaler
 from segan_core.outputs import OutputKind
@@ -54,6 +54,10 @@ from segan_core.upscale.calibration import (
 from segan_core.upscale.stage import UPSCALER_DIR, SecondStage
 
 T = TypeVar("T")
+
+
+class CalibrationCancelled(Cancelled):
+    """Cancelled after the training finished and was saved, while its ink gain was being calibrated."""
 
 # a short run's defaults: one learning rate for ~10k small steps, decayed over the second half
 DEFAULT_TRAIN = TrainConfig(
@@ -238,7 +242,7 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
         "manifest_sha256": dataset.hash,
         "size": dataset.size,
         "target": dataset.manifest["target"],
-        "style_model": {"path": str(run.model), "weights_sha256": weights_hash(Path(run.model))},
+        "style_model": {"path": str(run.model), "weights_sha256": model.weights_sha256},
         "extra_generators": [str(p) for p in run.extra_generators],
         "characters": len(chars),
         "max_chars": max_chars,
@@ -264,7 +268,7 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
             data_info["style_model"]["weights_sha256"], run.max_ink_ratio, cancel=cancel,
         )  # fmt: skip
     except Cancelled:  # the training is done and saved: only its calibration is missing
-        raise Cancelled("cancelled while calibrating: the trained run is saved, uncalibrated (gain 1); "
+        raise CalibrationCancelled("cancelled while calibrating: the trained run is saved, uncalibrated (gain 1); "
                         "`segan train calibrate-upscaler --upscaler RUN` calibrates it", result=result) from None
     write_calibration(Path(run.out), calibration)
     return result
@@ -302,7 +306,7 @@ def calibrate_upscaler(request: CalibrationRequest, cancel: CancelToken | None =
     pairs = yield from build_pairs(model, [model], font, real_small, chars, stage.output_size, cancel)
     model.release()
     calibration: Calibration = yield from calibrate(
-        stage, pairs.generated[0], pairs.source, pairs.target, weights_hash(Path(request.model)),
+        stage, pairs.generated[0], pairs.source, pairs.target, model.weights_sha256,
         request.max_ink_ratio, cancel=cancel,
     )  # fmt: skip
     write_calibration(Path(request.upscaler), calibration)
