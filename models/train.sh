@@ -15,6 +15,10 @@
 #   bash models/train.sh upscaler ID [CPU_MINUTES] [flags]  # the second stage on ID's training chars -> $RUNS/upscaler/ID
 #   bash models/train.sh upscaler-ship ID     # score it on dev and test, install it in models/ID/upscaler/, and set
 #                                             # models/ID/upscale-page.png (before, after, real at 72 pt)
+#   bash models/train.sh corpus               # the many-hands corpus (tools/build_corpus.py -> $CORPUS) and its datasets
+#   bash models/train.sh base [CPU_MINUTES]   # the many-hands base on the corpus minus the dev hands -> $RUNS/many-hands;
+#                                             # resumes from state/many-hands/ (kept in the repository) on a new machine
+#   bash models/train.sh base-save            # copy the run's resumable state into state/many-hands/ (one copy, replaced)
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
 # compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
 # two runs share the 2 cores (1 thread each is ~15 % more throughput than one run on 2 threads).
@@ -26,6 +30,7 @@ RUNS=${RUNS:-../runs}
 SIZE=${SIZE:-64}
 PRESET=${PRESET:-cpu-64}
 THREADS=${THREADS:-0}
+CORPUS=${CORPUS:-../corpus}
 
 # resume when the run folder already holds a train state
 resume_flag() { [ -f "$1/train_state.json" ] && echo --resume || true; }
@@ -50,6 +55,19 @@ font_of() {
     wenkai) echo "$SHARED/print/LXGWWenKai-Regular.ttf" ;;
     *) echo "unknown style $1" >&2; exit 2 ;;
   esac
+}
+
+# the corpus's font ids: all of them, or those the base trains on (role "train"; the dev hands never)
+corpus_ids() {
+  "${PYTHON:-.venv/bin/python}" -c "import json, sys; m = json.load(open(sys.argv[1])); \
+print(' '.join(f['id'] for f in m['fonts'] if sys.argv[2] == 'all' or f['role'] == sys.argv[2]))" "$CORPUS/corpus.json" "$1"
+}
+
+corpus_font() {
+  "${PYTHON:-.venv/bin/python}" -c "import json, sys, os; m = json.load(open(sys.argv[1])); \
+f = next(f for f in m['fonts'] if f['id'] == sys.argv[2]); \
+print(os.path.join(m['shared'] if f['origin'] == 'shared' else os.path.dirname(sys.argv[1]), f['path']))" \
+    "$CORPUS/corpus.json" "$1"
 }
 
 case "${1:-}" in
@@ -134,6 +152,29 @@ print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$RUNS/data/$id-$SIZE")
     "${PYTHON:-.venv/bin/python}" docs/make_upscale_page.py --before "$page/before.ttf" --after "$page/after.ttf" \
       --real "$(font_of "$id")" --text "$text" --out "models/$id/upscale-page.png" \
       --title "Segan $id at 72 pt: 10 test characters (never trained on) before and after the second stage" ;;
+  corpus)
+    "${PYTHON:-.venv/bin/python}" tools/build_corpus.py --out "$CORPUS" --shared "$SHARED"
+    for id in $(corpus_ids all); do
+      [ -f "$RUNS/corpus-data/$id-$SIZE/manifest.json" ] && continue
+      "$SEGAN" data build --target "$(corpus_font "$id")" --charset gb2312 --size "$SIZE" \
+        --out "$RUNS/corpus-data/$id-$SIZE" --quiet
+    done ;;
+  base)
+    minutes=${2:-120}; shift 2 || shift $#; out="$RUNS/many-hands"
+    if [ ! -f "$out/train_state.json" ] && [ -f state/many-hands/train_state.json ]; then
+      mkdir -p "$out" && cp state/many-hands/* "$out/"   # a new machine: go on from the state kept with the project
+    fi
+    data=(); for id in $(corpus_ids train); do data+=("$RUNS/corpus-data/$id-$SIZE"); done
+    # warm start from the shipped Ma Shan Zheng model (its encoders already read the Kai source); no L_cls: several
+    # corpus fonts are Kai like the source, so "source or target?" has no answer for them
+    "$SEGAN" train base --preset "$PRESET" --data "${data[@]}" --skeleton models/skeleton-gan --out "$out" \
+      --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" --bf16 off --ema 0.995 --lr 3e-4 \
+      --loss dice=20 --loss cam=0 --keep-snapshots --checkpoint-every 200 \
+      $( [ -f "$out/train_state.json" ] && echo --resume || echo --init-from models/ma-shan-zheng ) "$@" ;;
+  base-save)
+    out="$RUNS/many-hands"; mkdir -p state/many-hands.tmp
+    cp "$out"/{config.json,weights.safetensors,train_state.json,train_state.safetensors,log.jsonl} state/many-hands.tmp/
+    rm -rf state/many-hands && mv state/many-hands.tmp state/many-hands ;;
   *)
-    sed -n 2,16p "$0"; exit 2 ;;
+    sed -n 2,20p "$0"; exit 2 ;;
 esac

@@ -17,7 +17,9 @@ ATTENTION_KINDS = ("cam", "sram", "cram")
 SKIP_KINDS = ("none", "image", "skeleton")
 # which of G's parts learn: everything, or (few-shot fine-tuning) only the AdaLIN decoder, with the
 # encoders, CAM and attention kept as the base style learned them on thousands of characters
-TRAINABLE_PARTS = ("all", "decoder")
+# "code": only the style code of a many-hands model (a new writer's row); "code+adalin": the code and the MLP that
+# turns it into AdaLIN's gamma and beta, with AdaLIN's rho (light adaptation, issue 32)
+TRAINABLE_PARTS = ("all", "decoder", "code", "code+adalin")
 
 # A cap on every network shape a config.json may ask for, so a mistyped or hostile file cannot make
 # a load take gigabytes (ngf 100000, a million residual blocks, 10^6 px images). Far above anything
@@ -34,6 +36,8 @@ MODEL_LIMITS: dict[str, tuple[int, int]] = {
     "skeleton_width": (1, 32),
     "skeleton_gan_ngf": (1, 256),
     "skeleton_gan_res_blocks": (0, 32),
+    "style_codes": (0, 4096),
+    "style_dim": (1, 1024),
 }
 
 
@@ -66,6 +70,11 @@ class ModelConfig:
     # one encoder ("image": E_i, "skeleton": E_s), so fine strokes need not squeeze through the 16 px
     # bottleneck (docs/training.md has what it bought)
     skips: str = "none"
+    # not in the paper: a many-hands model (issue 32) has one learned style code per training font, which joins
+    # the pooled features in the MLP that makes AdaLIN's gamma and beta; 0 = the paper's single-style generator.
+    # A writer adapted from such a base has one row, its own.
+    style_codes: int = 0
+    style_dim: int = 64
 
     def __post_init__(self) -> None:
         check_limits(self, MODEL_LIMITS)

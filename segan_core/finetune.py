@@ -116,6 +116,8 @@ def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfi
     """The base's model config, and its training config with the few-shot recipe applied."""
     saved = read_config(base_dir, kind="segan")
     model = from_dict(ModelConfig, saved["model"], f"{base_dir}/config.json model")
+    if model.style_codes > 1:  # a many-hands base: the writer gets one style code of their own
+        model = dataclasses.replace(model, style_codes=1)
     train = from_dict(TrainConfig, saved.get("train", {}), f"{base_dir}/config.json train")
     losses = dataclasses.replace(train.losses, **dict(recipe.losses))
     train = dataclasses.replace(

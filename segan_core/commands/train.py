@@ -20,7 +20,13 @@ from segan_core.training.presets import (
     with_overrides,
 )
 from segan_core.training.run_configs import RunKind, resolve_run_configs
-from segan_core.training.runs import RunOptions, train_baseline, train_skeleton_gan, train_style
+from segan_core.training.runs import (
+    RunOptions,
+    train_baseline,
+    train_many_hands,
+    train_skeleton_gan,
+    train_style,
+)
 from segan_core.upscale.calibration import DEFAULT_MAX_INK_RATIO
 
 
@@ -126,6 +132,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(style)
     style.set_defaults(func=run_style)
+
+    base = train_sub.add_parser(
+        "base",
+        help="train the many-hands base: one SE-GAN over many fonts, each with its own learned style code",
+        description="Train one SE-GAN on the training splits of many datasets (one per font: segan data build), "
+        "each font a learned style code that joins the AdaLIN decoder's MLP. A new writer is then fitted from "
+        "it with `segan train finetune` (its default base). Style code i is the i-th --data folder: resume with "
+        "the same folders in the same order.",
+    )
+    base.add_argument("--data", type=Path, nargs="+", required=True, help="one dataset folder per font")
+    base.add_argument("--skeleton", type=Path, required=True, help="skeleton GAN folder (segan train skeleton)")
+    base.add_argument("--style-dim", type=int, metavar="N", help="length of each font's style code (default 64)")
+    base.add_argument("--ngf", type=int, metavar="CHANNELS", help="generator width: base channels (cpu-64: 16)")
+    base.add_argument("--ema", type=float, metavar="DECAY", help="ship a moving average of the generator's weights")
+    base.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
+                      help="start from a trained one-style model (same preset): every font first draws as it")
+    base.add_argument("--loss", action="append", default=[], metavar="TERM=WEIGHT",
+                      help="set one loss weight (repeatable), as for `segan train style`")
+    _common(base)
+    base.set_defaults(func=run_base)
 
     finetune = train_sub.add_parser(
         "finetune",
@@ -235,11 +261,13 @@ def _configs(args: argparse.Namespace, kind: RunKind) -> tuple[ModelConfig | Bas
         preset=args.preset,
         categories=(0 if args.no_category_embedding else len(args.data)) if kind == "baseline" else 1,
         new_model=dict(
-            skeleton_encoder=False if args.no_skeleton_encoder else None,
-            skeleton_discriminator=False if args.no_skeleton_discriminator else None,
-            attention=args.attention,
-            skips=args.skips,
+            skeleton_encoder=False if getattr(args, "no_skeleton_encoder", False) else None,
+            skeleton_discriminator=False if getattr(args, "no_skeleton_discriminator", False) else None,
+            attention=getattr(args, "attention", None),
+            skips=getattr(args, "skips", None),
             ngf=args.ngf,
+            style_codes=len(args.data) if args.func is run_base else None,
+            style_dim=getattr(args, "style_dim", None),
         ) if kind == "segan" else None,
         new_train=dict(
             seed=args.seed,
@@ -247,7 +275,8 @@ def _configs(args: argparse.Namespace, kind: RunKind) -> tuple[ModelConfig | Bas
             learning_rate=args.lr,
             compile=args.compile,
             channels_last=args.channels_last,
-            bidirectional=False if getattr(args, "one_direction", False) else None,
+            # the many-hands base is one-way (G_A): its data are paired and the cycle would double the step
+            bidirectional=False if getattr(args, "one_direction", False) or args.func is run_base else None,
             ema_decay=getattr(args, "ema", None),
         ),
         bf16=args.bf16 or "auto",  # a new run resolves auto now and records the choice
@@ -328,6 +357,12 @@ def run_skeleton(args: argparse.Namespace) -> int:
 def run_style(args: argparse.Namespace) -> int:
     model, train = _configs(args, "segan")
     job = train_style(args.data, args.skeleton, model, train, _options(args, train), cancel_on_signals())
+    return _run(job, args.quiet)
+
+
+def run_base(args: argparse.Namespace) -> int:
+    model, train = _configs(args, "segan")
+    job = train_many_hands(args.data, args.skeleton, model, train, _options(args, train), cancel_on_signals())
     return _run(job, args.quiet)
 
 

@@ -36,42 +36,66 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
+MAX_SUBSET_FILES = 1024  # a folder of web-font subsets (fontsource ships about 120 per CJK font)
+
+
 class FontRenderer:
-    """One font file, opened once, rendering characters at any of the supported sizes."""
+    """One font, opened once, rendering characters at any of the supported sizes.
+
+    ``path`` is a font file, or a folder of subset files of one font (the WOFF2 subsets a web-font package
+    ships, split by Unicode range): each character is drawn from the file whose cmap has it.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
+        if self.path.is_dir():
+            files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in FONT_SUFFIXES and p.is_file())
+            if not files:
+                raise FontError(f"folder holds no font files ({', '.join(FONT_SUFFIXES)}): {self.path}")
+            if len(files) > MAX_SUBSET_FILES:
+                raise FontError(f"folder holds {len(files)} font files, more than {MAX_SUBSET_FILES}: {self.path}")
+        elif self.path.is_file():
+            files = [self.path]
+        else:
             raise FontError(f"font file not found: {self.path}")
-        try:
-            font = TTFont(str(self.path), lazy=True, fontNumber=0)
-            cmap = font.getBestCmap()
-            self.units_per_em = int(font["head"].unitsPerEm)
-            self.family = _family_name(font) or self.path.stem
-            glyph_order = font.getGlyphOrder()
-        except (TTLibError, KeyError, AssertionError, ValueError, OSError) as exc:
-            raise FontError(f"not a usable font file: {self.path} ({exc})") from None
-        if not cmap:
+        self.files = tuple(files)
+        self._cmap: dict[int, str] = {}
+        self._file_of: dict[int, int] = {}  # code point -> index into self.files
+        self._notdef: set[str] = set()
+        units, family = None, None
+        for index, file in enumerate(files):
+            cmap, upem, name, notdef = _read_font(file)
+            for code, glyph in cmap.items():
+                if code not in self._cmap:
+                    self._cmap[code], self._file_of[code] = glyph, index
+            units, family = units or upem, family or name
+            self._notdef.add(notdef)
+        if not self._cmap:
             raise FontError(f"font has no Unicode character map: {self.path}")
-        self._cmap: dict[int, str] = dict(cmap)
-        self._notdef = glyph_order[0] if glyph_order else ".notdef"
-        self._pil_fonts: dict[int, ImageFont.FreeTypeFont] = {}
+        self.units_per_em = int(units or 1000)
+        self.family = family or self.path.stem
+        self._pil_fonts: dict[tuple[int, int], ImageFont.FreeTypeFont] = {}
 
     @cached_property
     def sha256(self) -> str:
-        return file_sha256(self.path)
+        if len(self.files) == 1 and self.files[0] == self.path:
+            return file_sha256(self.path)
+        listing = "\n".join(f"{f.name}\t{file_sha256(f)}" for f in self.files)
+        return hashlib.sha256(listing.encode()).hexdigest()
 
     def glyph_name(self, char: str) -> str | None:
         return self._cmap.get(ord(char))
 
-    def _pil_font(self, em_px: int) -> ImageFont.FreeTypeFont:
-        font = self._pil_fonts.get(em_px)
+    def _pil_font(self, em_px: int, index: int = 0) -> ImageFont.FreeTypeFont:
+        font = self._pil_fonts.get((em_px, index))
         if font is None:
+            file = self.files[index]
             try:
-                font = ImageFont.truetype(str(self.path), size=em_px, layout_engine=ImageFont.Layout.BASIC)
+                font = ImageFont.truetype(str(file), size=em_px, layout_engine=ImageFont.Layout.BASIC)
             except OSError as exc:
-                raise FontError(f"FreeType cannot open {self.path}: {exc}") from None
-            self._pil_fonts[em_px] = font
+                raise FontError(f"FreeType cannot open {file}: {exc}") from None
+            self._pil_fonts[(em_px, index)] = font
         return font
 
     def render(self, char: str, size: int) -> np.ndarray:
@@ -79,7 +103,11 @@ class FontRenderer:
         box = EmBox(size)
         image = Image.new("L", (size, size), 0)
         ImageDraw.Draw(image).text(
-            (box.margin, box.baseline_px), char, fill=255, font=self._pil_font(box.em_px), anchor="ls"
+            (box.margin, box.baseline_px),
+            char,
+            fill=255,
+            font=self._pil_font(box.em_px, self._file_of.get(ord(char), 0)),
+            anchor="ls",
         )
         return np.asarray(image, dtype=np.uint8)
 
@@ -88,7 +116,7 @@ class FontRenderer:
         name = self.glyph_name(char)
         if name is None:
             return MissingGlyph(char, "not in cmap")
-        if name == self._notdef or name == ".notdef":
+        if name in self._notdef or name == ".notdef":
             return MissingGlyph(char, "maps to .notdef")
         if image is None:
             image = self.render(char, 64)
@@ -103,6 +131,17 @@ class FontRenderer:
         image = self.render(char, size)
         missing = self.check(char, image)
         return (None, missing) if missing else (image, None)
+
+
+def _read_font(path: Path) -> tuple[dict[int, str], int, str | None, str]:
+    """(cmap, units per em, family name, name of glyph 0) of one font file; a FontError if it is not one."""
+    try:
+        font = TTFont(str(path), lazy=True, fontNumber=0)
+        cmap = font.getBestCmap() or {}
+        glyph_order = font.getGlyphOrder()
+        return dict(cmap), int(font["head"].unitsPerEm), _family_name(font), glyph_order[0] if glyph_order else ".notdef"
+    except (TTLibError, KeyError, AssertionError, ValueError, OSError, ImportError) as exc:
+        raise FontError(f"not a usable font file: {path} ({exc})") from None
 
 
 def _family_name(font: TTFont) -> str | None:

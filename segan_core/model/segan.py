@@ -10,7 +10,8 @@ Read top to bottom:
 4. SRAM: M^ = softmax(theta(F)^T phi(F)) g(M) + M, affinity over all positions of the image features;
    CRAM: the same with the affinity between image features (queries) and skeleton features (keys);
    SRAM then CRAM, stacked;
-5. the AdaLIN decoder: gamma/beta from an MLP over globally pooled refined features (U-GAT-IT light),
+5. the AdaLIN decoder: gamma/beta from an MLP over globally pooled refined features (U-GAT-IT light) and,
+   in a many-hands model (``ModelConfig.style_codes``, not in the paper), the font's learned style code,
    AdaLIN residual blocks, two (nearest x2 + 3x3 conv + LIN) upsamplings, 7x7 conv + tanh; optionally
    (``ModelConfig.skips``, not in the paper) U-Net skips from one encoder join each upsampling;
 6. the generator putting it together, and the spectral-norm PatchGAN discriminator with its own CAM head.
@@ -207,13 +208,15 @@ class Decoder(nn.Module):
     """AdaLIN residual blocks, then two upsamplings; ``skip_channels`` (full size first) are the U-Net
     skips concatenated right after each upsampling (empty: the paper's decoder)."""
 
-    def __init__(self, channels: int, res_blocks: int, skip_channels: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, channels: int, res_blocks: int, skip_channels: tuple[int, ...] = (), style_dim: int = 0
+    ) -> None:
         super().__init__()
         if skip_channels and len(skip_channels) != 2:
             raise ValueError("the decoder takes one skip per upsampling (2) or none")
         half_size_first = tuple(reversed(skip_channels)) or (0, 0)
         self.mlp = nn.Sequential(
-            nn.Linear(channels, channels),
+            nn.Linear(channels + style_dim, channels),
             nn.ReLU(True),
             nn.Linear(channels, channels),
             nn.ReLU(True),
@@ -234,8 +237,11 @@ class Decoder(nn.Module):
         up += [nn.ReflectionPad2d(3), nn.Conv2d(channels, 1, 7, bias=False), nn.Tanh()]
         self.up = nn.Sequential(*up)
 
-    def forward(self, x: torch.Tensor, skips: list[torch.Tensor] | None = None) -> torch.Tensor:
-        style = self.mlp(F.adaptive_avg_pool2d(x, 1).flatten(1))  # light variant: global pooling first
+    def forward(
+        self, x: torch.Tensor, skips: list[torch.Tensor] | None = None, code: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        pooled = F.adaptive_avg_pool2d(x, 1).flatten(1)  # light variant: global pooling first
+        style = self.mlp(pooled if code is None else torch.cat([pooled, code], dim=1))
         gamma, beta = self.to_gamma(style), self.to_beta(style)
         for block in self.blocks:
             x = block(x, gamma, beta)
@@ -275,9 +281,24 @@ class Generator(nn.Module):
         # skeleton features join the refined image features before decoding (1x1 fusion)
         self.skeleton_fuse = nn.Conv2d(channels * 2, channels, 1) if config.skeleton_encoder else None
         skip_channels = self.image_encoder.skip_channels if config.skips != "none" else ()
-        self.decoder = Decoder(channels, config.decoder_res_blocks, skip_channels)
+        # many hands: one learned code per training font (row 0 when no style is named)
+        self.style_embedding = nn.Embedding(config.style_codes, config.style_dim) if config.style_codes else None
+        if self.style_embedding is not None:
+            nn.init.normal_(self.style_embedding.weight, std=0.1)
+        style_dim = config.style_dim if config.style_codes else 0
+        self.decoder = Decoder(channels, config.decoder_res_blocks, skip_channels, style_dim)
 
-    def forward(self, image: torch.Tensor, skeleton: torch.Tensor | None = None) -> GeneratorOutput:
+    def style_code(self, batch: int, style: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+        """The (N, style_dim) codes of ``style`` (N font indices; ``None``: row 0), or None without codes."""
+        if self.style_embedding is None:
+            return None
+        if style is None:
+            style = torch.zeros(batch, dtype=torch.long, device=device)
+        return self.style_embedding(style)
+
+    def forward(
+        self, image: torch.Tensor, skeleton: torch.Tensor | None = None, style: torch.Tensor | None = None
+    ) -> GeneratorOutput:
         skips: list[torch.Tensor] = []
         if self.config.skips == "image":
             image_features, skips = self.image_encoder.forward_with_skips(image)
@@ -303,7 +324,8 @@ class Generator(nn.Module):
 
         if self.skeleton_fuse is not None:
             attended = F.relu(self.skeleton_fuse(torch.cat([attended, skeleton_features], dim=1)))
-        return GeneratorOutput(self.decoder(attended, skips), cam_logit, heatmaps)
+        code = self.style_code(image.shape[0], style, image.device)
+        return GeneratorOutput(self.decoder(attended, skips, code), cam_logit, heatmaps)
 
     @property
     def uses_skeleton(self) -> bool:

@@ -158,8 +158,38 @@ def train_style(
     cancel: CancelToken | None = None,
 ) -> Iterator[Progress]:
     """Train SE-GAN on one style's training split, with a frozen pre-trained skeleton GAN."""
+    return (yield from _train_segan([data], skeleton_gan, model, train, options, cancel))
+
+
+def train_many_hands(
+    data: Sequence[Path | str],
+    skeleton_gan: Path | str,
+    model: ModelConfig,
+    train: TrainConfig,
+    options: RunOptions,
+    cancel: CancelToken | None = None,
+) -> Iterator[Progress]:
+    """Train one SE-GAN on many fonts' training splits, each font its own learned style code (issue 32).
+
+    Style code i is the i-th dataset: ``model.style_codes`` must equal the number of datasets, and a resume
+    must see them in the same order (the run's data hash is the ordered one).
+    """
+    if model.style_codes != len(data):
+        raise SeganError(f"{len(data)} datasets need a model with {len(data)} style codes, not {model.style_codes}")
+    return (yield from _train_segan(data, skeleton_gan, model, train, options, cancel, ordered=True))
+
+
+def _train_segan(
+    data: Sequence[Path | str],
+    skeleton_gan: Path | str,
+    model: ModelConfig,
+    train: TrainConfig,
+    options: RunOptions,
+    cancel: CancelToken | None,
+    ordered: bool = False,
+) -> Iterator[Progress]:
     device, dist = _prepare(train, options)
-    datasets = _open_datasets([data], model.image_size)
+    datasets = _open_datasets(data, model.image_size)
     sg, sg_model = load_skeleton_generator(skeleton_gan, device)
     if sg_model.image_size != model.image_size or sg_model.skeleton_width != model.skeleton_width:
         raise SeganError(
@@ -173,9 +203,16 @@ def train_style(
     batches = _train_batches(datasets, train, model.skeleton_width, dist)
     trainable = SeganTrainable(model, train, sg, device)
     spec = _spec(train, options, datasets, model.skeleton_width)
+    if ordered:
+        spec.data_info["manifest_sha256"] = _ordered_hash(datasets)
     if options.init_from is not None and not options.resume:
         spec.data_info["init_from"] = _start_from(trainable, Path(options.init_from), model)
     return (yield from fit(trainable, batches, train, spec, cancel, dist, device))
+
+
+def _ordered_hash(datasets: Sequence[GlyphDataset]) -> str:
+    """The data hash of a run whose i-th dataset means something (a category, a style code)."""
+    return hashlib.sha256("".join(d.hash for d in datasets).encode()).hexdigest()
 
 
 def train_baseline(
@@ -196,25 +233,54 @@ def train_baseline(
     trainable = BaselineTrainable(model, train, device)
     spec = _spec(train, options, datasets, 1)
     if len(datasets) > 1:  # category i is the i-th dataset: a resume must see them in the same order
-        ordered = hashlib.sha256("".join(d.hash for d in datasets).encode()).hexdigest()
-        spec.data_info["manifest_sha256"] = ordered
+        spec.data_info["manifest_sha256"] = _ordered_hash(datasets)
     return (yield from fit(trainable, batches, train, spec, cancel, dist, device))
 
 
 def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> dict:
-    """Load a trained style's generator into G_A (fine-tuning); the base must have the same shape."""
-    from segan_core.config import to_dict
+    """Load a trained style's generator into G_A (fine-tuning); the base must have the same shape.
+
+    Style codes may differ (issue 32): from a many-hands base a new writer gets a one-code model, its code
+    starting at the mean of the base's codes (the centre of the style space it learned); a many-hands base
+    may start from a one-style model (everything but the code table, the code's inputs to the AdaLIN MLP
+    starting at 0, so every font first draws as that style).
+    """
+    from segan_core.config import from_dict, to_dict
     from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
 
     saved = read_config(base, kind="segan")
-    saved_model = dict(saved.get("model", {}))
-    wanted = to_dict(model)
-    for key in ("skeleton_gan_ngf", "skeleton_gan_res_blocks"):  # the SG is not part of G_A
+    saved_config = from_dict(ModelConfig, saved.get("model", {}), f"{base}/config.json model")
+    ignored = ("skeleton_gan_ngf", "skeleton_gan_res_blocks", "style_codes", "style_dim")  # the SG is not in G_A
+    saved_model, wanted = to_dict(saved_config), to_dict(model)
+    for key in ignored:
         saved_model.pop(key, None)
         wanted.pop(key, None)
     if saved_model != wanted:
         differing = sorted(k for k in wanted if saved_model.get(k) != wanted[k])
         raise SeganError(f"cannot fine-tune from {base}: its model differs in {', '.join(differing)}")
-    load_module(trainable.g_a, load_tensors(base / WEIGHTS_FILE), "generator", base / WEIGHTS_FILE)
+    tensors = _fit_style_codes(load_tensors(base / WEIGHTS_FILE), saved_config, model, trainable, base)
+    load_module(trainable.g_a, tensors, "generator", base / WEIGHTS_FILE)
     trainable.reset_average()
     return {"path": str(base), "weights_sha256": weights_hash(base)}
+
+
+def _fit_style_codes(
+    tensors: dict[str, torch.Tensor], saved: ModelConfig, model: ModelConfig, trainable: SeganTrainable, base: Path
+) -> dict[str, torch.Tensor]:
+    """The base's generator tensors reshaped for ``model``'s style codes (see :func:`_start_from`)."""
+    codes, mlp_in = "generator.style_embedding.weight", "generator.decoder.mlp.0.weight"
+    if saved.style_codes == model.style_codes and (not model.style_codes or saved.style_dim == model.style_dim):
+        return tensors
+    tensors = dict(tensors)
+    if saved.style_codes and model.style_codes == 1 and saved.style_dim == model.style_dim:  # a new writer
+        tensors[codes] = tensors[codes].float().mean(dim=0, keepdim=True)
+    elif not saved.style_codes and model.style_codes:  # a many-hands base from one style
+        weight = tensors[mlp_in].float()
+        tensors[mlp_in] = torch.cat([weight, weight.new_zeros(weight.shape[0], model.style_dim)], dim=1)
+        tensors[codes] = trainable.g_a.style_embedding.weight.detach().clone()
+    else:
+        raise SeganError(
+            f"cannot start a model with {model.style_codes} style codes of {model.style_dim} from {base} "
+            f"({saved.style_codes} codes of {saved.style_dim})"
+        )
+    return tensors

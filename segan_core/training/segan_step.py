@@ -29,11 +29,24 @@ from torch import nn
 
 from segan_core.config import LossWeights, ModelConfig, TrainConfig, to_dict
 from segan_core.model import losses
-from segan_core.model.segan import Discriminator, Generator
+from segan_core.model.segan import AdaLIN, Discriminator, Generator
 from segan_core.model.skeleton_gan import SkeletonGenerator
 from segan_core.model.tensors import to_uint8
 from segan_core.training.contract import GradientSync, optimise, requires_grad
 from segan_core.training.data import Batch
+
+
+def _learning_parts(g: Generator, parts: str) -> list[nn.Module]:
+    """The modules of ``g`` that learn under ``TrainConfig.trainable_parts`` (other than "all")."""
+    if parts == "decoder":  # the AdaLIN decoder and the skeleton fusion; encoders, CAM and attention frozen
+        return [g.decoder, *([g.skeleton_fuse] if g.skeleton_fuse is not None else [])]
+    if g.style_embedding is None:
+        raise ValueError(f"trainable_parts {parts!r} needs a many-hands generator (style_codes > 0)")
+    if parts == "code":  # the writer's style code alone
+        return [g.style_embedding]
+    # "code+adalin": the code, the MLP that makes gamma and beta from it, and every AdaLIN's rho
+    adalin = [m for m in g.decoder.modules() if isinstance(m, AdaLIN)]
+    return [g.style_embedding, g.decoder.mlp, g.decoder.to_gamma, g.decoder.to_beta, *adalin]
 
 
 def _adam(params, train: TrainConfig) -> torch.optim.Optimizer:
@@ -67,10 +80,10 @@ class SeganTrainable:
         requires_grad([self.skeleton_gan], False)
         self.generators = [g for g in (self.g_a, self.g_b) if g is not None]
         self.discriminators = [d for d in (self.d_a, self.d_b, self.ds_a, self.ds_b) if d is not None]
-        if train.trainable_parts == "decoder":  # few-shot: the base's encoders, CAM and attention stay as they are
+        if train.trainable_parts != "all":  # few-shot: part of the base's generator stays as it is
             for g in self.generators:
                 requires_grad([g], False)
-                requires_grad([g.decoder, *([g.skeleton_fuse] if g.skeleton_fuse is not None else [])], True)
+                requires_grad(_learning_parts(g, train.trainable_parts), True)
         self.opt_g = _adam([p for g in self.generators for p in g.parameters() if p.requires_grad], train)
         self.opt_d = _adam([p for d in self.discriminators for p in d.parameters()], train)
         if train.channels_last:
@@ -143,15 +156,16 @@ class SeganTrainable:
     def train_step(self, batch: Batch, sync: GradientSync) -> dict[str, float]:
         w = self.weights
         x, y, sx, sy = batch.source, batch.target, batch.source_skeleton, batch.target_skeleton
+        style = batch.category if self.g_a.style_embedding is not None else None  # many hands: each pair's font
         sg = self.skeleton_gan
         two_way = self.g_b is not None
         with self.autocast:
             # -- generate once
-            out_ab = self.g_a(x, sx)
+            out_ab = self.g_a(x, sx, style)
             fake_y = out_ab.image
             sg_fake_y = sg(fake_y)
             if two_way:
-                out_ba = self.g_b(y, sy)
+                out_ba = self.g_b(y, sy, style)
                 fake_x = out_ba.image
                 sg_fake_x = sg(fake_x)
 
@@ -181,7 +195,7 @@ class SeganTrainable:
             if self.ds_a is not None:
                 terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y))
             if w.identity > 0:
-                terms["identity"] = losses.l1(self.g_a(y, sy).image, y)
+                terms["identity"] = losses.l1(self.g_a(y, sy, style).image, y)
             if w.dice > 0:
                 terms["dice"] = losses.ink_dice(fake_y, y)
             if two_way:
@@ -192,11 +206,11 @@ class SeganTrainable:
                 if self.ds_b is not None:
                     terms["skeleton_adv"] = terms["skeleton_adv"] + losses.lsgan_generator(self.ds_b(sg_fake_x))
                 if w.identity > 0:
-                    terms["identity"] = terms["identity"] + losses.l1(self.g_b(x, sx).image, x)
+                    terms["identity"] = terms["identity"] + losses.l1(self.g_b(x, sx, style).image, x)
                 if w.dice > 0:
                     terms["dice"] = terms["dice"] + losses.ink_dice(fake_x, x)
-                rec_x = self.g_b(fake_y, sg_fake_y).image
-                rec_y = self.g_a(fake_x, sg_fake_x).image
+                rec_x = self.g_b(fake_y, sg_fake_y, style).image
+                rec_y = self.g_a(fake_x, sg_fake_x, style).image
                 terms["cycle"] = losses.l1(rec_x, x) + losses.l1(rec_y, y)
             weight_of = {
                 "adv": w.adversarial,

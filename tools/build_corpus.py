@@ -1,0 +1,197 @@
+"""Assemble the many-hands corpus: the fonts the base model learns from, each with its licence and provenance.
+
+    .venv/bin/python tools/build_corpus.py [--out ../corpus] [--shared ../shared/fonts]
+
+Sources (issue 32; nothing else, so every model's licences are known):
+
+- the six brush styles and the print fonts in ``../shared/fonts`` (read in place, licences beside them);
+- Debian packages, fetched with ``apt-get download`` and unpacked with ``dpkg-deb -x`` (no install);
+- npm ``@fontsource/*`` packages, fetched with ``npm pack``: a folder of WOFF2 subsets per font, which
+  :class:`segan_core.glyphs.render.FontRenderer` reads by cmap.
+
+Writes ``OUT/fonts/<id>/`` (the font file or subset folder, and its licence) and ``OUT/corpus.json``: per
+font its id, family, role (``train`` or ``dev-hand``: the hands the base never trains on), kind, source
+package and version, licence file, SHA-256 and GB2312 coverage. A package that fails to download or to
+read is reported in ``corpus.json`` under ``failed`` and skipped. Re-running reuses what is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from segan_core.charset import gb2312_hanzi  # noqa: E402
+from segan_core.errors import FontError  # noqa: E402
+from segan_core.glyphs.render import FontRenderer  # noqa: E402
+
+CORPUS_FORMAT = "segan-corpus"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    kind: str  # brush | running | cursive | pen | print | display
+    origin: str  # shared | debian | npm
+    package: str  # shared: the path under ../shared/fonts; debian/npm: the package name
+    member: str = ""  # debian: the font file inside the package; npm: the subset file prefix
+    licence: str = ""  # shared: the licence file beside the font
+    role: str = "train"
+
+
+# Dev hands (never in the base's training set): two brush, one running/cursive, one thin pen.
+DEV_HANDS = ("long-cang", "zhi-mang-xing", "kouzan-mouhitsu-gyosho", "zen-kurenaido")
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry("ma-shan-zheng", "brush", "shared", "brush/MaShanZheng-Regular.ttf", licence="brush/MaShanZheng-Regular.LICENSE.txt"),
+    Entry("zhi-mang-xing", "running", "shared", "brush/ZhiMangXing-Regular.ttf", licence="brush/ZhiMangXing-Regular.LICENSE.txt"),
+    Entry("liu-jian-mao-cao", "cursive", "shared", "brush/LiuJianMaoCao-Regular.ttf", licence="brush/LiuJianMaoCao-Regular.LICENSE.txt"),
+    Entry("long-cang", "brush", "shared", "brush/LongCang-Regular.ttf", licence="brush/LongCang-Regular.LICENSE.txt"),
+    Entry("kouzan-mouhitsu", "brush", "shared", "brush/KouzanMouhitsu.ttf", licence="brush/KouzanMouhitsu.LICENSE.txt"),
+    Entry("kouzan-mouhitsu-gyosho", "running", "shared", "brush/KouzanMouhitsu-Gyosho.ttf", licence="brush/KouzanMouhitsu-Gyosho.LICENSE.txt"),
+    Entry("arpl-sungti", "print", "shared", "print/ARPL-SungtiL-GB.ttf", licence="print/ARPL-SungtiL-GB.LICENSE.txt"),
+    Entry("lxgw-wenkai", "pen", "shared", "print/LXGWWenKai-Regular.ttf", licence="print/LXGWWenKai-Regular.LICENSE.txt"),
+    Entry("smiley-sans", "display", "shared", "print/SmileySans-Oblique.ttf", licence="print/SmileySans-Oblique.LICENSE.txt"),
+    Entry("wqy-microhei", "print", "shared", "print/WenQuanYiMicroHei.ttf", licence="print/WenQuanYiMicroHei.LICENSE.txt"),
+    Entry("zcool-xiaowei", "display", "shared", "print/ZCOOLXiaoWei-Regular.ttf", licence="print/ZCOOLXiaoWei-Regular.LICENSE.txt"),
+    Entry("kiloji", "pen", "debian", "fonts-kiloji", "usr/share/fonts/truetype/kiloji/kiloji.ttf"),
+    Entry("arphic-ukai", "brush", "debian", "fonts-arphic-ukai", "usr/share/fonts/truetype/arphic/ukai.ttc"),
+    Entry("arphic-uming", "print", "debian", "fonts-arphic-uming", "usr/share/fonts/truetype/arphic/uming.ttc"),
+    Entry("cwtex-kai", "brush", "debian", "fonts-cwtex-kai", "usr/share/fonts/truetype/cwtex/cwkai.ttf"),
+    Entry("cwtex-fangsong", "print", "debian", "fonts-cwtex-fs", "usr/share/fonts/truetype/cwtex/cwfs.ttf"),
+    Entry("hanazono-mincho", "print", "debian", "fonts-hanazono", "usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
+    Entry("ume-mincho", "print", "debian", "fonts-horai-umefont", "usr/share/fonts/truetype/horai-umefont/ume-tmo3.ttf"),
+    Entry("konatu", "display", "debian", "fonts-konatu", "usr/share/fonts/truetype/konatu/Konatu.ttf"),
+    Entry("wqy-zenhei", "print", "debian", "fonts-wqy-zenhei", "usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Entry("zcool-kuaile", "display", "npm", "@fontsource/zcool-kuaile", "zcool-kuaile"),
+    Entry("zcool-qingke-huangyou", "display", "npm", "@fontsource/zcool-qingke-huangyou", "zcool-qingke-huangyou"),
+    Entry("zen-kurenaido", "pen", "npm", "@fontsource/zen-kurenaido", "zen-kurenaido"),
+    Entry("yomogi", "pen", "npm", "@fontsource/yomogi", "yomogi"),
+    Entry("yusei-magic", "pen", "npm", "@fontsource/yusei-magic", "yusei-magic"),
+    Entry("kiwi-maru", "display", "npm", "@fontsource/kiwi-maru", "kiwi-maru"),
+    Entry("kaisei-opti", "print", "npm", "@fontsource/kaisei-opti", "kaisei-opti"),
+    Entry("zen-old-mincho", "print", "npm", "@fontsource/zen-old-mincho", "zen-old-mincho"),
+    Entry("mochiy-pop-one", "display", "npm", "@fontsource/mochiy-pop-one", "mochiy-pop-one"),
+    Entry("noto-serif-sc", "print", "npm", "@fontsource/noto-serif-sc", "noto-serif-sc"),
+)
+
+
+def _run(command: list[str], cwd: Path) -> str:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    return done.stdout
+
+
+def _debian(entry: Entry, dest: Path, scratch: Path) -> dict:
+    _run(["apt-get", "download", entry.package], scratch)
+    deb = next(scratch.glob(f"{entry.package}_*.deb"))
+    version = _run(["dpkg-deb", "-f", str(deb), "Version"], scratch).strip()
+    unpacked = scratch / "root"
+    _run(["dpkg-deb", "-x", str(deb), str(unpacked)], scratch)
+    font = unpacked / entry.member
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(font, dest / font.name)
+    shutil.copy2(unpacked / "usr/share/doc" / entry.package / "copyright", dest / "LICENSE.txt")
+    return {"version": version, "font": font.name}
+
+
+def _npm(entry: Entry, dest: Path, scratch: Path) -> dict:
+    tgz = _run(["npm", "pack", "--silent", entry.package], scratch).strip().splitlines()[-1]
+    version = tgz.rsplit("-", 1)[-1].removesuffix(".tgz")
+    subsets = dest / "subsets"
+    subsets.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(scratch / tgz) as archive:
+        for member in archive.getmembers():
+            name = Path(member.name).name
+            # the regular weight's numbered subsets (one Unicode range each); no italics, no other weights
+            wanted = name.startswith(f"{entry.member}-") and name.endswith("-400-normal.woff2")
+            if member.isfile() and (wanted or name == "LICENSE"):
+                data = archive.extractfile(member)
+                if data is None:
+                    continue
+                target = dest / "LICENSE.txt" if name == "LICENSE" else subsets / name
+                target.write_bytes(data.read())
+    return {"version": version, "font": "subsets"}
+
+
+def _coverage(font: Path) -> tuple[str, str, int, str]:
+    """(family, SHA-256, how many GB2312 Hanzi it really draws, those it lacks as one string)."""
+    renderer = FontRenderer(font)
+    lacking = "".join(c for c in gb2312_hanzi() if renderer.check(c) is not None)
+    return renderer.family, renderer.sha256, len(gb2312_hanzi()) - len(lacking), lacking
+
+
+def assemble(out: Path, shared: Path) -> dict:
+    fonts, failed = [], []
+    for entry in ENTRIES:
+        dest = out / "fonts" / entry.id
+        started = time.monotonic()
+        try:
+            if entry.origin == "shared":
+                font, licence, info = shared / entry.package, shared / entry.licence, {"version": ""}
+                if not font.is_file():
+                    raise FileNotFoundError(f"not found: {font}")
+                dest.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(licence, dest / "LICENSE.txt")
+                path = font
+            else:
+                stamp = dest / "source.json"
+                if stamp.is_file():
+                    info = json.loads(stamp.read_text())
+                else:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        fetch = _debian if entry.origin == "debian" else _npm
+                        info = fetch(entry, dest, Path(tmp))
+                    stamp.write_text(json.dumps(info))
+                path = dest / info["font"]
+            family, sha, covered, lacking = _coverage(path)
+        except (OSError, RuntimeError, FontError, StopIteration, subprocess.TimeoutExpired) as exc:
+            print(f"[corpus] {entry.id}: skipped ({exc})", flush=True)
+            failed.append({"id": entry.id, "package": entry.package, "why": str(exc)})
+            continue
+        role = "dev-hand" if entry.id in DEV_HANDS else "train"
+        print(f"[corpus] {entry.id}: {family}, {covered} GB2312 Hanzi, {role} ({time.monotonic() - started:.0f} s)",
+              flush=True)
+        fonts.append({
+            "id": entry.id,
+            "family": family,
+            "role": role,
+            "kind": entry.kind,
+            "origin": entry.origin,
+            "package": entry.package,
+            "version": info.get("version", ""),
+            "path": str(path.relative_to(shared) if entry.origin == "shared" else path.relative_to(out)),
+            "licence": str((dest / "LICENSE.txt").relative_to(out)),
+            "sha256": sha,
+            "gb2312_covered": covered,
+            "gb2312_lacking": lacking,
+        })
+    return {"format": CORPUS_FORMAT, "version": 1, "fonts": fonts, "failed": failed,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT.parent / "corpus")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "fonts")
+    args = parser.parse_args()
+    manifest = assemble(args.out, args.shared)
+    manifest["shared"] = str(args.shared.resolve())
+    (args.out / "corpus.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"[corpus] {len(manifest['fonts'])} fonts, {len(manifest['failed'])} failed -> {args.out / 'corpus.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
