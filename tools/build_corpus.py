@@ -45,7 +45,6 @@ class Entry:
     origin: str  # shared | debian | npm
     package: str  # shared: the path under ../shared/fonts; debian/npm: the package name
     member: str = ""  # debian: the font file inside the package; npm: the subset file prefix
-    licence: str = ""  # shared: the licence file beside the font
     role: str = "train"
 
 
@@ -53,24 +52,25 @@ class Entry:
 DEV_HANDS = ("long-cang", "zhi-mang-xing", "kouzan-mouhitsu-gyosho", "zen-kurenaido")
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry("ma-shan-zheng", "brush", "shared", "brush/MaShanZheng-Regular.ttf", licence="brush/MaShanZheng-Regular.LICENSE.txt"),
-    Entry("zhi-mang-xing", "running", "shared", "brush/ZhiMangXing-Regular.ttf", licence="brush/ZhiMangXing-Regular.LICENSE.txt"),
-    Entry("liu-jian-mao-cao", "cursive", "shared", "brush/LiuJianMaoCao-Regular.ttf", licence="brush/LiuJianMaoCao-Regular.LICENSE.txt"),
-    Entry("long-cang", "brush", "shared", "brush/LongCang-Regular.ttf", licence="brush/LongCang-Regular.LICENSE.txt"),
-    Entry("kouzan-mouhitsu", "brush", "shared", "brush/KouzanMouhitsu.ttf", licence="brush/KouzanMouhitsu.LICENSE.txt"),
-    Entry("kouzan-mouhitsu-gyosho", "running", "shared", "brush/KouzanMouhitsu-Gyosho.ttf", licence="brush/KouzanMouhitsu-Gyosho.LICENSE.txt"),
-    Entry("arpl-sungti", "print", "shared", "print/ARPL-SungtiL-GB.ttf", licence="print/ARPL-SungtiL-GB.LICENSE.txt"),
-    Entry("lxgw-wenkai", "pen", "shared", "print/LXGWWenKai-Regular.ttf", licence="print/LXGWWenKai-Regular.LICENSE.txt"),
-    Entry("smiley-sans", "display", "shared", "print/SmileySans-Oblique.ttf", licence="print/SmileySans-Oblique.LICENSE.txt"),
-    Entry("wqy-microhei", "print", "shared", "print/WenQuanYiMicroHei.ttf", licence="print/WenQuanYiMicroHei.LICENSE.txt"),
-    Entry("zcool-xiaowei", "display", "shared", "print/ZCOOLXiaoWei-Regular.ttf", licence="print/ZCOOLXiaoWei-Regular.LICENSE.txt"),
+    Entry("ma-shan-zheng", "brush", "shared", "brush/MaShanZheng-Regular.ttf"),
+    Entry("zhi-mang-xing", "running", "shared", "brush/ZhiMangXing-Regular.ttf"),
+    Entry("liu-jian-mao-cao", "cursive", "shared", "brush/LiuJianMaoCao-Regular.ttf"),
+    Entry("long-cang", "brush", "shared", "brush/LongCang-Regular.ttf"),
+    Entry("kouzan-mouhitsu", "brush", "shared", "brush/KouzanMouhitsu.ttf"),
+    Entry("kouzan-mouhitsu-gyosho", "running", "shared", "brush/KouzanMouhitsu-Gyosho.ttf"),
+    Entry("arpl-sungti", "print", "shared", "print/ARPL-SungtiL-GB.ttf"),
+    Entry("lxgw-wenkai", "pen", "shared", "print/LXGWWenKai-Regular.ttf"),
+    Entry("smiley-sans", "display", "shared", "print/SmileySans-Oblique.ttf"),
+    Entry("wqy-microhei", "print", "shared", "print/WenQuanYiMicroHei.ttf"),
+    Entry("zcool-xiaowei", "display", "shared", "print/ZCOOLXiaoWei-Regular.ttf"),
     Entry("kiloji", "pen", "debian", "fonts-kiloji", "usr/share/fonts/truetype/kiloji/kiloji.ttf"),
     Entry("arphic-ukai", "brush", "debian", "fonts-arphic-ukai", "usr/share/fonts/truetype/arphic/ukai.ttc"),
     Entry("arphic-uming", "print", "debian", "fonts-arphic-uming", "usr/share/fonts/truetype/arphic/uming.ttc"),
     Entry("cwtex-kai", "brush", "debian", "fonts-cwtex-kai", "usr/share/fonts/truetype/cwtex/cwkai.ttf"),
     Entry("cwtex-fangsong", "print", "debian", "fonts-cwtex-fs", "usr/share/fonts/truetype/cwtex/cwfs.ttf"),
     Entry("hanazono-mincho", "print", "debian", "fonts-hanazono", "usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
-    Entry("ume-mincho", "print", "debian", "fonts-horai-umefont", "usr/share/fonts/truetype/horai-umefont/ume-tmo3.ttf"),
+    Entry("ume-mincho", "print", "debian", "fonts-horai-umefont",
+          "usr/share/fonts/truetype/horai-umefont/ume-tmo3.ttf"),
     Entry("konatu", "display", "debian", "fonts-konatu", "usr/share/fonts/truetype/konatu/Konatu.ttf"),
     Entry("wqy-zenhei", "print", "debian", "fonts-wqy-zenhei", "usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
     Entry("zcool-kuaile", "display", "npm", "@fontsource/zcool-kuaile", "zcool-kuaile"),
@@ -139,7 +139,8 @@ def assemble(out: Path, shared: Path) -> dict:
         started = time.monotonic()
         try:
             if entry.origin == "shared":
-                font, licence, info = shared / entry.package, shared / entry.licence, {"version": ""}
+                font, info = shared / entry.package, {"version": ""}
+                licence = font.with_name(font.stem + ".LICENSE.txt")  # ../shared keeps it beside the font
                 if not font.is_file():
                     raise FileNotFoundError(f"not found: {font}")
                 dest.mkdir(parents=True, exist_ok=True)

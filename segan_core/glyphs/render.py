@@ -139,7 +139,8 @@ def _read_font(path: Path) -> tuple[dict[int, str], int, str | None, str]:
         font = TTFont(str(path), lazy=True, fontNumber=0)
         cmap = font.getBestCmap() or {}
         glyph_order = font.getGlyphOrder()
-        return dict(cmap), int(font["head"].unitsPerEm), _family_name(font), glyph_order[0] if glyph_order else ".notdef"
+        notdef = glyph_order[0] if glyph_order else ".notdef"
+        return dict(cmap), int(font["head"].unitsPerEm), _family_name(font), notdef
     except (TTLibError, KeyError, AssertionError, ValueError, OSError, ImportError) as exc:
         raise FontError(f"not a usable font file: {path} ({exc})") from None
 
