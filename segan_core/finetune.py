@@ -29,9 +29,11 @@ from pathlib import Path
 from segan_core import __version__
 from segan_core.atomic import atomic_dir
 from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
+from segan_core.data.placed import write_placed_dataset, writer_placement
 from segan_core.errors import Cancelled, SeganError
+from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import read_config
+from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.model.device import resolve_bf16
 from segan_core.outputs import USER_STYLE, check_output_dir
 from segan_core.resources import model_dir
@@ -74,6 +76,23 @@ RECIPES: dict[str, FinetuneRecipe] = {
             losses=(("cam", 0.0),),
         ),
         FinetuneRecipe(
+            "code",
+            "many-hands base only: fit the writer's style code alone (64 numbers), jittered glyphs, no L_cls",
+            trainable_parts="code",
+            augment=1.0,
+            learning_rate=5e-3,
+            losses=(("cam", 0.0),),
+        ),
+        FinetuneRecipe(
+            "code+adalin",
+            "many-hands base only: the writer's style code and the MLP that turns it into AdaLIN's gamma and beta "
+            "(with AdaLIN's rho); encoders, attention and convolutions frozen; jittered glyphs, no L_cls",
+            trainable_parts="code+adalin",
+            augment=1.0,
+            learning_rate=5e-4,
+            losses=(("cam", 0.0),),
+        ),
+        FinetuneRecipe(
             "base-recipe",
             "the base's own recipe unchanged on the new glyphs (what `segan train style --init-from` did)",
         ),
@@ -97,6 +116,9 @@ class FinetuneRequest:
     resume: bool = False
     select_min_ratio: float | None = 0.9  # snapshots must read >= this x the writer's own glyphs (None: off)
     overwrite: bool = False  # replace a folder at ``out`` that is not a fine-tuned style (only our files)
+    # train on the writer's glyphs with their median size and position taken off (one transform for the whole
+    # hand), and put it back on every glyph the new style draws (glyphs/placement.py, issue 32)
+    placement: bool = True
     # CPU bf16 autocast: off by default here (on 200 dev characters a bf16 fine-tune read 0.045 lower than fp32 at
     # the same 12 CPU minutes, docs/training.md); auto = on where the CPU has it natively | on | off
     bf16: str = "off"
@@ -164,8 +186,9 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     )
     check_output_dir(out, USER_STYLE, request.overwrite)  # before hours of training, not after
     skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
+    data, placement = _training_data(request, run_dir)
     try:
-        result = yield from train_style(request.data, skeleton_gan, model, train, options, cancel)
+        result = yield from train_style(data, skeleton_gan, model, train, options, cancel)
     except Cancelled as exc:  # the run is kept to resume from; no style is made
         stopped = exc.result if isinstance(exc.result, TrainResult) else None
         partial = FinetuneResult(run_dir, run_dir, "", stopped.step if stopped else 0,
@@ -177,7 +200,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.select-", dir=out.parent) as scratch:
         selection = yield from select_snapshot(
-            run_dir, request.data, Path(scratch) / "selected", eval_options, metric="iou", cancel=cancel,
+            run_dir, data, Path(scratch) / "selected", eval_options, metric="iou", cancel=cancel,
             min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
         )
         chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)
@@ -192,14 +215,34 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
             "snapshot": selection.chosen.name,
             "dev": dev_scores,
             "cpu_minutes": round(result.cpu_seconds / 60, 2),
+            "placement": placement.to_json() if placement is not None else None,
             "created_with": f"segan-studio {__version__}",
         }
         with atomic_dir(out, USER_STYLE, request.overwrite) as tmp:
             for item in selection.out.iterdir():
                 shutil.copy2(item, tmp / item.name)
+            if placement is not None:  # the style model puts the writer's size and position back on its glyphs
+                config = json.loads((tmp / CONFIG_FILE).read_text(encoding="utf-8"))
+                config["placement"] = placement.to_json()
+                (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
             style["written"] = _keep_written(Path(request.data), tmp)
             (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores)
+
+
+def _training_data(request: FinetuneRequest, run_dir: Path) -> tuple[Path, Placement | None]:
+    """The dataset the fit trains and selects on, and the writer's placement (None: the dataset as it is).
+
+    The placed copy lives beside the run (``<run>.placed-data``); a resumed run measures the same placement
+    from the same glyphs and finds the same copy.
+    """
+    if not request.placement:
+        return Path(request.data), None
+    placement = writer_placement(Path(request.data))
+    placed = run_dir.with_name(f"{run_dir.name}.placed-data")
+    if not (request.resume and (placed / "manifest.json").is_file()):
+        write_placed_dataset(Path(request.data), placed, placement)
+    return placed, placement
 
 
 def _keep_written(data: Path, out: Path) -> int:

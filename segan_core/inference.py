@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from segan_core.baselines.zi2zi import UNetGenerator
 from segan_core.config import BaselineConfig, ModelConfig, from_dict
 from segan_core.errors import CheckpointError, SeganError
+from segan_core.glyphs.placement import Placement
 from segan_core.glyphs.render import FontRenderer
 from segan_core.glyphs.skeleton import skeletonize
 from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
@@ -100,6 +101,9 @@ class StyleModel:
         self._lock = threading.Lock()  # one forward pass at a time (GUI workers may share the model)
         self.requested_backend = backend
         self._forward, self.backend = _make_forward(generator, backend, device)  # backend: the one in use
+        # a writer's style: their median size and position on the em, put back on every glyph (issue 32)
+        raw_placement = config.get("placement")
+        self.placement = Placement.from_json(raw_placement, f"{folder}/config.json") if raw_placement else Placement()
 
     @classmethod
     def load(
@@ -209,7 +213,7 @@ class StyleModel:
                     for kind, value in raw_maps.items():
                         maps.setdefault(kind, []).append(normalise_heatmap(value, self.size))
         empty = np.zeros((0, self.size, self.size), np.uint8)
-        generated = np.concatenate(outputs) if outputs else empty
+        generated = self.placement.apply(np.concatenate(outputs)) if outputs else empty
         return generated, {k: np.concatenate(v) for k, v in maps.items()}
 
 

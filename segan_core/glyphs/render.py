@@ -87,6 +87,10 @@ class FontRenderer:
     def glyph_name(self, char: str) -> str | None:
         return self._cmap.get(ord(char))
 
+    def file_for(self, char: str) -> Path:
+        """The font file that draws ``char`` (the first file for a character the font lacks)."""
+        return self.files[self._file_of.get(ord(char), 0)]
+
     def _pil_font(self, em_px: int, index: int = 0) -> ImageFont.FreeTypeFont:
         font = self._pil_fonts.get((em_px, index))
         if font is None:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from segan_core.glyphs.embox import EMBOX_DESCENT, EmBox
+from segan_core.glyphs.render import FontRenderer
 from segan_core.scans.template import Template, render_page
 
 WRITE_SCALE = 0.82  # the writer's em, as a share of the box: a writer keeps inside the box
@@ -31,12 +33,13 @@ def fill_page(
     dpi: int = 150,
     written: Mapping[str, str | None] | None = None,
     oversize: Collection[str] = (),
+    scale: float = WRITE_SCALE,
 ) -> np.ndarray:
-    """The page with every cell's character written in ``font`` (dark ink).
+    """The page with every cell's character written in ``font`` (dark ink) at ``scale`` of the box.
 
     ``written`` overrides what goes into a cell: ``{cell char: another char}`` writes the wrong
     character, ``{cell char: None}`` leaves the box empty; characters in ``oversize`` are written
-    too big for their box (strokes cross the box line).
+    too big for their box (strokes cross the box line). ``font`` may be a folder of subset files.
     """
     written = written or {}
     paper = render_page(template, page, dpi).astype(np.float32)
@@ -49,7 +52,7 @@ def fill_page(
             continue
         k = cell.w * scale / box.em_px
         side = max(16, round(GLYPH_SIZE * k))
-        size = OVERSIZE if cell.char in oversize else WRITE_SCALE
+        size = OVERSIZE if cell.char in oversize else scale
         glyph = clean_glyph(font, char, GLYPH_SIZE, size)
         glyph = cv2.resize(glyph, (side, side), interpolation=cv2.INTER_AREA)
         f = k * GLYPH_SIZE / side  # page pixels per pixel of the shrunk glyph (about 1)
@@ -64,9 +67,17 @@ def fill_page(
 def _write(draw: ImageDraw.ImageDraw, font: Path, char: str, x: float, y: float, box: float, scale: float) -> None:
     """Write ``char`` at ``scale`` of the box, centred."""
     em = scale * box
+    font = Path(font)
+    if font.is_dir():  # a folder of subsets: the file whose cmap has the character
+        font = _renderer(font).file_for(char)
     pil_font = ImageFont.truetype(str(font), size=round(em))
     left, top = x + (box - em) / 2, y + (box - em) / 2
     draw.text((left, top + (1.0 - EMBOX_DESCENT) * em), char, fill=255, font=pil_font, anchor="ls")
+
+
+@cache
+def _renderer(folder: Path) -> FontRenderer:
+    return FontRenderer(folder)
 
 
 def clean_glyph(font: Path, char: str, size: int, scale: float = WRITE_SCALE) -> np.ndarray:

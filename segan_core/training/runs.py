@@ -247,6 +247,7 @@ def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> di
     """
     from segan_core.config import from_dict, to_dict
     from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
+    from segan_core.model.style_codes import fit_style_codes
 
     saved = read_config(base, kind="segan")
     saved_config = from_dict(ModelConfig, saved.get("model", {}), f"{base}/config.json model")
@@ -258,29 +259,8 @@ def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> di
     if saved_model != wanted:
         differing = sorted(k for k in wanted if saved_model.get(k) != wanted[k])
         raise SeganError(f"cannot fine-tune from {base}: its model differs in {', '.join(differing)}")
-    tensors = _fit_style_codes(load_tensors(base / WEIGHTS_FILE), saved_config, model, trainable, base)
+    fresh = trainable.g_a.style_embedding.weight if trainable.g_a.style_embedding is not None else None
+    tensors = fit_style_codes(load_tensors(base / WEIGHTS_FILE), saved_config, model, fresh, base)
     load_module(trainable.g_a, tensors, "generator", base / WEIGHTS_FILE)
     trainable.reset_average()
     return {"path": str(base), "weights_sha256": weights_hash(base)}
-
-
-def _fit_style_codes(
-    tensors: dict[str, torch.Tensor], saved: ModelConfig, model: ModelConfig, trainable: SeganTrainable, base: Path
-) -> dict[str, torch.Tensor]:
-    """The base's generator tensors reshaped for ``model``'s style codes (see :func:`_start_from`)."""
-    codes, mlp_in = "generator.style_embedding.weight", "generator.decoder.mlp.0.weight"
-    if saved.style_codes == model.style_codes and (not model.style_codes or saved.style_dim == model.style_dim):
-        return tensors
-    tensors = dict(tensors)
-    if saved.style_codes and model.style_codes == 1 and saved.style_dim == model.style_dim:  # a new writer
-        tensors[codes] = tensors[codes].float().mean(dim=0, keepdim=True)
-    elif not saved.style_codes and model.style_codes:  # a many-hands base from one style
-        weight = tensors[mlp_in].float()
-        tensors[mlp_in] = torch.cat([weight, weight.new_zeros(weight.shape[0], model.style_dim)], dim=1)
-        tensors[codes] = trainable.g_a.style_embedding.weight.detach().clone()
-    else:
-        raise SeganError(
-            f"cannot start a model with {model.style_codes} style codes of {model.style_dim} from {base} "
-            f"({saved.style_codes} codes of {saved.style_dim})"
-        )
-    return tensors
