@@ -2,20 +2,67 @@
 
 A cancelled or crashed job never leaves a half-written output behind, and a failed write never
 loses the previous one. Which existing folders may be written at all is :mod:`segan_core.outputs`.
+
+Every temp sibling is named ``.NAME.segan-tmp-PID-XXXX`` (+ ``.tmp``, ``.old`` or the file's own
+suffix), PID being the writer's. A job killed by SIGKILL cannot delete its own, so every later
+write into the same folder first removes those whose writer is no longer alive (:func:`sweep_stale`):
+only names of this pattern, never anything else.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from segan_core.errors import OutputError
-from segan_core.outputs import OutputKind, check_output_dir, owned_entries, resolve
+from segan_core.outputs import OutputKind, check_output_dir, marker_json, owned_entries, resolve
+
+TEMP_TAG = ".segan-tmp-"  # in every temp sibling's name, followed by the writer's PID
+_STALE = re.compile(r"^\..+" + re.escape(TEMP_TAG) + r"(\d+)-[^/]*$")
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}{TEMP_TAG}{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's live process
+        return True
+    return True
+
+
+def sweep_stale(folder: Path) -> list[str]:
+    """Remove temp siblings left in ``folder`` by writers that died (SIGKILL, a power cut); return their names."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        match = _STALE.match(entry.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed.append(entry.name)
+        except OSError:
+            continue  # another sweeper got it first, or it cannot be removed: harmless
+    return removed
 
 
 def ensure_writable_dir(folder: Path) -> None:
@@ -45,32 +92,56 @@ def write_error(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {exc.strerror or exc}; nothing was written")
 
 
+_OS_ERROR = re.compile(r"os error (\d+)")
+
+
+def _safetensors_errno(exc: Exception) -> int | None:
+    """The errno inside a ``SafetensorError`` raised by a failed write (``... (os error 28) ...``), or None."""
+    if type(exc).__name__ != "SafetensorError":
+        return None
+    match = _OS_ERROR.search(str(exc))
+    return int(match.group(1)) if match else None
+
+
 @contextmanager
 def disk_errors(path: Path) -> Iterator[None]:
-    """A full disk, a quota, a read-only file system or an I/O error while writing ``path``: one line
-    (:func:`write_error`); any other OSError passes through unchanged."""
+    """A full disk, a quota, a read-only file system or an I/O error while writing ``path`` (an OSError,
+    or safetensors' own SafetensorError wrapping one): one line (:func:`write_error`); anything else
+    passes through unchanged."""
     try:
         yield
     except OSError as exc:
         if exc.errno in WRITE_ERRNOS:
             raise write_error(path, exc) from None
         raise
+    except Exception as exc:
+        code = _safetensors_errno(exc)
+        if code in WRITE_ERRNOS:
+            raise write_error(path, OSError(code, os.strerror(code))) from None
+        raise
 
 
 def _mkstemp(path: Path, suffix: str) -> tuple[int, str]:
     ensure_writable_dir(path.parent)
+    sweep_stale(path.parent)
     try:
-        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        return tempfile.mkstemp(prefix=_temp_prefix(path), suffix=suffix, dir=path.parent)
     except OSError as exc:
         raise write_error(path, exc) from None
 
 
-def _mkdtemp(path: Path) -> Path:
+def _mkdtemp(path: Path, suffix: str = ".tmp") -> Path:
     ensure_writable_dir(path.parent)
+    sweep_stale(path.parent)
     try:
-        return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        return Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=suffix, dir=path.parent))
     except OSError as exc:
         raise write_error(path, exc) from None
+
+
+def _trash(path: Path) -> Path:
+    """A temp folder beside ``path`` to move the previous output into until the new one is in place."""
+    return Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".old", dir=path.parent))
 
 
 @contextmanager
@@ -106,19 +177,26 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_tree(path: Path | str) -> Iterator[Path]:
+def atomic_tree(path: Path | str, keep: Callable[[str], bool] = lambda name: False) -> Iterator[Path]:
     """Yield an empty temp folder next to ``path`` for a tool that writes a whole tree (a UFO); on success it
     takes the place of ``path``. A folder already at ``path`` (the caller has checked it may go) is moved
-    aside first and deleted only once the new one is in place; on failure it is put back."""
+    aside first and deleted only once the new one is in place; on failure it is put back. Entries of the
+    old folder for which ``keep(name)`` is true and that the new tree lacks (a UFO's ``images/``, a user's
+    notes) are carried over into the new one, never deleted."""
     path = resolve(path)
     tmp = _mkdtemp(path)
     trash = None
+    carried: list[str] = []
     try:
         with disk_errors(path):
             yield tmp
             tmp.chmod(0o755)
-            if path.exists():
-                trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            if path.is_dir():
+                for name in sorted(os.listdir(path)):
+                    if keep(name) and not os.path.lexists(tmp / name):
+                        os.replace(path / name, tmp / name)
+                        carried.append(name)
+                trash = _trash(path)
                 os.replace(path, trash / path.name)
             try:
                 os.replace(tmp, path)
@@ -126,6 +204,11 @@ def atomic_tree(path: Path | str) -> Iterator[Path]:
                 if trash is not None:
                     os.replace(trash / path.name, path)
                 raise
+    except BaseException:
+        for name in carried:  # the user's entries go back where they were
+            if (tmp / name).exists() and path.is_dir() and not os.path.lexists(path / name):
+                os.replace(tmp / name, path / name)
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if trash is not None:
@@ -133,33 +216,35 @@ def atomic_tree(path: Path | str) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_dir(path: Path | str, kind: OutputKind, overwrite: bool = False) -> Iterator[Path]:
+def atomic_dir(path: Path | str, kind: OutputKind, overwrite: bool = False, name: str | None = None) -> Iterator[Path]:
     """Yield a temp folder next to ``path``; on success its contents take their place in ``path``.
 
     :func:`segan_core.outputs.check_output_dir` decides whether ``path`` may be written (checked
-    before and after the work). A new or empty ``path``, or one holding only the command's own
-    files, is swapped in with one rename; otherwise only the command's own names are replaced and
+    before and after the work). The command's marker (:attr:`OutputKind.marker`, listing every file
+    written) is added to the temp folder. A new or empty ``path``, or one holding only the command's own
+    files, is swapped in with one rename; otherwise only the command's own files are replaced and
     everything else in the folder is kept. Nothing is ever left beside ``path``.
     """
-    path = check_output_dir(path, kind, overwrite)
+    path = check_output_dir(path, kind, overwrite, name)
     tmp = _mkdtemp(path)
     try:
         with disk_errors(path):
             yield tmp
+            (tmp / kind.marker).write_text(marker_json(kind, tmp, path, name), encoding="utf-8")
             tmp.chmod(0o755)
-            check_output_dir(path, kind, overwrite)  # the folder may have changed during a long job
-            _install(tmp, path, kind)
+            written = {entry.name for entry in tmp.iterdir()}
+            check_output_dir(path, kind, overwrite, name, written)  # the folder may have changed during a long job
+            _install(tmp, path, kind, written)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _install(tmp: Path, path: Path, kind: OutputKind) -> None:
+def _install(tmp: Path, path: Path, kind: OutputKind, written: set[str]) -> None:
     if not path.exists():
         os.replace(tmp, path)
         return
-    written = {entry.name for entry in tmp.iterdir()}
     old = owned_entries(path, kind, written)
-    trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+    trash = _trash(path)
     everything = {entry.name for entry in path.iterdir()}
     # only our own files: one rename swaps the whole folder (not the current folder: keep the shell's)
     if everything and set(old) == everything and path != resolve(Path.cwd()):

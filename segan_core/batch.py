@@ -56,7 +56,7 @@ from segan_core.fontbuild.fallback import (
 from segan_core.fontbuild.glyphs import GlyphRecord, glyph_name
 from segan_core.fontbuild.metrics import ADVANCE
 from segan_core.fontbuild.naming import FontNames
-from segan_core.fontbuild.ufo import check_ufo, write_ufo
+from segan_core.fontbuild.ufo import check_ufo, ufo_keeps, write_ufo
 from segan_core.fontbuild.validate import require_valid
 from segan_core.fontbuild.vertical import vertical_records
 from segan_core.glyph_source import FontGlyphSource, GlyphSource
@@ -620,7 +620,7 @@ def _build_fonts(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress
         raise FontError(f"no glyph of the {len(job.chars)} requested characters could be traced from {job.source.name}")
     job.info = _font_info(job.request, job.source, job.fallback is not None)
     job.paths = job.request.output_paths()
-    temps = {fmt: stack.enter_context(atomic_tree(path) if fmt == "ufo" else atomic_path(path))
+    temps = {fmt: stack.enter_context(atomic_tree(path, ufo_keeps) if fmt == "ufo" else atomic_path(path))
              for fmt, path in job.paths.items()}  # fmt: skip
     sample = _sample_chars(job.in_font)
     for fmt in _built_formats(job.paths):

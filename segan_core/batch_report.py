@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from segan_core.cache import GlyphCache
+from segan_core.outputs import BATCH_REPORT_FORMAT
 from segan_core.vectorize.trace import TraceConfig
 
 
@@ -81,6 +82,7 @@ class BatchReport:
                     "dropped": self.quality_gate.dropped}  # fmt: skip
         cache = self.cache
         data: dict[str, Any] = {
+            "format": BATCH_REPORT_FORMAT,  # with font.files: what segan_core.outputs lets a later export replace
             "created_with": self.created_with,
             "font": {
                 "family": self.family,

@@ -53,6 +53,9 @@ def one_line_error(err: str, *needles: str) -> str:
     return lines[0]
 
 
+OLD_MANIFEST = '{"format": "segan-dataset"}'  # a dataset's manifest.json: its content, not its name, is ours
+
+
 def hidden(folder: Path) -> list[str]:
     """Temp or backup leftovers (``.name.xxx.tmp``, ``.name.old``) in ``folder``."""
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
@@ -167,7 +170,7 @@ def test_data_build_replaces_its_previous_output(tmp_path, capsys):
     assert run(build_args(out, "永字"), capsys)[0] == 0
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["total"] == 2
     assert hidden(tmp_path) == [] and sorted(p.name for p in out.iterdir()) == [
-        "dev.npz", "manifest.json", "test.npz", "train.npz"
+        "dev.npz", "manifest.json", "segan-dataset.json", "test.npz", "train.npz"
     ]
 
 
@@ -278,11 +281,11 @@ def test_a_failed_job_leaves_the_old_output_and_no_temp(tmp_path):
 
     out = tmp_path / "data"
     out.mkdir()
-    (out / "manifest.json").write_text("old")
+    (out / "manifest.json").write_text(OLD_MANIFEST)  # a dataset from before ownership markers
     with pytest.raises(RuntimeError), atomic_dir(out, DATASET) as tmp:
         (tmp / "manifest.json").write_text("half")
         raise RuntimeError("crash")
-    assert (out / "manifest.json").read_text() == "old" and hidden(tmp_path) == []
+    assert (out / "manifest.json").read_text() == OLD_MANIFEST and hidden(tmp_path) == []
 
 
 @pytest.mark.parametrize("with_user_files", [False, True], ids=["swap", "merge"])
@@ -292,7 +295,7 @@ def test_a_failed_rename_puts_the_previous_output_back(tmp_path, monkeypatch, wi
 
     out = tmp_path / "data"
     out.mkdir()
-    (out / "manifest.json").write_text("old")
+    (out / "manifest.json").write_text(OLD_MANIFEST)
     (out / "train.npz").write_text("old")
     if with_user_files:
         user_files(out)
@@ -307,7 +310,7 @@ def test_a_failed_rename_puts_the_previous_output_back(tmp_path, monkeypatch, wi
     with pytest.raises(atomic.OutputError, match="cannot write"), atomic.atomic_dir(out, DATASET) as tmp:
         (tmp / "manifest.json").write_text("new")
         (tmp / "train.npz").write_text("new")
-    assert (out / "manifest.json").read_text() == "old" and (out / "train.npz").read_text() == "old"
+    assert (out / "manifest.json").read_text() == OLD_MANIFEST and (out / "train.npz").read_text() == "old"
     assert not with_user_files or user_files_intact(out)
     assert hidden(tmp_path) == []
 

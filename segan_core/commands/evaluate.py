@@ -75,7 +75,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     upscaler.add_argument("--target-font", type=Path, help="the real font (default: found by the dataset's manifest)")
     upscaler.add_argument("--no-trace", action="store_true", help="skip the traced-outline IoU")
     upscaler.add_argument("--no-ocr", action="store_true", help="skip content accuracy")
-    upscaler.add_argument("--json", type=Path, metavar="FILE", help="also write the scores as JSON")
+    upscaler.add_argument("--json", type=Path, metavar="FILE",
+                          help="also write the scores as JSON (a new file, or a previous one of this command)")
+    upscaler.add_argument("--overwrite", action="store_true", help="replace an existing --json file that is not "
+                          "a previous report of segan eval upscaler")
     upscaler.add_argument("--quiet", action="store_true")
     upscaler.set_defaults(func=run_upscaler_eval)
 
@@ -219,13 +222,17 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 def run_upscaler_eval(args: argparse.Namespace) -> int:
     from segan_core.atomic import write_text_atomic
     from segan_core.evaluation.upscaled import (
+        UPSCALE_EVAL_FORMAT,
         UpscaleEvalRequest,
         compare_rows,
         evaluate_upscaler,
         format_upscale_table,
     )
+    from segan_core.outputs import check_output_json
     from segan_core.styles import model_folder
 
+    if args.json is not None:  # refused before the evaluation, not after
+        check_output_json(args.json, UPSCALE_EVAL_FORMAT, "segan eval upscaler", args.overwrite)
     request = UpscaleEvalRequest(
         model=model_folder(args.style), data=args.data, split=args.split, limit=args.limit, upscaler=args.upscaler,
         target_font=args.target_font, traced=not args.no_trace, ocr=not args.no_ocr,
@@ -235,6 +242,7 @@ def run_upscaler_eval(args: argparse.Namespace) -> int:
     for line in compare_rows(result):
         print(line)
     if args.json is not None:
+        check_output_json(args.json, UPSCALE_EVAL_FORMAT, "segan eval upscaler", args.overwrite)
         write_text_atomic(args.json, json.dumps(result.to_json(), ensure_ascii=False, indent=1))
         print(f"wrote {args.json}")
     return 0

@@ -47,6 +47,8 @@ from segan_core.vectorize.trace import UPM, TraceConfig, trace_glyph
 ROWS = ("generator + bicubic", "generator + upscaler", "real font, 64 px + bicubic", "real font, 64 px + upscaler")
 CURVE_STEPS = 8  # line segments per Bézier curve when an outline is filled
 
+UPSCALE_EVAL_FORMAT = "segan-upscaler-eval"  # the --json report: a later run may replace only this
+
 
 @dataclass(frozen=True)
 class UpscaleEvalRequest:
@@ -72,7 +74,8 @@ class UpscaleEval:
     calibration_matches: bool = True  # False: calibrated for other weights than this style model's (gain 1 used)
 
     def to_json(self) -> dict:
-        return {"split": self.split, "characters": len(self.chars), "size": self.size, "upscaler": self.upscaler,
+        return {"format": UPSCALE_EVAL_FORMAT, "split": self.split, "characters": len(self.chars),
+                "size": self.size, "upscaler": self.upscaler,
                 "ink_gain": self.ink_gain, "calibration_matches": self.calibration_matches,
                 "chars": "".join(self.chars), "rows": self.rows}  # fmt: skip
 

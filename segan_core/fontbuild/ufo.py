@@ -10,6 +10,7 @@ smart-dropout ``prep`` program rides along in the lib key ufo2ft reads (``public
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import math
 from pathlib import Path
 
@@ -34,6 +35,16 @@ INFO_NAMES = {0: "copyright", 3: "openTypeNameUniqueID", 5: "openTypeNameVersion
               9: "openTypeNameDesigner", 10: "openTypeNameDescription", 12: "openTypeNameDesignerURL",
               13: "openTypeNameLicense", 14: "openTypeNameLicenseURL"}  # fmt: skip
 DERIVED_NAMES = {1, 2, 6}  # family, style, PostScript name: from familyName, styleName, postscriptFontName
+
+
+# what write_ufo puts in a UFO: replaced on a re-export; anything else there (images/, data/, notes) is kept
+UFO_WRITES = ("metainfo.plist", "fontinfo.plist", "lib.plist", "groups.plist", "kerning.plist", "features.fea",
+              "layercontents.plist", "glyphs", "glyphs.*")  # fmt: skip
+
+
+def ufo_keeps(name: str) -> bool:
+    """Is ``name``, in an existing UFO being replaced, something write_ufo does not write (to carry over)?"""
+    return not any(fnmatch.fnmatchcase(name, pattern) for pattern in UFO_WRITES)
 
 
 def write_ufo(font: TTFont, folder: Path) -> None:

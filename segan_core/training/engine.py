@@ -46,7 +46,7 @@ from segan_core.model.checkpoint import (
     write_config,
 )
 from segan_core.model.tensors import to_uint8
-from segan_core.outputs import TRAINING_RUN, check_output_dir
+from segan_core.outputs import TRAINING_RUN, check_output_dir, claim_output_dir
 from segan_core.training.contract import Trainable
 from segan_core.training.data import Batch, PairedBatches
 from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
@@ -282,6 +282,7 @@ def fit(
             raise CheckpointError(
                 f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
             )
+        claim_output_dir(spec.out, TRAINING_RUN)  # its marker: what it writes there is its own from now on
     for module in trainable.networks().values():
         dist.broadcast_parameters(module)
     optimizers = list(trainable.optimizers().values())

@@ -38,7 +38,7 @@ from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, read_config
 from segan_core.model.device import configure_threads, pick_device
 from segan_core.model.upscaler import UPSCALER_KIND, UpscalerConfig, load_upscaler
-from segan_core.outputs import OutputKind
+from segan_core.outputs import CHECKPOINT, OutputKind
 from segan_core.resources import find_font
 from segan_core.styles import load_styles
 from segan_core.training.engine import Distributed, RunSpec, fit
@@ -70,7 +70,7 @@ DEGRADED_FROM = "dataset-64px"
 # training characters the ink gain is calibrated on (evenly spread over the run's; ~3 CPU s a gain)
 CALIBRATION_CHARS = 500
 # <model folder>/upscaler/ as `--install` writes it (only these two names are ever replaced there)
-INSTALLED_UPSCALER = OutputKind("style upscaler folder", CONFIG_FILE, (CONFIG_FILE, WEIGHTS_FILE))
+INSTALLED_UPSCALER = OutputKind("style upscaler folder", "segan-upscaler", (CONFIG_FILE, WEIGHTS_FILE), CHECKPOINT)
 
 
 @dataclass(frozen=True)
