@@ -97,8 +97,21 @@ def _to_gray(image: Image.Image) -> np.ndarray:
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         paper.alpha_composite(rgba)
         image = paper
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float64)
-        top = array.max() or 1.0
-        return np.clip(array * (255.0 / (65535.0 if top > 255 else 255.0)), 0, 255).astype(np.uint8)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        return _deep_to_gray(np.asarray(image))
     return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+
+
+def _deep_to_gray(array: np.ndarray, band_pixels: int = 1 << 22) -> np.ndarray:
+    """16-bit (or 32-bit integer) grey to 8 bits, a band of rows at a time in integers.
+
+    A 64 MP 16-bit page stays 128 MB plus the 64 MB result; no float64 copy of it (512 MB each) is made.
+    Pictures whose values all fit in 8 bits keep them; others are scaled from 0-65535.
+    """
+    top = int(array.max(initial=0))
+    gray = np.empty(array.shape, np.uint8)
+    rows = max(1, band_pixels // max(1, array.shape[1]))
+    for start in range(0, array.shape[0], rows):
+        band = np.clip(array[start:start + rows], 0, 65535).astype(np.int64)
+        gray[start:start + rows] = band * 255 // 65535 if top > 255 else np.minimum(band, 255)
+    return gray

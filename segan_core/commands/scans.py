@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from segan_core.commands.progress import drive
@@ -43,6 +46,23 @@ def _positive(text: str) -> int:
     return value
 
 
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM is handled like Ctrl-C (a KeyboardInterrupt): temp files go on the way out, exit code 130."""
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: signals are not ours to set
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def run_import(args: argparse.Namespace) -> int:
     request = ImportRequest(
         pages=tuple(args.pages),
@@ -57,13 +77,16 @@ def run_import(args: argparse.Namespace) -> int:
         source=args.source,
         overwrite=args.overwrite,
     )
-    report = drive(import_scans(request), quiet=args.quiet)
+    with terminate_as_interrupt():
+        report = drive(import_scans(request), quiet=args.quiet)
     counts = report.counts
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v and k not in ("cells",))
     print(f"wrote {args.out}: {counts['cells']} cells from {len(report.pages)} page pictures ({summary})")
     for page in report.pages:
         turned = f", turned {page.rotation_deg:+.1f} deg" if abs(page.rotation_deg) > 0.5 else ""
         print(f"  {page.file}: page {page.page}, {page.markers} markers, fit {page.error_mm:.2f} mm{turned}")
+    for page in report.skipped:
+        print(f"  skipped {page.reason}")
     flagged = [c for c in report.cells if c.status != "ok"]
     for cell in flagged[:SHOW_FLAGGED]:
         read = "".join(c for c, _ in cell.candidates[:3])

@@ -11,6 +11,8 @@ The job (yields :class:`Progress`, checks a :class:`CancelToken`, returns an :cl
 4. Check each cell: empty, ink touching the cut edge, and the label check by the project's
    recognizer (the character must be among its top ``top_k`` candidates; mismatches are flagged,
    never dropped).
+   A picture that cannot be registered (a blank page, a page of another template) is skipped and
+   named in the report; the import fails only when no picture can be read.
 5. Write, all into a temp folder renamed into place at the end (nothing partial):
    ``chars/<char>.png`` (black on white, ``image_size`` px), ``report.json``, ``review-N.png`` and,
    unless disabled, ``dataset/`` built by the project's dataset builder from ``chars/``.
@@ -19,6 +21,10 @@ The job (yields :class:`Progress`, checks a :class:`CancelToken`, returns an :cl
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,12 +33,13 @@ import cv2
 import numpy as np
 
 from segan_core.atomic import atomic_dir
+from segan_core.charset import is_han
 from segan_core.data.build import BuildRequest, build_dataset
 from segan_core.data.store import manifest_hash
 from segan_core.errors import InputFileError, SeganError
 from segan_core.glyphs.render import from_paper, to_paper
 from segan_core.jobs import CancelToken, Progress, Stopwatch
-from segan_core.outputs import SCAN_IMPORT, check_output_dir
+from segan_core.outputs import SCAN_IMPORT, check_output_dir, is_owned, resolve
 from segan_core.resources import SOURCE_FONT
 from segan_core.scans.cells import CellImage, cut_page
 from segan_core.scans.cleanup import normalize_placement
@@ -43,6 +50,7 @@ from segan_core.scans.template import Template, load_template
 
 REPORT_FORMAT = "segan-scan-import"
 STATUS_ORDER = ("empty", "label-mismatch", "touches-border", "duplicate-replaced")
+LEGACY_STALE_S = 3600  # a temp folder of an older version's killed import is swept after an hour
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,14 @@ class CellRecord:
 
 
 @dataclass(frozen=True)
+class SkippedPage:
+    """A page picture that could not be registered (blank, another template's, markers hidden) and why."""
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ImportReport:
     """Everything the import found; ``to_json`` is what ``report.json`` holds."""
 
@@ -99,13 +115,15 @@ class ImportReport:
     not_scanned: str
     label_check: str
     dataset: dict | None
+    skipped: tuple[SkippedPage, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
         counts = {status: 0 for status in ("ok", *STATUS_ORDER)}
         for record in self.cells:
             counts[record.status] = counts.get(record.status, 0) + 1
-        return counts | {"cells": len(self.cells), "not_scanned": len(self.not_scanned)}
+        return counts | {"cells": len(self.cells), "not_scanned": len(self.not_scanned),
+                         "skipped_pages": len(self.skipped)}
 
     def to_json(self) -> dict:
         return {
@@ -115,6 +133,7 @@ class ImportReport:
             "label_check": self.label_check,
             "not_scanned": self.not_scanned,
             "pages": [asdict(p) for p in self.pages],
+            "skipped_pages": [asdict(p) for p in self.skipped],
             "cells": [asdict(c) for c in self.cells],
             "dataset": self.dataset,
         }
@@ -127,25 +146,67 @@ def import_scans(request: ImportRequest, cancel: CancelToken | None = None) -> I
     template = load_template(request.template)
     check_output_dir(request.out, SCAN_IMPORT, request.overwrite)  # before the work, not after
     total = check_inputs(request.pages)
+    sweep_legacy_imports(request.out)
     pages: list[PageRecord] = []
+    skipped: list[tuple[SkippedPage, InputFileError]] = []
     kept: dict[str, Kept] = {}
     for done, picture in enumerate(read_pages(request.pages)):
         cancel.raise_if_cancelled("scan import")
         yield Progress("pages", done, total, message=picture.name, elapsed_s=clock.elapsed)
-        match = register_page(picture.gray, template, picture.name)
+        try:
+            match = register_page(picture.gray, template, picture.name)
+        except InputFileError as exc:  # flag the page, import the rest
+            skipped.append((SkippedPage(picture.name, str(exc)), exc))
+            continue
         pages.append(PageRecord(picture.name, match.page + 1, round(match.rotation_deg, 2), match.markers,
                                 round(match.error_mm, 3)))
         for image in cut_page(picture.gray, match, template.page_cells(match.page), request.image_size):
             _keep(kept, image, picture.name, request.normalize)
     yield Progress("pages", total, total, elapsed_s=clock.elapsed)
+    if not pages:
+        _no_page_read([exc for _, exc in skipped])
     records = [kept[c].record for c in template.chars if c in kept]
     label_check = yield from _check_labels(kept, request, cancel, clock)
     for record in records:
         record.status = next((s for s in STATUS_ORDER if s in record.flags), "ok")
     not_scanned = "".join(c for c in template.chars if c not in kept)
     report = ImportReport(template.template_id, request.out, tuple(pages), tuple(records), not_scanned, label_check,
-                          None)
+                          None, tuple(page for page, _ in skipped))
     return (yield from _write(report, kept, template, request, cancel, clock))
+
+
+def _no_page_read(errors: list[InputFileError]) -> None:
+    """Every picture was skipped: the one reason, or the first and how many more."""
+    if len(errors) == 1:
+        raise errors[0]
+    raise InputFileError(f"none of the {len(errors)} page pictures could be read; the first: {errors[0]}")
+
+
+def sweep_legacy_imports(out: Path | str) -> list[Path]:
+    """Delete temp folders that versions before PID-tagged temp names left beside ``out`` when killed.
+
+    Their names are ``.<out>.XXXXXXXX.tmp`` (8 random characters); one is swept when it holds only
+    the import's own names and has not changed for ``LEGACY_STALE_S``. Today's temp folders carry the
+    writer's PID and :mod:`segan_core.atomic` sweeps those whose writer is gone.
+    """
+    out = resolve(out)
+    pattern = re.compile(re.escape(f".{out.name}.") + r"[a-z0-9_]{8}\.tmp")
+    try:
+        entries = [e for e in os.scandir(out.parent) if pattern.fullmatch(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+    swept = []
+    for entry in entries:
+        folder = Path(entry.path)
+        try:
+            old = time.time() - folder.stat().st_mtime > LEGACY_STALE_S
+            ours = all(is_owned(e.name, SCAN_IMPORT) for e in os.scandir(folder))
+        except OSError:
+            continue
+        if old and ours:
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+    return swept
 
 
 @dataclass
@@ -218,6 +279,9 @@ def _write(report: ImportReport, kept: dict[str, Kept], template: Template,
     written = [c for c in template.chars if c in kept and kept[c].png is not None]
     if not written:
         raise InputFileError("no written cell found on the scanned pages: every box is empty")
+    unsafe = next((c for c in written if not is_han(c)), None)
+    if unsafe is not None:  # a character becomes a file name: never a path
+        raise InputFileError(f"template character {unsafe!r} is not a Han character; it cannot name a file")
     with atomic_dir(request.out, SCAN_IMPORT, request.overwrite) as tmp:
         chars_dir = tmp / "chars"
         chars_dir.mkdir()
@@ -234,7 +298,7 @@ def _write(report: ImportReport, kept: dict[str, Kept], template: Template,
         if request.build_dataset:
             dataset = yield from _build(tmp, request, tuple(written), cancel)
         final = ImportReport(report.template_id, report.out, report.pages, report.cells, report.not_scanned,
-                             report.label_check, dataset)
+                             report.label_check, dataset, report.skipped)
         (tmp / "report.json").write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     return final
 

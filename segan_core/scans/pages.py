@@ -4,7 +4,9 @@ Image files are read with :func:`segan_core.imageio.read_gray` (pixel count chec
 before decoding). A multi-page TIFF (what a scanner's document feeder writes) gives one picture per
 frame, each frame's size checked before it is decoded. PDFs are rasterized page by page with PDFium
 (pypdfium2) at ``PDF_DPI``; the render scale is lowered for oversized pages so a page never exceeds
-the same pixel cap.
+the same pixel cap. One import takes at most ``MAX_PICTURES`` page pictures in all (twice the pages
+of the largest template), counted from the PDF's page tree and the TIFF's frame directory before
+anything is decoded.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from PIL import Image
 
 from segan_core.errors import InputFileError
 from segan_core.imageio import MAX_PIXELS, image_size, read_gray
+from segan_core.scans.template import MAX_PAGES
 
 PDF_DPI = 250
 MAX_SIDE = 6000  # a page never needs more pixels than this on its long side (A4 at ~500 dpi)
 POINTS_PER_INCH = 72.0
+MAX_PICTURES = 2 * MAX_PAGES  # every page of the largest template, scanned twice
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,16 @@ def check_inputs(paths: tuple[Path, ...]) -> int:
     for path in paths:
         if not path.is_file():
             raise InputFileError(f"scanned page not found: {path}")
-        total += pdf_page_count(path) if is_pdf(path) else _frame_count(path)
+        pdf = is_pdf(path)
+        count = pdf_page_count(path) if pdf else _frame_count(path)
+        if count > MAX_PICTURES:
+            what = f"{count} pages" if pdf else f"more than {MAX_PICTURES} frames"
+            raise InputFileError(f"{path}: {what}; a scan import takes at most {MAX_PICTURES} page pictures "
+                                 f"(a template has at most {MAX_PAGES} pages)")
+        total += count
+    if total > MAX_PICTURES:
+        raise InputFileError(f"{total} page pictures given; a scan import takes at most {MAX_PICTURES} "
+                             f"(a template has at most {MAX_PAGES} pages): import them in parts")
     return total
 
 
@@ -96,7 +109,18 @@ def _frame_count(path: Path) -> int:
     """Frames in a picture file (1 for all but multi-page TIFFs); a one-line error for a non-picture."""
     image_size(path)  # the shared header checks: exists, not empty, a picture, not a bomb
     with Image.open(path) as image:
-        return int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
+        if image.format != "TIFF":
+            return 1
+        try:  # walk the frame directory no further than the cap: a TIFF may claim a million frames
+            image.seek(MAX_PICTURES)
+        except EOFError:
+            pass
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise InputFileError(f"{path}: TIFF frame directory is damaged ({exc})") from None
+        else:
+            return MAX_PICTURES + 1
+    with Image.open(path) as image:  # afresh: after a failed seek Pillow's n_frames is wrong
+        return int(image.n_frames)
 
 
 def _tiff_frames(path: Path) -> Iterator[PagePicture]:
