@@ -453,10 +453,11 @@ def _glyph_pipeline(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progr
     for start in range(0, total, request.chunk_size):
         job.cancel.raise_if_cancelled("batch export")
         chunk = todo[start : start + request.chunk_size]
+        tracer.store_finished()
         ready = _cached_outlines(job, chunk)
         ready_set = set(ready)
         need = [c for c in chunk if c not in ready_set]
-        images = _bitmaps(job, need)
+        images = _bitmaps(job, need, between=tracer.store_finished)
         if request.quality_gate is not None:
             _apply_quality_gate(job, chunk, need, images)
         tracer.submit(need, images)
@@ -508,6 +509,14 @@ class _Tracer:
                 future = trace_task(part, self.job.trace)
             self.pending.append((chars[i : i + TRACE_TASK], future))
 
+    def store_finished(self) -> None:
+        """Store the oldest tasks that have already finished, in order, so a job killed while the next chunk
+        is generated (even by ``kill -9``) resumes with their outlines instead of tracing them again."""
+        while self.pending and _finished(self.pending[0][1]):
+            chars, future = self.pending.popleft()
+            self._store(chars, *self._result(future))
+            self.done += len(chars)
+
     def drain(self, limit: int) -> Iterator[Progress]:
         """Store finished tasks, oldest first, until at most ``limit`` are in flight."""
         job = self.job
@@ -541,6 +550,10 @@ class _Tracer:
         stats.traced += len(chars)
 
 
+def _finished(future: cf.Future | tuple[float, list[bytes]]) -> bool:
+    return not isinstance(future, cf.Future) or future.done()
+
+
 def _trace_pool(workers: int, stack: contextlib.ExitStack) -> cf.ProcessPoolExecutor | None:
     """``workers`` spawned trace processes, shut down when ``stack`` closes; None for ``workers=0``."""
     if workers <= 0:
@@ -555,8 +568,9 @@ def _trace_pool(workers: int, stack: contextlib.ExitStack) -> cf.ProcessPoolExec
     return pool
 
 
-def _bitmaps(job: _Export, chars: list[str]) -> np.ndarray:
-    """Images for ``chars``: from the cache where present, else generated (and cached)."""
+def _bitmaps(job: _Export, chars: list[str], between: Callable[[], None] = lambda: None) -> np.ndarray:
+    """Images for ``chars``: from the cache where present, else generated (and cached); ``between`` runs
+    after each generated batch (the tracer stores the outlines finished meanwhile)."""
     request, source, cache, stats, cancel = job.request, job.source, job.cache, job.stats, job.cancel
     size = source.size
     images = np.zeros((len(chars), size, size), np.uint8)
@@ -578,6 +592,7 @@ def _bitmaps(job: _Export, chars: list[str]) -> np.ndarray:
             cache.put_bitmap(chars[i], image)
         cache.commit()
         stats.generated += len(rows)
+        between()
     return images
 
 

@@ -3,9 +3,10 @@
 For each character the output folder gets the generated glyph (``glyphs/永.png``, black on white),
 optionally its traced outline (``svg/永.svg``), its attention heatmaps over the source glyph
 (``heatmaps/永-cam.png``, ``-sram``, ``-cram``; SE-GAN models only) and one contact sheet
-(``contact-sheet.png``: source, skeleton, generated and heatmaps, one row per character).
-``generate.json`` records what was asked and written, and marks the folder as ours
-(:data:`segan_core.outputs.GENERATED_GLYPHS`): it is written atomically, and a later run may replace it.
+(``contact-sheet.png``: source, skeleton, generated and heatmaps, one row per character; past
+:data:`SHEET_ROWS` characters the rows go on in ``contact-sheet-2.png``, ...). ``generate.json`` records
+what was asked and written. The folder is written atomically, its marker
+(:data:`segan_core.outputs.GENERATED_GLYPHS`) makes it ours, and a later run may replace what it wrote.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CELL = 96  # contact-sheet tile, px
 PAD = 4
 LABEL = 56  # left column: the character
 HEADER = 28
+SHEET_ROWS = 200  # rows per contact-sheet page: memory stays bounded for thousands of characters
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ class GenerateResult:
 
 
 def generate_to_folder(request: GenerateRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
-    """A job: load the model, generate the characters it can, write the folder; returns a :class:`GenerateResult`."""
+    """A job: load the model, generate the characters it can, write the folder; returns a :class:`GenerateResult`.
+
+    Streamed: each batch's files (and contact-sheet rows) are written as it is generated and then dropped,
+    so memory stays bounded by one batch and one contact-sheet page, however many characters are asked."""
     clock = Stopwatch()
     out = check_output_dir(request.out, GENERATED_GLYPHS, request.overwrite)  # refused before the work
     if not request.chars:
@@ -65,17 +70,18 @@ def generate_to_folder(request: GenerateRequest, cancel: CancelToken | None = No
     if not chars:
         char, reason = next(iter(missing.items()))
         raise CharsetError(f"none of the characters can be generated: {char} (U+{ord(char):04X}): {reason}")
-    parts: list[Generation] = []
-    for start in range(0, len(chars), request.batch_size):
-        if cancel is not None:
-            cancel.raise_if_cancelled("generation")
-        parts.append(model.run(chars[start : start + request.batch_size], heatmaps=request.heatmaps))
-        yield Progress("generate", start + len(parts[-1].chars), len(chars), elapsed_s=clock.elapsed)
-    generation = _concatenate(parts)
-    kinds = [k for k in HEATMAP_KINDS if k in generation.heatmaps]
     with atomic_dir(out, GENERATED_GLYPHS, request.overwrite) as tmp:
-        _write_glyphs(tmp, generation, kinds, request.svg)
-        contact_sheet(generation, kinds).save(tmp / "contact-sheet.png")
+        sheets: ContactSheets | None = None
+        for start in range(0, len(chars), request.batch_size):
+            if cancel is not None:
+                cancel.raise_if_cancelled("generation")
+            part = model.run(chars[start : start + request.batch_size], heatmaps=request.heatmaps)
+            if sheets is None:
+                sheets = ContactSheets(tmp, len(chars), [k for k in HEATMAP_KINDS if k in part.heatmaps])
+            _write_glyphs(tmp, part, sheets.kinds, request.svg)
+            sheets.add(part)
+            yield Progress("generate", start + len(part.chars), len(chars), elapsed_s=clock.elapsed)
+        assert sheets is not None  # chars is not empty
         report = {
             "style": request.style,
             "model": str(resolve(model.folder)),
@@ -85,34 +91,22 @@ def generate_to_folder(request: GenerateRequest, cancel: CancelToken | None = No
             "chars": "".join(chars),
             "count": len(chars),
             "skipped": {**{c: "not a Han character" for c in request.non_han}, **missing},
-            "heatmaps": kinds,
+            "heatmaps": sheets.kinds,
             "svg": request.svg,
+            "contact_sheets": sheets.close(),
             "seconds": round(clock.elapsed, 3),
         }
-        (tmp / GENERATED_GLYPHS.marker).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-                                                  encoding="utf-8")
+        (tmp / "generate.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     yield Progress("write", len(chars), len(chars), f"wrote {out}", elapsed_s=clock.elapsed)
     return GenerateResult(out, report)
 
 
-def _concatenate(parts: Sequence[Generation]) -> Generation:
-    if len(parts) == 1:
-        return parts[0]
-    return Generation(
-        chars=tuple(c for p in parts for c in p.chars),
-        source=np.concatenate([p.source for p in parts]),
-        source_skeleton=np.concatenate([p.source_skeleton for p in parts]),
-        generated=np.concatenate([p.generated for p in parts]),
-        heatmaps={k: np.concatenate([p.heatmaps[k] for p in parts]) for k in parts[0].heatmaps},
-    )
-
-
 def _write_glyphs(folder: Path, generation: Generation, kinds: Sequence[str], svg: bool) -> None:
-    (folder / "glyphs").mkdir()
+    (folder / "glyphs").mkdir(exist_ok=True)
     if kinds:
-        (folder / "heatmaps").mkdir()
+        (folder / "heatmaps").mkdir(exist_ok=True)
     if svg:
-        (folder / "svg").mkdir()
+        (folder / "svg").mkdir(exist_ok=True)
     for i, char in enumerate(generation.chars):
         Image.fromarray(to_paper(generation.generated[i])).save(folder / "glyphs" / f"{char}.png")
         for kind in kinds:
@@ -122,26 +116,72 @@ def _write_glyphs(folder: Path, generation: Generation, kinds: Sequence[str], sv
             (folder / "svg" / f"{char}.svg").write_text(glyph_svg(generation.generated[i]), encoding="utf-8")
 
 
+class ContactSheets:
+    """Contact-sheet pages of at most :data:`SHEET_ROWS` rows, each saved as soon as it is full:
+    ``contact-sheet.png``, then ``contact-sheet-2.png``, ... (one page holds ~36 MB of pixels at most)."""
+
+    def __init__(self, folder: Path, total: int, kinds: Sequence[str]) -> None:
+        self.folder, self.total, self.kinds = folder, total, list(kinds)
+        self.done = 0  # rows drawn on pages already saved or on the current one
+        self.canvas: Image.Image | None = None
+        self.row = 0
+        self.names: list[str] = []
+
+    def add(self, generation: Generation) -> None:
+        for i in range(len(generation.chars)):
+            if self.canvas is None:
+                self.canvas = _blank_sheet(min(SHEET_ROWS, self.total - self.done), self.kinds)
+                self.row = 0
+            _draw_row(self.canvas, self.row, generation, i, self.kinds)
+            self.row += 1
+            self.done += 1
+            if self.row == SHEET_ROWS:
+                self._save()
+
+    def close(self) -> list[str]:
+        """Save the last page; the names of every page, in order."""
+        if self.canvas is not None:
+            self._save()
+        return self.names
+
+    def _save(self) -> None:
+        assert self.canvas is not None
+        name = "contact-sheet.png" if not self.names else f"contact-sheet-{len(self.names) + 1}.png"
+        self.canvas.save(self.folder / name)
+        self.names.append(name)
+        self.canvas = None
+
+
 def _paper_rgb(ink: np.ndarray) -> np.ndarray:
     return np.repeat(to_paper(ink)[..., None], 3, axis=2)
 
 
 def contact_sheet(generation: Generation, kinds: Sequence[str]) -> Image.Image:
     """One row per character: source, skeleton, generated, then each heatmap over the source glyph."""
+    canvas = _blank_sheet(len(generation.chars), kinds)
+    for i in range(len(generation.chars)):
+        _draw_row(canvas, i, generation, i, kinds)
+    return canvas
+
+
+def _blank_sheet(rows: int, kinds: Sequence[str]) -> Image.Image:
     columns = ["source", "skeleton", "generated", *(k.upper() for k in kinds)]
-    width = LABEL + CELL * len(columns)
-    canvas = Image.new("RGB", (width, HEADER + CELL * len(generation.chars)), "white")
+    canvas = Image.new("RGB", (LABEL + CELL * len(columns), HEADER + CELL * rows), "white")
     draw = ImageDraw.Draw(canvas)
     for j, name in enumerate(columns):
         draw.text((LABEL + j * CELL + CELL // 2, HEADER // 2), name, fill="black", font=label_font(14), anchor="mm")
-    for i, char in enumerate(generation.chars):
-        y = HEADER + i * CELL
-        tiles = [_paper_rgb(generation.source[i]), _paper_rgb(generation.source_skeleton[i]),
-                 _paper_rgb(generation.generated[i])]
-        tiles += [overlay(generation.source[i], generation.heatmaps[k][i]) for k in kinds]
-        draw.text((LABEL // 2, y + CELL // 2), char, fill="black", font=label_font(28), anchor="mm")
-        for j, tile in enumerate(tiles):
-            image = Image.fromarray(tile).resize((CELL - PAD, CELL - PAD), Image.Resampling.LANCZOS)
-            canvas.paste(image, (LABEL + j * CELL + PAD // 2, y + PAD // 2))
-        draw.line([(0, y), (width, y)], fill=(220, 220, 220))
     return canvas
+
+
+def _draw_row(canvas: Image.Image, row: int, generation: Generation, i: int, kinds: Sequence[str]) -> None:
+    """Row ``row`` of ``canvas``: character ``i`` of ``generation``."""
+    draw = ImageDraw.Draw(canvas)
+    y = HEADER + row * CELL
+    tiles = [_paper_rgb(generation.source[i]), _paper_rgb(generation.source_skeleton[i]),
+             _paper_rgb(generation.generated[i])]  # fmt: skip
+    tiles += [overlay(generation.source[i], generation.heatmaps[k][i]) for k in kinds]
+    draw.text((LABEL // 2, y + CELL // 2), generation.chars[i], fill="black", font=label_font(28), anchor="mm")
+    for j, tile in enumerate(tiles):
+        image = Image.fromarray(tile).resize((CELL - PAD, CELL - PAD), Image.Resampling.LANCZOS)
+        canvas.paste(image, (LABEL + j * CELL + PAD // 2, y + PAD // 2))
+    draw.line([(0, y), (canvas.width, y)], fill=(220, 220, 220))

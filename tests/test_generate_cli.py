@@ -40,7 +40,7 @@ def test_generate_writes_glyphs_heatmaps_svgs_and_a_contact_sheet(generated: Pat
     sheet = Image.open(generated / "contact-sheet.png")
     assert sheet.width > sheet.height > 0  # 2 rows of 6 tiles
     assert sorted(p.name for p in generated.iterdir()) == ["contact-sheet.png", "generate.json", "glyphs",
-                                                           "heatmaps", "svg"]  # fmt: skip
+                                                           "heatmaps", "segan-generate.json", "svg"]  # fmt: skip
 
 
 def test_generated_glyph_matches_the_model(generated: Path):

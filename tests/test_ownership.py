@@ -270,3 +270,70 @@ def test_a_full_disk_inside_safetensors_is_one_line(tmp_path):
     assert str(target) in str(refused.value)
     with pytest.raises(SafetensorError), disk_errors(target):  # not a write error: passes through
         raise SafetensorError("Error while deserializing header: HeaderTooLarge")
+
+
+# -- a killed export resumes its outlines too -------------------------------------------------------------
+
+
+def test_outlines_traced_before_a_kill_are_cached(tmp_path, monkeypatch):
+    """The first chunk's outlines are stored as soon as they are traced, not only once the next chunk's
+    bitmaps are done: a job that dies generating chunk 2 resumes with chunk 1's outlines (the old job lost them)."""
+    import concurrent.futures as cf
+
+    from segan_core import batch
+    from segan_core.glyph_source import FontGlyphSource
+
+    futures: list[cf.Future] = []
+    real_submit, real_generate = batch._Tracer.submit, FontGlyphSource.generate
+    calls = []
+
+    def submit(self, chars, images):
+        real_submit(self, chars, images)
+        futures.extend(f for _, f in self.pending if isinstance(f, cf.Future))
+
+    def generate(self, chars, batch_size=64):
+        calls.append(list(chars))
+        if len(calls) == 3:  # chunk 2, batch 1: chunk 1 has been traced meanwhile
+            cf.wait(futures[:1], timeout=60)
+        if len(calls) == 4:  # chunk 2, batch 2: the job dies here (kill -9: nothing runs after)
+            raise RuntimeError("killed")
+        return real_generate(self, chars, batch_size)
+
+    monkeypatch.setattr(batch._Tracer, "submit", submit)
+    monkeypatch.setattr(FontGlyphSource, "generate", generate)
+    req = batch.BatchRequest(source=FONT_STYLE, chars=tuple("永字八法天地玄黄"), out=tmp_path / "f.ttf",
+                             cache_dir=tmp_path / "cache", workers=1, chunk_size=4, batch_size=2, font_size=64)
+    with pytest.raises(RuntimeError, match="killed"):
+        for _ in batch.export_font(req):
+            pass
+    db = next((tmp_path / "cache").glob("*.sqlite3"))
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        outlines = {chr(cp) for (cp,) in con.execute("SELECT cp FROM outlines")}
+    assert outlines == set("永字八法")
+
+
+# -- segan generate streams ----------------------------------------------------------------------------------
+
+
+def test_generate_writes_each_batch_as_it_goes_and_pages_the_contact_sheet(tmp_path, monkeypatch):
+    """Files of batch 1 are on disk (in the temp folder) before batch 2 is generated, and the contact sheet
+    is paged (the old job kept every batch and one 6,763-row sheet in memory: 1.2 GB)."""
+    from segan_core import generate
+    from segan_core.jobs import CancelToken
+
+    monkeypatch.setattr(generate, "SHEET_ROWS", 2)
+    out = tmp_path / "out"
+    request = generate.GenerateRequest(style=str(MODEL), chars=tuple("永字八"), out=out, batch_size=1,
+                                       heatmaps=False)  # fmt: skip
+    job = generate.generate_to_folder(request, CancelToken())
+    seen_during = []
+    for event in job:
+        if event.stage == "generate" and event.done == 1:
+            seen_during = [p.name for p in tmp_path.glob(".out.segan-tmp-*/glyphs/*.png")]
+    assert seen_during == ["永.png"]
+    assert sorted(p.name for p in out.glob("contact-sheet*.png")) == ["contact-sheet-2.png", "contact-sheet.png"]
+    report = json.loads((out / "generate.json").read_text(encoding="utf-8"))
+    assert report["contact_sheets"] == ["contact-sheet.png", "contact-sheet-2.png"] and report["count"] == 3
+    assert hidden(tmp_path) == []
