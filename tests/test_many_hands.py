@@ -1,0 +1,206 @@
+"""Issue 32: the many-hands base (style codes), a writer fitted from it, the writer's placement, web-font subsets."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from segan_core.cli import main as cli_main
+from segan_core.config import ModelConfig
+from segan_core.glyphs.placement import Placement, measure_placement
+from segan_core.jobs import run_to_end
+from segan_core.model.segan import Generator
+
+from .conftest import LONG_CANG, MA_SHAN_ZHENG, SOURCE_FONT, TINY_TEXT
+
+
+@pytest.fixture(scope="module")
+def second_dataset(tmp_path_factory) -> Path:
+    from segan_core.data.build import BuildRequest, build_dataset
+
+    out = tmp_path_factory.mktemp("data2") / "long-cang32"
+    run_to_end(build_dataset(BuildRequest(source=SOURCE_FONT, target=LONG_CANG, out=out, chars=tuple(TINY_TEXT),
+                                          size=32)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def many_hands_base(tiny_dataset, second_dataset, skeleton_gan, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("base") / "many-hands"
+    code = cli_main(["train", "base", "--preset", "tiny-32", "--data", str(tiny_dataset), str(second_dataset),
+                     "--skeleton", str(skeleton_gan), "--out", str(out), "--max-steps", "3", "--threads", "1",
+                     "--bf16", "off", "--loss", "cam=0", "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_each_style_code_draws_its_own_style():
+    model = ModelConfig(image_size=32, ngf=4, encoder_res_blocks=1, decoder_res_blocks=1, attention_channels=4,
+                        skips="image", style_codes=3, style_dim=8)
+    g = Generator(model).eval()
+    with torch.no_grad():
+        g.style_embedding.weight.copy_(torch.randn(3, 8) * 3)
+    x, s = torch.rand(2, 1, 32, 32) * 2 - 1, torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        first, second = g(x, s, torch.tensor([0, 0])).image, g(x, s, torch.tensor([1, 1])).image
+        default = g(x, s).image
+    assert not torch.allclose(first, second)  # the code reaches the decoder
+    assert torch.equal(default, first)  # no style named: row 0
+    assert "decoder.mlp.0.weight" in g.state_dict() and g.decoder.mlp[0].in_features == 4 * 4 + 8
+
+
+def test_one_style_model_keeps_the_papers_shape():
+    g = Generator(ModelConfig(image_size=32, ngf=4, encoder_res_blocks=1, decoder_res_blocks=1, attention_channels=4))
+    assert g.style_embedding is None and g.decoder.mlp[0].in_features == 16
+
+
+def test_base_trains_one_code_per_dataset(many_hands_base):
+    config = json.loads((many_hands_base / "config.json").read_text(encoding="utf-8"))
+    assert config["model"]["style_codes"] == 2
+    assert config["train"]["bidirectional"] is False
+    assert [d["target"]["name"] for d in config["data"]["datasets"]] == ["Ma Shan Zheng", "Long Cang"]
+
+
+def test_base_refuses_a_resume_with_the_datasets_reordered(many_hands_base, tiny_dataset, second_dataset,
+                                                          skeleton_gan, capsys):
+    code = cli_main(["train", "base", "--data", str(second_dataset), str(tiny_dataset), "--skeleton",
+                     str(skeleton_gan), "--out", str(many_hands_base), "--resume", "--max-steps", "4", "--quiet"])
+    assert code == 2
+    assert "different data" in capsys.readouterr().err
+
+
+def test_writer_starts_from_the_mean_code(many_hands_base, tmp_path):
+    from safetensors.torch import load_file
+
+    from segan_core.inference import StyleModel
+    from segan_core.model.style_codes import CODES, write_writer_start
+
+    start = write_writer_start(many_hands_base, tmp_path / "start")
+    base_codes = load_file(str(many_hands_base / "weights.safetensors"))[CODES].float()
+    codes = load_file(str(start / "weights.safetensors"))[CODES].float()
+    assert codes.shape == (1, base_codes.shape[1])
+    assert torch.allclose(codes[0], base_codes.mean(dim=0), atol=1e-3)
+    assert json.loads((start / "config.json").read_text())["model"]["style_codes"] == 1
+    assert StyleModel.load(start, backend="eager").generate("永字").shape == (2, 32, 32)
+
+
+@pytest.mark.parametrize("recipe, learns", [("code", ()),
+                                            ("code+adalin", ("style_embedding.", "decoder.mlp.", "decoder.to_gamma",
+                                                             "decoder.to_beta", "decoder.blocks"))])
+def test_light_recipes_learn_only_their_parts(many_hands_base, tiny_dataset, skeleton_gan, recipe, learns, tmp_path,
+                                              monkeypatch):
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    from safetensors.torch import load_file
+
+    from segan_core.finetune import FinetuneRequest, finetune
+
+    request = FinetuneRequest(base=str(many_hands_base), data=tiny_dataset, name="Pen", recipe=recipe, max_steps=3,
+                              threads=1, skeleton_gan=skeleton_gan, run_dir=tmp_path / "run", out=tmp_path / "pen")
+    result = run_to_end(finetune(request))
+    before = load_file(str(many_hands_base / "weights.safetensors"))
+    after = load_file(str(result.out / "weights.safetensors"))
+    code = "generator.style_embedding.weight"
+    assert not torch.allclose(after[code].float()[0], before[code].float().mean(dim=0), atol=1e-4)  # the code learned
+    changed = {k.removeprefix("generator.") for k in after if k != code and not torch.equal(before[k], after[k])}
+    assert bool(changed) == bool(learns), sorted(changed)[:5]
+    assert all(k.startswith(learns) for k in changed), sorted(changed)[:5]  # blocks: only AdaLIN's rho
+    assert all(k.endswith(".rho") for k in changed if k.startswith("decoder.blocks"))
+    config = json.loads((result.out / "config.json").read_text(encoding="utf-8"))
+    assert config["model"]["style_codes"] == 1 and "placement" in config
+
+
+def test_placement_round_trip_and_measure():
+    glyphs = np.zeros((8, 64, 64), np.uint8)
+    for i in range(8):
+        glyphs[i, 10 + i : 50, 12 : 48 - i] = 255
+    writer = Placement(scale=0.8, dx=0.02, dy=0.05)
+    written = writer.apply(glyphs)
+    measured = measure_placement(glyphs, written)
+    assert abs(measured.scale - 0.8) < 0.03 and abs(measured.dx - 0.02) < 0.01 and abs(measured.dy - 0.05) < 0.01
+    back = measured.apply(measured.undo(written))
+    assert np.mean((back >= 128) == (written >= 128)) > 0.97
+    assert Placement().apply(glyphs) is glyphs  # identity: untouched
+    with pytest.raises(Exception, match="scale"):
+        Placement(scale=float("nan"))
+
+
+def test_style_model_puts_the_writers_placement_back(many_hands_base, tmp_path):
+    import shutil
+
+    from segan_core.inference import StyleModel
+
+    folder = tmp_path / "placed"
+    shutil.copytree(many_hands_base, folder)
+    plain = StyleModel.load(folder, backend="eager").generate("永")
+    config = json.loads((folder / "config.json").read_text())
+    config["placement"] = {"scale": 0.5, "dx": 0.0, "dy": 0.0}
+    (folder / "config.json").write_text(json.dumps(config))
+    placed = StyleModel.load(folder, backend="eager").generate("永")
+    assert np.array_equal(placed, Placement(scale=0.5).apply(plain))
+    config["placement"] = {"scale": "big"}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(Exception, match="placement"):
+        StyleModel.load(folder, backend="eager")
+
+
+def test_font_renderer_reads_a_folder_of_subsets(tmp_path):
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from segan_core.glyphs.render import FontRenderer
+
+    folder = tmp_path / "subsets"
+    folder.mkdir()
+    for index, text in enumerate(("永字", "八法")):
+        font = TTFont(str(MA_SHAN_ZHENG))
+        subsetter = subset.Subsetter(subset.Options())
+        subsetter.populate(text=text)
+        subsetter.subset(font)
+        font.flavor = "woff2"
+        font.save(str(folder / f"part-{index}.woff2"))
+    whole, parts = FontRenderer(MA_SHAN_ZHENG), FontRenderer(folder)
+    for index, text in enumerate(("永字", "八法")):  # each character drawn from the file that has it
+        one = FontRenderer(folder / f"part-{index}.woff2")
+        for char in text:
+            assert parts.render(char, 64).any() and np.array_equal(parts.render(char, 64), one.render(char, 64))
+    assert parts.file_for("八").name == "part-1.woff2"
+    assert parts.check("永") is None and parts.check("龍").reason == "not in cmap"
+    assert parts.sha256 != whole.sha256 and len(parts.sha256) == 64
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(Exception, match="no font files"):
+        FontRenderer(tmp_path / "empty")
+
+
+def test_data_build_takes_a_subset_folder_as_target(tmp_path):
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    folder = tmp_path / "web"
+    folder.mkdir()
+    font = TTFont(str(MA_SHAN_ZHENG))
+    subsetter = subset.Subsetter(subset.Options())
+    subsetter.populate(text="永字八法")
+    subsetter.subset(font)
+    font.save(str(folder / "only.ttf"))
+    out = tmp_path / "ds"
+    assert cli_main(["data", "build", "--target", str(folder), "--text", "永字八法", "--size", "32", "--out", str(out),
+                     "--quiet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["total"] == 4
+
+
+def test_placement_is_measured_on_the_writers_training_glyphs(tiny_dataset, tmp_path):
+    from segan_core.data.placed import write_placed_dataset, writer_placement
+    from segan_core.data.store import GlyphDataset
+
+    placement = writer_placement(tiny_dataset)
+    out = write_placed_dataset(tiny_dataset, tmp_path / "placed", dataclasses.replace(placement, scale=0.9))
+    placed, original = GlyphDataset(out), GlyphDataset(tiny_dataset)
+    assert placed.manifest["placement"]["scale"] == 0.9 and placed.hash != original.hash
+    assert placed.chars("train") == original.chars("train")
+    assert not np.array_equal(placed.split("train").target, original.split("train").target)
