@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from segan_core import __version__
-from segan_core.atomic import atomic_dir
+from segan_core.atomic import TEMP_TAG, atomic_dir
 from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
 from segan_core.data.placed import write_placed_dataset, writer_placement
 from segan_core.errors import Cancelled, SeganError
@@ -160,11 +164,8 @@ def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfi
 
 def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Fine-tune ``request.base`` on ``request.data`` and install the result as a user style."""
-    from segan_core.evaluation.report import EvalOptions
-    from segan_core.evaluation.selection import select_snapshot
-    from segan_core.training.engine import TrainResult
     from segan_core.training.presets import with_overrides
-    from segan_core.training.runs import RunOptions, train_style
+    from segan_core.training.runs import RunOptions
 
     cancel = cancel or CancelToken()
     if request.recipe not in RECIPES:
@@ -184,7 +185,37 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
         resume=request.resume,
         init_from=None if request.resume else base_dir,
     )
-    check_output_dir(out, USER_STYLE, request.overwrite)  # before hours of training, not after
+    check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # before hours of training, not after
+    with _one_fit_at_a_time(run_dir, request.name):
+        return (yield from _fit_and_install(request, model, train, options, run_dir, out, cancel))
+
+
+@contextmanager
+def _one_fit_at_a_time(run_dir: Path, name: str) -> Iterator[None]:
+    """Two fine-tunes of one name would share a run folder and lose one result: the second is refused."""
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(run_dir.parent / f".{run_dir.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise SeganError(
+            f"another fine-tune of {name!r} is running in {run_dir}: wait for it to end, or choose another --name"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainConfig, options, run_dir: Path,
+                     out: Path, cancel: CancelToken) -> Iterator[Progress]:
+    from segan_core.evaluation.report import EvalOptions
+    from segan_core.evaluation.selection import select_snapshot
+    from segan_core.training.engine import TrainResult
+    from segan_core.training.runs import train_style
+
+    recipe = RECIPES[request.recipe]
+    base_dir = model_folder(request.base)
     skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
     data, placement = _training_data(request, run_dir)
     try:
@@ -196,9 +227,10 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
         raise Cancelled(str(exc), result=partial) from None
 
     eval_options = EvalOptions(split="dev", sample_count=1)
-    check_output_dir(out, USER_STYLE, request.overwrite)  # refused before the evaluation, not after
+    check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # refused before the evaluation, not after
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{out.name}.select-", dir=out.parent) as scratch:
+    # a temp name the atomic writers' sweep knows: a fine-tune killed while selecting leaves nothing for good
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}{TEMP_TAG}{os.getpid()}-select-", dir=out.parent) as scratch:
         selection = yield from select_snapshot(
             run_dir, data, Path(scratch) / "selected", eval_options, metric="iou", cancel=cancel,
             min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
@@ -218,7 +250,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
             "placement": placement.to_json() if placement is not None else None,
             "created_with": f"segan-studio {__version__}",
         }
-        with atomic_dir(out, USER_STYLE, request.overwrite) as tmp:
+        with atomic_dir(out, USER_STYLE, request.overwrite, name=request.name) as tmp:
             for item in selection.out.iterdir():
                 shutil.copy2(item, tmp / item.name)
             if placement is not None:  # the style model puts the writer's size and position back on its glyphs

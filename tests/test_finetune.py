@@ -145,3 +145,18 @@ def test_font_takes_the_written_glyphs_and_generates_the_rest(base_style, tmp_pa
     report = export(False, "generated.ttf")
     assert "written_glyphs" not in report
     assert _glyph_bounds(tmp_path / "generated.ttf", "永") != _glyph_bounds(tmp_path / "hand.ttf", "永")
+
+
+def test_a_second_finetune_of_the_same_name_is_refused_while_one_runs(tiny_dataset, skeleton_gan, base_style,
+                                                                        tmp_path, capsys, monkeypatch):
+    from filelock import FileLock
+
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    runs = tmp_path / "home" / "runs"
+    runs.mkdir(parents=True)
+    with FileLock(str(runs / ".Same.lock")):  # the first fine-tune of "Same" is running
+        code = cli_main(["train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "Same",
+                         "--skeleton", str(skeleton_gan), "--max-steps", "2", "--threads", "1", "--quiet"])
+    assert code == 2
+    assert "another fine-tune of 'Same' is running" in capsys.readouterr().err
+    assert not (runs / "Same").exists() and not (tmp_path / "home" / "models" / "Same").exists()
