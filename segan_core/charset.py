@@ -7,6 +7,8 @@ unassigned cells, which the codec refuses, so the counts come out as 6,763 and 3
 
 from __future__ import annotations
 
+import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +19,7 @@ from segan_core.errors import CharsetError
 GB2312_LEVEL1_LEADS = range(0xB0, 0xD8)
 GB2312_LEVEL2_LEADS = range(0xD8, 0xF8)
 CHARSET_NAMES = ("gb2312", "gb2312-1", "gb2312-2")
+MAX_CHARSET_BYTES = 4 << 20  # a charset file is text of at most a few 100,000 characters (all of Unicode's Han: 400 KB)
 
 
 def _decode_rows(leads: range) -> tuple[str, ...]:
@@ -103,15 +106,42 @@ def load_charset(spec: str) -> ParsedText:
     if not path.exists():
         raise CharsetError(f"charset {spec!r} is neither one of {', '.join(CHARSET_NAMES)} nor an existing file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_bounded(path).decode("utf-8")
     except UnicodeDecodeError:
         raise CharsetError(f"charset file is not UTF-8 text: {path}") from None
-    except OSError as exc:
-        raise CharsetError(f"cannot read charset file {path}: {exc.strerror or exc}") from None
     parsed = parse_text(text)
     if not parsed.chars:
         raise CharsetError(f"charset file has no Han characters: {path}")
     return parsed
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_CHARSET_BYTES`; a FIFO, device or folder is refused
+    without blocking on it (opened non-blocking, checked with fstat before any read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise CharsetError(f"cannot read charset file {path}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CharsetError(f"charset {path} is not a regular file (a folder, device or pipe)")
+        data = _read_at_most(fd, MAX_CHARSET_BYTES + 1)  # bounded even where st_size lies (/proc)
+    except OSError as exc:
+        raise CharsetError(f"cannot read charset file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CHARSET_BYTES:
+        raise CharsetError(f"charset file {path} is larger than the {MAX_CHARSET_BYTES >> 20} MB limit")
+    return data
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := os.read(fd, limit - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def text_charset(text: str) -> ParsedText:

@@ -12,13 +12,14 @@ import sys
 from collections.abc import Sequence
 
 from segan_core import __version__
+from segan_core.cli_args import SeganArgumentParser
 from segan_core.errors import Cancelled, SeganError
 
 COMMAND_MODULES = ("data", "styles", "train", "generate", "batch", "evaluate", "template", "scans")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SeganArgumentParser(
         prog="segan", description="Segan Studio: Kai print font -> brush calligraphy fonts"
     )
     parser.add_argument("--version", action="version", version=f"segan-studio {__version__}")
@@ -31,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)  # a usage error is a UsageError: one line, exit code 2
         return int(args.func(args) or 0)
     except Cancelled as exc:
         print(f"segan: {exc}", file=sys.stderr)

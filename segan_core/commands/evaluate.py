@@ -14,6 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from segan_core import cli_args
 from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.data.split import SPLITS
 from segan_core.errors import Cancelled
@@ -51,9 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="content_accuracy",
         help="metric to maximise (ties: ink IoU); content_accuracy, iou, ssim, or frechet / l1 (minimised)",
     )
-    select.add_argument("--max-cpu-minutes", type=float, metavar="MINUTES",
+    select.add_argument("--max-cpu-minutes", type=cli_args.minutes, metavar="MINUTES",
                         help="only snapshots taken within this much training CPU time (equal-compute comparisons)")
-    select.add_argument("--min-ratio", type=float, metavar="R",
+    select.add_argument("--min-ratio", type=cli_args.ratio, metavar="R",
                         help="only snapshots whose content accuracy is at least R x the real font's "
                              "(e.g. --by iou --min-ratio 0.95: the most faithful snapshot that still reads)")
     _add_common(select)
@@ -69,7 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     upscaler.add_argument("--style", required=True, metavar="STYLE_OR_DIR", help="the style (model folder or name)")
     upscaler.add_argument("--data", type=Path, required=True, help="the style's 64 px dataset folder")
     upscaler.add_argument("--split", default="test", choices=SPLITS)
-    upscaler.add_argument("--limit", type=int, default=200, help="the first N characters of the split (0 = all)")
+    upscaler.add_argument("--limit", type=cli_args.count_or_all, default=200,
+                          help="the first N characters of the split (0 = all)")
     upscaler.add_argument("--upscaler", type=Path, metavar="DIR",
                           help="an upscaler run or folder (default: the style's own <model>/upscaler)")
     upscaler.add_argument("--target-font", type=Path, help="the real font (default: found by the dataset's manifest)")
@@ -89,16 +91,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="folder with source/, print/ and brush/ fonts (default: shared/fonts)")
     train.add_argument("--out", type=Path, default=Path("models/evaluator"),
                        help="run folder; its config.json + weights.safetensors are the evaluator")
-    train.add_argument("--epochs", type=int, help="passes over the training glyphs (default 10; on --resume: the "
-                       "run's own, or more to extend it)")
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (warm-up, then cosine to 0)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--threads", type=int, default=2)
-    train.add_argument("--max-chars", type=int, default=0, help="use only this many characters (0 = all)")
-    train.add_argument("--max-minutes", type=float, default=0.0,
+    train.add_argument("--epochs", type=cli_args.positive_int,
+                       help="passes over the training glyphs (default 10; on --resume: the run's own, or more to "
+                       "extend it)")
+    train.add_argument("--batch-size", type=cli_args.batch_size, default=128)
+    train.add_argument("--lr", type=cli_args.learning_rate, default=3e-3,
+                       help="peak learning rate (warm-up, then cosine to 0)")
+    train.add_argument("--seed", type=cli_args.seed, default=0)
+    train.add_argument("--threads", type=cli_args.threads, default=2)
+    train.add_argument("--max-chars", type=cli_args.count_or_all, default=0,
+                       help="use only this many characters (0 = all)")
+    train.add_argument("--max-minutes", type=cli_args.minutes_or_unlimited, default=0.0,
                        help="stop cleanly with a checkpoint after this long (this session; 0 = no limit)")
-    train.add_argument("--cpu-budget", type=float, metavar="MINUTES",
+    train.add_argument("--cpu-budget", type=cli_args.minutes, metavar="MINUTES",
                        help="stop once the whole run (all sessions, all threads) has used this much CPU time")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --out where it stopped, with its own settings")
@@ -114,7 +119,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="report folder to write (report.md, report.json, figures)")
     parser.add_argument("--overwrite", action="store_true",
                         help="write into a non-empty --out that is not a report (only its own files are replaced)")
-    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N characters of the split")
+    parser.add_argument("--limit", type=cli_args.count_or_all, default=0,
+                        help="evaluate only the first N characters of the split (0 = all)")
     parser.add_argument("--classifier", type=Path, default=None,
                         help="glyph-classifier folder for the Fréchet distance (default: models/evaluator)")
     parser.add_argument("--inception-weights", type=Path, default=None,
@@ -123,7 +129,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cross-dataset", action="store_true",
                         help="allow models trained on another target's dataset (e.g. a base style scored against a "
                         "new writer's glyphs); characters a model trained on are still refused")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=cli_args.batch_size, default=64)
     parser.add_argument("--quiet", action="store_true")
 
 

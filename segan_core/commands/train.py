@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from segan_core import cli_args
 from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig
 from segan_core.errors import Cancelled, SeganError
@@ -42,20 +43,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="train into a non-empty --out that is not a training run"
     )
-    parser.add_argument("--max-steps", type=int, help="stop after this many steps in total")
+    parser.add_argument("--max-steps", type=cli_args.positive_int, help="stop after this many steps in total")
     parser.add_argument(
-        "--time-budget", type=float, metavar="MINUTES", help="stop cleanly with a checkpoint after this long"
+        "--time-budget", type=cli_args.minutes, metavar="MINUTES", help="stop cleanly with a checkpoint after this long"
     )
     parser.add_argument(
         "--cpu-budget",
-        type=float,
+        type=cli_args.minutes,
         metavar="MINUTES",
         help="stop once the whole run (all sessions, all threads) has used this much CPU time; for comparing "
         "models at equal compute",
     )
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--seed", type=cli_args.seed)
+    parser.add_argument("--batch-size", type=cli_args.batch_size)
+    parser.add_argument("--lr", type=cli_args.learning_rate, help="learning rate")
     parser.add_argument(
         "--lr-decay-start",
         type=float,
@@ -64,7 +65,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--max-steps, whichever stops the run first), then lower it linearly to 0 at the end; U-GAT-IT uses 0.5; "
         "default 1 = constant. Also taken on --resume: extend a run and let it end on a decayed rate",
     )
-    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    parser.add_argument("--threads", type=cli_args.threads, help="CPU threads (default: all cores)")
     parser.add_argument(
         "--bf16",
         nargs="?",
@@ -76,7 +77,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--channels-last", action="store_true", default=None)
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the networks")
-    parser.add_argument("--checkpoint-every", type=int)
+    parser.add_argument("--checkpoint-every", type=cli_args.positive_int)
     parser.add_argument(
         "--keep-snapshots",
         action="store_true",
@@ -113,7 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=SKIP_KINDS,
         help="U-Net skips into the decoder from the image or skeleton encoder (not in the paper; default: preset's)",
     )
-    style.add_argument("--ngf", type=int, metavar="CHANNELS",
+    style.add_argument("--ngf", type=cli_args.positive_int, metavar="CHANNELS",
                        help="generator width: base channels (cpu-64: 16); inference cost grows about as its square")
     style.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
                        help="fine-tune: start from a trained style's generator (same preset and flags)")
@@ -143,8 +144,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     base.add_argument("--data", type=Path, nargs="+", required=True, help="one dataset folder per font")
     base.add_argument("--skeleton", type=Path, required=True, help="skeleton GAN folder (segan train skeleton)")
-    base.add_argument("--style-dim", type=int, metavar="N", help="length of each font's style code (default 64)")
-    base.add_argument("--ngf", type=int, metavar="CHANNELS", help="generator width: base channels (cpu-64: 16)")
+    base.add_argument("--style-dim", type=cli_args.positive_int, metavar="N",
+                      help="length of each font's style code (default 64)")
+    base.add_argument("--ngf", type=cli_args.positive_int, metavar="CHANNELS",
+                      help="generator width: base channels (cpu-64: 16)")
     base.add_argument("--ema", type=float, metavar="DECAY", help="ship a moving average of the generator's weights")
     base.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
                       help="start from a trained one-style model (same preset): every font first draws as it")
@@ -166,10 +169,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--name", required=True, help="name of the new style (its folder in your styles)")
     finetune.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
                           help=f"few-shot recipe (default {DEFAULT_RECIPE}): {describe_recipes()}")
-    finetune.add_argument("--cpu-budget", type=float, default=30.0, metavar="MINUTES",
+    finetune.add_argument("--cpu-budget", type=cli_args.minutes, default=30.0, metavar="MINUTES",
                           help="stop once training has used this much CPU time (default 30)")
-    finetune.add_argument("--max-steps", type=int, help="stop after this many steps")
-    finetune.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    finetune.add_argument("--max-steps", type=cli_args.positive_int, help="stop after this many steps")
+    finetune.add_argument("--threads", type=cli_args.threads, help="CPU threads (default: all cores)")
     finetune.add_argument("--skeleton", type=Path, help="skeleton GAN folder (default: the bundled one)")
     finetune.add_argument("--out", type=Path, help="model folder to write (default: your styles folder)")
     finetune.add_argument("--run-dir", type=Path, help="where the run and its snapshots go (default: your data folder)")
@@ -193,30 +196,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_style_and_data(upscaler)
     upscaler.add_argument("--out", type=Path, required=True, help="run folder")
-    upscaler.add_argument("--cpu-budget", type=float, default=20.0, metavar="MINUTES",
+    upscaler.add_argument("--cpu-budget", type=cli_args.minutes, default=20.0, metavar="MINUTES",
                           help="stop once the training steps have used this much CPU time (default 20)")
-    upscaler.add_argument("--max-steps", type=int, help="stop after this many steps in total")
-    upscaler.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    upscaler.add_argument("--max-steps", type=cli_args.positive_int, help="stop after this many steps in total")
+    upscaler.add_argument("--threads", type=cli_args.threads, help="CPU threads (default: all cores)")
     upscaler.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     upscaler.add_argument("--overwrite", action="store_true",
                           help="train into a non-empty --out that is not a training run")
     upscaler.add_argument("--install", action="store_true",
                           help="when the run ends (not cancelled), copy it into the style's model folder as upscaler/")
-    upscaler.add_argument("--max-chars", type=int, help="training characters to use (default 2000; 0 = all)")
-    upscaler.add_argument("--real-fraction", type=float,
+    upscaler.add_argument("--max-chars", type=cli_args.count_or_all,
+                          help="training characters to use (default 2000; 0 = all)")
+    upscaler.add_argument("--real-fraction", type=cli_args.fraction,
                           help="share of inputs that are degraded real glyphs instead of generator outputs "
                           "(default 1.0: generator-output pairs teach the network to thicken strokes, which raises "
                           "ink IoU and lowers readability; docs/training.md section 5)")
     upscaler.add_argument("--snapshots", type=Path, nargs="+", default=[], metavar="MODEL_DIR",
                           help="earlier snapshots of the style's run: their outputs are inputs too")
-    upscaler.add_argument("--channels", type=int, help="network width (default 32)")
-    upscaler.add_argument("--blocks", type=int, help="residual blocks (default 3)")
+    upscaler.add_argument("--channels", type=cli_args.positive_int, help="network width (default 32)")
+    upscaler.add_argument("--blocks", type=cli_args.positive_int, help="residual blocks (default 3)")
     upscaler.add_argument("--no-source", action="store_true",
                           help="the network sees the generated glyph only, not the source glyph too")
-    upscaler.add_argument("--batch-size", type=int)
-    upscaler.add_argument("--lr", type=float, help="learning rate (default 0.001, decayed over the second half)")
-    upscaler.add_argument("--seed", type=int)
-    upscaler.add_argument("--max-ink-ratio", type=float, default=DEFAULT_MAX_INK_RATIO, metavar="RATIO",
+    upscaler.add_argument("--batch-size", type=cli_args.batch_size)
+    upscaler.add_argument("--lr", type=cli_args.learning_rate,
+                          help="learning rate (default 0.001, decayed over the second half)")
+    upscaler.add_argument("--seed", type=cli_args.seed)
+    upscaler.add_argument("--max-ink-ratio", type=cli_args.ratio, default=DEFAULT_MAX_INK_RATIO, metavar="RATIO",
                           help="the ink gain calibrated at the end may make the glyphs at most this much heavier "
                           f"than the real font on the training characters (default {DEFAULT_MAX_INK_RATIO:g})")
     upscaler.add_argument("--quiet", action="store_true")
@@ -233,10 +238,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_style_and_data(calibrate)
     calibrate.add_argument("--upscaler", type=Path, metavar="DIR",
                            help="an upscaler run or folder (default: the style's own <model>/upscaler)")
-    calibrate.add_argument("--max-ink-ratio", type=float, default=DEFAULT_MAX_INK_RATIO, metavar="RATIO",
+    calibrate.add_argument("--max-ink-ratio", type=cli_args.ratio, default=DEFAULT_MAX_INK_RATIO, metavar="RATIO",
                            help="the heaviest allowed output, in x the real font's ink "
                            f"(default {DEFAULT_MAX_INK_RATIO:g})")
-    calibrate.add_argument("--max-chars", type=int, default=500, help="training characters to score (default 500)")
+    calibrate.add_argument("--max-chars", type=cli_args.positive_int, default=500,
+                           help="training characters to score (default 500)")
     calibrate.add_argument("--quiet", action="store_true")
     calibrate.set_defaults(func=run_calibrate_upscaler)
 
@@ -311,8 +317,8 @@ def _loss_weights(base: LossWeights, settings: list[str]) -> LossWeights | None:
             changes[name] = float(value)
         except ValueError:
             raise SeganError(f"--loss {setting!r}: {value!r} is not a number") from None
-        if changes[name] < 0:
-            raise SeganError(f"--loss {setting!r}: weights cannot be negative")
+        if not 0 <= changes[name] < float("inf"):  # NaN fails both comparisons
+            raise SeganError(f"--loss {setting!r}: a weight is a finite number, 0 or more")
     return dataclasses.replace(base, **changes)
 
 
