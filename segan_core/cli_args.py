@@ -88,4 +88,5 @@ learning_rate = float_range(0.0, MAX_LEARNING_RATE, low_open=True)
 minutes = float_range(0.0, low_open=True)  # --cpu-budget, --time-budget, --max-cpu-minutes
 minutes_or_unlimited = float_range(0.0, note=" (0 = no limit)")  # train-classifier --max-minutes
 fraction = float_range(0.0, 1.0)  # --real-fraction
-ratio = float_range(0.0)  # --min-ratio
+ratio = float_range(0.0)  # --min-ratio, --max-ink-ratio
+non_negative = float_range(0.0)  # eval select --max-cpu-minutes

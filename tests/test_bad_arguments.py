@@ -87,7 +87,7 @@ BAD_NUMBERS = [
     ("eval", "--limit", "-1", "0 or more"),
     ("eval", "--batch-size", "0", "from 1 to 1024"),
     ("eval select", "--min-ratio", "nan", "finite"),
-    ("eval select", "--max-cpu-minutes", "-1", "above 0"),
+    ("eval select", "--max-cpu-minutes", "-1", "at least 0"),
     ("eval upscaler", "--limit", "-3", "0 or more"),
     ("eval train-classifier", "--lr", "nan", "finite"),
     ("eval train-classifier", "--epochs", "0", "1 or more"),

@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="content_accuracy",
         help="metric to maximise (ties: ink IoU); content_accuracy, iou, ssim, or frechet / l1 (minimised)",
     )
-    select.add_argument("--max-cpu-minutes", type=cli_args.minutes, metavar="MINUTES",
+    select.add_argument("--max-cpu-minutes", type=cli_args.non_negative, metavar="MINUTES",
                         help="only snapshots taken within this much training CPU time (equal-compute comparisons)")
     select.add_argument("--min-ratio", type=cli_args.ratio, metavar="R",
                         help="only snapshots whose content accuracy is at least R x the real font's "
