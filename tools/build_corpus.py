@@ -125,6 +125,18 @@ def _npm(entry: Entry, dest: Path, scratch: Path) -> dict:
     return {"version": version, "font": "subsets"}
 
 
+def licence_name(text: str) -> str:
+    """The licence's short name from its text (a Debian copyright file names it on a ``License:`` line)."""
+    if "SIL Open Font License" in text:
+        return "OFL-1.1"
+    if "ARPHIC PUBLIC LICENSE" in text.upper():
+        return "Arphic Public License"
+    for line in text.splitlines():
+        if line.startswith("License:") and line.split(":", 1)[1].strip():
+            return line.split(":", 1)[1].strip()
+    return "see the licence file"
+
+
 def _coverage(font: Path) -> tuple[str, str, int, str]:
     """(family, SHA-256, how many GB2312 Hanzi it really draws, those it lacks as one string)."""
     renderer = FontRenderer(font)
@@ -173,7 +185,8 @@ def assemble(out: Path, shared: Path) -> dict:
             "package": entry.package,
             "version": info.get("version", ""),
             "path": str(path.relative_to(shared) if entry.origin == "shared" else path.relative_to(out)),
-            "licence": str((dest / "LICENSE.txt").relative_to(out)),
+            "licence": licence_name((dest / "LICENSE.txt").read_text(encoding="utf-8", errors="replace")),
+            "licence_file": str((dest / "LICENSE.txt").relative_to(out)),
             "sha256": sha,
             "gb2312_covered": covered,
             "gb2312_lacking": lacking,
@@ -182,11 +195,28 @@ def assemble(out: Path, shared: Path) -> dict:
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
+def markdown_table(manifest: dict) -> str:
+    """The corpus as the table in docs/training.md."""
+    origin = {"shared": "`../shared/fonts/{path}`", "debian": "Debian `{package}` {version}",
+              "npm": "npm `{package}` {version}"}
+    lines = ["| id | family | kind | role | source | licence | GB2312 Hanzi drawn | SHA-256 (first 12) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for f in manifest["fonts"]:
+        source = origin[f["origin"]].format(**f)
+        lines.append(f"| {f['id']} | {f['family']} | {f['kind']} | {f['role']} | {source} | {f['licence']} | "
+                     f"{f['gb2312_covered']:,} | `{f['sha256'][:12]}` |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT.parent / "corpus")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "fonts")
+    parser.add_argument("--table", action="store_true", help="print OUT/corpus.json as a Markdown table and stop")
     args = parser.parse_args()
+    if args.table:
+        print(markdown_table(json.loads((args.out / "corpus.json").read_text(encoding="utf-8"))))
+        return 0
     manifest = assemble(args.out, args.shared)
     manifest["shared"] = str(args.shared.resolve())
     (args.out / "corpus.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
