@@ -16,7 +16,10 @@ from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 
 from segan_core.errors import FontError
+from segan_core.fontlog import quiet_font_reading
 from segan_core.glyphs.embox import EmBox
+
+quiet_font_reading()  # fontTools' warnings about fonts we read go to the log, not the terminal
 
 
 @dataclass(frozen=True)
