@@ -139,11 +139,12 @@ class GenerateView(QWidget):
         layout.addWidget(self._glyph_area(), 1)
         self._build_debounce()
 
-        context.styles_changed.connect(self.populate_styles)
-        self.populate_styles()
+        # the last text first: choosing the first style regenerates, which saves the box's text as the last one
         self.text.blockSignals(True)
         self.text.setPlainText(context.settings.last_text)
         self.text.blockSignals(False)
+        context.styles_changed.connect(self.populate_styles)
+        self.populate_styles()
         self._load_icons()
 
     # -- building the view ----------------------------------------------------------------------------

@@ -231,3 +231,22 @@ def test_a_baseline_model_opens_and_generates_without_heatmaps(qtbot, window, tm
     assert view.detail.glyph_panels and all(p.has_image() for p in view.detail.glyph_panels.values())
     assert not any(p.has_image() for p in view.detail.heat_panels.values())
     assert errors == []
+
+
+def test_the_last_text_is_restored_and_the_first_launch_text_shown(qtbot, app_home, errors):
+    """Issue 31, fault 7: choosing the first style saved the still-empty box as the last text."""
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    assert first.generate.text.toPlainText() == "永字八法天地玄黄"  # the documented first-launch text
+    first.generate.text.setPlainText("春眠不觉晓")
+    first.generate.regenerate()
+    first.context.runner.shutdown()
+    first.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.generate.text.toPlainText() == "春眠不觉晓"
+    assert Settings().last_text == "春眠不觉晓"
+    again.context.runner.shutdown()
