@@ -7,14 +7,13 @@ unassigned cells, which the codec refuses, so the counts come out as 6,763 and 3
 
 from __future__ import annotations
 
-import os
-import stat
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from segan_core.errors import CharsetError
+from segan_core.readers import read_bounded
 
 GB2312_LEVEL1_LEADS = range(0xB0, 0xD8)
 GB2312_LEVEL2_LEADS = range(0xD8, 0xF8)
@@ -106,42 +105,13 @@ def load_charset(spec: str) -> ParsedText:
     if not path.exists():
         raise CharsetError(f"charset {spec!r} is neither one of {', '.join(CHARSET_NAMES)} nor an existing file")
     try:
-        text = _read_bounded(path).decode("utf-8")
+        text = read_bounded(path, MAX_CHARSET_BYTES, CharsetError, "charset file").decode("utf-8")
     except UnicodeDecodeError:
         raise CharsetError(f"charset file is not UTF-8 text: {path}") from None
     parsed = parse_text(text)
     if not parsed.chars:
         raise CharsetError(f"charset file has no Han characters: {path}")
     return parsed
-
-
-def _read_bounded(path: Path) -> bytes:
-    """The bytes of a regular file of at most :data:`MAX_CHARSET_BYTES`; a FIFO, device or folder is refused
-    without blocking on it (opened non-blocking, checked with fstat before any read)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise CharsetError(f"cannot read charset file {path}: {exc.strerror or exc}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise CharsetError(f"charset {path} is not a regular file (a folder, device or pipe)")
-        data = _read_at_most(fd, MAX_CHARSET_BYTES + 1)  # bounded even where st_size lies (/proc)
-    except OSError as exc:
-        raise CharsetError(f"cannot read charset file {path}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_CHARSET_BYTES:
-        raise CharsetError(f"charset file {path} is larger than the {MAX_CHARSET_BYTES >> 20} MB limit")
-    return data
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit and (chunk := os.read(fd, limit - size)):
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
 
 
 def text_charset(text: str) -> ParsedText:

@@ -13,13 +13,13 @@ It only reads files (no torch): loading the network is :mod:`segan_core.inferenc
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from segan_core.config import validate_model_config
 from segan_core.errors import CheckpointError, SeganError
+from segan_core.readers import read_json
 from segan_core.resources import MODEL_FILES, is_model_folder
 
 CHECKPOINT_FORMAT = "segan-checkpoint"
@@ -82,12 +82,9 @@ class ModelFolder:
 
     def raw_config(self) -> dict[str, Any]:
         """``config.json`` parsed but not checked; a clear error if it is missing or not JSON."""
-        try:
-            data = json.loads(self.config_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"not a model folder (no {CONFIG_FILE}): {self.path}") from None
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"model config is not valid JSON: {self.config_path} ({exc})") from None
+        if not self.config_path.exists():
+            raise CheckpointError(f"not a model folder (no {CONFIG_FILE}): {self.path}")
+        data = read_json(self.config_path, CheckpointError, "model config")  # bounded; too deep is an error too
         if not isinstance(data, dict):
             raise CheckpointError(f"{self.config_path} is not a JSON object")
         return data

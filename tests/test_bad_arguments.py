@@ -8,10 +8,15 @@ validators (segan_core/cli_args.py) before any folder is made or any file is rea
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
+import shutil
 import signal
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from segan_core import cli_args
@@ -208,3 +213,108 @@ def test_charset_is_a_bounded_regular_file(tmp_path, capsys, command, make, need
     assert code == 2
     one_line_error(err, "charset", str(charset), needle)
     assert listing(tmp_path) == before
+
+
+# -- damaged files: one line naming the file, nothing changed ------------------------------------------------
+
+
+def digest(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+DEEP_JSON = "[" * 200_000 + "]" * 200_000
+
+
+def test_a_deeply_nested_config_is_one_line(tmp_path, capsys, tiny_dataset):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(DEEP_JSON, encoding="utf-8")
+    (model / "weights.safetensors").write_bytes(b"\0" * 64)
+    before = listing(tmp_path)
+    code, err = run(["eval", "--model", model, "--data", tiny_dataset, "--out", tmp_path / "report", "--no-ocr",
+                     "--quiet"], capsys)
+    assert code == 2
+    one_line_error(err, str(model / "config.json"), "nested too deeply")
+    assert listing(tmp_path) == before
+
+
+def _state_change(state: dict, key: str, value: object) -> dict:
+    """``state`` with the field at the dotted ``key`` set to ``value``."""
+    *path, last = key.split(".")
+    node = state
+    for part in path:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[last if isinstance(node, dict) else int(last)] = value
+    return state
+
+
+DAMAGED_STATES = [
+    ("step", "two", "step must be an integer"),
+    ("elapsed_s", "long", "elapsed_s must be a finite number"),
+    ("batches.epoch", "0", "batches.epoch must be an integer"),
+    ("batches", [0, 0], "batches must be an object"),
+    ("optimizers.opt_g.param_groups.0.lr", "fast", "optimizers.opt_g.param_groups[0].lr must be a finite number"),
+    ("optimizers.opt_g.param_groups.0.betas", [0.5], "betas must be a list of 2"),
+    ("optimizers.opt_d", "adam", "optimizers.opt_d must be an object"),
+    ("rng.python", "seeded", "rng.python must be"),
+    ("rng.numpy.1", list(range(10)), "rng.numpy[1] must be a list of 624"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "needle"), DAMAGED_STATES, ids=[k for k, _, _ in DAMAGED_STATES])
+def test_resume_from_a_damaged_train_state_is_one_line(tmp_path, capsys, tiny_dataset, skeleton_gan, key, value,
+                                                       needle):
+    run_dir = tmp_path / "run"
+    shutil.copytree(skeleton_gan, run_dir)
+    state_path = run_dir / "train_state.json"
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    state_path.write_text(json.dumps(_state_change(state, key, value)), encoding="utf-8")
+    before = digest(tmp_path)
+    code, err = run(["train", "skeleton", "--data", tiny_dataset, "--out", run_dir, "--resume", "--max-steps", "4",
+                     "--quiet"], capsys)
+    assert code == 2
+    one_line_error(err, str(state_path), needle, "cannot resume")
+    assert digest(tmp_path) == before
+
+
+def test_resume_from_a_deeply_nested_train_state_is_one_line(tmp_path, capsys, tiny_dataset, skeleton_gan):
+    run_dir = tmp_path / "run"
+    shutil.copytree(skeleton_gan, run_dir)
+    (run_dir / "train_state.json").write_text(DEEP_JSON, encoding="utf-8")
+    before = digest(tmp_path)
+    code, err = run(["train", "skeleton", "--data", tiny_dataset, "--out", run_dir, "--resume", "--max-steps", "4",
+                     "--quiet"], capsys)
+    assert code == 2
+    one_line_error(err, "train_state.json", "nested too deeply")
+    assert digest(tmp_path) == before
+
+
+def _truncate(npz: Path) -> None:
+    npz.write_bytes(npz.read_bytes()[:1000])
+
+
+def _huge_header(npz: Path) -> None:
+    """``source.npy`` claims a million 256 px glyphs (61 GB) but holds 1 KB: numpy would allocate it all."""
+    members = {}
+    with zipfile.ZipFile(npz) as old:
+        for item in old.infolist():
+            members[item.filename] = old.read(item.filename)
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": "|u1", "fortran_order": False, "shape": (10**6, 256, 256)})
+    members["source.npy"] = head.getvalue() + b"\0" * 1024
+    with zipfile.ZipFile(npz, "w") as new:
+        for name, body in members.items():
+            new.writestr(name, body)
+
+
+@pytest.mark.parametrize("damage", [_truncate, _huge_header], ids=["truncated", "61GB-header"])
+def test_eval_on_a_damaged_split_is_one_line(tmp_path, capsys, tiny_dataset, damage):
+    data = tmp_path / "data"
+    shutil.copytree(tiny_dataset, data)
+    damage(data / "test.npz")
+    before = digest(tmp_path)
+    code, err = run(["eval", "--model", "font:" + str(ROOT / "tests/fonts/brush/MaShanZheng-Regular.ttf"), "--data",
+                     data, "--out", tmp_path / "report", "--no-ocr", "--quiet"], capsys)
+    assert code == 2
+    one_line_error(err, "dataset split file is damaged", str(data / "test.npz"))
+    assert digest(tmp_path) == before

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from segan_core.data.split import SPLITS
 from segan_core.errors import DatasetError
+from segan_core.readers import read_json
 
 DATASET_FORMAT = "segan-dataset"
 DATASET_VERSION = 1
@@ -72,11 +75,8 @@ def read_manifest(folder: Path | str) -> dict:
     path = folder / "manifest.json"
     if not path.is_file():
         raise DatasetError(f"not a dataset folder (no manifest.json): {folder}")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"dataset manifest is not valid JSON: {path} ({exc})") from None
-    if manifest.get("format") != DATASET_FORMAT:
+    manifest = read_json(path, DatasetError, "dataset manifest")  # bounded; too deep is one line too
+    if not isinstance(manifest, dict) or manifest.get("format") != DATASET_FORMAT:
         raise DatasetError(f"not a Segan dataset manifest: {path}")
     if manifest.get("version") != DATASET_VERSION:
         raise DatasetError(f"dataset format version {manifest.get('version')} is not supported: {path}")
@@ -117,19 +117,42 @@ class GlyphDataset:
         path = self.folder / f"{name}.npz"
         if not path.is_file():
             raise DatasetError(f"dataset split file missing: {path}")
+        expected = tuple(self.manifest["splits"][name])
         try:
             with np.load(path, allow_pickle=False) as data:
+                _check_headers(data, _split_shapes(len(expected), self.size))  # before any array is allocated
                 chars = tuple(str(c) for c in data["chars"])
                 images = {key: data[key] for key in IMAGE_KEYS}
                 skeletons = {
                     key: (np.unpackbits(data[key], axis=-1, count=self.size) * 255).astype(np.uint8)
                     for key in SKELETON_KEYS
                 }
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             raise DatasetError(f"dataset split file is damaged: {path} ({exc})") from None
-        expected = tuple(self.manifest["splits"][name])
         if chars != expected:
             raise DatasetError(f"dataset split {path} does not match its manifest")
         return GlyphSplit(
             chars, images["source"], images["target"], skeletons["source_skeleton"], skeletons["target_skeleton"]
         )
+
+
+def _split_shapes(count: int, size: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each array of a split of ``count`` glyphs at ``size`` px (skeletons bit-packed)."""
+    packed = (size + 7) // 8
+    return {
+        "chars": (count,),
+        **{key: (count, size, size) for key in IMAGE_KEYS},
+        **{key: (count, size, packed) for key in SKELETON_KEYS},
+    }
+
+
+def _check_headers(data: np.lib.npyio.NpzFile, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Each array's .npy header, read without its data, has the shape the manifest implies: a damaged or
+    hostile header cannot make numpy allocate gigabytes."""
+    for key, shape in shapes.items():
+        with data.zip.open(f"{key}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            found = reader(member)[0]
+        if tuple(found) != shape:
+            raise ValueError(f"{key} has shape {tuple(found)}, the manifest implies {shape}")

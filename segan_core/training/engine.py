@@ -50,6 +50,7 @@ from segan_core.outputs import TRAINING_RUN, check_output_dir, claim_output_dir
 from segan_core.training.contract import Trainable
 from segan_core.training.data import Batch, PairedBatches
 from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
+from segan_core.training.state_file import read_train_state
 
 LOG_FILE = "log.jsonl"
 
@@ -214,10 +215,7 @@ def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches
     state_json = out / STATE_JSON
     if not state_json.is_file():
         raise CheckpointError(f"{out} has no {STATE_JSON}: it is an inference-only model and cannot be resumed")
-    try:
-        state = json.loads(state_json.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{state_json} is damaged ({exc})") from None
+    state = read_train_state(state_json, trainable.optimizers())  # every field checked: one line if damaged
     tensors = load_tensors(out / STATE_FILE)
     for name, module in trainable.networks().items():
         load_module(module, tensors, f"net.{name}", out / STATE_FILE)
