@@ -133,7 +133,7 @@ def save_template_job(template, path: Path, preview_height: int = 600) -> tuple[
     """Worker side: ``write_template``, then the first page shrunk for the preview."""
     from PIL import Image
 
-    written = [Path(p) for p in write_template(template, path)]
+    written = [Path(p) for p in write_template(template, path, overwrite=True)]  # the user agreed to replace
     first = next((p for p in written if p.suffix == ".png"), None)
     if first is None:
         return written, None
