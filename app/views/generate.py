@@ -395,6 +395,7 @@ class GenerateView(QWidget):
             if state == PENDING and char in self.cache and self.grid.state(char) != READY:
                 self.grid.set_glyph(char, self._shown(self.cache[char]))
         self._mark_text(text, cells)
+        self._follow_selection()
         self._update_status(cells)
         self._trim_cache({c for c, _, _ in cells})
         todo = tuple(c for c, state, _ in cells if state == PENDING and c not in self.cache)
@@ -521,6 +522,16 @@ class GenerateView(QWidget):
             self.show_detail(current)
 
     # -- detail & export ----------------------------------------------------------------------------------
+
+    def _follow_selection(self) -> None:
+        """The detail panel shows the selected glyph of this style and this text, or nothing (never a stale one)."""
+        current = self.grid.current_char()
+        shown = self.detail.result
+        if current is None or self.grid.item_for(current) is None:
+            if shown is not None:
+                self.detail.show_result(None)
+        elif shown is None or shown is not self.cache.get(current):
+            self.show_detail(current)  # the cached glyph of the style now in use, or cleared until it comes
 
     def show_detail(self, char: str) -> None:
         result = self.cache.get(char)

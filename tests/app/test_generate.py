@@ -250,3 +250,27 @@ def test_the_last_text_is_restored_and_the_first_launch_text_shown(qtbot, app_ho
     assert again.generate.text.toPlainText() == "春眠不觉晓"
     assert Settings().last_text == "春眠不觉晓"
     again.context.runner.shutdown()
+
+
+def test_the_detail_panel_follows_the_style_and_the_text(qtbot, window, tiny_models, tmp_path):
+    """Issue 31, fault 4: after a style switch or a text change the panel showed the old glyph."""
+    import shutil
+
+    view = window.generate
+    _type(qtbot, view, "永字")
+    view.grid.setCurrentItem(view.grid.item_for("永"))
+    view.show_detail("永")
+    first = view.detail.result
+    assert first is not None and first.char == "永"
+
+    other = tmp_path / "other-style"  # another model folder: another style, its own glyphs
+    shutil.copytree(tiny_models["style"], other)
+    with qtbot.waitSignal(view.model_ready, timeout=20000):
+        assert view.open_model(other)
+    assert view.detail.result is not first  # cleared at once, or the new style's own glyph
+    qtbot.waitUntil(lambda: view.detail.result is not None and view.detail.result is view.cache.get("永"),
+                    timeout=20000)
+
+    view.text.setPlainText("字")  # 永 is gone from the text (字 is cached: nothing to generate)
+    view.regenerate()
+    assert view.detail.result is None or view.detail.result.char != "永"
