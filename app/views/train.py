@@ -48,7 +48,7 @@ from segan_core.resources import find_model
 from segan_core.styles import StyleRef, parse_style_ref
 from segan_core.training.engine import TrainResult
 from segan_core.training.from_images import ImagesTrainRequest, train_from_images
-from segan_core.training.presets import PRESETS, default_preset
+from segan_core.training.presets import default_preset, presets_for_skeleton_gan
 from segan_core.training.run_configs import resolve_run_configs
 from segan_core.userdata import safe_name
 
@@ -96,16 +96,17 @@ class TrainView(QWidget):
     def _settings_box(self) -> QGroupBox:
         """Base configuration, name, images, skeleton GAN (the last values) and the budget."""
         settings = self.context.settings
+        self.skeleton = QLineEdit(settings.path("skeleton_gan", str(default_skeleton_gan() or "")))
+        self.skeleton.setPlaceholderText("skeleton GAN checkpoint folder")
         self.base = QComboBox()
         self._fill_bases()
         self.context.styles_changed.connect(self._fill_bases)
+        self.skeleton.textChanged.connect(self._fill_bases)  # the presets follow the skeleton GAN's size
         self.name = QLineEdit(settings.path("train_name", "my-style"))
         self.images = QLineEdit(settings.path("train_images"))
         self.images.setPlaceholderText("folder of <char>.png images (drop a folder here)")
         browse_images = QPushButton("Browse…")
         browse_images.clicked.connect(self._browse_images)
-        self.skeleton = QLineEdit(settings.path("skeleton_gan", str(default_skeleton_gan() or "")))
-        self.skeleton.setPlaceholderText("skeleton GAN checkpoint folder")
         browse_skeleton = QPushButton("Browse…")
         browse_skeleton.clicked.connect(self._browse_skeleton)
         form = QFormLayout()
@@ -162,7 +163,7 @@ class TrainView(QWidget):
     def _fill_bases(self) -> None:
         current = self.base.currentData()
         self.base.clear()
-        for name in PRESETS:
+        for name in presets_for_skeleton_gan(self.skeleton.text().strip() or None):  # only what can start
             label = f"{name} preset" + (" (default here)" if name == default_preset() else "")
             self.base.addItem(label, _preset_key(name))
         for entry in self.context.entries:

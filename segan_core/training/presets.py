@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from segan_core.config import BaselineConfig, ModelConfig, TrainConfig
 from segan_core.errors import SeganError
@@ -81,6 +82,22 @@ def get_skeleton_preset(name: str) -> tuple[ModelConfig, TrainConfig]:
 
 def _last_weights(train: TrainConfig) -> TrainConfig:
     return dataclasses.replace(train, ema_decay=0.0)
+
+
+def presets_for_skeleton_gan(folder: Path | str | None) -> list[str]:
+    """The presets a run can use with the skeleton GAN in ``folder``: its image size and skeleton width.
+
+    Without a readable skeleton GAN, every preset but the tests' tiny one (the run's own check then says why).
+    """
+    from segan_core.config import from_dict
+    from segan_core.model.checkpoint import read_config
+
+    try:
+        saved = from_dict(ModelConfig, read_config(Path(folder), kind="skeleton-gan")["model"], str(folder))
+    except (SeganError, KeyError, TypeError, OSError):
+        return [name for name in PRESETS if name != "tiny-32"]
+    return [name for name, (model, _) in PRESETS.items()
+            if (model.image_size, model.skeleton_width) == (saved.image_size, saved.skeleton_width)]
 
 
 def default_preset() -> str:

@@ -24,10 +24,10 @@ def image_folder(tmp_path_factory, brush_font) -> Path:
 
 
 def _prepare(view, image_folder: Path, skeleton_gan: Path, steps: int, name: str = "my-brush") -> None:
+    view.skeleton.setText(str(skeleton_gan))  # a 32 px skeleton GAN: the tiny preset is offered
     view.base.setCurrentIndex(view.base.findData("preset:tiny-32"))
     view.name.setText(name)
     view.images.setText(str(image_folder))
-    view.skeleton.setText(str(skeleton_gan))
     view.by_steps.setChecked(True)
     view.steps.setValue(steps)
 
@@ -88,3 +88,16 @@ def test_train_input_errors(qtbot, window, tmp_path, tiny_models, errors):
     qtbot.waitUntil(lambda: view.job is None, timeout=30000)
     assert "no <char>.png images" in errors[-1][1]
     assert view.start_button.isEnabled()
+
+
+def test_only_presets_the_skeleton_gan_can_run_are_offered(qtbot, window, tiny_models):
+    """Issue 31, fault 6: the tiny-32 preset was offered with the bundled 64 px skeleton GAN and failed at Start."""
+    from segan_core.resources import model_dir
+
+    view = window.train
+    view.skeleton.setText(str(model_dir("skeleton-gan")))
+    presets = [view.base.itemData(i) for i in range(view.base.count()) if view.base.itemData(i).startswith("preset:")]
+    assert presets == ["preset:cpu-64"]
+    view.skeleton.setText(str(tiny_models["skeleton_gan"]))
+    presets = [view.base.itemData(i) for i in range(view.base.count()) if view.base.itemData(i).startswith("preset:")]
+    assert presets == ["preset:tiny-32"]
