@@ -90,7 +90,7 @@ def scan_and_import(hand: Hand, written: int, work: Path) -> Path:
     blank = {c: None for i, c in enumerate(chars) if i >= written or renderer.check(c) is not None}
     pages = []
     for page in range(template.pages):
-        filled = fill_page(template, page, hand.font, dpi=200, written=blank, scale=hand.scale)
+        filled = fill_page(template, page, hand.font, dpi=200, written=blank, writer_scale=hand.scale)
         phone = page == template.pages - 1
         picture = degrade(filled, seed=page, phone=phone, upside_down=page == 1)
         pages.append(save_jpeg(picture, work / f"scan{page + 1}.jpg"))

@@ -33,9 +33,9 @@ def fill_page(
     dpi: int = 150,
     written: Mapping[str, str | None] | None = None,
     oversize: Collection[str] = (),
-    scale: float = WRITE_SCALE,
+    writer_scale: float = WRITE_SCALE,
 ) -> np.ndarray:
-    """The page with every cell's character written in ``font`` (dark ink) at ``scale`` of the box.
+    """The page with every cell's character written in ``font`` (dark ink) at ``writer_scale`` of the box.
 
     ``written`` overrides what goes into a cell: ``{cell char: another char}`` writes the wrong
     character, ``{cell char: None}`` leaves the box empty; characters in ``oversize`` are written
@@ -52,7 +52,7 @@ def fill_page(
             continue
         k = cell.w * scale / box.em_px
         side = max(16, round(GLYPH_SIZE * k))
-        size = OVERSIZE if cell.char in oversize else scale
+        size = OVERSIZE if cell.char in oversize else writer_scale
         glyph = clean_glyph(font, char, GLYPH_SIZE, size)
         glyph = cv2.resize(glyph, (side, side), interpolation=cv2.INTER_AREA)
         f = k * GLYPH_SIZE / side  # page pixels per pixel of the shrunk glyph (about 1)
