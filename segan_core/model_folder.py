@@ -36,10 +36,15 @@ class ModelInfo:
     kind: str | None  # "segan", "baseline", "skeleton-gan", ... (None: no kind recorded)
     target_name: str  # the style's name as recorded at training time, or the folder's name
     target: dict[str, Any]  # the config's data.target object ({} when absent)
+    style_codes: int = 0  # > 1: a many-hands base (issue 32), which a writer is fitted from; not a style itself
 
     @property
     def is_style(self) -> bool:
-        return self.kind in (None, *STYLE_KINDS)
+        return self.kind in (None, *STYLE_KINDS) and not self.is_base
+
+    @property
+    def is_base(self) -> bool:
+        return self.kind == "segan" and self.style_codes > 1
 
 
 @dataclass(frozen=True)
@@ -119,4 +124,8 @@ class ModelFolder:
         target = data.get("target", {}) if isinstance(data, dict) else {}
         target = target if isinstance(target, dict) else {}
         kind = config.get("kind")
-        return ModelInfo(str(kind) if kind is not None else None, str(target.get("name") or self.path.name), target)
+        model = config.get("model")
+        codes = model.get("style_codes", 0) if isinstance(model, dict) else 0
+        codes = codes if isinstance(codes, int) and not isinstance(codes, bool) else 0
+        name = str(target.get("name") or self.path.name)
+        return ModelInfo(str(kind) if kind is not None else None, name, target, codes)

@@ -23,7 +23,8 @@ from segan_core.model_folder import ModelFolder
 from segan_core.resources import RESOURCES_DIR, find_font, model_dir, models_path
 
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
-NOT_STYLES = ("skeleton-gan", "evaluator")  # model folders that ship beside the styles but are not styles
+# model folders that ship beside the styles but are not styles (the many-hands base is what writers start from)
+NOT_STYLES = ("skeleton-gan", "evaluator", "many-hands")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def user_styles() -> list[Path]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
-            if path.name not in taken and ModelFolder.is_model(path):
+            if path.name not in taken and ModelFolder.is_model(path) and ModelFolder(path).describe().is_style:
                 found.append(path)
                 taken.add(path.name)
     return found

@@ -204,3 +204,18 @@ def test_placement_is_measured_on_the_writers_training_glyphs(tiny_dataset, tmp_
     assert placed.manifest["placement"]["scale"] == 0.9 and placed.hash != original.hash
     assert placed.chars("train") == original.chars("train")
     assert not np.array_equal(placed.split("train").target, original.split("train").target)
+
+
+def test_a_base_is_not_listed_as_a_style(many_hands_base, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from segan_core.model_folder import ModelFolder
+
+    info = ModelFolder(many_hands_base).describe()
+    assert info.is_base and not info.is_style
+    extra = tmp_path / "extra"
+    shutil.copytree(many_hands_base, extra / "my-base")
+    monkeypatch.setenv("SEGAN_MODELS_DIR", str(extra))
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    assert cli_main(["styles", "list"]) == 0
+    assert "my-base" not in capsys.readouterr().out

@@ -1,0 +1,45 @@
+"""A many-hands base's style codes side by side: the Kai source, then the same characters in several fonts' codes.
+
+    .venv/bin/python docs/make_base_codes.py RUN_OR_MODEL_DIR OUT.png [--codes 0 1 3 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from segan_core.glyphs.skeleton import skeletonize
+from segan_core.inference import StyleModel
+from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
+
+CHARS = "永和九年岁在癸丑暮春"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--codes", type=int, nargs="+", default=[0, 1, 3, 4, 5, 10, 12, 19, 20, 22, 24])
+    args = parser.parse_args()
+    config = json.loads((args.run / "config.json").read_text(encoding="utf-8"))
+    names = [d["target"]["name"] for d in config["data"]["datasets"]]
+    model = StyleModel.load(args.run, backend="eager")
+    source = model.source_glyphs(CHARS)
+    wide = thicken_stack(np.stack([skeletonize(s) for s in source]), model.skeleton_width)
+    rows = [255 - np.concatenate(list(source), axis=1)]
+    with torch.no_grad():
+        for code in args.codes:
+            style = torch.full((len(CHARS),), code, dtype=torch.long)
+            image = model.generator(to_tensor(source), to_tensor(wide), style).image
+            rows.append(255 - np.concatenate(list(to_uint8(image)), axis=1))
+    Image.fromarray(np.concatenate(rows, axis=0)).save(args.out)
+    print(f"step {config['step']}: rows = Kai source, " + ", ".join(names[c] for c in args.codes))
+
+
+if __name__ == "__main__":
+    main()
