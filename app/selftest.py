@@ -2,6 +2,8 @@
 
 Runs in a temporary data folder (``$SEGAN_STUDIO_HOME``), so the user's settings, models and log are
 neither read nor changed. Works offscreen (``QT_QPA_PLATFORM=offscreen``), e.g. in CI or a bundle check.
+With ``--data-folder`` it first checks the real data folder too (writable; its log and settings files usable),
+the one thing a temporary folder cannot vouch for.
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ WINDOW_TEXT = "永字"
 WINDOW_TIMEOUT_S = 180.0
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], data_folder: bool = False) -> int:
     """0 when every step passed, 1 otherwise; one line per step on stdout."""
+    from segan_core.selftest import data_folder_step
+
+    first = []
+    if data_folder:  # the real one, before the switch to a temporary folder
+        from app.main import DATA_FILES
+
+        first.append(data_folder_step(DATA_FILES))
+        print(first[0].line(), flush=True)
     before = os.environ.get("SEGAN_STUDIO_HOME")
     with tempfile.TemporaryDirectory(prefix="segan-self-test-home-") as home:
         os.environ["SEGAN_STUDIO_HOME"] = home
         try:
-            return _run(argv)
+            return _run(argv, first)
         finally:
             if before is None:
                 os.environ.pop("SEGAN_STUDIO_HOME", None)
@@ -29,10 +39,11 @@ def run(argv: list[str]) -> int:
                 os.environ["SEGAN_STUDIO_HOME"] = before
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], first: list) -> int:
     from segan_core.selftest import Step, run_self_test
 
     result = run_self_test(echo=lambda line: print(line, flush=True), summary=False)
+    result.steps[:0] = first
     start = time.perf_counter()
     try:
         ok, detail = _window_smoke(argv)

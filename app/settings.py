@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from segan_core import userdata
 
@@ -110,8 +110,8 @@ class Settings:
         self._set("models/opened", "\n".join(folders[-20:]))
 
     def geometry(self) -> bytes | None:
-        value = self.qsettings.value("window/geometry")
-        return value if value else None
+        value = self.qsettings.value("window/geometry")  # a hand-edited settings.ini may hold any text here
+        return bytes(value) if isinstance(value, (bytes, bytearray, QByteArray)) and len(value) else None
 
     def set_geometry(self, value: bytes) -> None:
         self._set("window/geometry", value)

@@ -52,6 +52,20 @@ class SelfTestResult:
         return f"self-test passed: {len(self.steps)} steps in {total:.1f} s"
 
 
+def data_folder_step(files: tuple[str, ...] = ()) -> Step:
+    """The real user data folder checked usable (:func:`segan_core.userdata.check_data_folder`) as one step;
+    the rest of the self-test runs in a temporary folder and would pass whatever state this one is in."""
+    from segan_core.errors import SeganError
+    from segan_core.userdata import check_data_folder
+
+    start = time.perf_counter()
+    try:
+        detail, ok = f"{check_data_folder(files)} is writable", True
+    except SeganError as exc:
+        detail, ok = str(exc), False
+    return Step("data folder", ok, detail, time.perf_counter() - start)
+
+
 def run_self_test(echo: Callable[[str], None] = print, chars: tuple[str, ...] = CHARS,
                   summary: bool = True) -> SelfTestResult:
     """Run every step, printing one line per step (and the summary) through ``echo``; never raises for a

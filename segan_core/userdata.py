@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import platformdirs
 
-from segan_core.errors import OutputError
+from segan_core.errors import OutputError, StyleError
 
 APP_NAME = "segan-studio"
 
@@ -45,6 +46,24 @@ def safe_name(name: str) -> str:
     return cleaned[:64]
 
 
+def check_style_name(name: str) -> str:
+    """The folder name of a new user style called ``name`` (:func:`safe_name`), refused when it is empty or would
+    shadow a bundled style or model: ``--style ma-shan-zheng`` always means the bundled one, so a user style of
+    that name could be trained but never used. Compared case-insensitively (macOS and Windows folders are)."""
+    from segan_core.styles import NOT_STYLES, load_styles
+
+    folder = safe_name(name)
+    if not folder:
+        raise OutputError(f"style name {name!r} has no letters or digits to name a folder with")
+    bundled = {s.id for s in load_styles()} | {s.model for s in load_styles()} | set(NOT_STYLES)
+    clash = next((b for b in sorted(bundled) if b.casefold() == folder.casefold()), None)
+    if clash is not None:
+        kind = "model" if clash in NOT_STYLES else "style"
+        raise StyleError(f"style name {name!r} is taken by the bundled {kind} {clash} (--style {clash} always means "
+                         "the bundled one); choose another name")
+    return folder
+
+
 def user_model_path(name: str) -> Path:
     """``<data>/models/<safe name>``; a clear error for a name with nothing usable in it."""
     folder = safe_name(name)
@@ -54,8 +73,43 @@ def user_model_path(name: str) -> Path:
 
 
 def _made(folder: Path) -> Path:
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"the user data folder {folder} is a file, not a folder (move it away, or set "
+                          "SEGAN_STUDIO_HOME to a folder)")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create the user data folder {folder}: {exc.strerror or exc}") from None
+    return folder
+
+
+def _writable(folder: Path) -> None:
+    """A probe file created and removed in ``folder``: the one check that holds for root and ACLs too."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".segan-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write in the user data folder {folder}: {exc.strerror or exc} (make it writable, "
+                          "or set SEGAN_STUDIO_HOME to a writable folder)") from None
+
+
+def check_data_folder(files: tuple[str, ...] = ()) -> Path:
+    """The user data folder, checked usable before anything relies on it: a folder (made if missing) that can be
+    written in, with writable ``models/`` and ``datasets/``, and each of ``files`` (the app's log and settings)
+    absent or a regular writable file. An :class:`OutputError` naming the folder or file otherwise; nothing the
+    user has is changed (the probe files are removed)."""
+    folder = data_dir()
+    _writable(folder)
+    for name in files:
+        path = folder / name
+        if path.is_symlink() or path.exists():
+            if not path.is_file():
+                raise OutputError(f"{path} is not a file (a folder or a broken link?): move it away")
+            try:
+                with open(path, "ab"):
+                    pass
+            except OSError as exc:
+                raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    for sub in (user_models_dir(), datasets_dir()):  # made only once the files are known good
+        _writable(sub)
     return folder

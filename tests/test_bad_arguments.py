@@ -318,3 +318,28 @@ def test_eval_on_a_damaged_split_is_one_line(tmp_path, capsys, tiny_dataset, dam
     assert code == 2
     one_line_error(err, "dataset split file is damaged", str(data / "test.npz"))
     assert digest(tmp_path) == before
+
+
+# -- a new style may not shadow a bundled one -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "bundled"), [
+    ("ma-shan-zheng", "bundled style ma-shan-zheng"),
+    ("Ma Shan Zheng", "bundled style ma-shan-zheng"),  # the folder would be Ma-Shan-Zheng: the same on macOS/Windows
+    ("LONG-CANG", "bundled style long-cang"),
+    ("skeleton-gan", "bundled model skeleton-gan"),
+])
+def test_a_style_name_shadowing_a_bundled_one_is_refused(name, bundled):
+    from segan_core.errors import StyleError
+    from segan_core.userdata import check_style_name
+
+    with pytest.raises(StyleError, match=bundled) as refused:
+        check_style_name(name)
+    assert repr(name) in str(refused.value) and "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("name", "folder"), [("my hand", "my-hand"), ("long_cang", "long_cang"), ("王羲之", "王羲之")])
+def test_other_style_names_are_kept(name, folder):
+    from segan_core.userdata import check_style_name
+
+    assert check_style_name(name) == folder
