@@ -28,6 +28,7 @@ class StyleEntry:
     licence: str = ""
     sample_font: Path | None = None  # where the picker's sample glyph comes from ...
     sample_image: Path | None = None  # ... or an image of a glyph in that style
+    state: str = ""  # a user model's state: "trained", "draft" (reads too little) or "stopped" (a run cut short)
 
     @property
     def available(self) -> bool:
@@ -39,6 +40,8 @@ class StyleEntry:
 
     def label(self) -> str:
         state = "no model yet" if not self.available else ("" if self.origin == "bundled" else self.origin)
+        if self.available and self.state in ("draft", "stopped"):
+            state = "draft: reads too little, train longer" if self.state == "draft" else "stopped early, resumable"
         return f"{self.name}\n{self.script}" + (f" · {state}" if state else "")
 
 
@@ -68,7 +71,26 @@ def model_entry(folder: Path, origin: str) -> StyleEntry | None:
         candidates = [images / f"{SAMPLE_CHAR}.png", *sorted(images.glob("*.png"))[:1]] if images.is_dir() else []
         sample_image = next((p for p in candidates if p.is_file()), None)
     return StyleEntry(f"dir:{folder.resolve()}", name, "user model", origin, folder.resolve(),
-                      sample_font=sample_font, sample_image=sample_image)
+                      sample_font=sample_font, sample_image=sample_image, state=user_model_state(folder))
+
+
+def user_model_state(folder: Path) -> str:
+    """"draft" when a fine-tune's verdict says it reads too little, "stopped" for a run cancelled before its budget
+    (its config.json says so), "trained" otherwise."""
+    import json
+
+    try:
+        style = json.loads((folder / "style.json").read_text(encoding="utf-8"))
+        if isinstance(style, dict) and isinstance(style.get("verdict"), dict) and \
+                style["verdict"].get("status") == "draft":
+            return "draft"
+    except (OSError, ValueError):
+        pass
+    try:
+        config = ModelFolder(folder).raw_config()
+    except SeganError:
+        return "trained"
+    return "stopped" if config.get("stopped_by") == "cancelled" else "trained"
 
 
 def list_styles(user_models: Path, extra: list[str] | tuple[str, ...] = ()) -> list[StyleEntry]:

@@ -128,6 +128,42 @@ class FinetuneRequest:
     bf16: str = "off"
 
 
+# a fitted style is usable when, on the writer's own dev characters, it reads at least this share of what the writer's
+# own glyphs read; below it the style is installed as a draft (kept, listed as a draft, not offered for export)
+USABLE_RATIO = 0.8
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How the new style reads against the writer's own glyphs, in words a calligrapher can act on."""
+
+    usable: bool
+    read: int  # dev characters the style reads
+    writer_read: int  # dev characters the writer's own glyphs read
+    total: int  # dev characters
+
+    @property
+    def text(self) -> str:
+        reads = f"reads {self.read} of the {self.writer_read} characters your own glyphs read"
+        if self.usable:
+            return f"{reads} (of {self.total} set aside to check it): ready to use"
+        return (f"{reads} (of {self.total} set aside to check it): a draft, too unreadable to export; train longer "
+                "(Start continues the run) or write more characters")
+
+    def to_json(self) -> dict:
+        return {"status": "usable" if self.usable else "draft", "read": self.read, "writer_read": self.writer_read,
+                "total": self.total, "text": self.text}
+
+
+def verdict(dev_scores: dict[str, float], total: int) -> Verdict:
+    """The verdict from the chosen snapshot's dev scores (content accuracy and its ratio to the writer's glyphs)."""
+    accuracy, ratio = dev_scores.get("content_accuracy"), dev_scores.get("content_accuracy_ratio")
+    if accuracy is None or ratio is None or not ratio > 0:  # no recognizer, or the writer's glyphs read nothing
+        return Verdict(accuracy is not None and accuracy > 0, round((accuracy or 0) * total), 0, total)
+    writer_read = round(accuracy / ratio * total)
+    return Verdict(ratio >= USABLE_RATIO, min(writer_read, round(accuracy * total)), writer_read, total)
+
+
 @dataclass(frozen=True)
 class FinetuneResult:
     out: Path  # the new style's model folder
@@ -136,6 +172,7 @@ class FinetuneResult:
     steps: int
     cpu_minutes: float
     dev_scores: dict[str, float]
+    verdict: Verdict | None = None  # None: cancelled before a style was made
 
 
 def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfig, TrainConfig]:
@@ -237,6 +274,7 @@ def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainC
         )
         chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)
         dev_scores = {k: round(float(v), 4) for k, v in chosen.metrics.items() if v == v}
+        judged = verdict(dev_scores, len(selection.report.chars))
         style = {
             "name": request.name,
             "base": {"spec": request.base, "path": str(base_dir),
@@ -246,6 +284,7 @@ def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainC
             "data": str(request.data),
             "snapshot": selection.chosen.name,
             "dev": dev_scores,
+            "verdict": judged.to_json(),
             "cpu_minutes": round(result.cpu_seconds / 60, 2),
             "placement": placement.to_json() if placement is not None else None,
             "created_with": f"segan-studio {__version__}",
@@ -259,7 +298,7 @@ def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainC
                 (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
             style["written"] = _keep_written(Path(request.data), tmp)
             (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores)
+    return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores, judged)
 
 
 def _training_data(request: FinetuneRequest, run_dir: Path) -> tuple[Path, Placement | None]:

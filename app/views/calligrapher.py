@@ -483,8 +483,9 @@ class CalligrapherFlow(QWidget):
             button.setEnabled(not running)
         self.stop_button.setEnabled(running and self.job.name == "finetune")
         done = self.result is not None
+        usable = done and (self.result.verdict is None or self.result.verdict.usable)
         self.generate_button.setEnabled(done)
-        self.export_button.setEnabled(done)
+        self.export_button.setEnabled(usable)  # a draft is kept, not offered for export
         self.name.setEnabled(not running)
 
     def _start(self, name: str, fn, *args, on_finished, on_progress=None, on_cancelled=None, title: str) -> None:
@@ -975,15 +976,7 @@ class CalligrapherFlow(QWidget):
         scores = ", ".join(f"{k} {result.dev_scores[k]:.3f}" for k in SHOWN_SCORES if k in result.dev_scores)
         self.status.setText(f"Done: {result.steps} steps, {result.cpu_minutes:.1f} CPU minutes; snapshot "
                             f"{result.snapshot} chosen on the dev characters")
-        self.done_summary.setText(
-            f"<h3>New style {Path(result.out).name}</h3>"
-            f"<p>Fine-tuned from {self.base.currentText()} with the {self.recipe.currentData()} recipe: "
-            f"{result.steps} steps, {result.cpu_minutes:.1f} CPU minutes; snapshot <b>{result.snapshot}</b> chosen "
-            f"on the calligrapher's dev characters{' (' + scores + ')' if scores else ''}.</p>"
-            f"<p>The style is in <code>{result.out}</code>, listed in the style picker (Generate), in Batch & "
-            f"export and in <code>segan styles list</code>; the glyphs written by hand go into its fonts as "
-            f"they are.</p>"
-        )
+        self.done_summary.setText(done_summary(result, self.base.currentText(), self.recipe.currentData(), scores))
         if self.last_samples is not None:
             strip = QPixmap.fromImage(to_qimage(sample_strip(self.last_samples)))
             self.done_samples.setPixmap(strip.scaledToHeight(150, Qt.TransformationMode.FastTransformation))
@@ -1026,3 +1019,20 @@ class CalligrapherFlow(QWidget):
             self.add_pages(paths)
             self.go_to(SCANS)
             event.acceptProposedAction()
+
+
+def done_summary(result: FinetuneResult, base: str, recipe: str, scores: str) -> str:
+    """The Done page's words: the verdict first, then how the style was made; a draft is not advertised."""
+    name = Path(result.out).name
+    made = (f"<p>Fitted from {base} with the {recipe} recipe: {result.steps} steps, {result.cpu_minutes:.1f} CPU "
+            f"minutes; snapshot <b>{result.snapshot}</b> chosen on the calligrapher's dev characters"
+            f"{' (' + scores + ')' if scores else ''}.</p>")
+    verdict = result.verdict
+    if verdict is not None and not verdict.usable:
+        return (f"<h3>{name} is a draft</h3><p>It {verdict.text}.</p>{made}"
+                f"<p>The draft is kept in <code>{result.out}</code> and marked as a draft in the style picker; it is "
+                "not offered for export.</p>")
+    said = f"<p>It {verdict.text}.</p>" if verdict is not None else ""
+    return (f"<h3>New style {name}</h3>{said}{made}"
+            f"<p>The style is in <code>{result.out}</code>, listed in the style picker (Generate), in Batch & export "
+            f"and in <code>segan styles list</code>; the glyphs written by hand go into its fonts as they are.</p>")

@@ -408,6 +408,8 @@ def run_finetune(args: argparse.Namespace) -> int:
         f"new style {result.out.name}: {result.snapshot} of {result.steps} steps, {result.cpu_minutes:.1f} CPU min; "
         f"dev {scores}; in {result.out}"
     )
+    if result.verdict is not None:
+        print(f"the new style {result.verdict.text}")
     return 0
 
 

@@ -160,8 +160,13 @@ def save_checkpoint(
     step: int,
     elapsed_s: float,
     cpu_s: float = 0.0,
+    stopped_by: str | None = None,
 ) -> None:
-    """weights + config.json, then the train state; each file written atomically, the JSON last."""
+    """weights + config.json, then the train state; each file written atomically, the JSON last.
+
+    ``stopped_by``: why the run ended at this checkpoint ("cancelled" for a run stopped before its budget, which
+    the app never calls trained); None at the checkpoints on the way.
+    """
     out = spec.out
     ensure_writable_dir(out)
     meta = {"step": str(step)}
@@ -172,6 +177,7 @@ def save_checkpoint(
         "data": spec.data_info,
         "step": step,
         "train_seconds": {"wall": round(elapsed_s, 1), "cpu": round(cpu_s, 1)},
+        **({"stopped_by": stopped_by} if stopped_by else {}),
         "created_with": f"segan-studio {__version__}",
     }
     folders = [out, snapshot_folder(out, step)] if config.keep_snapshots else [out]
@@ -378,7 +384,7 @@ def fit(
     cpu_spent = cpu_total()  # one reading: the result reports exactly what the checkpoint records
     already_saved = step > start_step and step % config.checkpoint_every == 0 and reason == "max_steps"
     if dist.is_main and (validated_now or not already_saved):
-        save_checkpoint(trainable, config, spec, batches, step, total, cpu_spent)
+        save_checkpoint(trainable, config, spec, batches, step, total, cpu_spent, stopped_by=reason)
         yield Progress("checkpoint", step, spec.max_steps, message=f"{reason}: {spec.out}")
         if step % config.sample_every:
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
