@@ -42,7 +42,7 @@ from segan_core.model.device import resolve_bf16
 from segan_core.outputs import USER_STYLE, check_output_dir
 from segan_core.resources import model_dir
 from segan_core.styles import model_folder
-from segan_core.userdata import data_dir, safe_name, user_model_path
+from segan_core.userdata import check_style_name, data_dir, safe_name, user_model_path
 
 STYLE_FILE = "style.json"
 
@@ -207,8 +207,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     cancel = cancel or CancelToken()
     if request.recipe not in RECIPES:
         raise SeganError(f"unknown fine-tuning recipe {request.recipe!r}; choose one of {', '.join(RECIPES)}")
-    if not safe_name(request.name):
-        raise SeganError(f"style name {request.name!r} has no letters or digits")
+    check_style_name(request.name)  # letters or digits, and never a bundled style's name (it would be shadowed)
     recipe = RECIPES[request.recipe]
     base_dir = model_folder(request.base)
     model, train = finetune_configs(base_dir, recipe)

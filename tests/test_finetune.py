@@ -160,3 +160,12 @@ def test_a_second_finetune_of_the_same_name_is_refused_while_one_runs(tiny_datas
     assert code == 2
     assert "another fine-tune of 'Same' is running" in capsys.readouterr().err
     assert not (runs / "Same").exists() and not (tmp_path / "home" / "models" / "Same").exists()
+
+
+def test_a_name_that_shadows_a_bundled_style_is_refused(tiny_dataset, base_style, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    code = cli_main(["train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset),
+                     "--name", "Ma-Shan-Zheng", "--max-steps", "2", "--quiet"])
+    assert code == 2
+    assert "ma-shan-zheng" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "home" / "runs").exists()
