@@ -42,7 +42,15 @@ import numpy as np
 
 from segan_core import __version__
 from segan_core.atomic import atomic_path, atomic_tree, ensure_writable_dir, write_text_atomic
-from segan_core.batch_report import BatchReport, CacheInfo, GateReport, SourceInfo
+from segan_core.batch_report import (
+    BatchReport,
+    CacheInfo,
+    GateReport,
+    SourceInfo,
+    describe_maker,
+    previous_source,
+    same_maker,
+)
 from segan_core.cache import GlyphCache, default_cache_dir
 from segan_core.errors import CharsetError, FontError, OutputError, SeganError, StyleError
 from segan_core.fontbuild.builder import FORMATS, FontInfo, build_font, save_font
@@ -74,6 +82,7 @@ if TYPE_CHECKING:
 QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
 DEFAULT_FONT_SIZE = 64  # image size for ``font:PATH`` sources
 TRACE_TASK = 32  # glyphs per process-pool task
+POOL_RESTARTS = 3  # trace pools made again after a worker died, per export, before the export gives up
 BLANK_REASON = "blank glyph: no ink left after thresholding"
 
 
@@ -140,6 +149,46 @@ def resolve_source(spec: str, font_size: int = DEFAULT_FONT_SIZE) -> GlyphSource
         return FontGlyphSource(ref.path, font_size)
     folder = model_folder(ref)  # StyleError for an unknown name or a folder without a model
     return _load_model(folder, f"model folder {folder}" if ref.kind == "dir" else f"style {ref.value}")
+
+
+def origin_of(source: GlyphSource) -> str:
+    """What made a source's glyphs, as the report keeps it: the model folder of a style, ``font:PATH`` of a font."""
+    folder = getattr(source, "folder", None)
+    if folder is not None:
+        return str(Path(folder).resolve())
+    path = getattr(getattr(source, "renderer", None), "path", None)
+    return f"font:{Path(path).resolve()}" if path is not None else source.identity
+
+
+def spec_origin(spec: str) -> str:
+    """:func:`origin_of` for a source spec, without loading the model (the app asks before it starts)."""
+    from segan_core.styles import model_folder, parse_style_ref
+
+    ref = parse_style_ref(spec)
+    if ref.kind == "font":
+        return f"font:{ref.path.resolve()}"
+    return str(model_folder(ref).resolve())
+
+
+def replaced_maker(request: BatchRequest, name: str, origin: str) -> str | None:
+    """None, or what an export of ``name`` (from ``origin``) would replace without asking: "FONT.ttf was made
+    from Kouzan Mouhitsu Gyosho (model folder ...)", a previous export of another style or model."""
+    fonts = list(request.output_paths().values())
+    old = previous_source(request.report_paths()[0], fonts)
+    if old is None or same_maker(old, name, origin):
+        return None
+    existing = next(f for f in fonts if f.exists())
+    return f"{existing} was made from {describe_maker(old)}, not from {name}"
+
+
+def _check_maker(request: BatchRequest, source: GlyphSource) -> None:
+    """Refuse, before any glyph is made, to replace a previous export of another style or model unless
+    ``request.overwrite``."""
+    if request.overwrite:
+        return
+    clash = replaced_maker(request, source.name, origin_of(source))
+    if clash is not None:
+        raise OutputError(f"{clash}; choose another file or family name, or pass --overwrite to replace it")
 
 
 def _load_model(folder: Path, what: str) -> GlyphSource:
@@ -260,6 +309,7 @@ def _prepare(job: _Export) -> Iterator[Progress]:
     request = job.request
     yield Progress("prepare", 0, None, "loading the glyph source", elapsed_s=job.clock.elapsed)
     source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
+    _check_maker(request, source)
     job.source, job.trace = _second_stage(source, request)
     job.fallback = FallbackFont(request.fallback_font) if request.fallback_glyphs else None
     job.stats.add("prepare", job.clock.elapsed)
@@ -488,14 +538,29 @@ def _cached_outlines(job: _Export, chunk: list[str]) -> list[str]:
     return ready
 
 
+@dataclass
+class _Task:
+    """One trace task: its characters, their images (kept to trace them again if the pool breaks), and its
+    future (a pool) or its result (``workers=0``)."""
+
+    chars: list[str]
+    images: np.ndarray
+    future: cf.Future | tuple[float, list[bytes]]
+
+
 class _Tracer:
     """Traces images in a process pool (or in this process with ``workers=0``), ``TRACE_TASK`` at a time,
-    and puts the outlines in the cache in order; ``done`` counts the characters finished."""
+    and puts the outlines in the cache in order; ``done`` counts the characters finished.
+
+    A pool whose worker died (killed, out of memory, or a stale pool after a cancel) is broken for good: the
+    tracer makes a new one and traces the lost tasks again, up to :data:`POOL_RESTARTS` times per export."""
 
     def __init__(self, job: _Export, stack: contextlib.ExitStack) -> None:
         self.job = job
+        self.stack = stack
         self.pool = _trace_pool(job.request.workers, stack)
-        self.pending: deque[tuple[list[str], cf.Future | tuple[float, list[bytes]]]] = deque()
+        self.restarts = 0
+        self.pending: deque[_Task] = deque()
         self.done = 0
         # tasks left in flight after each chunk: about one chunk's worth with a pool, none without
         self.backlog = math.ceil(job.request.chunk_size / TRACE_TASK) if self.pool is not None else 0
@@ -503,41 +568,67 @@ class _Tracer:
     def submit(self, chars: list[str], images: np.ndarray) -> None:
         for i in range(0, len(chars), TRACE_TASK):
             part = images[i : i + TRACE_TASK]
-            if self.pool is not None:
-                future = self.pool.submit(trace_task, part, self.job.trace)
-            else:
-                future = trace_task(part, self.job.trace)
-            self.pending.append((chars[i : i + TRACE_TASK], future))
+            self.pending.append(_Task(chars[i : i + TRACE_TASK], part, self._start(part)))
+
+    def _start(self, part: np.ndarray) -> cf.Future | tuple[float, list[bytes]]:
+        if self.pool is None:
+            return trace_task(part, self.job.trace)
+        try:
+            return self.pool.submit(trace_task, part, self.job.trace)
+        except (cf.process.BrokenProcessPool, RuntimeError):  # broken, or shut down with it
+            self._renew_pool()
+            return self._start(part)
+
+    def _renew_pool(self) -> None:
+        """Replace the broken pool and start again every task it lost."""
+        if self.restarts >= POOL_RESTARTS:
+            job = self.job
+            kept = f"the glyphs done so far are cached in {job.cache.path}: run again to resume, or use --workers 0"
+            if not job.request.use_cache:
+                kept = "nothing was kept (--no-cache); try --workers 0"
+            raise SeganError(f"a trace worker process died {self.restarts + 1} times (out of memory, or killed); "
+                             f"{kept}")  # fmt: skip
+        self.restarts += 1
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = _trace_pool(self.job.request.workers, self.stack)
+        for task in self.pending:
+            if isinstance(task.future, cf.Future) and not _succeeded(task.future):
+                task.future = self._start(task.images)
 
     def store_finished(self) -> None:
         """Store the oldest tasks that have already finished, in order, so a job killed while the next chunk
         is generated (even by ``kill -9``) resumes with their outlines instead of tracing them again."""
-        while self.pending and _finished(self.pending[0][1]):
-            chars, future = self.pending.popleft()
-            self._store(chars, *self._result(future))
-            self.done += len(chars)
+        while self.pending and _finished(self.pending[0].future):
+            self._store_oldest()
 
     def drain(self, limit: int) -> Iterator[Progress]:
         """Store finished tasks, oldest first, until at most ``limit`` are in flight."""
         job = self.job
         while len(self.pending) > limit:
-            chars, future = self.pending.popleft()
-            self._store(chars, *self._result(future))
-            self.done += len(chars)
+            self._store_oldest()
             job.cancel.raise_if_cancelled("batch export")
             yield Progress("glyphs", self.done, len(job.todo), _pipeline_message(job.stats),
                            elapsed_s=job.clock.elapsed)  # fmt: skip
 
-    def _result(self, future: cf.Future | tuple[float, list[bytes]]) -> tuple[float, list[bytes]]:
-        job = self.job
-        try:
-            with job.stats.timed("trace wait"):
-                return future.result() if isinstance(future, cf.Future) else future
-        except cf.process.BrokenProcessPool:
-            kept = f"the glyphs done so far are cached in {job.cache.path}: run again to resume, or use --workers 0"
-            if not job.request.use_cache:
-                kept = "nothing was kept (--no-cache); try --workers 0"
-            raise SeganError(f"a trace worker process died (out of memory, or killed); {kept}") from None
+    def _store_oldest(self) -> None:
+        task = self.pending[0]
+        traced_s, blobs = self._result(task)
+        self.pending.popleft()
+        self._store(task.chars, traced_s, blobs)
+        self.done += len(task.chars)
+
+    def _result(self, task: _Task) -> tuple[float, list[bytes]]:
+        """The task's outlines; a broken pool is made again and the task traced anew."""
+        while True:
+            future = task.future
+            if not isinstance(future, cf.Future):
+                return future
+            try:
+                with self.job.stats.timed("trace wait"):
+                    return future.result()
+            except cf.process.BrokenProcessPool:
+                self._renew_pool()
 
     def _store(self, chars: list[str], traced_s: float, blobs: list[bytes]) -> None:
         cache, skipped, stats = self.job.cache, self.job.skipped, self.job.stats
@@ -548,6 +639,10 @@ class _Tracer:
                 skipped[char] = BLANK_REASON
         cache.commit()
         stats.traced += len(chars)
+
+
+def _succeeded(future: cf.Future) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 def _finished(future: cf.Future | tuple[float, list[bytes]]) -> bool:
@@ -760,7 +855,7 @@ def _report(job: _Export) -> BatchReport:
         family=job.info.family,
         files=dict(job.paths),
         hanzi_written=len(job.in_font),
-        source=SourceInfo(job.source.name, job.source.identity, job.source.size),
+        source=SourceInfo(job.source.name, job.source.identity, job.source.size, origin_of(job.source)),
         requested=len(job.chars),
         skipped={c: job.skipped[c] for c in job.chars if c in job.skipped},
         non_han_skipped="".join(request.non_han),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from segan_core.cache import GlyphCache
-from segan_core.outputs import BATCH_REPORT_FORMAT
+from segan_core.outputs import BATCH_REPORT_FORMAT, read_json, report_outputs
 from segan_core.vectorize.trace import TraceConfig
 
 
@@ -23,6 +23,9 @@ class SourceInfo:
     name: str
     identity: str  # keys the glyph cache
     image_size: int
+    # what made the glyphs: the model folder of a style, ``font:PATH`` for a real font (``segan_core.batch.origin_of``);
+    # a later export to the same file asks before replacing a font of another origin
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,50 @@ class BatchReport:
         return format_report(self.to_json())
 
 
+def previous_source(report_json: Path, fonts: list[Path]) -> SourceInfo | None:
+    """What made the fonts an export to ``fonts`` would replace: the source of the batch report beside them,
+    when one of ``fonts`` exists and that report lists it as its own; None otherwise (nothing of ours replaced)."""
+    listed = report_outputs(report_json)
+    if not any(font.name in listed and font.exists() for font in fonts):
+        return None
+    data = read_json(report_json)
+    source = data.get("source") if isinstance(data, dict) else None
+    if not isinstance(source, dict):
+        return None
+    size = source.get("image_size")
+    return SourceInfo(str(source.get("name", "")), str(source.get("identity", "")),
+                      size if isinstance(size, int) else 0, str(source.get("origin") or ""))
+
+
+def same_maker(old: SourceInfo, name: str, origin: str) -> bool:
+    """Whether a font made by ``old`` was made by the source ``name`` from ``origin``: the same model folder or
+    font file (a retrained model in its own folder is still that style); a report older than ``origin``
+    is compared by the style's name."""
+    if old.origin:
+        return old.origin == origin
+    return old.name == name
+
+
+def describe_maker(source: SourceInfo) -> str:
+    """"Kouzan Mouhitsu Gyosho (model folder /m/kouzan)": which style, from which model or font."""
+    origin = source.origin
+    if origin.startswith("font:"):
+        where = f"font file {origin.removeprefix('font:')}"
+    elif origin:
+        where = f"model folder {origin}"
+    else:
+        where = source.identity
+    return f"{source.name or 'an unknown style'} ({where})" if where else source.name
+
+
 def format_report(report: dict) -> str:
     """The human-readable twin of the JSON report."""
     lines = [
         f"Segan Studio batch export ({report['created_with']})",
         f"font family: {report['font']['family']}",
         *(f"  {fmt}: {path}" for fmt, path in report["font"]["files"].items()),
-        f"source: {report['source']['name']} ({report['source']['identity']}, {report['source']['image_size']} px)",
+        f"source: {report['source']['name']} ({report['source']['identity']}, {report['source']['image_size']} px)"
+        + (f", made from {report['source']['origin']}" if report["source"].get("origin") else ""),
         f"hanzi written: {report['font']['hanzi_written']} of {report['requested']} requested; "
         f"fallback glyphs: {report['font'].get('fallback_glyphs', 0)}",
     ]

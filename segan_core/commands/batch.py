@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     batch.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace existing files at --out that are not a previous export (listed in FONT.report.json)",
+        help="replace existing files at --out that are not a previous export (listed in FONT.report.json), or "
+        "a previous export made from another style or model (FONT.report.json names what made it)",
     )
     batch.add_argument("--format", default=None, help=f"comma-separated {','.join(FORMATS)} (default: from --out)")
     batch.add_argument("--family", help="font family name (default: 'Segan <style name>')")
