@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from app import qtfix
 from app.context import AppContext
@@ -16,6 +16,7 @@ from app.views.batch import BatchView
 from app.views.calligrapher import SCAN_SUFFIXES, SCANS
 from app.views.generate import GenerateView
 from app.views.train import TrainView
+from app.widgets.scroll_tabs import ScrollTabs
 from segan_core.model.device import configure_threads
 from segan_core.model_folder import ModelFolder
 
@@ -26,9 +27,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context or AppContext(Settings(), self)
         self.setWindowTitle("Segan Studio")
-        self.resize(1300, 860)
+        self._fit_screen(1300, 860)
         self.setAcceptDrops(True)
-        self.tabs = QTabWidget()
+        self.tabs = ScrollTabs()  # each view scrolls where the window is smaller than it: fits 1280 x 720 at 150 %
         self.generate = GenerateView(self.context)
         self.batch = BatchView(self.context)
         self.train = TrainView(self.context)
@@ -39,11 +40,20 @@ class MainWindow(QMainWindow):
         self.context.model_trained.connect(self._model_trained)
         self.train.calligrapher.export_requested.connect(self.export_style)
         self.train.calligrapher.generate_requested.connect(self.generate_style)
+        self.generate.pages_dropped.connect(self.open_scans)
         self._build_menus()
         geometry = self.context.settings.geometry()
         if geometry:
             self.restoreGeometry(geometry)
         self.statusBar().showMessage(f"Log: {log_path()}", 5000)
+
+    def _fit_screen(self, width: int, height: int) -> None:
+        """Start at ``width`` x ``height``, or the screen's available size where that is smaller."""
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width, height = min(width, available.width()), min(height, available.height())
+        self.resize(width, height)
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -134,13 +144,14 @@ class MainWindow(QMainWindow):
         if not urls:
             return
         paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
-        if paths and all(p.is_file() and p.suffix.lower() in (*SCAN_SUFFIXES, ".json") for p in paths):
+        if any(p.is_file() and p.suffix.lower() in SCAN_SUFFIXES for p in paths):
             self.open_scans(paths)  # scanned pages / photos (and a template sidecar): the calligrapher flow
         elif paths:
             self.open_path(paths[0])
         event.acceptProposedAction()
 
     def open_scans(self, paths: list[Path]) -> None:
+        """Pictures / PDFs dropped on any view: the New calligrapher flow's import page, with them added."""
         self.tabs.setCurrentWidget(self.train)
         self.train.modes.setCurrentWidget(self.train.calligrapher)
         self.train.calligrapher.add_pages(paths)

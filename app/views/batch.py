@@ -8,6 +8,9 @@ with ``QFontDatabase.addApplicationFont``) and the glyphs the quality gate flagg
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +43,7 @@ from app import batch_api
 from app.context import AppContext
 from app.replace import confirm_replace
 from app.widgets.field_row import field_row
+from segan_core.batch import replaced_maker, spec_origin
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID
@@ -64,6 +68,8 @@ NAME_FIELDS = (
     ("description", "Description", "the style, model and Segan Studio version are always appended"),
 )
 SAMPLE_TEXT = "永字八法 天地玄黄 宇宙洪荒 日月盈昃 辰宿列张"
+LEGACY_FAMILY = "Segan Brush"  # the family every export got before it came from the style: still replaced
+_snapshots = itertools.count()
 
 
 def _name_edit(key: str, tip: str) -> QLineEdit | QPlainTextEdit:
@@ -101,7 +107,11 @@ class BatchView(QWidget):
         self.job = None
         self.report = None
         self.font_family: str | None = None
+        self.preview_path: Path | None = None  # the snapshot of the exported font the preview is drawn from
         self._font_ids: list[int] = []
+        self._preview_dir = tempfile.TemporaryDirectory(prefix="segan-preview-")  # removed when the view is freed
+        self._style_names: dict[str, str] = {}  # combo data -> the style's name
+        self._auto_family = ""  # the family name last filled in from the style (replaced when the style changes)
         self._last_request = None
         layout = QVBoxLayout(self)
         layout.addWidget(self._request_box())
@@ -141,6 +151,7 @@ class BatchView(QWidget):
         browse_font = QPushButton("Browse…")
         browse_font.clicked.connect(self._browse_font)
         self.font_row = field_row(self.font_path, browse_font)
+        self.font_path.textChanged.connect(self._default_family)
         self._fill_styles()
         self.context.styles_changed.connect(self._fill_styles)
 
@@ -302,7 +313,7 @@ class BatchView(QWidget):
     def _remembered_paths(self) -> tuple[tuple[str, QLineEdit, str], ...]:
         """(settings key, field, default) of every remembered path-like field."""
         return (("batch_font", self.font_path, ""), ("batch_charset_file", self.charset_file, ""),
-                ("batch_family", self.family, "Segan Brush"),
+                ("batch_family", self.family, ""),
                 ("batch_out", self.out, str(Path.home() / "segan-fonts")))
 
     def _restore_settings(self) -> None:
@@ -310,6 +321,7 @@ class BatchView(QWidget):
         settings = self.context.settings
         for key, edit, default in self._remembered_paths():
             edit.setText(settings.path(key, default))
+        self._default_family()
         for key, edit in self.names.items():
             default = DEFAULT_VENDOR_ID if key == "vendor_id" else ""
             _set_edit_text(edit, settings.text(f"batch_{key}", default))
@@ -318,6 +330,8 @@ class BatchView(QWidget):
         settings = self.context.settings
         for key, edit, _default in self._remembered_paths():
             settings.set_path(key, edit.text())
+        if self.family.text().strip() == self._auto_family:  # from the style: follow the style next time too
+            settings.set_path("batch_family", "")
         for key, value in self.name_values().items():
             settings.set_text(f"batch_{key}", value)
 
@@ -327,9 +341,11 @@ class BatchView(QWidget):
         current = self.style.currentData()
         self.style.blockSignals(True)
         self.style.clear()
+        self._style_names = {}
         for entry in self.context.entries:
             if entry.available:
                 self.style.addItem(f"{entry.name} ({entry.origin})", str(entry.model_dir))
+                self._style_names[str(entry.model_dir)] = entry.name
         self.style.addItem("Real font (re-export through the pipeline)…", FONT_CHOICE)
         index = self.style.findData(current) if current else -1
         if index < 0:
@@ -342,6 +358,24 @@ class BatchView(QWidget):
 
     def _style_changed(self) -> None:
         self.font_row.setEnabled(self.style.currentData() == FONT_CHOICE)
+        self._default_family()
+
+    def style_name(self) -> str:
+        """The chosen style's name (a real font: its file name)."""
+        data = self.style.currentData()
+        if data == FONT_CHOICE:
+            return Path(self.font_path.text().strip()).stem or "Font"
+        return self._style_names.get(str(data), Path(str(data or "")).name)
+
+    def _default_family(self) -> None:
+        """The family name (and so the file name) follows the style, unless the user typed one of their own."""
+        if not hasattr(self, "family"):  # the style picker is built before the family field
+            return
+        current = self.family.text().strip()
+        if current and current not in (self._auto_family, LEGACY_FAMILY):
+            return
+        self._auto_family = f"Segan {self.style_name()}"
+        self.family.setText(self._auto_family)
 
     def select_model(self, folder: Path | str) -> None:
         index = self.style.findData(str(Path(folder).resolve()))
@@ -467,6 +501,7 @@ class BatchView(QWidget):
         self._remember()
         self._last_request = request
         self.report = None
+        self.load_preview(None, "Exporting… the new font is shown here once it is written")
         self.progress.setRange(0, 0)
         self.status.setText("Starting…")
         self.eta.setText("")
@@ -479,8 +514,15 @@ class BatchView(QWidget):
         return True
 
     def _confirm_outputs(self, request):
-        """The request, with ``overwrite`` if the user agrees to replace files that are not a previous export;
-        None if they do not."""
+        """The request, with ``overwrite`` if the user agrees to replace files that are not a previous export,
+        or a previous export made from another style or model; None if they do not."""
+        if not request.overwrite and isinstance(request.source, str):
+            clash = replaced_maker(request, self.style_name(), spec_origin(request.source))
+            if clash is not None:
+                question = f"{clash}.\n\nReplace it with the {self.style_name()} font?"
+                if not confirm_replace(self, "Replace a font of another style?", question):
+                    return None
+                return dataclasses.replace(request, overwrite=True)
         try:
             check_batch_outputs(list(request.output_paths().values()), *request.report_paths(), request.overwrite)
         except OutputError as exc:
@@ -521,12 +563,14 @@ class BatchView(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status.setText("Export failed")
+        self.preview.setPlainText("(the export failed: no new font was written)")
         self.context.report(self, error, "Export failed")
 
     def _on_cancelled(self) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status.setText("Cancelled; nothing partial was written. Resume continues from the cached glyphs.")
+        self.preview.setPlainText("(cancelled: no new font was written)")
         self.stopped.emit()
 
     def _on_done(self) -> None:
@@ -554,23 +598,42 @@ class BatchView(QWidget):
             if skipped else "No character was skipped."
         )
 
-    def load_preview(self, path: Path | None) -> bool:
-        for font_id in self._font_ids:
-            QFontDatabase.removeApplicationFont(font_id)
-        self._font_ids.clear()
-        self.font_family = None
+    def load_preview(self, path: Path | None, empty: str = "(no TTF/OTF to preview)") -> bool:
+        """Set the sample in the font at ``path`` (None: show ``empty``).
+
+        Qt keeps the FreeType face of a font file by its path while any engine still uses it, so a new font
+        written over the previous export's file could be drawn with the old glyphs: the preview loads a
+        snapshot of the file just written, under a name never used before."""
+        self._unload_preview()
         if path is None:
-            self.preview.setPlainText("(no TTF/OTF to preview)")
+            self.preview.setFont(self.font())
+            self.preview.setPlainText(empty)
             return False
-        font_id = QFontDatabase.addApplicationFont(str(path))
+        try:
+            snapshot = Path(self._preview_dir.name) / f"preview-{next(_snapshots)}{path.suffix.lower()}"
+            shutil.copyfile(path, snapshot)
+        except OSError as exc:
+            self.preview.setPlainText(f"Cannot read {path} for the preview: {exc.strerror or exc}")
+            return False
+        font_id = QFontDatabase.addApplicationFont(str(snapshot))
         families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
         if not families:
             self.preview.setPlainText(f"Qt could not load {path}")
             return False
         self._font_ids.append(font_id)
+        self.preview_path = snapshot
         self.font_family = families[0]
         self._update_preview()
         return True
+
+    def _unload_preview(self) -> None:
+        for font_id in self._font_ids:
+            QFontDatabase.removeApplicationFont(font_id)
+        self._font_ids.clear()
+        if self.preview_path is not None:
+            self.preview_path.unlink(missing_ok=True)
+        self.preview_path = None
+        self.font_family = None
 
     def _update_preview(self) -> None:
         if not self.font_family:

@@ -29,6 +29,7 @@ from app.catalog import SAMPLE_CHAR, StyleEntry, sample_glyph
 from app.context import AppContext
 from app.imaging import ink_pixmap, save_png, svg_for
 from app.replace import confirm_replace, existing
+from app.views.calligrapher import SCAN_SUFFIXES
 from app.views.detail import DetailPanel, GlyphResult
 from app.widgets.glyph_grid import MISSING, NOT_HAN, PENDING, READY, GlyphGrid
 from segan_core.atomic import atomic_path, write_text_atomic
@@ -115,6 +116,7 @@ def cells_for(text: str, missing: dict[str, str]) -> list[tuple[str, str, str]]:
 class GenerateView(QWidget):
     generated = Signal(list)  # the characters whose glyphs just arrived
     model_ready = Signal(object)  # the StyleModel now in use (or None)
+    pages_dropped = Signal(list)  # scanned pages / photos / PDFs dropped here: for the New calligrapher import
 
     def __init__(self, context: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -612,10 +614,15 @@ class GenerateView(QWidget):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        urls = event.mimeData().urls()
-        if urls:
-            self.load_text_file(Path(urls[0].toLocalFile()))
-            event.acceptProposedAction()
+        """A text file is the text to write; pictures and PDFs are scanned pages, for the calligrapher import."""
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        if any(p.suffix.lower() in SCAN_SUFFIXES for p in paths):
+            self.pages_dropped.emit(paths)
+        else:
+            self.load_text_file(paths[0])
+        event.acceptProposedAction()
 
     def load_text_file(self, path: Path) -> bool:
         try:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
 from app.imaging import colour_map, overlay, paper_rgb, to_qimage
 
 BASE_PX = 48  # on-screen pixels per zoom step
+MIN_VIEW = 64  # the picture area never shrinks below this, nor below the zoomed picture (the panel scrolls)
 
 
 class ImagePanel(QFrame):
@@ -22,7 +23,7 @@ class ImagePanel(QFrame):
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.view = QLabel()
         self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.view.setMinimumSize(64, 64)
+        self.view.setMinimumSize(MIN_VIEW, MIN_VIEW)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.view.setStyleSheet("background: white;")
         layout = QVBoxLayout(self)
@@ -42,6 +43,7 @@ class ImagePanel(QFrame):
     def set_message(self, text: str) -> None:
         self.picture = None
         self.view.setPixmap(QPixmap())
+        self.view.setMinimumSize(MIN_VIEW, MIN_VIEW)
         self.view.setText(text)
 
     def set_zoom(self, zoom: float) -> None:
@@ -58,13 +60,17 @@ class ImagePanel(QFrame):
     def _refresh(self) -> None:
         if self.picture is None:
             self.view.setPixmap(QPixmap())
+            self.view.setMinimumSize(MIN_VIEW, MIN_VIEW)
             return
         self.view.setText("")
         _h, w = self.picture.shape[:2]
         pixmap = QPixmap.fromImage(to_qimage(self.picture))
         side = max(16, round(BASE_PX * self.zoom))  # the same on-screen size whatever the model's size
         mode = Qt.TransformationMode.FastTransformation if side >= 2 * w else Qt.TransformationMode.SmoothTransformation
-        self.view.setPixmap(pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode))
+        scaled = pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)
+        self.view.setPixmap(scaled)
+        # the whole zoomed picture is the minimum: the detail panel's scroll area then scrolls instead of cropping
+        self.view.setMinimumSize(max(MIN_VIEW, scaled.width()), max(MIN_VIEW, scaled.height()))
 
 
 class HeatmapPanel(ImagePanel):
