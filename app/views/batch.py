@@ -113,6 +113,7 @@ class BatchView(QWidget):
         self._style_names: dict[str, str] = {}  # combo data -> the style's name
         self._auto_family = ""  # the family name last filled in from the style (replaced when the style changes)
         self._last_request = None
+        self._stage_start: tuple[str, int, float] | None = None  # (stage, done, elapsed s) at its first event
         layout = QVBoxLayout(self)
         layout.addWidget(self._request_box())
         layout.addLayout(self._run_row())
@@ -502,6 +503,7 @@ class BatchView(QWidget):
         self._last_request = request
         self.report = None
         self.load_preview(None, "Exporting… the new font is shown here once it is written")
+        self._stage_start = None
         self.progress.setRange(0, 0)
         self.status.setText("Starting…")
         self.eta.setText("")
@@ -547,7 +549,24 @@ class BatchView(QWidget):
         if event.message:
             text += f" · {event.message}"
         self.status.setText(text)
-        self.eta.setText(f"{format_duration(event.elapsed_s)} elapsed · ETA {format_duration(event.eta_s)}")
+        self.eta.setText(self._eta_text(event))
+
+    def _eta_text(self, event: Progress) -> str:
+        """Elapsed time, and the time the stage still needs at the pace of this run: glyphs already in the cache
+        (a resume) are counted at once, so the share done says nothing about the time left; nor does a stage's
+        end say the export is done (the fonts are built after the glyphs)."""
+        elapsed = f"{format_duration(event.elapsed_s)} elapsed"
+        if not event.total:
+            return elapsed
+        start = self._stage_start
+        if start is None or start[0] != event.stage or event.done < start[1]:
+            self._stage_start = start = (event.stage, event.done, event.elapsed_s)
+        _stage, done0, t0 = start
+        if event.done <= done0 or event.elapsed_s <= t0:
+            return f"{elapsed} · ETA --:--"
+        left = (event.elapsed_s - t0) / (event.done - done0) * (event.total - event.done)
+        then = ", then the fonts are built" if event.stage == "glyphs" else ""
+        return f"{elapsed} · {event.stage} ETA {format_duration(left)}{then}"
 
     def _on_finished(self, report) -> None:
         self.report = report

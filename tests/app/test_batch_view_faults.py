@@ -230,3 +230,21 @@ def test_detail_panels_scroll_at_5x_zoom(qtbot):
     assert side == 240
     assert all(panel.view.height() >= side and panel.view.width() >= side for panel in detail.panels())  # not cropped
     assert detail.scroll.verticalScrollBar().maximum() > 0 and detail.scroll.horizontalScrollBar().maximum() > 0
+
+
+# -- also: the ETA after a resume, and the style list ------------------------------------------------------------------
+
+
+def test_eta_counts_the_pace_of_this_run_not_the_cached_glyphs(window):
+    from segan_core.jobs import Progress
+
+    view = window.batch
+    view._stage_start = None
+    view._on_progress(Progress("glyphs", 3000, 3755, elapsed_s=2.0))  # a resume: 3,000 outlines came from the cache
+    assert "00:00" not in view.eta.text() and "00:01" not in view.eta.text()
+    view._on_progress(Progress("glyphs", 3100, 3755, elapsed_s=12.0))  # 100 glyphs in 10 s: 655 left take 65.5 s
+    assert "ETA 01:06" in view.eta.text() and "fonts are built" in view.eta.text()
+    view._on_progress(Progress("glyphs", 3755, 3755, elapsed_s=77.5))
+    assert "then the fonts are built" in view.eta.text()  # not a bare "ETA 00:00": the build is still to come
+    view._on_progress(Progress("build", 0, 3755, "ttf", elapsed_s=78.0))
+    assert "ETA --:--" in view.eta.text()
