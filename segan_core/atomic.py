@@ -12,16 +12,26 @@ only names of this pattern, never anything else.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from segan_core.errors import OutputError
-from segan_core.outputs import OutputKind, check_output_dir, marker_json, owned_entries, resolve
+from segan_core.outputs import (
+    MARKER_VERSION,
+    OutputKind,
+    check_output_dir,
+    marker_json,
+    owned_entries,
+    read_marker,
+    resolve,
+)
 
 TEMP_TAG = ".segan-tmp-"  # in every temp sibling's name, followed by the writer's PID
 _STALE = re.compile(r"^\..+" + re.escape(TEMP_TAG) + r"(\d+)-[^/]*$")
@@ -279,3 +289,15 @@ def _install(tmp: Path, path: Path, kind: OutputKind, written: set[str]) -> None
 def write_text_atomic(path: Path | str, text: str) -> None:
     with atomic_file(path, "w") as handle:
         handle.write(text)
+
+
+def claim_output_dir(path: Path | str, kind: OutputKind) -> Path:
+    """Mark ``path`` (checked by :func:`check_output_dir`) as ``kind``'s output for a command that writes
+    it as it goes (a training run): every name the kind writes is then its own. Kept if already ours."""
+    path = resolve(path)
+    marker = read_marker(path, kind) if path.is_dir() else None
+    if marker is not None and marker.owner:
+        return path
+    body = {"format": kind.format, "version": MARKER_VERSION, "owner": uuid.uuid4().hex}
+    write_text_atomic(path / kind.marker, json.dumps(body) + "\n")
+    return path

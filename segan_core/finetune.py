@@ -41,8 +41,8 @@ from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.model.device import resolve_bf16
 from segan_core.outputs import USER_STYLE, check_output_dir
 from segan_core.resources import model_dir
-from segan_core.styles import model_folder
-from segan_core.userdata import check_style_name, data_dir, safe_name, user_model_path
+from segan_core.styles import check_style_name, model_folder
+from segan_core.userdata import data_dir, safe_name, user_model_path
 
 STYLE_FILE = "style.json"
 

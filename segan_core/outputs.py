@@ -258,20 +258,6 @@ def marker_json(kind: OutputKind, folder: Path, previous: Path | None = None, na
     return json.dumps({**body, "files": files}, ensure_ascii=False, indent=0) + "\n"
 
 
-def claim_output_dir(path: Path | str, kind: OutputKind) -> Path:
-    """Mark ``path`` (checked by :func:`check_output_dir`) as ``kind``'s output for a command that writes
-    it as it goes (a training run): every name the kind writes is then its own. Kept if already ours."""
-    from segan_core.atomic import write_text_atomic  # atomic imports this module
-
-    path = resolve(path)
-    marker = read_marker(path, kind) if path.is_dir() else None
-    if marker is not None and marker.owner:
-        return path
-    body = {"format": kind.format, "version": MARKER_VERSION, "owner": uuid.uuid4().hex}
-    write_text_atomic(path / kind.marker, json.dumps(body) + "\n")
-    return path
-
-
 # -- single files (segan batch, segan eval upscaler --json) ---------------------------------------
 
 BATCH_REPORT_FORMAT = "segan-batch-report"

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from segan_core.errors import FontError, StyleError
+from segan_core.errors import FontError, OutputError, StyleError
 from segan_core.model_folder import ModelFolder
 from segan_core.resources import RESOURCES_DIR, find_font, model_dir, models_path
+from segan_core.userdata import safe_name
 
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
 # model folders that ship beside the styles but are not styles (the many-hands base is what writers start from)
@@ -161,3 +162,19 @@ def model_folder(spec: str | StyleRef) -> Path:
     if ref.kind != "style":
         raise StyleError(f"{ref.key} names a {ref.kind}, not a style with a model")
     return find_style_model(ref.value)
+
+
+def check_style_name(name: str) -> str:
+    """The folder name of a new user style called ``name`` (:func:`safe_name`), refused when it is empty or would
+    shadow a bundled style or model: ``--style ma-shan-zheng`` always means the bundled one, so a user style of
+    that name could be trained but never used. Compared case-insensitively (macOS and Windows folders are)."""
+    folder = safe_name(name)
+    if not folder:
+        raise OutputError(f"style name {name!r} has no letters or digits to name a folder with")
+    bundled = {s.id for s in load_styles()} | {s.model for s in load_styles()} | set(NOT_STYLES)
+    clash = next((b for b in sorted(bundled) if b.casefold() == folder.casefold()), None)
+    if clash is not None:
+        kind = "model" if clash in NOT_STYLES else "style"
+        raise StyleError(f"style name {name!r} is taken by the bundled {kind} {clash} (--style {clash} always means "
+                         "the bundled one); choose another name")
+    return folder

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from segan_core.errors import OutputError, StyleError
+from segan_core.errors import OutputError
 
 APP_NAME = "segan-studio"
 
@@ -44,24 +44,6 @@ def safe_name(name: str) -> str:
     """A style name as a folder name: letters, digits, CJK, ``-`` and ``_``; the rest becomes ``-``."""
     cleaned = re.sub(r"[^\w\-]+", "-", name.strip(), flags=re.UNICODE).strip("-.")
     return cleaned[:64]
-
-
-def check_style_name(name: str) -> str:
-    """The folder name of a new user style called ``name`` (:func:`safe_name`), refused when it is empty or would
-    shadow a bundled style or model: ``--style ma-shan-zheng`` always means the bundled one, so a user style of
-    that name could be trained but never used. Compared case-insensitively (macOS and Windows folders are)."""
-    from segan_core.styles import NOT_STYLES, load_styles
-
-    folder = safe_name(name)
-    if not folder:
-        raise OutputError(f"style name {name!r} has no letters or digits to name a folder with")
-    bundled = {s.id for s in load_styles()} | {s.model for s in load_styles()} | set(NOT_STYLES)
-    clash = next((b for b in sorted(bundled) if b.casefold() == folder.casefold()), None)
-    if clash is not None:
-        kind = "model" if clash in NOT_STYLES else "style"
-        raise StyleError(f"style name {name!r} is taken by the bundled {kind} {clash} (--style {clash} always means "
-                         "the bundled one); choose another name")
-    return folder
 
 
 def user_model_path(name: str) -> Path:

@@ -331,7 +331,7 @@ def test_eval_on_a_damaged_split_is_one_line(tmp_path, capsys, tiny_dataset, dam
 ])
 def test_a_style_name_shadowing_a_bundled_one_is_refused(name, bundled):
     from segan_core.errors import StyleError
-    from segan_core.userdata import check_style_name
+    from segan_core.styles import check_style_name
 
     with pytest.raises(StyleError, match=bundled) as refused:
         check_style_name(name)
@@ -340,6 +340,6 @@ def test_a_style_name_shadowing_a_bundled_one_is_refused(name, bundled):
 
 @pytest.mark.parametrize(("name", "folder"), [("my hand", "my-hand"), ("long_cang", "long_cang"), ("王羲之", "王羲之")])
 def test_other_style_names_are_kept(name, folder):
-    from segan_core.userdata import check_style_name
+    from segan_core.styles import check_style_name
 
     assert check_style_name(name) == folder

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from segan_core.atomic import atomic_dir, disk_errors, sweep_stale, write_text_atomic
+from segan_core.atomic import atomic_dir, claim_output_dir, disk_errors, sweep_stale, write_text_atomic
 from segan_core.errors import OutputError
 from segan_core.outputs import (
     DATASET,
@@ -28,7 +28,6 @@ from segan_core.outputs import (
     USER_STYLE,
     OutputKind,
     check_output_dir,
-    claim_output_dir,
     read_marker,
 )
 from segan_core.upscale.train import INSTALLED_UPSCALER

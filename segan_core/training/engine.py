@@ -27,7 +27,7 @@ import torch.distributed as torch_dist
 from torch import nn
 
 from segan_core import __version__
-from segan_core.atomic import disk_errors, ensure_writable_dir, write_text_atomic
+from segan_core.atomic import claim_output_dir, disk_errors, ensure_writable_dir, write_text_atomic
 from segan_core.config import TrainConfig, to_dict
 from segan_core.errors import Cancelled, CheckpointError, TrainingError
 from segan_core.jobs import CancelToken, Progress
@@ -46,7 +46,7 @@ from segan_core.model.checkpoint import (
     write_config,
 )
 from segan_core.model.tensors import to_uint8
-from segan_core.outputs import TRAINING_RUN, check_output_dir, claim_output_dir
+from segan_core.outputs import TRAINING_RUN, check_output_dir
 from segan_core.training.contract import Trainable
 from segan_core.training.data import Batch, PairedBatches
 from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
