@@ -69,7 +69,9 @@ def errors(monkeypatch) -> list[tuple[str, str]]:
 def window(qtbot, app_home, errors, tiny_models):
     """The main window with the tiny model opened in the Generate view."""
     from app.main_window import MainWindow
+    from app.settings import Settings
 
+    Settings().last_text = ""  # an empty box: the tests type their own characters (not the first-launch text)
     win = MainWindow()
     win.context.settings.threads = 1  # a busy shared CPU: one torch thread is quicker
     from segan_core.model.device import configure_threads
