@@ -119,11 +119,11 @@ def untuned(base: Path, work: Path) -> Path:
     return write_writer_start(base, work / "untuned") if model.style_codes > 1 else base
 
 
-def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path) -> tuple[Path, dict]:
-    out = work / recipe
+def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path, placement: bool) -> tuple[Path, dict]:
+    out = work / (recipe if placement else f"{recipe}-unplaced")
     request = FinetuneRequest(
         base=str(base), data=dataset, name=f"bench-{recipe}", recipe=recipe, cpu_budget_minutes=minutes,
-        threads=1, run_dir=out / "run", out=out / "model", overwrite=True,
+        threads=1, run_dir=out / "run", out=out / "model", overwrite=True, placement=placement,
     )  # fmt: skip
     started = time.process_time()
     result = run_to_end(finetune(request))
@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--written", type=int, nargs="+", default=[300], help="characters the writer writes")
     parser.add_argument("--cpu-budget", type=float, default=8.0, help="CPU minutes of each adaptation")
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
+    parser.add_argument("--no-placement", action="store_true", help="fit the glyphs as they sit (an ablation)")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "corpus")
     parser.add_argument("--out", type=Path, default=ROOT.parent / "runs" / "newhand")
     args = parser.parse_args()
@@ -155,9 +156,10 @@ def main() -> None:
             work = args.out / hand.id / f"written-{written}"
             dataset = scan_and_import(hand, written, work)
             for recipe in args.recipe:
-                folder, info = adapt(args.base, dataset, recipe, args.cpu_budget, work)
+                folder, info = adapt(args.base, dataset, recipe, args.cpu_budget, work, not args.no_placement)
                 metrics = score(chars, StyleModel.load(folder).generate(chars), reference)
-                row = {"hand": hand.id, "written": written, "recipe": recipe, "split": args.split,
+                row = {"hand": hand.id, "written": written, "split": args.split,
+                       "recipe": recipe + ("" if not args.no_placement else " (no placement)"),
                        "writer_content_accuracy": writer, **metrics, **info,
                        "ratio": metrics["content_accuracy"] / writer if writer else float("nan"),
                        "margin": metrics["iou"] - max(fixed["source"]["iou"], fixed["untuned base"]["iou"]),
@@ -165,7 +167,8 @@ def main() -> None:
                 rows.append(row)
                 print(format_row(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"results-{args.split}.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    name = f"results-{args.split}{'-unplaced' if args.no_placement else ''}.json"
+    (args.out / name).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print_table(rows)
 
 

@@ -219,3 +219,20 @@ def test_a_base_is_not_listed_as_a_style(many_hands_base, tmp_path, monkeypatch,
     monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
     assert cli_main(["styles", "list"]) == 0
     assert "my-base" not in capsys.readouterr().out
+
+
+def test_no_placement_keeps_the_glyphs_as_they_sit(tiny_dataset, skeleton_gan, tmp_path, monkeypatch, capsys):
+    from segan_core.finetune import FinetuneRequest, finetune
+    from segan_core.training.presets import get_preset
+
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    base = tmp_path / "base"
+    from segan_core.training.runs import RunOptions, train_style
+
+    model, train = get_preset("tiny-32")
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, dataclasses.replace(train, bidirectional=False),
+                           RunOptions(out=base, max_steps=2)))
+    result = run_to_end(finetune(FinetuneRequest(base=str(base), data=tiny_dataset, name="Plain", max_steps=2,
+                                                 threads=1, skeleton_gan=skeleton_gan, placement=False)))
+    assert "placement" not in json.loads((result.out / "config.json").read_text(encoding="utf-8"))
+    assert not result.run_dir.with_name(f"{result.run_dir.name}.placed-data").exists()

@@ -180,6 +180,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--overwrite", action="store_true",
                           help="--out may be a folder that is not a fine-tuned style (only the style's own files "
                           "are replaced)")
+    finetune.add_argument("--no-placement", action="store_true",
+                          help="train on the writer's glyphs as they sit in the boxes (default: their median size and "
+                          "position are taken off for training and put back on every glyph the style draws)")
     finetune.add_argument("--bf16", choices=BF16_SETTINGS, default="off",
                           help="CPU bfloat16 autocast (default off: it read 0.045 lower on the dev split, "
                           "docs/training.md); auto = on where the CPU has AVX512-BF16 or AMX")
@@ -393,6 +396,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
         bf16=args.bf16,
+        placement=not args.no_placement,
     )
     if not args.quiet:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)
