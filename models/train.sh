@@ -163,6 +163,7 @@ print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$RUNS/data/$id-$SIZE")
     minutes=${2:-120}; shift 2 || shift $#; out="$RUNS/many-hands"
     if [ ! -f "$out/train_state.json" ] && [ -f state/many-hands/train_state.json ]; then
       mkdir -p "$out" && cp state/many-hands/* "$out/"   # a new machine: go on from the state kept with the project
+      rm -f "$out/corpus.json"
     fi
     data=(); for id in $(corpus_ids train); do data+=("$RUNS/corpus-data/$id-$SIZE"); done
     # warm start from the shipped Ma Shan Zheng model (its encoders already read the Kai source); no L_cls: several
@@ -174,6 +175,7 @@ print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$RUNS/data/$id-$SIZE")
   base-save)
     out="$RUNS/many-hands"; mkdir -p state/many-hands.tmp
     cp "$out"/{config.json,weights.safetensors,train_state.json,train_state.safetensors,log.jsonl} state/many-hands.tmp/
+    cp "$CORPUS/corpus.json" state/many-hands.tmp/   # which fonts (and licences) the codes are
     rm -rf state/many-hands && mv state/many-hands.tmp state/many-hands ;;
   *)
     sed -n 2,20p "$0"; exit 2 ;;
