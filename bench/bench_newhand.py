@@ -116,7 +116,7 @@ def score(chars: tuple[str, ...], images: np.ndarray, reference: np.ndarray) -> 
 def untuned(base: Path, work: Path) -> Path:
     """The base as a new writer starts from it: its mean style code (a one-style base is itself)."""
     model = from_dict(ModelConfig, read_config(base, kind="segan")["model"], str(base))
-    return write_writer_start(base, work / "untuned") if model.style_codes > 1 else base
+    return write_writer_start(base, work / "untuned") if model.is_many_hands else base
 
 
 def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path, placement: bool) -> tuple[Path, dict]:

@@ -89,6 +89,15 @@ class ModelConfig:
         if self.image_size % 16:
             raise ValueError("image_size must be a multiple of 16")
 
+    @property
+    def is_many_hands(self) -> bool:
+        """A many-hands base (one style code per training font), which new writers are fitted from."""
+        return self.style_codes > 1
+
+    def for_writer(self) -> ModelConfig:
+        """The shape of a writer's model fitted from this base: one style code, the writer's own."""
+        return dataclasses.replace(self, style_codes=1) if self.is_many_hands else self
+
 
 # the same kind of cap as MODEL_LIMITS, for the zi2zi baseline's U-Net (segan_core/baselines/zi2zi.py)
 BASELINE_LIMITS: dict[str, tuple[int, int]] = {

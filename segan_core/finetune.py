@@ -33,7 +33,7 @@ from filelock import FileLock, Timeout
 from segan_core import __version__
 from segan_core.atomic import TEMP_TAG, atomic_dir
 from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
-from segan_core.data.placed import write_placed_dataset, writer_placement
+from segan_core.data.placed import is_placed_copy, write_placed_dataset, writer_placement
 from segan_core.errors import Cancelled, SeganError
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
@@ -103,6 +103,19 @@ RECIPES: dict[str, FinetuneRecipe] = {
     )
 }
 DEFAULT_RECIPE = "all-nocam"  # chosen on 200 held-out dev characters of a simulated writer (docs/training.md)
+CODE_RECIPES = ("code", "code+adalin")  # these fit a style code: a many-hands base only
+
+
+def recipes_for(base_dir: Path | None) -> list[str]:
+    """The recipes a fit from ``base_dir`` can use (the code recipes only from a many-hands base)."""
+    many_hands = False
+    if base_dir is not None:
+        try:
+            saved = read_config(base_dir, kind="segan")["model"]
+            many_hands = from_dict(ModelConfig, saved, str(base_dir)).is_many_hands
+        except (SeganError, KeyError):
+            many_hands = False
+    return [name for name in RECIPES if many_hands or name not in CODE_RECIPES]
 
 
 @dataclass(frozen=True)
@@ -155,6 +168,23 @@ class Verdict:
                 "total": self.total, "text": self.text}
 
 
+def _verdict_on_test(style: Path, data: Path) -> Verdict | None:
+    """The verdict of the style in ``style`` on the writer's own test characters (None: none, or no recognizer)."""
+    from segan_core.data.store import GlyphDataset
+    from segan_core.inference import StyleModel
+    from segan_core.recognizer import content_accuracy, quality_gate_available
+
+    test = GlyphDataset(data).split("test")
+    if len(test) == 0 or not quality_gate_available():
+        return None
+    generated = StyleModel.load(style, device="cpu").generate(test.chars)
+    accuracy, writer = content_accuracy(test.chars, generated), content_accuracy(test.chars, test.target)
+    if not (accuracy == accuracy and writer == writer):  # the recognizer knows none of them
+        return None
+    return verdict({"content_accuracy": accuracy, "content_accuracy_ratio": accuracy / writer if writer else 0.0},
+                   len(test))
+
+
 def verdict(dev_scores: dict[str, float], total: int) -> Verdict:
     """The verdict from the chosen snapshot's dev scores (content accuracy and its ratio to the writer's glyphs)."""
     accuracy, ratio = dev_scores.get("content_accuracy"), dev_scores.get("content_accuracy_ratio")
@@ -179,8 +209,10 @@ def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfi
     """The base's model config, and its training config with the few-shot recipe applied."""
     saved = read_config(base_dir, kind="segan")
     model = from_dict(ModelConfig, saved["model"], f"{base_dir}/config.json model")
-    if model.style_codes > 1:  # a many-hands base: the writer gets one style code of their own
-        model = dataclasses.replace(model, style_codes=1)
+    if recipe.name in CODE_RECIPES and not model.is_many_hands:
+        raise SeganError(f"the {recipe.name} recipe fits a style code, which {base_dir} does not have: use a "
+                         "many-hands base (segan train base), or the recipe all-nocam or decoder")
+    model = model.for_writer()  # a many-hands base: the writer gets one style code of their own
     train = from_dict(TrainConfig, saved.get("train", {}), f"{base_dir}/config.json train")
     losses = dataclasses.replace(train.losses, **dict(recipe.losses))
     train = dataclasses.replace(
@@ -222,20 +254,20 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
         init_from=None if request.resume else base_dir,
     )
     check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # before hours of training, not after
-    with _one_fit_at_a_time(run_dir, request.name):
+    with _one_fit_at_a_time(run_dir, request.name), _one_fit_at_a_time(out, request.name):
         return (yield from _fit_and_install(request, model, train, options, run_dir, out, cancel))
 
 
 @contextmanager
-def _one_fit_at_a_time(run_dir: Path, name: str) -> Iterator[None]:
-    """Two fine-tunes of one name would share a run folder and lose one result: the second is refused."""
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(run_dir.parent / f".{run_dir.name}.lock"))
+def _one_fit_at_a_time(folder: Path, name: str) -> Iterator[None]:
+    """Two fine-tunes sharing a run folder or a style folder would lose one result: the second is refused."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder.parent / f".{folder.name}.lock"))
     try:
         lock.acquire(timeout=0)
     except Timeout:
         raise SeganError(
-            f"another fine-tune of {name!r} is running in {run_dir}: wait for it to end, or choose another --name"
+            f"another fine-tune of {name!r} is using {folder}: wait for it to end, or choose another --name"
         ) from None
     try:
         yield
@@ -273,7 +305,6 @@ def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainC
         )
         chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)
         dev_scores = {k: round(float(v), 4) for k, v in chosen.metrics.items() if v == v}
-        judged = verdict(dev_scores, len(selection.report.chars))
         style = {
             "name": request.name,
             "base": {"spec": request.base, "path": str(base_dir),
@@ -283,7 +314,6 @@ def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainC
             "data": str(request.data),
             "snapshot": selection.chosen.name,
             "dev": dev_scores,
-            "verdict": judged.to_json(),
             "cpu_minutes": round(result.cpu_seconds / 60, 2),
             "placement": placement.to_json() if placement is not None else None,
             "created_with": f"segan-studio {__version__}",
@@ -296,6 +326,9 @@ def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainC
                 config["placement"] = placement.to_json()
                 (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
             style["written"] = _keep_written(Path(request.data), tmp)
+            # judged on characters the choice of snapshot never saw, drawn as the installed style draws them
+            judged = _verdict_on_test(tmp, Path(request.data)) or verdict(dev_scores, len(selection.report.chars))
+            style["verdict"] = judged.to_json()
             (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores, judged)
 
@@ -310,8 +343,8 @@ def _training_data(request: FinetuneRequest, run_dir: Path) -> tuple[Path, Place
         return Path(request.data), None
     placement = writer_placement(Path(request.data))
     placed = run_dir.with_name(f"{run_dir.name}.placed-data")
-    if not (request.resume and (placed / "manifest.json").is_file()):
-        write_placed_dataset(Path(request.data), placed, placement)
+    if not is_placed_copy(placed, Path(request.data), placement):  # new, or the writer's glyphs changed since
+        write_placed_dataset(Path(request.data), placed, placement)  # (a resume on changed data is then refused)
     return placed, placement
 
 

@@ -10,6 +10,8 @@ evaluator and the GUI all use it the same way::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import warnings
 from collections.abc import Sequence
@@ -104,6 +106,9 @@ class StyleModel:
         # a writer's style: their median size and position on the em, put back on every glyph (issue 32)
         raw_placement = config.get("placement")
         self.placement = Placement.from_json(raw_placement, f"{folder}/config.json") if raw_placement else Placement()
+        if not self.placement.is_identity:  # the same weights placed otherwise draw other glyphs: another cache key
+            placed = hashlib.sha256(json.dumps(self.placement.to_json(), sort_keys=True).encode()).hexdigest()[:8]
+            self._identity = f"{self._identity}-placed-{placed}"
 
     @classmethod
     def load(

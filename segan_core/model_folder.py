@@ -44,7 +44,7 @@ class ModelInfo:
 
     @property
     def is_base(self) -> bool:
-        return self.kind == "segan" and self.style_codes > 1
+        return self.kind == "segan" and self.style_codes > 1  # ModelConfig.is_many_hands, read leniently
 
 
 @dataclass(frozen=True)

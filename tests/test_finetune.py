@@ -158,7 +158,7 @@ def test_a_second_finetune_of_the_same_name_is_refused_while_one_runs(tiny_datas
         code = cli_main(["train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "Same",
                          "--skeleton", str(skeleton_gan), "--max-steps", "2", "--threads", "1", "--quiet"])
     assert code == 2
-    assert "another fine-tune of 'Same' is running" in capsys.readouterr().err
+    assert "another fine-tune of 'Same' is using" in capsys.readouterr().err
     assert not (runs / "Same").exists() and not (tmp_path / "home" / "models" / "Same").exists()
 
 

@@ -236,3 +236,38 @@ def test_no_placement_keeps_the_glyphs_as_they_sit(tiny_dataset, skeleton_gan, t
                                                  threads=1, skeleton_gan=skeleton_gan, placement=False)))
     assert "placement" not in json.loads((result.out / "config.json").read_text(encoding="utf-8"))
     assert not result.run_dir.with_name(f"{result.run_dir.name}.placed-data").exists()
+
+
+def test_code_recipes_need_a_many_hands_base(many_hands_base, tiny_dataset, skeleton_gan, tmp_path, monkeypatch,
+                                             capsys):
+    from segan_core.finetune import recipes_for
+
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    assert "code+adalin" in recipes_for(many_hands_base)
+    one_style = tmp_path / "one"
+    from segan_core.training.presets import get_preset
+    from segan_core.training.runs import RunOptions, train_style
+
+    model, train = get_preset("tiny-32")
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, dataclasses.replace(train, bidirectional=False),
+                           RunOptions(out=one_style, max_steps=1)))
+    assert "code" not in recipes_for(one_style) and "all-nocam" in recipes_for(one_style)
+    code = cli_main(["train", "finetune", "--base", str(one_style), "--data", str(tiny_dataset), "--name", "Pen",
+                     "--recipe", "code", "--skeleton", str(skeleton_gan), "--max-steps", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "many-hands base" in err and "Traceback" not in err
+    assert not (tmp_path / "home" / "runs").exists()
+
+
+def test_a_resumed_fit_rewrites_the_placed_copy_when_the_writers_glyphs_changed(tiny_dataset, tmp_path):
+    from segan_core.data.placed import is_placed_copy, write_placed_dataset, writer_placement
+
+    placement = writer_placement(tiny_dataset)
+    copy = write_placed_dataset(tiny_dataset, tmp_path / "run.placed-data", placement)
+    assert is_placed_copy(copy, tiny_dataset, placement)
+    assert not is_placed_copy(copy, tiny_dataset, dataclasses.replace(placement, scale=placement.scale * 0.9))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(Exception, match="notes.txt|not"):  # a user's folder is never replaced
+        write_placed_dataset(tiny_dataset, tmp_path / "mine", placement)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "mine"

@@ -48,6 +48,18 @@ class Entry:
     role: str = "train"
 
 
+# The registry packages' versions, pinned: the base's datasets (and so its resumable state) are tied to these files'
+# hashes, so a newer release would stop `models/train.sh base` from resuming on a new machine. Checked 2026-12-06.
+PINNED = {
+    "fonts-kiloji": "1:2.1.0-25", "fonts-arphic-ukai": "0.2.20080216.2-5", "fonts-arphic-uming": "0.2.20080216.2-11",
+    "fonts-cwtex-kai": "1.0-4", "fonts-cwtex-fs": "1.0-4", "fonts-hanazono": "20170904-2.1",
+    "fonts-horai-umefont": "670-5", "fonts-konatu": "20121218-11", "fonts-wqy-zenhei": "0.9.45-8",
+    "@fontsource/zcool-kuaile": "5.3.0", "@fontsource/zcool-qingke-huangyou": "5.3.0",
+    "@fontsource/zen-kurenaido": "5.3.0", "@fontsource/yomogi": "5.3.0", "@fontsource/yusei-magic": "5.3.0",
+    "@fontsource/kiwi-maru": "5.3.0", "@fontsource/kaisei-opti": "5.2.8", "@fontsource/zen-old-mincho": "5.3.0",
+    "@fontsource/mochiy-pop-one": "5.3.0", "@fontsource/noto-serif-sc": "5.3.0",
+}
+
 # Dev hands (never in the base's training set): two brush, one running/cursive, one thin pen.
 DEV_HANDS = ("long-cang", "zhi-mang-xing", "kouzan-mouhitsu-gyosho", "zen-kurenaido")
 
@@ -94,7 +106,7 @@ def _run(command: list[str], cwd: Path) -> str:
 
 
 def _debian(entry: Entry, dest: Path, scratch: Path) -> dict:
-    _run(["apt-get", "download", entry.package], scratch)
+    _run(["apt-get", "download", f"{entry.package}={PINNED[entry.package]}"], scratch)
     deb = next(scratch.glob(f"{entry.package}_*.deb"))
     version = _run(["dpkg-deb", "-f", str(deb), "Version"], scratch).strip()
     unpacked = scratch / "root"
@@ -107,7 +119,8 @@ def _debian(entry: Entry, dest: Path, scratch: Path) -> dict:
 
 
 def _npm(entry: Entry, dest: Path, scratch: Path) -> dict:
-    tgz = _run(["npm", "pack", "--silent", entry.package], scratch).strip().splitlines()[-1]
+    pinned = f"{entry.package}@{PINNED[entry.package]}"
+    tgz = _run(["npm", "pack", "--silent", pinned], scratch).strip().splitlines()[-1]
     version = tgz.rsplit("-", 1)[-1].removesuffix(".tgz")
     subsets = dest / "subsets"
     subsets.mkdir(parents=True, exist_ok=True)
@@ -137,6 +150,15 @@ def licence_name(text: str) -> str:
     return "see the licence file"
 
 
+def _read_stamp(stamp: Path) -> dict | None:
+    """What an earlier run fetched for this font (None: nothing, or a damaged stamp: fetch again)."""
+    try:
+        info = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and isinstance(info.get("font"), str) else None
+
+
 def _coverage(font: Path) -> tuple[str, str, int, str]:
     """(family, SHA-256, how many GB2312 Hanzi it really draws, those it lacks as one string)."""
     renderer = FontRenderer(font)
@@ -160,16 +182,15 @@ def assemble(out: Path, shared: Path) -> dict:
                 path = font
             else:
                 stamp = dest / "source.json"
-                if stamp.is_file():
-                    info = json.loads(stamp.read_text())
-                else:
+                info = _read_stamp(stamp)
+                if info is None:
                     with tempfile.TemporaryDirectory() as tmp:
                         fetch = _debian if entry.origin == "debian" else _npm
                         info = fetch(entry, dest, Path(tmp))
                     stamp.write_text(json.dumps(info))
                 path = dest / info["font"]
             family, sha, covered, lacking = _coverage(path)
-        except (OSError, RuntimeError, FontError, StopIteration, subprocess.TimeoutExpired) as exc:
+        except (OSError, RuntimeError, FontError, StopIteration, KeyError, subprocess.TimeoutExpired) as exc:
             print(f"[corpus] {entry.id}: skipped ({exc})", flush=True)
             failed.append({"id": entry.id, "package": entry.package, "why": str(exc)})
             continue

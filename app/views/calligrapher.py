@@ -53,7 +53,7 @@ from app.widgets.training_monitor import TrainingMonitor, sample_strip, training
 from segan_core.charset import is_han
 from segan_core.data.store import read_manifest
 from segan_core.errors import InputFileError, SeganError
-from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, FinetuneResult, finetune
+from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, FinetuneResult, finetune, recipes_for
 from segan_core.jobs import CancelToken, Progress, format_duration
 from segan_core.model.checkpoint import STATE_JSON, read_config
 from segan_core.outputs import SCAN_IMPORT, USER_STYLE, check_output_dir
@@ -385,12 +385,10 @@ class CalligrapherFlow(QWidget):
     def _finetune_box(self) -> QGroupBox:
         """Base style, recipe, CPU-minute budget, step limit and what the training data is."""
         self.base = QComboBox()
-        self._fill_bases()
         self.recipe = QComboBox()
-        for name, recipe in RECIPES.items():
-            self.recipe.addItem(name + (" (default)" if name == DEFAULT_RECIPE else ""), name)
-            self.recipe.setItemData(self.recipe.count() - 1, recipe.summary, Qt.ItemDataRole.ToolTipRole)
-        self.recipe.setCurrentIndex(self.recipe.findData(DEFAULT_RECIPE))
+        self._fill_bases()
+        self.base.currentIndexChanged.connect(self._fill_recipes)
+        self._fill_recipes()
         self.budget = QDoubleSpinBox()
         self.budget.setRange(0.1, 100_000)
         self.budget.setValue(30)
@@ -860,6 +858,19 @@ class CalligrapherFlow(QWidget):
         if index < 0:
             index = next((i for i in range(self.base.count()) if "ma-shan-zheng" in str(self.base.itemData(i))), 0)
         self.base.setCurrentIndex(max(0, index))
+
+    def _fill_recipes(self) -> None:
+        """The recipes the chosen base can run (a style code is fitted only from a many-hands base)."""
+        current = self.recipe.currentData() or DEFAULT_RECIPE
+        folder = self.base.currentData()
+        self.recipe.blockSignals(True)
+        self.recipe.clear()
+        for name in recipes_for(Path(folder) if folder else None):
+            self.recipe.addItem(name + (" (default)" if name == DEFAULT_RECIPE else ""), name)
+            self.recipe.setItemData(self.recipe.count() - 1, RECIPES[name].summary, Qt.ItemDataRole.ToolTipRole)
+        index = self.recipe.findData(current)
+        self.recipe.setCurrentIndex(index if index >= 0 else self.recipe.findData(DEFAULT_RECIPE))
+        self.recipe.blockSignals(False)
 
     def set_base(self, folder: Path | str) -> bool:
         index = self.base.findData(str(Path(folder).resolve()))

@@ -139,8 +139,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train the many-hands base: one SE-GAN over many fonts, each with its own learned style code",
         description="Train one SE-GAN on the training splits of many datasets (one per font: segan data build), "
         "each font a learned style code that joins the AdaLIN decoder's MLP. A new writer is then fitted from "
-        "it with `segan train finetune` (its default base). Style code i is the i-th --data folder: resume with "
-        "the same folders in the same order.",
+        "it with `segan train finetune --base RUN` (recipes code and code+adalin fit the writer's own code). Style "
+        "code i is the i-th --data folder: resume with the same folders in the same order.",
     )
     base.add_argument("--data", type=Path, nargs="+", required=True, help="one dataset folder per font")
     base.add_argument("--skeleton", type=Path, required=True, help="skeleton GAN folder (segan train skeleton)")

@@ -63,9 +63,9 @@ def write_writer_start(base: Path, out: Path) -> Path:
     """
     config = read_config(base, kind="segan")
     saved = from_dict(ModelConfig, config["model"], f"{base}/{CONFIG_FILE} model")
-    if saved.style_codes < 2:
+    if not saved.is_many_hands:
         raise SeganError(f"{base} is not a many-hands base (it has {saved.style_codes} style codes)")
-    model = dataclasses.replace(saved, style_codes=1)
+    model = saved.for_writer()
     tensors = fit_style_codes(load_tensors(base / WEIGHTS_FILE), saved, model, None, base)
     out.mkdir(parents=True, exist_ok=True)
     save_tensors_atomic(out / WEIGHTS_FILE, {k: v.contiguous() for k, v in tensors.items()})

@@ -207,7 +207,19 @@ def _train_segan(
         spec.data_info["manifest_sha256"] = _ordered_hash(datasets)
     if options.init_from is not None and not options.resume:
         spec.data_info["init_from"] = _start_from(trainable, Path(options.init_from), model)
+    elif options.resume:  # where the run started from stays in its config.json (provenance, licences)
+        spec.data_info.update(_recorded_start(Path(options.out)))
     return (yield from fit(trainable, batches, train, spec, cancel, dist, device))
+
+
+def _recorded_start(run: Path) -> dict:
+    from segan_core.model.checkpoint import read_config
+
+    try:
+        data = read_config(run).get("data")
+    except SeganError:
+        return {}  # the resume itself says what is wrong with the folder
+    return {"init_from": data["init_from"]} if isinstance(data, dict) and "init_from" in data else {}
 
 
 def _ordered_hash(datasets: Sequence[GlyphDataset]) -> str:

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from segan_core.config import LossWeights, ModelConfig, TrainConfig, to_dict
+from segan_core.errors import SeganError
 from segan_core.model import losses
 from segan_core.model.segan import AdaLIN, Discriminator, Generator
 from segan_core.model.skeleton_gan import SkeletonGenerator
@@ -41,7 +42,8 @@ def _learning_parts(g: Generator, parts: str) -> list[nn.Module]:
     if parts == "decoder":  # the AdaLIN decoder and the skeleton fusion; encoders, CAM and attention frozen
         return [g.decoder, *([g.skeleton_fuse] if g.skeleton_fuse is not None else [])]
     if g.style_embedding is None:
-        raise ValueError(f"trainable_parts {parts!r} needs a many-hands generator (style_codes > 0)")
+        raise SeganError(f"trainable parts {parts!r} need a many-hands base (a model with style codes): "
+                         "train one with `segan train base`, or use the recipe all-nocam or decoder")
     if parts == "code":  # the writer's style code alone
         return [g.style_embedding]
     # "code+adalin": the code, the MLP that makes gamma and beta from it, and every AdaLIN's rho
