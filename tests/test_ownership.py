@@ -288,7 +288,7 @@ def test_outlines_traced_before_a_kill_are_cached(tmp_path, monkeypatch):
 
     def submit(self, chars, images):
         real_submit(self, chars, images)
-        futures.extend(f for _, f in self.pending if isinstance(f, cf.Future))
+        futures.extend(t.future for t in self.pending if isinstance(t.future, cf.Future))
 
     def generate(self, chars, batch_size=64):
         calls.append(list(chars))
