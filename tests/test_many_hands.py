@@ -268,6 +268,6 @@ def test_a_resumed_fit_rewrites_the_placed_copy_when_the_writers_glyphs_changed(
     assert not is_placed_copy(copy, tiny_dataset, dataclasses.replace(placement, scale=placement.scale * 0.9))
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("mine")
-    with pytest.raises(Exception, match="notes.txt|not"):  # a user's folder is never replaced
+    with pytest.raises(Exception, match=r"notes\.txt|not"):  # a user's folder is never replaced
         write_placed_dataset(tiny_dataset, tmp_path / "mine", placement)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "mine"
