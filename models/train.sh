@@ -18,7 +18,8 @@
 #   bash models/train.sh corpus               # the many-hands corpus (tools/build_corpus.py -> $CORPUS) and its datasets
 #   bash models/train.sh base [CPU_MINUTES]   # the many-hands base on the corpus minus the dev hands -> $RUNS/many-hands;
 #                                             # resumes from state/many-hands/ (kept in the repository) on a new machine
-#   bash models/train.sh base-save            # copy the run's resumable state into state/many-hands/ (one copy, replaced)
+#   bash models/train.sh base-save            # the run's resumable state -> state/many-hands/ (one copy, replaced;
+#                                             # the train state in shards of at most 4 MB, tools/state_shards.py)
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
 # compute; running the same line again resumes a run that was stopped before its budget. THREADS=1 lets
 # two runs share the 2 cores (1 thread each is ~15 % more throughput than one run on 2 threads).
@@ -162,8 +163,9 @@ print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$RUNS/data/$id-$SIZE")
   base)
     minutes=${2:-120}; shift 2 || shift $#; out="$RUNS/many-hands"
     if [ ! -f "$out/train_state.json" ] && [ -f state/many-hands/train_state.json ]; then
-      mkdir -p "$out" && cp state/many-hands/* "$out/"   # a new machine: go on from the state kept with the project
-      rm -f "$out/corpus.json"
+      mkdir -p "$out"   # a new machine: go on from the state kept with the project
+      cp state/many-hands/{config.json,weights.safetensors,train_state.json,log.jsonl} "$out/"
+      "${PYTHON:-.venv/bin/python}" tools/state_shards.py join state/many-hands "$out/train_state.safetensors" >/dev/null
     fi
     data=(); for id in $(corpus_ids train); do data+=("$RUNS/corpus-data/$id-$SIZE"); done
     # warm start from the shipped Ma Shan Zheng model (its encoders already read the Kai source); no L_cls: several
@@ -174,8 +176,10 @@ print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$RUNS/data/$id-$SIZE")
       $( [ -f "$out/train_state.json" ] && echo --resume || echo --init-from models/ma-shan-zheng ) "$@" ;;
   base-save)
     out="$RUNS/many-hands"; mkdir -p state/many-hands.tmp
-    cp "$out"/{config.json,weights.safetensors,train_state.json,train_state.safetensors,log.jsonl} state/many-hands.tmp/
+    cp "$out"/{config.json,weights.safetensors,train_state.json,log.jsonl} state/many-hands.tmp/
     cp "$CORPUS/corpus.json" state/many-hands.tmp/   # which fonts (and licences) the codes are
+    # the train state in shards of at most 4 MB (no file over 5 MB outside models/ and resources/)
+    "${PYTHON:-.venv/bin/python}" tools/state_shards.py split "$out/train_state.safetensors" state/many-hands.tmp >/dev/null
     rm -rf state/many-hands && mv state/many-hands.tmp state/many-hands ;;
   *)
     sed -n 2,20p "$0"; exit 2 ;;
