@@ -10,12 +10,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
-from segan_core.glyphs.skeleton import skeletonize
 from segan_core.inference import StyleModel
-from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
 
 CHARS = "永和九年岁在癸丑暮春"
 
@@ -28,16 +25,9 @@ def main() -> None:
     args = parser.parse_args()
     config = json.loads((args.run / "config.json").read_text(encoding="utf-8"))
     names = [d["target"]["name"] for d in config["data"]["datasets"]]
-    model = StyleModel.load(args.run, backend="eager")
-    source = model.source_glyphs(CHARS)
-    wide = thicken_stack(np.stack([skeletonize(s) for s in source]), model.skeleton_width)
-    rows = [255 - np.concatenate(list(source), axis=1)]
-    with torch.no_grad():
-        for code in args.codes:
-            style = torch.full((len(CHARS),), code, dtype=torch.long)
-            image = model.generator(to_tensor(source), to_tensor(wide), style).image
-            rows.append(255 - np.concatenate(list(to_uint8(image)), axis=1))
-    Image.fromarray(np.concatenate(rows, axis=0)).save(args.out)
+    models = [StyleModel.load(args.run, backend="eager", category=code) for code in args.codes]
+    rows = [models[0].source_glyphs(CHARS), *(model.generate(CHARS) for model in models)]
+    Image.fromarray(np.concatenate([255 - np.concatenate(list(row), axis=1) for row in rows], axis=0)).save(args.out)
     print(f"step {config['step']}: rows = Kai source, " + ", ".join(names[c] for c in args.codes))
 
 

@@ -119,12 +119,13 @@ class StyleModel:
         backend: str = DEFAULT_BACKEND,
         category: int = 0,
     ) -> StyleModel:
-        """``category``: which style a baseline trained on several datasets writes (its i-th ``--data``)."""
+        """``category``: which style a model trained on several datasets writes (its i-th ``--data``): a baseline's
+        category, or a many-hands base's style code."""
         folder = Path(folder)
         config = read_config(folder)
         model, generator = _build_network(folder, config)
         if category:
-            count = getattr(model, "categories", 0)
+            count = getattr(model, "categories", 0) or getattr(model, "style_codes", 0)
             if not 0 <= category < count:
                 raise SeganError(f"{folder} has {count or 'no'} style categories; category {category} does not exist")
             generator.default_category = category

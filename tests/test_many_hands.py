@@ -271,3 +271,13 @@ def test_a_resumed_fit_rewrites_the_placed_copy_when_the_writers_glyphs_changed(
     with pytest.raises(Exception, match=r"notes\.txt|not"):  # a user's folder is never replaced
         write_placed_dataset(tiny_dataset, tmp_path / "mine", placement)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "mine"
+
+
+def test_style_model_draws_a_chosen_code_of_a_base(many_hands_base):
+    from segan_core.inference import StyleModel
+
+    first = StyleModel.load(many_hands_base, backend="eager").generate("永字")
+    second = StyleModel.load(many_hands_base, backend="eager", category=1).generate("永字")
+    assert first.shape == second.shape and not np.array_equal(first, second)
+    with pytest.raises(Exception, match="category 2 does not exist"):
+        StyleModel.load(many_hands_base, backend="eager", category=2)

@@ -285,15 +285,17 @@ class Generator(nn.Module):
         self.style_embedding = nn.Embedding(config.style_codes, config.style_dim) if config.style_codes else None
         if self.style_embedding is not None:
             nn.init.normal_(self.style_embedding.weight, std=0.1)
+        self.default_category = 0  # the style code drawn when none is passed (inference; as the baseline's)
         style_dim = config.style_dim if config.style_codes else 0
         self.decoder = Decoder(channels, config.decoder_res_blocks, skip_channels, style_dim)
 
     def style_code(self, batch: int, style: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
-        """The (N, style_dim) codes of ``style`` (N font indices; ``None``: row 0), or None without codes."""
+        """The (N, style_dim) codes of ``style`` (N font indices; ``None``: ``default_category``), or None without
+        codes."""
         if self.style_embedding is None:
             return None
         if style is None:
-            style = torch.zeros(batch, dtype=torch.long, device=device)
+            style = torch.full((batch,), self.default_category, dtype=torch.long, device=device)
         return self.style_embedding(style)
 
     def forward(
