@@ -39,6 +39,7 @@ from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.model.device import resolve_bf16
+from segan_core.model_folder import ModelFolder
 from segan_core.outputs import USER_STYLE, check_output_dir
 from segan_core.resources import model_dir
 from segan_core.styles import check_style_name, model_folder
@@ -108,13 +109,7 @@ CODE_RECIPES = ("code", "code+adalin")  # these fit a style code: a many-hands b
 
 def recipes_for(base_dir: Path | None) -> list[str]:
     """The recipes a fit from ``base_dir`` can use (the code recipes only from a many-hands base)."""
-    many_hands = False
-    if base_dir is not None:
-        try:
-            saved = read_config(base_dir, kind="segan")["model"]
-            many_hands = from_dict(ModelConfig, saved, str(base_dir)).is_many_hands
-        except (SeganError, KeyError):
-            many_hands = False
+    many_hands = base_dir is not None and ModelFolder(base_dir).describe().is_base
     return [name for name in RECIPES if many_hands or name not in CODE_RECIPES]
 
 
@@ -255,7 +250,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     )
     check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # before hours of training, not after
     with _one_fit_at_a_time(run_dir, request.name), _one_fit_at_a_time(out, request.name):
-        return (yield from _fit_and_install(request, model, train, options, run_dir, out, cancel))
+        return (yield from _fit_and_install(request, base_dir, model, train, options, run_dir, out, cancel))
 
 
 @contextmanager
@@ -275,15 +270,14 @@ def _one_fit_at_a_time(folder: Path, name: str) -> Iterator[None]:
         lock.release()
 
 
-def _fit_and_install(request: FinetuneRequest, model: ModelConfig, train: TrainConfig, options, run_dir: Path,
-                     out: Path, cancel: CancelToken) -> Iterator[Progress]:
+def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: TrainConfig, options,
+                     run_dir: Path, out: Path, cancel: CancelToken) -> Iterator[Progress]:
     from segan_core.evaluation.report import EvalOptions
     from segan_core.evaluation.selection import select_snapshot
     from segan_core.training.engine import TrainResult
     from segan_core.training.runs import train_style
 
     recipe = RECIPES[request.recipe]
-    base_dir = model_folder(request.base)
     skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
     data, placement = _training_data(request, run_dir)
     try:
