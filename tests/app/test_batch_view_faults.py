@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtGui import QImage
 
 from ..conftest import KOUZAN, MA_SHAN_ZHENG
+from .test_calligrapher import _drop
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "永字八法天地玄黄"
@@ -134,14 +134,6 @@ def test_resume_after_cancel_during_check(qtbot, window, tmp_path, errors):
 
 
 # -- fault 5: pictures and PDFs dropped on any view go to the New calligrapher import -------------------------------
-
-
-def _drop(widget, paths: list[Path]) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
-    widget.dropEvent(event)
 
 
 def test_dropped_scan_pages_go_to_the_calligrapher_import(window, tmp_path, errors):
