@@ -171,7 +171,7 @@ print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$RUNS/data/$id-$SIZE")
     # warm start from the shipped Ma Shan Zheng model (its encoders already read the Kai source); no L_cls: several
     # corpus fonts are Kai like the source, so "source or target?" has no answer for them
     "$SEGAN" train base --preset "$PRESET" --data "${data[@]}" --skeleton models/skeleton-gan --out "$out" \
-      --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" --bf16 off --ema 0.995 --lr 3e-4 \
+      --cpu-budget "$minutes" --max-steps 1000000 --threads "$THREADS" --bf16 "${BF16:-auto}" --ema 0.995 --lr 3e-4 \
       --loss dice=20 --loss cam=0 --keep-snapshots --checkpoint-every 200 \
       $( [ -f "$out/train_state.json" ] && echo --resume || echo --init-from models/ma-shan-zheng ) "$@" ;;
   base-save)

@@ -50,10 +50,19 @@ def test_a_base_style_gives_its_recorded_recipe(tmp_path):
 
 
 def test_resume_keeps_the_saved_configs_and_ignores_new_run_changes(tmp_path):
-    configs = resolve_run_configs("segan", SHIPPED, resume=True, new_train={"seed": 12345}, bf16="on",
-                                  always={"num_threads": 3})
+    configs = resolve_run_configs("segan", SHIPPED, resume=True, new_train={"seed": 12345}, always={"num_threads": 3})
     saved = read_config(SHIPPED, kind="segan")
     assert configs.resumed and configs.notes == []
+    assert configs.train.bf16 == saved["train"]["bf16"]
     assert configs.train.seed == saved["train"]["seed"] and configs.train.num_threads == 3
     with pytest.raises(CheckpointError, match="expected 'baseline'"):
         resolve_run_configs("baseline", SHIPPED, resume=True)
+
+
+@pytest.mark.parametrize("asked", ["on", "off"])
+def test_a_bf16_given_again_on_resume_is_resolved_for_this_cpu(asked):
+    """A run that moves to another machine may turn bf16 on (AVX512-BF16 there) or off (emulated there)."""
+    saved = read_config(SHIPPED, kind="segan")["train"]["bf16"]
+    configs = resolve_run_configs("segan", SHIPPED, resume=True, bf16=asked)
+    assert configs.train.bf16 is (asked == "on")
+    assert len(configs.notes) == (1 if configs.train.bf16 != saved else 0)

@@ -288,7 +288,8 @@ def _configs(args: argparse.Namespace, kind: RunKind) -> tuple[ModelConfig | Bas
             bidirectional=False if getattr(args, "one_direction", False) or args.func is run_base else None,
             ema_decay=getattr(args, "ema", None),
         ),
-        bf16=args.bf16 or "auto",  # a new run resolves auto now and records the choice
+        # a new run resolves auto now and records the choice; a resumed one keeps it unless --bf16 is given
+        bf16=args.bf16 if getattr(args, "resume", False) else (args.bf16 or "auto"),
         always=dict(
             num_threads=args.threads,
             checkpoint_every=args.checkpoint_every,

@@ -6,7 +6,8 @@
 - else a preset (the machine's default when none is named), per kind of network.
 
 Changes in ``new_model`` / ``new_train`` (and the ``bf16`` setting, resolved for this CPU) apply to
-a new run only (a resumed run keeps its recipe); ``always`` (threads, checkpoint cadence, ...) and
+a new run only (a resumed run keeps its recipe, except a ``bf16`` given again, which a run that moved to
+another CPU may need); ``always`` (threads, checkpoint cadence, ...) and
 ``max_steps`` apply to every run. A ``None`` value means "not set" and leaves the field alone. An
 SE-GAN without its skeleton encoder has nothing for CRAM to attend to: unless an attention is named,
 it uses SRAM.
@@ -87,6 +88,11 @@ def resolve_run_configs(
             train_changes["bf16"], why = resolve_bf16(bf16)
             notes.append(why)
         train = with_overrides(train, **train_changes)
+    elif bf16 is not None:  # asked for again on --resume: resolved for this CPU (a run may move between machines)
+        resolved, why = resolve_bf16(bf16)
+        if resolved != train.bf16:
+            train = dataclasses.replace(train, bf16=resolved)
+            notes.append(f"{why} (the run had it {'on' if not resolved else 'off'})")
     train = with_overrides(train, **(always or {}))
     if max_steps is not None:
         train = dataclasses.replace(train, max_steps=max_steps)
