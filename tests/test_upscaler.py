@@ -496,3 +496,16 @@ def test_batch_view_regenerate_loads_the_style_once(upscaled_style, tmp_path, mo
     assert len(loads) == 1 and result.report.hanzi_written == 4
     with GlyphCache(tmp_path / "cache", *cache_key(request)) as cache:
         assert cache.outline_chars() == set("永字八法")  # 永 is back in the cache the export uses
+
+
+@pytest.mark.parametrize(("size", "scale"), [(16, 2), (32, 4), (64, 4), (48, 3)])
+def test_the_matrix_bicubic_is_torchs_bicubic(size, scale):
+    """The upscaler's base is bicubic as two matrix products (fast in ONNX Runtime); it must stay the same numbers
+    as the bicubic the stage was trained and calibrated with, borders included."""
+    import torch.nn.functional as F
+
+    from segan_core.model.upscaler import BicubicUpsample
+
+    x = torch.rand(3, 1, size, size, generator=torch.Generator().manual_seed(size)) * 2 - 1
+    reference = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+    assert torch.allclose(BicubicUpsample(size, scale)(x), reference, atol=1e-5)
