@@ -88,6 +88,9 @@ def main() -> int:
         )
         second = "off (--no-upscaler)" if args.no_upscaler else "on when the style has one (<model>/upscaler/)"
         print(f"second stage: {second}")
+        from segan_core.batch import generation_path
+
+        print(f"generation path: {generation_path(source) or 'a font (no network)'}")
         run(request, "cold cache")
         if not args.no_warm:
             run(request, "warm cache")

@@ -55,7 +55,7 @@ mkdir -p build
 cd build
 "$VPY" -P -m PyInstaller --noconfirm --clean --log-level WARN --onedir --name segan-studio \
   --distpath "$root/dist" --workpath "$root/build/pyinstaller" --specpath "$root/build/pyinstaller" \
-  --collect-data segan_core --collect-submodules segan_core --collect-submodules app \
+  --collect-data segan_core --collect-submodules segan_core --collect-submodules app --collect-submodules onnxruntime.quantization \
   --hidden-import _cffi_backend --add-data "$bundled:segan_core/_bundled" --add-binary "$ots_bin:ots" --icon "$root/resources/icons/segan-studio.png" \
   "${args[@]}" "$root/packaging/pyinstaller_entry.py"
 cd "$root"

@@ -311,8 +311,21 @@ def _prepare(job: _Export) -> Iterator[Progress]:
     source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
     _check_maker(request, source)
     job.source, job.trace = _second_stage(source, request)
+    path = generation_path(job.source)
+    if path:  # a stage line of its own, so a log (not a terminal) keeps it
+        yield Progress("path", 0, None, path, elapsed_s=job.clock.elapsed)
     job.fallback = FallbackFont(request.fallback_font) if request.fallback_glyphs else None
     job.stats.add("prepare", job.clock.elapsed)
+
+
+def generation_path(source: GlyphSource) -> str | None:
+    """How a style model's generator runs here and why (int8 or fp32 ONNX, segan_core.int8), and whether a
+    second stage follows it; None for a font source."""
+    model = getattr(source, "model", source)  # an UpscaledSource's style model, or the model itself
+    reason = getattr(model, "backend_reason", None)
+    if reason is None:
+        return None
+    return reason + ("; then the second stage (fp32 ONNX)" if model is not source else "")
 
 
 def _second_stage(source: GlyphSource, request: BatchRequest) -> tuple[GlyphSource, TraceConfig]:
@@ -855,7 +868,8 @@ def _report(job: _Export) -> BatchReport:
         family=job.info.family,
         files=dict(job.paths),
         hanzi_written=len(job.in_font),
-        source=SourceInfo(job.source.name, job.source.identity, job.source.size, origin_of(job.source)),
+        source=SourceInfo(job.source.name, job.source.identity, job.source.size, origin_of(job.source),
+                          generation_path(job.source) or ""),
         requested=len(job.chars),
         skipped={c: job.skipped[c] for c in job.chars if c in job.skipped},
         non_han_skipped="".join(request.non_han),

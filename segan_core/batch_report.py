@@ -26,6 +26,8 @@ class SourceInfo:
     # what made the glyphs: the model folder of a style, ``font:PATH`` for a real font (``segan_core.batch.origin_of``);
     # a later export to the same file asks before replacing a font of another origin
     origin: str = ""
+    # how the network ran here and why (int8 or fp32 ONNX, segan_core.int8); empty for a font
+    generation_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def format_report(report: dict) -> str:
         *(f"  {fmt}: {path}" for fmt, path in report["font"]["files"].items()),
         f"source: {report['source']['name']} ({report['source']['identity']}, {report['source']['image_size']} px)"
         + (f", made from {report['source']['origin']}" if report["source"].get("origin") else ""),
+        *([f"generation path: {report['source']['generation_path']}"] if report["source"].get("generation_path")
+          else []),
         f"hanzi written: {report['font']['hanzi_written']} of {report['requested']} requested; "
         f"fallback glyphs: {report['font'].get('fallback_glyphs', 0)}",
     ]

@@ -14,20 +14,24 @@ import hashlib
 import json
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from segan_core.baselines.zi2zi import UNetGenerator
+from segan_core.charset import gb2312_hanzi
 from segan_core.config import BaselineConfig, ModelConfig, from_dict
+from segan_core.data.split import split_of
 from segan_core.errors import CheckpointError, SeganError
 from segan_core.glyphs.placement import Placement
 from segan_core.glyphs.render import FontRenderer
 from segan_core.glyphs.skeleton import skeletonize
+from segan_core.int8 import CALIBRATION_GLYPHS, choose_backend, quantize, quantized_path, quantized_session
 from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
 from segan_core.model.device import pick_device
 from segan_core.model.segan import Generator
@@ -36,8 +40,10 @@ from segan_core.resources import SOURCE_FONT
 
 HEATMAP_KINDS = ("cam", "sram", "cram")
 # execution variants of the generator forward pass; bench/bench_infer.py measures them
-BACKENDS = ("eager", "channels_last", "bf16", "compile", "onnx")
-DEFAULT_BACKEND = "onnx"  # measured fastest to start and 1.55x eager at 64 px (docs/benchmarks.md)
+BACKENDS = ("eager", "channels_last", "bf16", "compile", "onnx", "int8")
+# "auto": int8 where the style passed its int8 check and the CPU has VNNI/AMX, else onnx (fp32), the fastest
+# fp32 path measured (1.55x eager at 64 px; docs/benchmarks.md); see segan_core.int8
+DEFAULT_BACKEND = "auto"
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,14 @@ class StyleModel:
         self.weights_sha256 = weights_hash(folder)  # also what a second stage's calibration is checked against
         self._identity = f"{self.kind}-{self.weights_sha256[:16]}"
         self._lock = threading.Lock()  # one forward pass at a time (GUI workers may share the model)
+        self.backend_reason = f"{backend} (asked for)"
+        if backend == "auto":
+            backend, self.backend_reason = choose_backend(folder, self.weights_sha256) if device.type == "cpu" else (
+                "onnx", "fp32 ONNX")
         self.requested_backend = backend
-        self._forward, self.backend = _make_forward(generator, backend, device)  # backend: the one in use
+        self._forward, self.backend = _make_forward(generator, backend, device, self._quantized)  # the one in use
+        if self.backend == "int8":  # other glyphs (IoU >= 0.98 to fp32's, not equal): another cache key
+            self._identity = f"{self._identity}-int8"
         # a writer's style: their median size and position on the em, put back on every glyph (issue 32)
         raw_placement = config.get("placement")
         self.placement = Placement.from_json(raw_placement, f"{folder}/config.json") if raw_placement else Placement()
@@ -134,7 +146,7 @@ class StyleModel:
         for p in generator.parameters():
             p.requires_grad_(False)
         font = FontRenderer(source_font or SOURCE_FONT)
-        if backend not in BACKENDS:
+        if backend not in (*BACKENDS, "auto"):
             raise SeganError(f"unknown inference backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         return cls(folder, config, model, generator, torch_device, font, backend)
 
@@ -209,7 +221,8 @@ class StyleModel:
         maps: dict[str, list[np.ndarray]] = {}
         with self._lock, torch.inference_mode():
             if self._forward is None:  # released: rebuild the backend
-                self._forward, self.backend = _make_forward(self.generator, self.requested_backend, self.device)
+                self._forward, self.backend = _make_forward(self.generator, self.requested_backend, self.device,
+                                                            self._quantized)  # fmt: skip
             for start in range(0, len(source), batch_size):
                 x = to_tensor(source[start : start + batch_size]).to(self.device)
                 s = to_tensor(wide[start : start + batch_size]).to(self.device)
@@ -222,6 +235,33 @@ class StyleModel:
         generated = self.placement.apply(np.concatenate(outputs)) if outputs else empty
         return generated, {k: np.concatenate(v) for k, v in maps.items()}
 
+    # -- the int8 path (segan_core.int8) -------------------------------------------------------------
+
+    def calibration_chars(self, count: int = CALIBRATION_GLYPHS) -> list[str]:
+        """``count`` training-split characters spread evenly over GB2312 (never a dev or test character)."""
+        train = [c for c in gb2312_hanzi() if split_of(c) == "train" and self.source_font.check(c) is None]
+        return [train[i * len(train) // count] for i in range(min(count, len(train)))]
+
+    def calibration_feeds(self, count: int = CALIBRATION_GLYPHS, batch: int = 16) -> Iterator[dict[str, np.ndarray]]:
+        """The network's inputs for :meth:`calibration_chars`, in batches: what the int8 quantizer calibrates its
+        activation ranges on."""
+        chars = self.calibration_chars(count)
+        for start in range(0, len(chars), batch):
+            source = self.source_glyphs(chars[start : start + batch])
+            skeletons = np.stack([skeletonize(s) for s in source])
+            wide = thicken_stack(skeletons, self.skeleton_width)
+            yield {"x": to_tensor(source).numpy(), "s": to_tensor(wide).numpy()}
+
+    def _quantized(self):
+        """The int8 session of this model's generator (quantized once, then read from the cache)."""
+        from segan_core.cache import default_cache_dir
+
+        def make(path: Path) -> None:
+            fp32 = onnx_bytes(*_flat_generator(self.generator))
+            quantize(fp32, self.calibration_feeds(), path)
+
+        return quantized_session(quantized_path(default_cache_dir(), self.weights_sha256), make)
+
 
 def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
     """A style name (bundled or the user's) or a model folder, resolved by :func:`segan_core.styles.model_folder`."""
@@ -233,11 +273,20 @@ def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
 Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]"
 
 
-def _make_forward(generator: torch.nn.Module, backend: str, device: torch.device):
+def _make_forward(generator: torch.nn.Module, backend: str, device: torch.device,
+                  quantized: Callable[[], Any] | None = None):  # fmt: skip
     """(forward pass as run by ``backend``, the backend actually used): same inputs and outputs for each.
 
-    The onnx backend falls back to channels_last when the export fails; the second value says so.
+    The onnx backend falls back to channels_last when the export fails, int8 to onnx when quantizing fails;
+    the second value says so. ``quantized`` makes the int8 session.
     """
+    if backend == "int8":
+        try:
+            if quantized is None:
+                raise SeganError("the int8 backend needs a style model (its calibration glyphs)")
+            return _session_forward(quantized(), generator.heatmap_kinds), "int8"
+        except Exception:  # quantizing is an optimization: the fp32 graph draws the reference glyphs
+            backend = "onnx"
     forward = _backend_forward(generator, backend, device)
     if forward is None:
         return _backend_forward(generator, "channels_last", device), "channels_last"
@@ -304,33 +353,57 @@ class _Flat(torch.nn.Module):
         return (out.image, *(out.heatmaps[k] for k in self.kinds))
 
 
-def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],
-                 output_names: list[str]):
-    """``module`` exported to ONNX (batch dimension dynamic) and opened in ONNX Runtime on the CPU.
-
-    One export at a time (the exporter keeps global state); a missing onnxruntime is a :class:`SeganError`.
-    """
+def onnx_bytes(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],
+               output_names: list[str]) -> bytes:
+    """``module`` exported to an ONNX graph (batch dimension dynamic). One export at a time (the exporter keeps
+    global state)."""
     import io
 
-    try:
-        import onnxruntime
-    except ImportError:
-        raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
     buffer = io.BytesIO()
     with _ONNX_EXPORT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's notes on instance norm and shape inference
         torch.onnx.export(module.eval(), examples, buffer, input_names=input_names, output_names=output_names,
                           dynamic_axes={name: {0: "n"} for name in input_names}, dynamo=False)  # fmt: skip
+    return buffer.getvalue()
+
+
+def open_session(model: bytes):
+    """An ONNX Runtime CPU session over a serialized graph; a missing onnxruntime is a :class:`SeganError`."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],
+                 output_names: list[str]):
+    """``module`` exported to ONNX (batch dimension dynamic) and opened in ONNX Runtime on the CPU."""
+    try:
+        import onnxruntime  # noqa: F401  (before the export: a missing runtime is the message, not the export's)
+    except ImportError:
+        raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
+    return open_session(onnx_bytes(module, examples, input_names, output_names))
+
+
+ExportSpec = tuple[torch.nn.Module, tuple[torch.Tensor, ...], list[str], list[str]]
+
+
+def _flat_generator(generator: torch.nn.Module) -> ExportSpec:
+    """(module, example inputs, input names, output names) of the generator as the ONNX paths export it."""
+    kinds = generator.heatmap_kinds
+    example = torch.zeros(1, 1, generator.config.image_size, generator.config.image_size)
+    return _Flat(generator, kinds), (example, example), ["x", "s"], ["image", *kinds]
 
 
 def _onnx_forward(generator: torch.nn.Module, uses_skeleton: bool):
-    kinds = generator.heatmap_kinds
-    size = generator.config.image_size
-    example = torch.zeros(1, 1, size, size)
-    session = onnx_session(_Flat(generator, kinds), (example, example), ["x", "s"], ["image", *kinds])
+    return _session_forward(onnx_session(*_flat_generator(generator)), generator.heatmap_kinds)
+
+
+def _session_forward(session, kinds: tuple[str, ...]):
+    """The generator's forward pass through an ONNX Runtime session of its :func:`_flat_generator` graph."""
     input_names = {i.name for i in session.get_inputs()}
 
     def forward(x: torch.Tensor, s: torch.Tensor):

@@ -16,7 +16,7 @@ from segan_core.errors import Cancelled
 
 # Every stage a job reports, the names views branch on and the CLI prints. A new stage goes here first.
 Stage = Literal[
-    "prepare", "load", "disk", "check",  # setting up (batch export, generate)
+    "prepare", "path", "load", "disk", "check",  # setting up (batch export, generate; "path": how the network runs)
     "dataset", "render", "write",  # building a dataset
     "pages", "labels", "review",  # importing scans
     "generate", "glyphs", "written", "build", "validate",  # generating, tracing, building fonts

@@ -9,6 +9,7 @@ style fonts (``brush/MaShanZheng-Regular.ttf`` in resources/styles.toml) are fou
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ KOUZAN = TEST_FONTS / "brush" / "KouzanMouhitsu.ttf"
 
 # style lookups in this process and in the CLI subprocesses the tests start
 os.environ["SEGAN_FONT_PATH"] = str(TEST_FONTS)
+# the glyph cache and the int8 graphs of this session (and its CLI subprocesses) stay out of the user's cache
+os.environ.setdefault("SEGAN_CACHE_DIR", tempfile.mkdtemp(prefix="segan-test-cache-"))
 
 # 48 common characters: enough for every split to be non-empty at 32 px
 TINY_TEXT = "永字八法一二三人大天中国日月山水火木金土上下左右东南西北春夏秋冬风花雪书画龙凤来去田由甲申电"
