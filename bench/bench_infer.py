@@ -40,8 +40,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=BACKENDS, action="append")
     args = parser.parse_args()
     print(machine())
-    print(f"generation path: the app and segan batch use the {DEFAULT_BACKEND!r} backend (the fastest measured; "
-          "bf16 autocast is a backend to compare, not the default)")
+    if args.model:  # "auto": int8 where the style passed its int8 check on a VNNI CPU, else fp32 ONNX
+        chosen = StyleModel.load(args.model, backend=DEFAULT_BACKEND)
+        print(f"generation path of segan batch and the app for this model here: {chosen.backend_reason}")
     chars = gb2312_level1()[: args.glyphs]
     for size in args.sizes:
         preset = {64: "cpu-64", 128: "gpu-128", 256: "paper-256"}[size]

@@ -385,8 +385,8 @@ def test_inference_backends_agree(tiny_dataset, skeleton_gan, tiny_configs, tmp_
     run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=1)))
     reference = StyleModel.load(out, backend="eager").run("永字八法", heatmaps=True)
     for backend in BACKENDS:
-        if backend == "compile":
-            continue  # compiling takes a minute; bench/bench_infer.py exercises it
+        if backend in ("compile", "int8"):
+            continue  # compiling takes a minute (bench/bench_infer.py); int8 draws glyphs within a gate (test_int8.py)
         loaded = StyleModel.load(out, backend=backend)
         result = loaded.run("永字八法", heatmaps=True)
         tolerance = 8 if backend == "bf16" else 1
