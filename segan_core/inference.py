@@ -37,6 +37,7 @@ from segan_core.model.device import pick_device
 from segan_core.model.segan import Generator
 from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
 from segan_core.resources import SOURCE_FONT
+from segan_core.sampling import spread
 
 HEATMAP_KINDS = ("cam", "sram", "cram")
 # execution variants of the generator forward pass; bench/bench_infer.py measures them
@@ -240,7 +241,7 @@ class StyleModel:
     def calibration_chars(self, count: int = CALIBRATION_GLYPHS) -> list[str]:
         """``count`` training-split characters spread evenly over GB2312 (never a dev or test character)."""
         train = [c for c in gb2312_hanzi() if split_of(c) == "train" and self.source_font.check(c) is None]
-        return [train[i * len(train) // count] for i in range(min(count, len(train)))]
+        return spread(train, count)
 
     def calibration_feeds(self, count: int = CALIBRATION_GLYPHS, batch: int = 16) -> Iterator[dict[str, np.ndarray]]:
         """The network's inputs for :meth:`calibration_chars`, in batches: what the int8 quantizer calibrates its

@@ -23,7 +23,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -40,6 +39,7 @@ from segan_core.model.device import configure_threads, pick_device
 from segan_core.model.upscaler import UPSCALER_KIND, UpscalerConfig, load_upscaler
 from segan_core.outputs import CHECKPOINT, OutputKind
 from segan_core.resources import find_font
+from segan_core.sampling import spread
 from segan_core.styles import load_styles
 from segan_core.training.engine import Distributed, RunSpec, fit
 from segan_core.training.upscaler_data import UpscaleBatches, UpscalePairs
@@ -52,8 +52,6 @@ from segan_core.upscale.calibration import (
     write_calibration,
 )
 from segan_core.upscale.stage import UPSCALER_DIR, SecondStage
-
-T = TypeVar("T")
 
 
 class CalibrationCancelled(Cancelled):
@@ -99,14 +97,6 @@ class UpscalerRun:
 
     def __post_init__(self) -> None:
         check_max_ink_ratio(self.max_ink_ratio)
-
-
-def spread(items: Sequence[T], count: int) -> list[T]:
-    """``count`` items evenly spread over ``items`` (all of them when ``count`` is 0 or larger)."""
-    if count <= 0 or count >= len(items):
-        return list(items)
-    step = len(items) / count
-    return [items[int(i * step)] for i in range(count)]
 
 
 def training_chars(model: StyleModel, dataset: GlyphDataset) -> list[str]:
