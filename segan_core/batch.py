@@ -74,7 +74,7 @@ from segan_core.outputs import check_batch_outputs
 from segan_core.resources import SOURCE_FONT
 from segan_core.vectorize.trace import TraceConfig, TracedGlyph
 from segan_core.vectorize.worker import trace_task, worker_init
-from segan_core.written import WrittenGlyphs, compare_ink, trace_config_for
+from segan_core.written import WrittenGlyphs, compare_ink
 
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
@@ -494,7 +494,7 @@ def _trace_written(job: _Export, written: WrittenGlyphs) -> Iterator[Progress]:
                 yield Progress("written", i, len(chars), "tracing the writer's own glyphs",
                                elapsed_s=job.clock.elapsed)
             ink = written.ink(char)
-            seconds, blobs = trace_task(ink[None], trace_config_for(ink.shape[0], request.trace))
+            seconds, blobs = trace_task(ink[None], request.trace.at_size(ink.shape[0]))
             stats.trace_cpu_s += seconds
             cache.put_outline_bytes(char, blobs[0])
             cached.add(char)

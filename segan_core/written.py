@@ -10,7 +10,6 @@ together on a page: ink weight and size of written vs generated glyphs.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,12 +21,10 @@ import numpy as np
 from segan_core.errors import InputFileError
 from segan_core.glyphs.embox import EmBox
 from segan_core.imageio import read_gray
-from segan_core.vectorize.trace import TraceConfig
 
 WRITTEN_DIR = "written"
-# the trace defaults are tuned for 64 px generator output upsampled 4x: a written glyph of N px is traced
-# at the same effective resolution (N * upsample >= 256) and with speckle sizes scaled to its pixels
-REFERENCE_SIZE = 64
+# a written glyph of N px is traced with TraceConfig.at_size(N): the same effective resolution as the 64 px
+# generator output upsampled 4x, and speckle sizes scaled to its pixels
 MAX_WRITTEN_SIZE = 1024
 WRITTEN_SIZE = 256  # the resolution written glyphs are kept at
 
@@ -75,13 +72,6 @@ class WrittenGlyphs:
             interpolation = cv2.INTER_AREA if ink.shape[0] > size else cv2.INTER_CUBIC
             out[i] = cv2.resize(ink, (size, size), interpolation=interpolation)
         return out
-
-
-def trace_config_for(size: int, base: TraceConfig) -> TraceConfig:
-    """``base`` (tuned at 64 px) adapted to glyph images of ``size`` px: same effective resolution."""
-    upsample = max(1, round(base.upsample * REFERENCE_SIZE / size))
-    scale = size / REFERENCE_SIZE
-    return dataclasses.replace(base, upsample=upsample, turdsize=base.turdsize * scale * scale)
 
 
 def keep_written(images: dict[str, Path], model_folder: Path, size: int = WRITTEN_SIZE) -> int:

@@ -122,3 +122,13 @@ def test_round_trip_ink_iou_at_128px(font, tmp_path):
     ious = round_trip_iou(font, 128, tmp_path)
     assert np.mean(ious) >= 0.95, f"mean IoU {np.mean(ious):.4f}"
     assert min(ious) >= 0.90, f"worst IoU {min(ious):.4f}"
+
+
+@pytest.mark.parametrize(
+    ("size", "upsample", "turdsize"), [(64, 4, 1.0), (128, 2, 4.0), (256, 1, 16.0), (1024, 1, 256.0)]
+)
+def test_trace_settings_at_a_size_keep_the_effective_resolution(size, upsample, turdsize):
+    config = TraceConfig().at_size(size)
+    assert (config.upsample, config.turdsize) == (upsample, turdsize)
+    assert config.threshold == TraceConfig().threshold
+    assert (config.key == TraceConfig().key) == (size == 64)  # outlines of other settings never share a cache key

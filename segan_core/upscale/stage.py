@@ -28,7 +28,6 @@ from segan_core.model.tensors import to_tensor, to_uint8
 from segan_core.model.upscaler import UPSCALER_KIND, Upscaler, load_upscaler
 from segan_core.upscale.calibration import Calibration, apply_gain, read_calibration
 from segan_core.vectorize.trace import TraceConfig
-from segan_core.written import trace_config_for
 
 UPSCALER_DIR = "upscaler"
 # how the network runs: "onnx" (ONNX Runtime, fp32, the generator's default backend too) or "eager" (PyTorch);
@@ -51,7 +50,7 @@ def upscaled_trace(base: TraceConfig, size: int) -> TraceConfig:
     The same effective resolution as the 64 px path (``upsample`` 4 at 64 px = 1 at 256 px, speckles
     of the same area in em units); the 256 px bitmap is already sharp, so no bicubic step is needed.
     """
-    return trace_config_for(size, base)
+    return base.at_size(size)
 
 
 class SecondStage:

@@ -19,6 +19,7 @@ The steps, each a small function:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -34,6 +35,7 @@ from segan_core.glyphs.embox import EmBox
 from segan_core.vectorize.outline import Outline, record, round_outline
 
 UPM = 1000
+REFERENCE_SIZE = 64  # the image size TraceConfig's defaults were tuned at
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,13 @@ class TraceConfig:
             raise ValueError(f"threshold must be within 1..254, got {self.threshold}")
         if self.turdsize < 0 or self.alphamax < 0 or self.opttolerance < 0 or self.max_error <= 0:
             raise ValueError("turdsize, alphamax and opttolerance must be >= 0 and max_error > 0")
+
+    def at_size(self, size: int) -> TraceConfig:
+        """These settings (tuned at :data:`REFERENCE_SIZE` px) for glyph images of ``size`` px: the same effective
+        resolution (``upsample`` 4 at 64 px is 1 at 256 px) and speckles of the same area in em units."""
+        upsample = max(1, round(self.upsample * REFERENCE_SIZE / size))
+        scale = size / REFERENCE_SIZE
+        return dataclasses.replace(self, upsample=upsample, turdsize=self.turdsize * scale * scale)
 
     @property
     def key(self) -> str:
