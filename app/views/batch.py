@@ -80,9 +80,7 @@ def _name_edit(key: str, tip: str) -> QLineEdit | QPlainTextEdit:
         edit.setMaximumHeight(48)
     else:
         edit = QLineEdit()
-    edit.setToolTip(tip)
-    if key == "vendor_id":
-        edit.setMaxLength(4)
+    edit.setToolTip(tip)  # no length cut (a vendor ID of 5 is refused at Start with the CLI's message, not truncated)
     return edit
 
 
