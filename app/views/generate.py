@@ -503,8 +503,16 @@ class GenerateView(QWidget):
     # -- the second stage: before / after ----------------------------------------------------------------
 
     def _set_stage(self, stage: SecondStage | None) -> None:
+        """The switch shows the truth: checked only when the style has a second stage and the user wants it (the
+        wish is kept across styles without one; issue 31: never a checked-but-disabled box)."""
         self.stage = stage
+        wanted = getattr(self, "_upscaled_wanted", True)
+        self.upscaled_switch.blockSignals(True)
+        self.upscaled_switch.setChecked(stage is not None and wanted)
+        self.upscaled_switch.blockSignals(False)
         self.upscaled_switch.setEnabled(stage is not None)
+        if getattr(self, "detail", None) is not None:
+            self.detail.upscaled = self.upscaled_switch.isChecked()
         self.upscaled_switch.setToolTip(
             "Show the glyphs as the style's upscaler redraws them at 256 px (what the font export traces); off: the "
             "generator's 64 px glyphs" if stage is not None else "This style has no second stage (upscaler/)"
@@ -515,6 +523,7 @@ class GenerateView(QWidget):
 
     def _upscaled_toggled(self, on: bool) -> None:
         """Before/after: redraw the grid and the detail panel from the cache (nothing is generated again)."""
+        self._upscaled_wanted = on
         self.detail.upscaled = on
         for char, result in self.cache.items():
             if self.grid.item_for(char) is not None:

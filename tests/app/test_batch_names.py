@@ -1,4 +1,4 @@
-"""Issue 31, "Also": a 5-character vendor ID is not cut to 4 in the app; it is refused at Start as the CLI refuses it."""
+"""Issue 31, "Also": a 5-character vendor ID is not cut to 4 in the app; Start refuses it as the CLI does."""
 
 from __future__ import annotations
 

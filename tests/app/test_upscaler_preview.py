@@ -58,6 +58,7 @@ def test_the_switch_shows_the_second_stage_or_the_generator(qtbot, upscaled_wind
 def test_a_style_without_a_second_stage_has_the_switch_off(qtbot, window):
     view = window.generate
     assert view.stage is None and not view.upscaled_switch.isEnabled()
+    assert not view.upscaled_switch.isChecked()  # issue 31: never checked-but-disabled
     _type(qtbot, view, "永")
     qtbot.waitUntil(lambda: view.grid.ready_chars() == ["永"], timeout=20000)
     assert view.cache["永"].upscaled is None
