@@ -129,6 +129,7 @@ class GenerateView(QWidget):
         self._load_serial = 0
         self._generating = False
         self._pending = False
+        self._cells: list[tuple[str, str, str]] = []  # the text's cells as last laid out
         self._job = None
         self._previous: tuple | None = None  # (entry, model, cache, missing) while another model loads
         self._missing: dict[str, str | None] = {}  # per model: char -> reason it cannot be generated
@@ -398,6 +399,7 @@ class GenerateView(QWidget):
                 self.grid.set_glyph(char, self._shown(self.cache[char]))
         self._mark_text(text, cells)
         self._follow_selection()
+        self._cells = cells
         self._update_status(cells)
         self._trim_cache({c for c, _, _ in cells})
         todo = tuple(c for c, state, _ in cells if state == PENDING and c not in self.cache)
@@ -444,6 +446,7 @@ class GenerateView(QWidget):
         current = self.grid.current_char()
         if current in results:
             self.show_detail(current)
+        self._update_status(self._cells)  # "drawn 64 of 500" moves while a long text is drawn
         self.generated.emit(shown)
 
     def _generation_failed(self, error: BaseException) -> None:
@@ -468,6 +471,9 @@ class GenerateView(QWidget):
         non_han = [c for c, s, _ in cells if s == NOT_HAN]
         missing = [c for c, s, _ in cells if s == MISSING]
         parts = [f"{ok} character(s)"]
+        drawn = sum(1 for c, s, _ in cells if s in (PENDING, READY) and c in self.cache)
+        if self.model is not None and drawn < ok:
+            parts.append(f"drawn {drawn} of {ok}…")
         if non_han:
             parts.append(f"<span style='color:#c03c28'>{len(non_han)} not Han (skipped): "
                          f"{' '.join(non_han[:20])}</span>")

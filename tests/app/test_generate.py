@@ -274,3 +274,21 @@ def test_the_detail_panel_follows_the_style_and_the_text(qtbot, window, tiny_mod
     view.text.setPlainText("字")  # 永 is gone from the text (字 is cached: nothing to generate)
     view.regenerate()
     assert view.detail.result is None or view.detail.result.char != "永"
+
+
+def test_a_long_text_says_how_many_glyphs_are_drawn_while_it_draws(qtbot, window, errors):
+    """Issue 31, "Also": 500 pasted characters showed "…" cells with no count while they generated."""
+    from segan_core.charset import gb2312_level1
+
+    view = window.generate
+    texts: list[str] = []
+    show = view.status.setText
+    view.status.setText = lambda text: (texts.append(text), show(text))
+    text = "".join(gb2312_level1()[:300])
+    view.set_text(text)
+    qtbot.waitUntil(lambda: len(view.grid.ready_chars()) == 300, timeout=60000)
+    counts = [t for t in texts if "drawn " in t and " of 300…" in t]
+    assert counts and counts[0].count("drawn 0 of 300…") == 1  # the count starts at once ...
+    assert len(set(counts)) >= 2  # ... and moves
+    assert "drawn" not in view.status.text()  # and goes once every glyph is there
+    assert errors == []
