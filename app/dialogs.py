@@ -1,4 +1,4 @@
-"""Small dialogs: preferences (device, threads) and About (licences of bundled fonts and models)."""
+"""Small dialogs: preferences (device, threads), About (licences of bundled fonts and models) and the user manual."""
 
 from __future__ import annotations
 
@@ -74,6 +74,31 @@ class AboutDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+
+
+class ManualWindow(QDialog):
+    """The user manual (docs/gui.md, shipped with the app) with its screenshots, beside the main window (not modal)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        from pathlib import Path
+
+        from segan_core.resources import MANUAL
+
+        super().__init__(parent)
+        self.setWindowTitle("Segan Studio manual")
+        self.resize(820, 680)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setSearchPaths([str(Path(MANUAL).parent)])  # img/gui-*.png beside it
+        try:
+            self.browser.setMarkdown(Path(MANUAL).read_text(encoding="utf-8"))
+        except OSError as exc:
+            self.browser.setPlainText(f"The manual is not installed here ({MANUAL}: {exc.strerror or exc}).")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)
         layout.addWidget(buttons)

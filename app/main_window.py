@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from app import qtfix
 from app.context import AppContext
-from app.dialogs import AboutDialog, PreferencesDialog
+from app.dialogs import AboutDialog, ManualWindow, PreferencesDialog
 from app.settings import Settings, log_path
 from app.views.batch import BatchView
 from app.views.calligrapher import SCAN_SUFFIXES, SCANS
@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         self._action(tools, "Open &log folder", self._open_log_folder)
 
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&About Segan Studio", self._about, QKeySequence.StandardKey.HelpContents)
+        self._action(help_menu, "User &manual", self.show_manual, QKeySequence.StandardKey.HelpContents)
+        self._action(help_menu, "&About Segan Studio", self._about)
 
     # -- actions -------------------------------------------------------------------------------------
 
@@ -119,6 +120,13 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         AboutDialog(self).exec()
+
+    def show_manual(self) -> None:
+        """Help > User manual (F1): docs/gui.md in a window of its own, kept open beside the app."""
+        if getattr(self, "manual", None) is None:
+            self.manual = ManualWindow(self)
+        self.manual.show()
+        self.manual.raise_()
 
     def export_style(self, folder: str) -> None:
         """Batch & export with a style model folder selected (the end of the new-calligrapher flow)."""

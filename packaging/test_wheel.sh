@@ -51,5 +51,7 @@ done
 for f in glyphs/永.png glyphs/字.png heatmaps/永-cam.png contact-sheet.png generate.json; do
   [ -s "$work/out/$f" ] || { echo "[wheel] FAIL: segan generate wrote no $f" >&2; exit 1; }
 done
+"$VPY" -c 'from segan_core.resources import MANUAL as m; assert m.is_file() and (m.parent / "img/gui-generate.png").is_file(), m' \
+  || { echo "[wheel] FAIL: the Help manual (docs/gui.md and its screenshots) is not in the wheel" >&2; exit 1; }
 "$bin/segan-studio" --self-test
 stage "passed"

@@ -28,7 +28,7 @@ IN_CHECKOUT = _in_checkout()
 
 
 def _shipped(name: str) -> Path:
-    """The folder ``name`` (``resources`` or ``models``) of this installation."""
+    """The folder ``name`` (``resources``, ``models`` or ``docs``) of this installation."""
     if IN_CHECKOUT:
         return PROJECT_ROOT / name
     # installed from a wheel or frozen: the data package inside segan_core (a plain folder on disk)
@@ -40,6 +40,8 @@ FONTS_DIR = RESOURCES_DIR / "fonts"
 BUNDLED_MODELS_DIR = _shipped("models")
 SOURCE_FONT = FONTS_DIR / "ARPL-KaitiM-GB.ttf"
 APP_ICON = RESOURCES_DIR / "icons" / "segan-studio.png"  # tools/make_icon.py draws it
+# the user manual the app's Help menu shows (docs/gui.md and its screenshots; the wheel's data package "docs")
+MANUAL = _shipped("docs") / "gui.md"
 SHARED_FONTS_DIR = PROJECT_ROOT.parent / "shared" / "fonts"  # developers' and CI's brush fonts beside a checkout
 
 
