@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self._action(file, "Open &model folder…", self.generate.open_model_dialog, QKeySequence.StandardKey.Open)
         self._action(file, "Open &text file…", self._open_text, "Ctrl+T")
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
         self._action(file, "Export selection as &PNG…", lambda: self.generate.export_selection("png"), "Ctrl+E")
         self._action(file, "Export selection as &SVG…", lambda: self.generate.export_selection("svg"),
@@ -105,6 +107,23 @@ class MainWindow(QMainWindow):
             self.context.settings.set_path("text", str(Path(name).parent))
             self.tabs.setCurrentWidget(self.generate)
             self.generate.load_text_file(Path(name))
+
+    def _fill_recent(self) -> None:
+        """File > Open recent: the text files and model folders opened lately (a gone one is greyed out)."""
+        menu = self.recent_menu
+        menu.clear()
+        recent = self.context.settings.recent
+        for number, raw in enumerate(recent, 1):
+            path = Path(raw)
+            kind = "model" if path.is_dir() else "text"
+            action = menu.addAction(f"&{number % 10} {path.name}  ({kind}, {path.parent})")
+            action.setEnabled(path.exists())
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not recent:
+            menu.addAction("(nothing opened yet)").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("&Clear the list", self.context.settings.clear_recent)
 
     def _preferences(self) -> None:
         dialog = PreferencesDialog(self.context.settings, self)

@@ -31,6 +31,9 @@ def log_path() -> Path:
     return data_dir() / "segan-studio.log"
 
 
+RECENT_LIMIT = 10  # File > Open recent
+
+
 class Settings:
     """Typed access to the persisted settings (an INI file in the data folder)."""
 
@@ -108,6 +111,18 @@ class Settings:
         folders = [p for p in self.extra_models if p != str(folder)]
         folders.append(str(folder))
         self._set("models/opened", "\n".join(folders[-20:]))
+
+    @property
+    def recent(self) -> list[str]:
+        """Text files and model folders opened lately, newest first (File > Open recent)."""
+        return [p for p in self._get("files/recent").split("\n") if p][:RECENT_LIMIT]
+
+    def add_recent(self, path: str | Path) -> None:
+        paths = [str(path), *(p for p in self.recent if p != str(path))]
+        self._set("files/recent", "\n".join(paths[:RECENT_LIMIT]))
+
+    def clear_recent(self) -> None:
+        self._set("files/recent", "")
 
     def geometry(self) -> bytes | None:
         value = self.qsettings.value("window/geometry")  # a hand-edited settings.ini may hold any text here

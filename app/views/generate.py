@@ -374,6 +374,7 @@ class GenerateView(QWidget):
             self.context.report(self, exc, "Cannot open the model")
             return False
         self.context.settings.set_path("models", str(Path(folder).parent))
+        self.context.settings.add_recent(Path(folder))
         self._load_icons()
         return self.select_style(entry.key)
 
@@ -645,4 +646,5 @@ class GenerateView(QWidget):
         except SeganError as exc:
             self.context.report(self, exc, "Cannot open the text file")
             return False
+        self.context.settings.add_recent(Path(path))
         return True
