@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,7 +47,7 @@ from segan_core.batch import replaced_maker, spec_origin
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID
-from segan_core.jobs import Progress, format_duration
+from segan_core.jobs import Progress, StagePace, format_duration, format_eta
 from segan_core.outputs import check_batch_outputs
 from segan_core.styles import StyleRef
 
@@ -111,7 +111,7 @@ class BatchView(QWidget):
         self._style_names: dict[str, str] = {}  # combo data -> the style's name
         self._auto_family = ""  # the family name last filled in from the style (replaced when the style changes)
         self._last_request = None
-        self._stage_start: tuple[str, int, float] | None = None  # (stage, done, elapsed s) at its first event
+        self._pace = StagePace()  # the time a stage still needs, at the pace of this run's real work
         layout = QVBoxLayout(self)
         layout.addWidget(self._request_box())
         layout.addLayout(self._run_row())
@@ -243,6 +243,9 @@ class BatchView(QWidget):
         self.start_button = QPushButton("Start")
         self.cancel_button = QPushButton("Cancel")
         self.resume_button = QPushButton("Resume")
+        self.open_folder_button = QPushButton("Open folder")
+        self.open_folder_button.setToolTip("Show the exported font files in the file manager")
+        self.open_folder_button.clicked.connect(self.open_output_folder)
         self.start_button.clicked.connect(lambda: self.start(resume=False))
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.cancel_button.clicked.connect(self.cancel)
@@ -255,7 +258,14 @@ class BatchView(QWidget):
             row.addWidget(button)
         row.addWidget(self.progress, 1)
         row.addWidget(self.eta)
+        row.addWidget(self.open_folder_button)
         return row
+
+    def open_output_folder(self) -> None:
+        """The folder of the fonts just written (the form's output folder before any export)."""
+        fonts = batch_api.font_files(self.report) if self.report is not None else []
+        folder = fonts[0].parent if fonts else Path(self.out.text().strip() or ".").expanduser()
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _results(self) -> QSplitter:
         results = QSplitter(Qt.Orientation.Horizontal)
@@ -416,6 +426,7 @@ class BatchView(QWidget):
         self.start_button.setEnabled(not running)
         self.resume_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
+        self.open_folder_button.setEnabled(self.report is not None and not running)
         has_flags = self.flagged.count() > 0 and not running
         self.regenerate_button.setEnabled(has_flags)
         self.exclude_button.setEnabled(has_flags)
@@ -501,7 +512,7 @@ class BatchView(QWidget):
         self._last_request = request
         self.report = None
         self.load_preview(None, "Exporting… the new font is shown here once it is written")
-        self._stage_start = None
+        self._pace = StagePace()
         self.progress.setRange(0, 0)
         self.status.setText("Starting…")
         self.eta.setText("")
@@ -550,21 +561,17 @@ class BatchView(QWidget):
         self.eta.setText(self._eta_text(event))
 
     def _eta_text(self, event: Progress) -> str:
-        """Elapsed time, and the time the stage still needs at the pace of this run: glyphs already in the cache
-        (a resume) are counted at once, so the share done says nothing about the time left; nor does a stage's
-        end say the export is done (the fonts are built after the glyphs)."""
+        """Elapsed time, and the time the stage still needs at the pace of this run's real work (``StagePace``:
+        glyphs read back from the cache on a resume come at once and set no pace). A finished stage has no time
+        left, but the export has (the fonts are built after the glyphs): its ETA is unknown, "—", never 00:00."""
         elapsed = f"{format_duration(event.elapsed_s)} elapsed"
         if not event.total:
             return elapsed
-        start = self._stage_start
-        if start is None or start[0] != event.stage or event.done < start[1]:
-            self._stage_start = start = (event.stage, event.done, event.elapsed_s)
-        _stage, done0, t0 = start
-        if event.done <= done0 or event.elapsed_s <= t0:
-            return f"{elapsed} · ETA --:--"
-        left = (event.elapsed_s - t0) / (event.done - done0) * (event.total - event.done)
+        left = self._pace.seconds_left(event)
         then = ", then the fonts are built" if event.stage == "glyphs" else ""
-        return f"{elapsed} · {event.stage} ETA {format_duration(left)}{then}"
+        if event.done >= event.total:
+            return f"{elapsed} · {event.stage} done{then} · ETA {format_eta(None)}"
+        return f"{elapsed} · {event.stage} ETA {format_eta(left)}{then}"
 
     def _on_finished(self, report) -> None:
         self.report = report
