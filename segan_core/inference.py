@@ -45,6 +45,9 @@ BACKENDS = ("eager", "channels_last", "bf16", "compile", "onnx", "int8")
 # "auto": int8 where the style passed its int8 check and the CPU has VNNI/AMX, else onnx (fp32), the fastest
 # fp32 path measured (1.55x eager at 64 px; docs/benchmarks.md); see segan_core.int8
 DEFAULT_BACKEND = "auto"
+# the fp32 path every measurement of a model uses (evaluation, the second stage's training and calibration), so
+# its numbers are the model's on any CPU; the int8 path is checked against it
+REFERENCE_BACKEND = "onnx"
 
 
 @dataclass(frozen=True)

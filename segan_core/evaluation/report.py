@@ -163,12 +163,12 @@ def load_candidate(spec: str, size: int) -> Candidate:
     config = checkpoint.raw_config()
     folder = checkpoint.path
     try:
-        from segan_core.inference import StyleModel
+        from segan_core.inference import REFERENCE_BACKEND, StyleModel
     except ModuleNotFoundError as exc:
         if exc.name == "segan_core.inference":
             raise EvaluationError(f"cannot load {folder}: this install has no model inference yet") from None
         raise
-    model = StyleModel.load(folder)
+    model = StyleModel.load(folder, backend=REFERENCE_BACKEND)
     name = f"{config.get('name') or model_label(config)} ({folder.name})"
     data = config.get("data") if isinstance(config.get("data"), dict) else None
     return Candidate(model, name, spec, data)

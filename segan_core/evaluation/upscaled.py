@@ -37,7 +37,7 @@ from segan_core.errors import SeganError
 from segan_core.evaluation.paired import INK_THRESHOLD, ink_iou
 from segan_core.glyphs.embox import EmBox
 from segan_core.glyphs.skeleton import binarize
-from segan_core.inference import StyleModel
+from segan_core.inference import REFERENCE_BACKEND, StyleModel
 from segan_core.jobs import CancelToken, Progress
 from segan_core.upscale.stage import SecondStage, upscaled_trace, upscaler_folder
 from segan_core.upscale.train import target_font
@@ -127,7 +127,7 @@ def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = 
     if folder is None:
         raise SeganError(f"{request.model} has no upscaler (expected {Path(request.model) / 'upscaler'}); "
                          "train one with `segan train upscaler`, or pass --upscaler RUN_DIR")  # fmt: skip
-    model = StyleModel.load(request.model, device="cpu")
+    model = StyleModel.load(request.model, device="cpu", backend=REFERENCE_BACKEND)
     stage = SecondStage.load(folder, model_sha256=model.weights_sha256)
     dataset = GlyphDataset(request.data)
     split = dataset.split(request.split)

@@ -32,7 +32,7 @@ from segan_core.config import TrainConfig, from_dict
 from segan_core.data.store import GlyphDataset
 from segan_core.errors import Cancelled, DatasetError, FontError, SeganError
 from segan_core.glyphs.render import FontRenderer
-from segan_core.inference import StyleModel
+from segan_core.inference import REFERENCE_BACKEND, StyleModel
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, read_config
 from segan_core.model.device import configure_threads, pick_device
@@ -209,7 +209,7 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
     device = pick_device(run.device)
 
     cpu0 = time.process_time()
-    model = StyleModel.load(run.model, device="cpu")
+    model = StyleModel.load(run.model, device="cpu", backend=REFERENCE_BACKEND)
     if not run.resume:  # the network runs at the generator's grid
         network = dataclasses.replace(network, image_size=model.size)
     dataset = GlyphDataset(run.data)
@@ -221,7 +221,8 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
     font = target_font(dataset, run.target_font)
     cancel.raise_if_cancelled("upscaler training")
     chars = spread(training_chars(model, dataset), max_chars)
-    generators = [model, *(StyleModel.load(folder, device="cpu") for folder in run.extra_generators)]
+    generators = [model, *(StyleModel.load(folder, device="cpu", backend=REFERENCE_BACKEND)
+                           for folder in run.extra_generators)]
     real_small = dataset.split("train").subset(chars).target  # the real glyphs on the generator's grid
     pairs = yield from build_pairs(model, generators, font, real_small, chars, network.output_size, cancel)
     for generator in generators:
@@ -283,7 +284,7 @@ def calibrate_upscaler(request: CalibrationRequest, cancel: CancelToken | None =
     """Generate the training characters, score every ink gain, write the choice; returns a :class:`Calibration`."""
     cancel = cancel or CancelToken()
     stage = SecondStage.load(request.upscaler)
-    model = StyleModel.load(request.model, device="cpu")
+    model = StyleModel.load(request.model, device="cpu", backend=REFERENCE_BACKEND)
     dataset = GlyphDataset(request.data)
     if not dataset.size == model.size == stage.input_size:
         raise DatasetError(
