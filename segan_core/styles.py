@@ -81,6 +81,21 @@ def load_styles(path: Path | None = None) -> list[Style]:
     return styles
 
 
+def find_target_font(file_name: str) -> Path:
+    """A dataset's target font by the file name its manifest records: on the font search path, or as the
+    target font of a registered style (``brush/MaShanZheng-Regular.ttf`` is found as ``MaShanZheng-Regular.ttf``)."""
+    try:
+        return find_font(file_name)
+    except FontError:
+        for style in load_styles():
+            if Path(style.target_font).name == file_name:
+                path = style.font_path()
+                if path is not None:
+                    return path
+    raise FontError(f"the dataset's target font {file_name} was not found on the font search path or among the "
+                    "styles' fonts; pass it with --target-font PATH")  # fmt: skip
+
+
 def get_style(style_id: str) -> Style:
     for style in load_styles():
         if style.id == style_id:

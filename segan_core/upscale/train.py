@@ -38,9 +38,8 @@ from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, r
 from segan_core.model.device import configure_threads, pick_device
 from segan_core.model.upscaler import UPSCALER_KIND, UpscalerConfig, load_upscaler
 from segan_core.outputs import CHECKPOINT, OutputKind
-from segan_core.resources import find_font
 from segan_core.sampling import spread
-from segan_core.styles import load_styles
+from segan_core.styles import find_target_font
 from segan_core.training.engine import Distributed, RunSpec, fit
 from segan_core.training.upscaler_data import UpscaleBatches, UpscalePairs
 from segan_core.training.upscaler_step import UpscalerLoss, UpscalerTrainable
@@ -110,21 +109,6 @@ def training_chars(model: StyleModel, dataset: GlyphDataset) -> list[str]:
     if not chars:
         raise DatasetError(f"{dataset.folder} has no training character the style model {model.folder} trained on")
     return chars
-
-
-def find_target_font(file_name: str) -> Path:
-    """A dataset's target font by the file name its manifest records: on the font search path, or as the
-    target font of a registered style (``brush/MaShanZheng-Regular.ttf`` is found as ``MaShanZheng-Regular.ttf``)."""
-    try:
-        return find_font(file_name)
-    except FontError:
-        for style in load_styles():
-            if Path(style.target_font).name == file_name:
-                path = style.font_path()
-                if path is not None:
-                    return path
-    raise FontError(f"the dataset's target font {file_name} was not found on the font search path or among the "
-                    "styles' fonts; pass it with --target-font PATH")  # fmt: skip
 
 
 def target_font(dataset: GlyphDataset, path: Path | None = None) -> FontRenderer:
