@@ -195,6 +195,16 @@ class TrainConfig:
 T = TypeVar("T")
 
 
+def with_overrides(config: T, **overrides: Any) -> T:
+    """``dataclasses.replace`` that ignores ``None`` values (unset CLI flags); bad values give a SeganError."""
+    from segan_core.errors import SeganError
+
+    try:
+        return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise SeganError(f"invalid {type(config).__name__}: {exc}") from None
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 

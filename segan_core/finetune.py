@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,7 +228,7 @@ def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfi
 
 def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Fine-tune ``request.base`` on ``request.data`` and install the result as a user style."""
-    from segan_core.training.presets import with_overrides
+    from segan_core.config import with_overrides
     from segan_core.training.runs import RunOptions
 
     cancel = cancel or CancelToken()
@@ -279,7 +279,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
 
     recipe = RECIPES[request.recipe]
     skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
-    data, placement = _training_data(request, run_dir)
+    data, placement = yield from _training_data(request, run_dir)
     try:
         result = yield from train_style(data, skeleton_gan, model, train, options, cancel)
     except Cancelled as exc:  # the run is kept to resume from; no style is made
@@ -293,6 +293,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
     out.parent.mkdir(parents=True, exist_ok=True)
     # a temp name the atomic writers' sweep knows: a fine-tune killed while selecting leaves nothing for good
     with tempfile.TemporaryDirectory(prefix=f".{out.name}{TEMP_TAG}{os.getpid()}-select-", dir=out.parent) as scratch:
+        yield Progress("evaluate", 0, None, message="choosing the snapshot that draws the writer's dev characters best")
         selection = yield from select_snapshot(
             run_dir, data, Path(scratch) / "selected", eval_options, metric="iou", cancel=cancel,
             min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
@@ -312,6 +313,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
             "placement": placement.to_json() if placement is not None else None,
             "created_with": f"segan-studio {__version__}",
         }
+        yield Progress("write", 0, 1, message=f"installing the style {request.name} (snapshot {selection.chosen.name})")
         with atomic_dir(out, USER_STYLE, request.overwrite, name=request.name) as tmp:
             for item in selection.out.iterdir():
                 shutil.copy2(item, tmp / item.name)
@@ -320,6 +322,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
                 config["placement"] = placement.to_json()
                 (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
             style["written"] = _keep_written(Path(request.data), tmp)
+            yield Progress("check", 0, 1, message="checking the new style on the writer's test characters")
             # judged on characters the choice of snapshot never saw, drawn as the installed style draws them
             judged = _verdict_on_test(tmp, Path(request.data)) or verdict(dev_scores, len(selection.report.chars))
             style["verdict"] = judged.to_json()
@@ -327,18 +330,21 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
     return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores, judged)
 
 
-def _training_data(request: FinetuneRequest, run_dir: Path) -> tuple[Path, Placement | None]:
-    """The dataset the fit trains and selects on, and the writer's placement (None: the dataset as it is).
+def _training_data(request: FinetuneRequest, run_dir: Path) -> Generator[Progress, None, tuple[Path, Placement | None]]:
+    """Job step: the dataset the fit trains and selects on, and the writer's placement (None: the dataset as it is).
 
     The placed copy lives beside the run (``<run>.placed-data``); a resumed run measures the same placement
     from the same glyphs and finds the same copy.
     """
     if not request.placement:
         return Path(request.data), None
+    yield Progress("dataset", 0, 2, message="measuring the size and position of the writer's glyphs")
     placement = writer_placement(Path(request.data))
     placed = run_dir.with_name(f"{run_dir.name}.placed-data")
     if not is_placed_copy(placed, Path(request.data), placement):  # new, or the writer's glyphs changed since
+        yield Progress("dataset", 1, 2, message="writing the training copy with the writer's placement taken off")
         write_placed_dataset(Path(request.data), placed, placement)  # (a resume on changed data is then refused)
+    yield Progress("dataset", 2, 2, message="training data ready")
     return placed, placement
 
 

@@ -41,6 +41,7 @@ class Progress:
     # how far through the budget that will stop the job first (a training run's CPU minutes), when that
     # is not done/total: a run with --cpu-budget 50 --max-steps 1000000 stops long before its last step
     budget_fraction: float | None = None
+    budget: str = ""  # what budget_fraction is a share of, in words: "15 CPU min", "30 min", "1000 steps"
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:  # a programming error: name the stage in Stage first
@@ -98,6 +99,52 @@ def run_to_end(job: Iterator[Progress]) -> Any:
             next(job)
         except StopIteration as stop:
             return stop.value
+
+
+def step_text(event: Progress) -> str:
+    """A training run's progress in words: "step 10 of 30", or "step 10 · 33 % of 15 CPU min" when a budget
+    stops the run (never a scaled count such as "333 / 1000")."""
+    if event.budget_fraction is not None:
+        share = round(100 * (event.fraction or 0.0))
+        return f"step {event.done} · {share} % of {event.budget or 'the budget'}"
+    if event.total:
+        return f"step {event.done} of {event.total}"
+    return f"step {event.done}"
+
+
+def format_eta(seconds: float | None) -> str:
+    """A time left for people: "—" when nobody knows it; a job still running never shows 00:00."""
+    if seconds is None:
+        return "—"
+    return format_duration(max(1.0, seconds))
+
+
+class StagePace:
+    """Seconds a stage still needs, at the pace of the work this run really does.
+
+    Work that arrives at once (outlines read back from the cache on a resume) must not set the pace: of the
+    last few events of the stage, the slowest pace since any of them is taken, so a burst of cached work
+    followed by real work is timed by the real work.
+    """
+
+    def __init__(self, window: int = 8) -> None:
+        self.window = window
+        self.stage: str | None = None
+        self.samples: list[tuple[int, float]] = []  # (done, elapsed s) of the stage's latest events
+
+    def seconds_left(self, event: Progress) -> float | None:
+        """The estimate after ``event`` (None: not known yet, or the stage has no total)."""
+        if not event.total:
+            return None
+        restarted = self.samples and event.done < self.samples[-1][0]
+        if event.stage != self.stage or restarted:
+            self.stage, self.samples = event.stage, []
+        self.samples = [*self.samples, (event.done, event.elapsed_s)][-self.window :]
+        if event.done >= event.total:
+            return 0.0
+        paces = [(event.elapsed_s - t) / (event.done - d) for d, t in self.samples[:-1]
+                 if event.done > d and event.elapsed_s > t]  # fmt: skip
+        return max(paces) * (event.total - event.done) if paces else None
 
 
 def format_duration(seconds: float | None) -> str:

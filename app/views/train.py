@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -37,10 +36,10 @@ from app.context import AppContext
 from app.settings import datasets_dir, user_models_dir
 from app.views.calligrapher import CalligrapherFlow
 from app.widgets.field_row import field_row
-from app.widgets.training_monitor import TrainingMonitor, training_page
+from app.widgets.training_monitor import RunProgress, TrainingMonitor, training_page
 from segan_core.config import ModelConfig, TrainConfig
 from segan_core.errors import CheckpointError, InputFileError, SeganError
-from segan_core.jobs import Progress, format_duration
+from segan_core.jobs import Progress
 from segan_core.model.checkpoint import STATE_JSON
 from segan_core.model_folder import ModelFolder
 from segan_core.outputs import DATASET, TRAINING_RUN, check_output_dir
@@ -150,8 +149,7 @@ class TrainView(QWidget):
         self.start_button.clicked.connect(lambda: self.start(resume=False))
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.stop_button.clicked.connect(self.stop)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m steps")
+        self.progress = RunProgress()
         self.status = QLabel("Idle")
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -261,9 +259,8 @@ class TrainView(QWidget):
         if not resume:
             self.plot.clear()
         self.result = None
-        self.progress.setRange(0, request.max_steps or request.train.max_steps)
-        self.progress.setValue(0)
-        self.status.setText("Starting…")
+        self.progress.starting()
+        self.status.setText("Resuming: loading the run…" if resume else "Starting: reading the images…")
         self.job = self.context.runner.start(
             "train", train_from_images, request,
             on_progress=self._on_progress, on_finished=self._on_finished,
@@ -278,31 +275,17 @@ class TrainView(QWidget):
             self.status.setText("Stopping after the current step (a checkpoint is saved)…")
 
     def _on_progress(self, event: Progress) -> None:
-        if event.stage in ("dataset", "render", "write"):
-            self.status.setText(f"Building the dataset: {event.stage} {event.done}/{event.total or '?'}")
-            return
-        if event.budget_fraction is not None:  # a CPU/time budget stops the run before its step limit
-            self.progress.setMaximum(1000)
-            self.progress.setValue(round(1000 * (event.fraction or 0.0)))
-        elif event.total:
-            self.progress.setMaximum(event.total)
-            self.progress.setValue(min(event.done, self.progress.maximum()))
-        if event.stage == "train" and event.metrics:
-            self.plot.add(event.done, event.metrics)
-            losses = ", ".join(f"{k} {v:.3g}" for k, v in list(event.metrics.items())[:4])
-            steps = f"Step {event.done}" if event.budget_fraction is not None else f"Step {event.done}/{event.total}"
-            self.status.setText(f"{steps} · {format_duration(event.elapsed_s)} elapsed · "
-                                f"ETA {format_duration(event.eta_s)} · {losses}")
-        elif event.stage == "samples" and isinstance(event.payload, dict):
-            self.show_samples(event.payload)
-        elif event.stage == "checkpoint":
-            self.status.setText(f"Checkpoint saved at step {event.done}")
+        """Every stage says what it does (the dataset, loading, warm-up, steps); the bar is the run's share."""
+        text = self.monitor.follow(event, self.progress)
+        if text is not None:
+            self.status.setText(text)
 
     def show_samples(self, payload: dict) -> None:
         self.monitor.show_samples(payload)
 
     def _on_finished(self, result: TrainResult) -> None:
         self.result = result
+        self.progress.finish(done=True)
         self.status.setText(f"Done ({result.reason}): step {result.step}, {result.seconds / 60:.1f} min; "
                             f"the style is in {result.out} and in the style picker")
         self.context.refresh_styles()
@@ -310,10 +293,12 @@ class TrainView(QWidget):
         self.finished.emit(result)
 
     def _on_failed(self, error: BaseException) -> None:
+        self.progress.finish(done=False)
         self.status.setText("Training failed")
         self.context.report(self, error, "Training failed")
 
     def _on_cancelled(self) -> None:
+        self.progress.finish(done=False)
         self.status.setText("Stopped; a checkpoint was saved: press Resume to continue")
         self.context.refresh_styles()
         self.stopped.emit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ def drive(job: Iterator[Progress], stream: TextIO | None = None, quiet: bool = F
     stream = stream or sys.stderr
     tty = stream.isatty()
     last_stage = None
+    losses: dict[str, float] = {}  # the last losses, shown on the reports of the steps between logs
     try:
         while True:
             try:
@@ -23,6 +25,9 @@ def drive(job: Iterator[Progress], stream: TextIO | None = None, quiet: bool = F
                 return stop.value
             if quiet:
                 continue
+            if event.stage == "train":
+                losses = event.metrics or losses
+                event = event if event.metrics else dataclasses.replace(event, metrics=losses)
             line = render_line(event)
             if tty:
                 stream.write("\r\033[K" + line)
@@ -43,7 +48,9 @@ def render_line(event: Progress, width: int = 28) -> str:
         filled = int(frac * width)
         count = f"step {event.done}" if event.budget_fraction is not None else f"{event.done}/{event.total}"
         parts.append(f"[{'#' * filled}{'.' * (width - filled)}] {count}")
-        parts.append(f"{frac:6.1%}  elapsed {format_duration(event.elapsed_s)}  eta {format_duration(event.eta_s)}")
+        budget = f" of {event.budget}" if event.budget else ""
+        parts.append(f"{frac:6.1%}{budget}  elapsed {format_duration(event.elapsed_s)}  "
+                     f"eta {format_duration(event.eta_s)}")
     else:
         parts.append(f"{event.done}")
     if event.metrics:

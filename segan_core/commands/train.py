@@ -10,7 +10,7 @@ from pathlib import Path
 
 from segan_core import cli_args
 from segan_core.commands.progress import cancel_on_signals, drive
-from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig
+from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig, with_overrides
 from segan_core.errors import Cancelled, SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
 from segan_core.jobs import Progress
@@ -18,7 +18,6 @@ from segan_core.model.device import BF16_SETTINGS, resolve_bf16
 from segan_core.training.presets import (
     PRESETS,
     default_preset,
-    with_overrides,
 )
 from segan_core.training.run_configs import RunKind, resolve_run_configs
 from segan_core.training.runs import (

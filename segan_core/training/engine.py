@@ -53,6 +53,9 @@ from segan_core.training.schedule import budget_fraction, decay_factor, remember
 from segan_core.training.state_file import read_train_state
 
 LOG_FILE = "log.jsonl"
+# a step that is not logged is still reported once this long has passed since the last report: a run whose
+# losses come every 10 steps of 10 s each shows it moves (and the budget it spends) in between
+HEARTBEAT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,48 @@ def _validation(validate: Callable[[int], dict[str, float]], step: int, max_step
     return Progress("evaluate", step, max_steps, message="validation", metrics=metrics)
 
 
+def _minutes(seconds: float) -> str:
+    return f"{round(seconds / 60, 1):g}"
+
+
+def budget_share(step: int, spec: RunSpec, cpu_seconds: float, session_seconds: float) -> tuple[float | None, str]:
+    """How far the run is through the budget that will stop it first, and that budget in words ("15 CPU min");
+    (None, "") while its step count will stop it first (its done / total says how far it is)."""
+    shares: list[tuple[float, str]] = []
+    if spec.cpu_budget_s is not None:
+        shares.append((cpu_seconds / spec.cpu_budget_s if spec.cpu_budget_s > 0 else 1.0,
+                       f"{_minutes(spec.cpu_budget_s)} CPU min"))
+    if spec.time_budget_s is not None:
+        shares.append((session_seconds / spec.time_budget_s if spec.time_budget_s > 0 else 1.0,
+                       f"{_minutes(spec.time_budget_s)} min"))
+    fraction, label = max(shares, default=(0.0, ""), key=lambda share: share[0])
+    steps = step / spec.max_steps if spec.max_steps > 0 else 1.0
+    if not label or steps >= fraction:
+        return None, ""
+    return min(1.0, fraction), label
+
+
+def _next_log(step: int, config: TrainConfig) -> int:
+    return (step // config.log_every + 1) * config.log_every
+
+
+def _start_message(step: int, resumed: bool, config: TrainConfig) -> str:
+    """What the run does before its first losses: the first step is the slowest (warm-up)."""
+    where = f"resumed at step {step}" if resumed else "started"
+    return f"{where}; warm-up: the first step is the slowest, losses at step {_next_log(step, config)}"
+
+
+def _between_logs(step: int, first: bool, spec: RunSpec, config: TrainConfig, cpu_seconds: float,
+                  seconds: tuple[float, float]) -> Progress:
+    """The report of a step that is not logged: the step, the budget spent, when the next losses come.
+
+    ``seconds``: the run's wall seconds (all sessions) and this session's."""
+    share, budget = budget_share(step, spec, cpu_seconds, seconds[1])
+    message = f"{'warm-up done; ' if first else ''}losses at step {_next_log(step, config)}"
+    return Progress("train", step, spec.max_steps, message=message, elapsed_s=seconds[0], budget_fraction=share,
+                    budget=budget)
+
+
 def fit(
     trainable: Trainable,
     batches: PairedBatches,
@@ -279,6 +324,7 @@ def fit(
     device = device or torch.device("cpu")
     start_step, elapsed_before, cpu_before = 0, 0.0, 0.0
     if spec.resume:
+        yield Progress("load", 0, None, message=f"loading the checkpoint in {spec.out} to resume it")
         start_step, elapsed_before, cpu_before = load_train_state(trainable, spec, batches)
     elif dist.is_main:
         check_output_dir(spec.out, TRAINING_RUN, spec.overwrite)  # a foreign, non-empty folder is refused
@@ -305,9 +351,10 @@ def fit(
         ensure_writable_dir(spec.out)
     reason = "max_steps"
     validated_at = -1
-    yield Progress(
-        "train", step, spec.max_steps, message="resumed" if spec.resume else "started", elapsed_s=elapsed_before
-    )
+    share, budget = budget_share(step, spec, cpu_before, 0.0)
+    yield Progress("train", step, spec.max_steps, message=_start_message(step, spec.resume, config),
+                   elapsed_s=elapsed_before, budget_fraction=share, budget=budget)
+    last_report = time.monotonic()
     while step < spec.max_steps:
         run_seconds = time.monotonic() - clock_start
         over_time = spec.time_budget_s is not None and run_seconds >= spec.time_budget_s
@@ -342,8 +389,14 @@ def fit(
             )
         if not dist.is_main:
             continue
-        if step % config.log_every == 0 or step == spec.max_steps:
-            now = time.monotonic()
+        now = time.monotonic()
+        logged = step % config.log_every == 0 or step == spec.max_steps
+        if not logged and (step == start_step + 1 or now - last_report >= HEARTBEAT_S):  # it moves between logs
+            last_report = now
+            yield _between_logs(step, step == start_step + 1, spec, config, cpu_total(),
+                                (elapsed_before + now - clock_start, now - clock_start))
+        if logged:
+            last_report = now
             images_per_s = (step - last_log_step) * config.batch_size * dist.world_size / max(1e-9, now - last_log_time)
             last_log_time, last_log_step = now, step
             with _appending(log_path) as handle:
@@ -356,16 +409,15 @@ def fit(
                 }
                 handle.write(json.dumps(record) + "\n")
             total_elapsed = elapsed_before + (now - clock_start)
-            through = budget_fraction(
-                step, spec.max_steps, cpu_total(), spec.cpu_budget_s, now - clock_start, spec.time_budget_s
-            )
+            share, budget = budget_share(step, spec, cpu_total(), now - clock_start)
             yield Progress(
                 "train",
                 step,
                 spec.max_steps,
                 metrics=metrics | {"img/s": images_per_s},
                 elapsed_s=total_elapsed,
-                budget_fraction=through,
+                budget_fraction=share,
+                budget=budget,
             )
         if spec.validate is not None and spec.validate_every > 0 and step % spec.validate_every == 0:
             validated_at = step

@@ -110,11 +110,3 @@ def get_preset(name: str) -> tuple[ModelConfig, TrainConfig]:
     if name not in PRESETS:
         raise SeganError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
-
-
-def with_overrides(config, **overrides):
-    """``dataclasses.replace`` that ignores ``None`` values (unset CLI flags); bad values give a SeganError."""
-    try:
-        return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as exc:
-        raise SeganError(f"invalid {type(config).__name__}: {exc}") from None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from segan_core.config import BaselineConfig, ModelConfig, TrainConfig, from_dict
+from segan_core.config import BaselineConfig, ModelConfig, TrainConfig, from_dict, with_overrides
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.model.device import resolve_bf16
 from segan_core.training.presets import (
@@ -28,7 +28,6 @@ from segan_core.training.presets import (
     get_baseline_preset,
     get_preset,
     get_skeleton_preset,
-    with_overrides,
 )
 
 RunKind = Literal["segan", "skeleton-gan", "baseline"]

@@ -189,7 +189,9 @@ def _train_segan(
     ordered: bool = False,
 ) -> Iterator[Progress]:
     device, dist = _prepare(train, options)
+    yield Progress("load", 0, 3, message=f"opening the training data ({len(data)} dataset{'s' * (len(data) > 1)})")
     datasets = _open_datasets(data, model.image_size)
+    yield Progress("load", 1, 3, message="loading the skeleton GAN")
     sg, sg_model = load_skeleton_generator(skeleton_gan, device)
     if sg_model.image_size != model.image_size or sg_model.skeleton_width != model.skeleton_width:
         raise SeganError(
@@ -200,12 +202,15 @@ def _train_segan(
     model = dataclasses.replace(
         model, skeleton_gan_ngf=sg_model.skeleton_gan_ngf, skeleton_gan_res_blocks=sg_model.skeleton_gan_res_blocks
     )
+    yield Progress("load", 2, 3, message=f"building the networks ({sum(len(d.split('train')) for d in datasets)} "
+                   "training glyphs)")
     batches = _train_batches(datasets, train, model.skeleton_width, dist)
     trainable = SeganTrainable(model, train, sg, device)
     spec = _spec(train, options, datasets, model.skeleton_width)
     if ordered:
         spec.data_info["manifest_sha256"] = _ordered_hash(datasets)
     if options.init_from is not None and not options.resume:
+        yield Progress("load", 3, 3, message=f"loading the base style's weights ({Path(options.init_from).name})")
         spec.data_info["init_from"] = _start_from(trainable, Path(options.init_from), model)
     elif options.resume:  # where the run started from stays in its config.json (provenance, licences)
         spec.data_info.update(_recorded_start(Path(options.out)))
