@@ -15,13 +15,14 @@ Five steps, each a page of a stack, all driving core jobs through the job runner
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -47,18 +48,22 @@ from app.context import AppContext
 from app.imaging import paper_rgb, to_qimage
 from app.replace import confirm_replace, existing
 from app.settings import datasets_dir
+from app.widgets.cell_editor import CellEditor
 from app.widgets.field_row import field_row
-from app.widgets.review_grid import ReviewCell, ReviewGrid, flag_text
-from app.widgets.training_monitor import TrainingMonitor, sample_strip, training_page
+from app.widgets.review_grid import FILTER_NAMES, ReviewCell, ReviewGrid, flag_text
+from app.widgets.training_monitor import RunProgress, TrainingMonitor, sample_strip, training_page
 from segan_core.charset import is_han
 from segan_core.data.store import read_manifest
 from segan_core.errors import InputFileError, SeganError
 from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, FinetuneResult, finetune, recipes_for
-from segan_core.jobs import CancelToken, Progress, format_duration
+from segan_core.imageio import read_gray
+from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import STATE_JSON, read_config
 from segan_core.outputs import SCAN_IMPORT, USER_STYLE, check_output_dir
+from segan_core.plain_names import recipe_label, recipe_term
+from segan_core.scans.cell_edit import CellEdit, apply_edit
 from segan_core.scans.charsets import template_charset
-from segan_core.scans.corrections import Review, apply_review, load_review, read_report
+from segan_core.scans.corrections import DECISION_FLAGS, Review, ReviewHistory, apply_review, load_review, read_report
 from segan_core.scans.importer import ImportRequest, import_scans
 from segan_core.scans.template import make_template, write_template
 from segan_core.userdata import data_dir, safe_name, user_model_path
@@ -102,7 +107,8 @@ def finetune_import(job: CalligrapherJob, cancel: CancelToken | None = None) -> 
     """Worker side: apply the review when the dataset is stale, then fine-tune; returns a FinetuneResult."""
     cancel = cancel or CancelToken()
     if job.rebuild:
-        yield from apply_review(job.import_dir, job.review.relabel, job.review.drop, size=job.size, cancel=cancel)
+        yield from apply_review(job.import_dir, job.review.relabel, job.review.drop, size=job.size, cancel=cancel,
+                                accept=job.review.accept, edits=job.review.edits)
     return (yield from finetune(job.request, cancel))
 
 
@@ -115,18 +121,31 @@ def preview_strip(folder: Path, text: str, device: str = "auto") -> np.ndarray:
     return np.concatenate(tiles, axis=1)
 
 
-def thumbnails(images: dict[str, Path], size: int) -> dict[str, np.ndarray]:
-    """Worker side: each glyph image shrunk to ``size`` px (grey, area-averaged) for the review grid."""
-    from PIL import Image
-
+def thumbnails(
+    images: dict[str, Path], size: int, edits: Mapping[str, CellEdit] | None = None
+) -> dict[str, np.ndarray]:
+    """Worker side: each glyph image (with its hand edit, if any) shrunk to ``size`` px (grey, area-averaged)
+    for the review grid."""
     out = {}
     for char, path in images.items():
         try:
-            with Image.open(path) as image:
-                out[char] = np.asarray(image.convert("L").resize((size, size), Image.Resampling.BOX), np.uint8)
-        except OSError:
+            glyph = edited_glyph(path, (edits or {}).get(char))
+        except (OSError, SeganError):
             continue  # an unreadable picture: its tile stays blank, the big view says why
+        out[char] = shrink(glyph, size)
     return out
+
+
+def edited_glyph(path: Path, edit: CellEdit | None) -> np.ndarray:
+    """A cell's glyph image (grey, black on white) as the review's edit redraws it (core ``apply_edit``)."""
+    gray = read_gray(path)
+    return gray if edit is None else (255 - apply_edit(255 - gray, edit)).astype(np.uint8)
+
+
+def shrink(glyph: np.ndarray, size: int) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(glyph).resize((size, size), Image.Resampling.BOX), np.uint8)
 
 
 def save_template_job(template, path: Path, preview_height: int = 600) -> tuple[list[Path], np.ndarray | None]:
@@ -141,6 +160,14 @@ def save_template_job(template, path: Path, preview_height: int = 600) -> tuple[
         page = page.convert("L")
         width = round(page.width * preview_height / page.height)
         return written, np.asarray(page.resize((width, preview_height), Image.Resampling.BOX), np.uint8)
+
+
+def starting_text(job: CalligrapherJob, resume: bool) -> str:
+    """The status line before the job's first report: what it does first."""
+    if job.rebuild:
+        return "Starting: applying the review and rebuilding the dataset…"
+    return (f"Resuming the run of {job.request.name}: preparing the training data…" if resume
+            else "Starting: preparing the training data…")
 
 
 def describe(event: Progress) -> str:
@@ -165,13 +192,13 @@ class CalligrapherFlow(QWidget):
         self.import_dir: Path | None = None
         self.report: dict | None = None
         self.applied: Review | None = None  # the review on disk
-        self.relabel: dict[str, str] = {}
-        self.drop: set[str] = set()
+        self.history = ReviewHistory()  # the review's corrections, with undo and redo
+        self._drawn_edits: dict[str, CellEdit] = {}  # hand edits the grid shows
+        self.cell_editor: CellEditor | None = None
         self.result: FinetuneResult | None = None
         self.skeleton_gan: Path | None = None  # None: the bundled skeleton GAN
         self.last_samples: dict | None = None
         self._records: dict[str, dict] = {}
-        self._step_limit: int | None = None
         self.step = 0  # the fine-tune's last reported step
         self._import_started = 0.0
         self.setAcceptDrops(True)
@@ -302,14 +329,17 @@ class CalligrapherFlow(QWidget):
         return pages
 
     def _review_page(self) -> QWidget:
-        """The cells as a grid (all, or only the flagged and changed ones), the selected cell's editor, Apply."""
+        """The cells as a grid (filtered), an action row (undo, redo, drop, "it is right", edit), the selected
+        cell's editor, Apply."""
         self.review_summary = QLabel("Import scans first: the cells appear here.")
         self.review_summary.setWordWrap(True)
-        self.show_filter = QComboBox()
-        self.show_filter.addItems(["All cells", "Flagged and changed cells"])
-        self.show_filter.currentIndexChanged.connect(lambda i: self.grid.set_filter(i == 1))
+        self.show_filter = self._review_filter()
         self.grid = ReviewGrid()
-        self.grid.cell_selected.connect(self.select_cell)
+        self.grid.cell_selected.connect(self._current_cell_changed)
+        self.grid.itemSelectionChanged.connect(self._review_actions_state)
+        self.grid.delete_pressed.connect(self.drop_selected)
+        self.grid.undo_pressed.connect(self.undo_review)
+        self.grid.redo_pressed.connect(self.redo_review)
         side_widget = self._cell_editor()
         self.apply_button = QPushButton("Apply && rebuild dataset")
         self.apply_button.clicked.connect(lambda: self.apply_review())
@@ -317,6 +347,7 @@ class CalligrapherFlow(QWidget):
         self.review_status.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.review_summary, 1)
+        top.addWidget(QLabel("Show"))
         top.addWidget(self.show_filter)
         body = QHBoxLayout()
         body.addWidget(self.grid, 1)
@@ -330,10 +361,52 @@ class CalligrapherFlow(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addLayout(top)
+        layout.addLayout(self._review_actions(page))
         layout.addLayout(body, 1)
         layout.addLayout(bottom)
         self._show_cell(None)
         return page
+
+    def _review_filter(self) -> QComboBox:
+        """All / Needs a decision / Empty boxes / Flagged and changed, each with its count (``_update_summary``)."""
+        combo = QComboBox()
+        for mode in ("all", "decision", "empty", "flagged"):
+            combo.addItem(FILTER_NAMES[mode], mode)
+        combo.setToolTip("Needs a decision: flagged cells not yet accepted, relabelled or dropped; "
+                         "Empty boxes: nothing written")
+        combo.currentIndexChanged.connect(lambda _i: self.grid.set_filter(combo.currentData()))
+        return combo
+
+    def _review_actions(self, page: QWidget) -> QHBoxLayout:
+        """Undo / Redo (Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y), Drop selected (Delete), It is right, Edit glyph…."""
+        self.undo_action_button = QPushButton("Undo")
+        self.undo_action_button.clicked.connect(self.undo_review)
+        self.redo_action_button = QPushButton("Redo")
+        self.redo_action_button.clicked.connect(self.redo_review)
+        self.drop_selected_button = QPushButton("Drop selected")
+        self.drop_selected_button.setToolTip("Leave the selected cells out of the dataset (Delete)")
+        self.drop_selected_button.clicked.connect(self.drop_selected)
+        self.accept_button = QPushButton("It is right")
+        self.accept_button.setToolTip("The selected flagged cells are right as written: their flags are false")
+        self.accept_button.clicked.connect(self.accept_selected)
+        self.edit_button = QPushButton("Edit glyph…")
+        self.edit_button.setToolTip("Erase a speck, move, scale or set the baseline of the current cell's glyph")
+        self.edit_button.clicked.connect(lambda: self.edit_cell())
+        self.selection_info = QLabel()
+        row = QHBoxLayout()
+        for widget in (self.undo_action_button, self.redo_action_button, self.drop_selected_button,
+                       self.accept_button, self.edit_button):
+            row.addWidget(widget)
+        row.addWidget(self.selection_info, 1)
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        keys = ((QKeySequence.StandardKey.Undo, self.undo_review), (QKeySequence("Ctrl+Shift+Z"), self.redo_review),
+                (QKeySequence("Ctrl+Y"), self.redo_review))
+        self.review_shortcuts = []
+        for key, slot in keys:
+            shortcut = QShortcut(QKeySequence(key), page, context=context)
+            shortcut.activated.connect(slot)
+            self.review_shortcuts.append(shortcut)
+        return row
 
     def _cell_editor(self) -> QWidget:
         """The selected cell, large, with its label, "Drop this cell" and "Undo changes to this cell"."""
@@ -414,8 +487,7 @@ class CalligrapherFlow(QWidget):
         self.start_button.clicked.connect(lambda: self.start_finetune())
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.stop_finetune)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m steps")
+        self.progress = RunProgress()
         self.status = QLabel("Idle")
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -507,6 +579,7 @@ class CalligrapherFlow(QWidget):
         self._update_buttons()
 
     def _failed(self, error: BaseException, title: str) -> None:
+        self.progress.finish(done=False)  # a fine-tune's moving bar stops
         for label in (self.template_status, self.import_status, self.review_status, self.status):
             if label.text().endswith("…"):
                 label.setText(f"{title}.")
@@ -676,36 +749,58 @@ class CalligrapherFlow(QWidget):
 
     # -- 3 review -----------------------------------------------------------------------------------------------
 
+    @property
+    def review(self) -> Review:
+        """The corrections as they stand in the grid: the undo history's current state."""
+        return self.history.current
+
+    @property
+    def relabel(self) -> dict[str, str]:
+        return self.review.relabel
+
+    @property
+    def drop(self) -> frozenset[str]:
+        return self.review.drop
+
     def load_import(self, folder: Path) -> None:
-        """Show an import (and its saved review) in the review grid."""
+        """Show an import (and its saved review) in the review grid; a damaged review file: one line, no review."""
         report = read_report(folder)
-        review = load_review(folder)
+        try:
+            review, problem = load_review(folder), ""
+        except InputFileError as exc:
+            review, problem = Review(), f"{exc}; starting from no corrections (Apply replaces the file)."
         self.import_dir, self.report, self.applied = folder, report, review
-        self.relabel, self.drop = dict(review.relabel), set(review.drop)
+        self.history = ReviewHistory(review)
         cells = []
         for record in report["cells"]:
             char = str(record["char"])
             image = folder / "chars" / f"{char}.png"
-            cells.append(ReviewCell(char, str(record.get("status", "ok")), image if image.is_file() else None,
-                                    self.relabel.get(char), char in self.drop))
+            cells.append(ReviewCell(char, str(record.get("status", "ok")), image if image.is_file() else None))
         self.grid.set_cells(cells)
-        self.grid.set_filter(self.show_filter.currentIndex() == 1)
+        self.grid.set_review(review)
+        self.grid.set_filter(self.show_filter.currentData() or "all")
+        self._drawn_edits = {}
+        for char in review.edits:
+            self._draw_edit(char)
         images = {c.char: c.image for c in cells if c.image is not None}
+        edits = dict(review.edits)
         self.context.runner.start(  # a side job: it does not hold the view's buttons
-            "thumbnails", thumbnails, images, self.grid.thumb_size,
-            on_finished=lambda thumbs: self._thumbnails_ready(folder, thumbs),
+            "thumbnails", thumbnails, images, self.grid.thumb_size, edits,
+            on_finished=lambda thumbs: self._thumbnails_ready(folder, thumbs, edits),
             on_failed=lambda error: self.context.report(self, error, "Cannot show the cells"),
         )
         self._records = {str(r["char"]): r for r in report["cells"]}
         self._update_summary()
-        first = next((c.char for c in cells if c.status != "ok"), cells[0].char if cells else None)
+        self.review_status.setText(problem)
+        shown = self.grid.filtered()
+        first = next(iter(shown["decision"] or shown["flagged"] or shown["all"]), None)
         if first is not None:
             self.grid.select(first)
         self._describe_data()
 
-    def _thumbnails_ready(self, folder: Path, thumbs: dict[str, np.ndarray]) -> None:
-        if folder == self.import_dir:  # not an import replaced meanwhile
-            self.grid.set_thumbnails(thumbs)
+    def _thumbnails_ready(self, folder: Path, thumbs: dict[str, np.ndarray], edits: dict[str, CellEdit]) -> None:
+        if folder == self.import_dir:  # not an import replaced meanwhile; cells edited since keep their tiles
+            self.grid.set_thumbnails({c: t for c, t in thumbs.items() if self.review.edits.get(c) == edits.get(c)})
 
     def _update_summary(self) -> None:
         if self.report is None:
@@ -714,20 +809,51 @@ class CalligrapherFlow(QWidget):
         flags = " · ".join(f"{counts.get(k, 0)} {flag_text(k)}" for k in ("empty", "touches-border",
                                                                           "label-mismatch", "duplicate-replaced"))
         missing = self.report.get("not_scanned", "")
+        review = self.review
         self.review_summary.setText(
             f"{counts.get('cells', 0)} cells ({flags})" + (f", {len(missing)} not scanned" if missing else "")
-            + f". Your changes: {len(self.relabel)} relabelled, {len(self.drop)} dropped"
+            + f". Your changes: {len(review.relabel)} relabelled, {len(review.drop)} dropped, "
+            + f"{len(review.accept)} right as written, {len(review.edits)} edited"
             + (" (not applied yet)" if self.pending() else "") + "."
         )
+        shown = self.grid.filtered()
+        for index in range(self.show_filter.count()):
+            self.show_filter.setItemText(index, self.grid.filter_label(self.show_filter.itemData(index), shown))
+        self._review_actions_state()
 
     def pending(self) -> bool:
         """Corrections made in the grid but not applied to the dataset yet."""
-        applied = self.applied or Review()
-        return applied.relabel != self.relabel or set(applied.drop) != self.drop
+        return self.review != (self.applied or Review())
+
+    def _review_actions_state(self) -> None:
+        """Undo / redo with what they would undo, and the actions on the selected cells."""
+        self.undo_action_button.setEnabled(self.history.can_undo())
+        self.undo_action_button.setToolTip(f"Undo {self.history.undo_text()} (Ctrl+Z)")
+        self.redo_action_button.setEnabled(self.history.can_redo())
+        self.redo_action_button.setToolTip(f"Redo {self.history.redo_text()} (Ctrl+Shift+Z, Ctrl+Y)")
+        selected = self.grid.selected_chars()
+        written = [c for c in selected if self.grid.cells[c].image is not None]
+        flagged = self._flagged(selected)
+        self.drop_selected_button.setEnabled(bool(written))
+        self.accept_button.setEnabled(bool(flagged))
+        current = self.grid.cells.get(self.grid.current_char() or "")
+        self.edit_button.setEnabled(current is not None and current.image is not None)
+        self.selection_info.setText(f"{len(selected)} selected" + (f", {len(flagged)} flagged" if flagged else "")
+                                    if len(selected) > 1 else "")
+
+    def _flagged(self, chars: list[str]) -> list[str]:
+        cells = self.grid.cells
+        return [c for c in chars if cells[c].image is not None and cells[c].status in DECISION_FLAGS]
 
     def select_cell(self, char: str) -> None:
+        """Make ``char`` the current and only selected cell."""
         self.grid.select(char)
+        self._current_cell_changed(char)
+
+    def _current_cell_changed(self, char: str) -> None:
+        """The grid's current cell moved (a click, Ctrl/Shift+click, the keyboard): show it large."""
         self._show_cell(char)
+        self._review_actions_state()
 
     def _show_cell(self, char: str | None) -> None:
         cell = self.grid.cells.get(char) if char else None
@@ -758,6 +884,10 @@ class CalligrapherFlow(QWidget):
             lines.append(f"Relabelled as <b>{cell.label}</b>")
         if cell.dropped:
             lines.append("<b>Dropped</b> from the dataset")
+        if cell.accepted:
+            lines.append("<b>Right as written</b>: the flag was false")
+        if cell.edited:
+            lines.append("The glyph is <b>edited</b> (Edit glyph…)")
         self.cell_info.setText("<br>".join(lines))
         self.label_edit.setText(cell.label or cell.char)
         self.drop_button.blockSignals(True)
@@ -777,21 +907,49 @@ class CalligrapherFlow(QWidget):
         if not is_han(label):
             self.label_error.setText(f"{label!r} is not one Han character" if label else "type one Han character")
             return False
-        if label == char:
-            self.relabel.pop(char, None)
-        else:
-            self.relabel[char] = label
-        cell.label = self.relabel.get(char)
-        self._cell_changed(char)
+        self._change(self.review.relabelled(char, label), f"relabel {char}→{label}" if label != char else
+                     f"relabel of {char}")
         return True
 
     def drop_cell(self, char: str, dropped: bool = True) -> None:
         cell = self.grid.cells.get(char)
         if cell is None or cell.image is None:
             return
-        (self.drop.add if dropped else self.drop.discard)(char)
-        cell.dropped = dropped
-        self._cell_changed(char)
+        self._change(self.review.dropped({char}, dropped), f"{'drop' if dropped else 'keep'} {char}")
+
+    def drop_selected(self) -> int:
+        """Drop every selected cell that has a glyph (Delete); returns how many."""
+        chars = [c for c in self.grid.selected_chars() if self.grid.cells[c].image is not None]
+        if chars:
+            self._change(self.review.dropped(chars), f"drop {len(chars)} cells" if len(chars) > 1 else
+                         f"drop {chars[0]}")
+        return len(chars)
+
+    def accept_selected(self) -> int:
+        """"It is right": the selected flagged cells are right as written (a false flag); returns how many."""
+        chars = self._flagged(self.grid.selected_chars())
+        if chars:
+            self._change(self.review.accepted(chars),
+                         f"“it is right” for {len(chars)} cells" if len(chars) > 1 else f"“it is right” for {chars[0]}")
+        return len(chars)
+
+    def edit_cell(self, char: str | None = None) -> CellEditor | None:
+        """Open the cell editor on ``char`` (default: the current cell); its OK records the edit."""
+        char = char or self.grid.current_char()
+        cell = self.grid.cells.get(char or "")
+        if cell is None or cell.image is None:
+            return None
+        try:
+            ink = 255 - read_gray(cell.image)
+        except SeganError as exc:
+            self.context.report(self, exc, "Cannot edit the glyph")
+            return None
+        editor = CellEditor(cell.char, ink, self.review.edits.get(cell.char), self)
+        editor.accepted.connect(lambda: self._change(self.review.edited(cell.char, editor.edit()), f"edit {cell.char}"))
+        editor.finished.connect(lambda _result: setattr(self, "cell_editor", None))
+        self.cell_editor = editor
+        editor.open()
+        return editor
 
     def _drop_toggled(self, checked: bool) -> None:
         char = self.grid.current_char()
@@ -801,17 +959,51 @@ class CalligrapherFlow(QWidget):
     def _undo_cell(self) -> None:
         char = self.grid.current_char()
         if char is not None:
-            self.relabel.pop(char, None)
-            self.drop.discard(char)
-            cell = self.grid.cells[char]
-            cell.label, cell.dropped = None, False
-            self._cell_changed(char)
+            self._change(self.review.reset({char}), f"reset of {char}")
 
-    def _cell_changed(self, char: str) -> None:
-        self.grid.refresh(char)
-        self._show_cell(char)
+    def undo_review(self) -> bool:
+        """Ctrl+Z: the review as it was before the last action (drop, relabel, accept, edit)."""
+        if self.history.undo() is None:
+            return False
+        self._review_changed()
+        return True
+
+    def redo_review(self) -> bool:
+        """Ctrl+Shift+Z / Ctrl+Y: the action undone last, again."""
+        if self.history.redo() is None:
+            return False
+        self._review_changed()
+        return True
+
+    def _change(self, review: Review, what: str) -> None:
+        if self.history.push(review, what):
+            self._review_changed()
+
+    def _review_changed(self) -> None:
+        """The grid, the edited glyphs, the selected cell and the summary after the review changed."""
+        self.grid.set_review(self.review)
+        for char in set(self._drawn_edits) | set(self.review.edits):
+            if self._drawn_edits.get(char) != self.review.edits.get(char):
+                self._draw_edit(char)
+        self._show_cell(self.grid.current_char())
         self._update_summary()
         self.review_status.setText("Changes not applied yet: press Apply" if self.pending() else "")
+
+    def _draw_edit(self, char: str) -> None:
+        """The cell's tile and large view with its edit (or without, when the edit is undone)."""
+        cell = self.grid.cells.get(char)
+        edit = self.review.edits.get(char)
+        if cell is None or cell.image is None:
+            return
+        try:
+            glyph = edited_glyph(cell.image, edit)
+        except SeganError:
+            return  # an unreadable picture: the large view says so
+        self.grid.set_glyph(char, glyph if edit is not None else None, shrink(glyph, self.grid.thumb_size))
+        if edit is None:
+            self._drawn_edits.pop(char, None)
+        else:
+            self._drawn_edits[char] = edit
 
     def apply_review(self) -> bool:
         """Run the corrections job (rebuilds the dataset); False if not started."""
@@ -820,9 +1012,10 @@ class CalligrapherFlow(QWidget):
         if self.import_dir is None:
             self.context.report(self, SeganError("import scans first"), "Nothing to review")
             return False
-        review = Review(dict(self.relabel), frozenset(self.drop))
+        review = self.review
         self.review_status.setText("Applying the corrections…")
-        self._start("review", apply_review, self.import_dir, review.relabel, review.drop,
+        job = partial(apply_review, accept=review.accept, edits=review.edits)
+        self._start("review", job, self.import_dir, review.relabel, review.drop,
                     on_progress=lambda e: self.review_status.setText(f"Rebuilding: {describe(e)}…"),
                     on_finished=lambda dataset: self._review_applied(dataset, review), title="Review failed")
         return True
@@ -865,9 +1058,10 @@ class CalligrapherFlow(QWidget):
         folder = self.base.currentData()
         self.recipe.blockSignals(True)
         self.recipe.clear()
-        for name in recipes_for(Path(folder) if folder else None):
-            self.recipe.addItem(name + (" (default)" if name == DEFAULT_RECIPE else ""), name)
-            self.recipe.setItemData(self.recipe.count() - 1, RECIPES[name].summary, Qt.ItemDataRole.ToolTipRole)
+        for name in recipes_for(Path(folder) if folder else None):  # plain words; the recipe's name in the tooltip
+            self.recipe.addItem(recipe_label(name) + (" (recommended)" if name == DEFAULT_RECIPE else ""), name)
+            tooltip = f"{RECIPES[name].summary}\n({recipe_term(name)})"
+            self.recipe.setItemData(self.recipe.count() - 1, tooltip, Qt.ItemDataRole.ToolTipRole)
         index = self.recipe.findData(current)
         self.recipe.setCurrentIndex(index if index >= 0 else self.recipe.findData(DEFAULT_RECIPE))
         self.recipe.blockSignals(False)
@@ -911,7 +1105,7 @@ class CalligrapherFlow(QWidget):
             built = read_manifest(self.import_dir / "dataset").get("size")
         except SeganError:
             built = None
-        review = Review(dict(self.relabel), frozenset(self.drop))
+        review = self.review
         rebuild = self.pending() or built != size
         check_output_dir(user_model_path(name), USER_STYLE)
         resume = (run_folder(name) / STATE_JSON).is_file()
@@ -945,11 +1139,8 @@ class CalligrapherFlow(QWidget):
         if not resume:
             self.plot.clear()
         self.result = None
-        self._step_limit = job.request.max_steps
-        self.progress.setFormat("%v / %m steps" if self._step_limit else "step %v")
-        self.progress.setRange(0, self._step_limit or 0)
-        self.progress.setValue(0)
-        self.status.setText("Starting…")
+        self.progress.starting()
+        self.status.setText(starting_text(job, resume))
         self._start("finetune", finetune_import, job, on_progress=self._finetune_progress,
                     on_finished=self._finetuned, on_cancelled=self._finetune_stopped, title="Fine-tuning failed")
         return True
@@ -960,23 +1151,14 @@ class CalligrapherFlow(QWidget):
             self.status.setText("Stopping after the current step (a checkpoint is saved)…")
 
     def _finetune_progress(self, event: Progress) -> None:
+        """Every stage says what it does: the review's rebuild, the data, loading, warm-up, steps, selection."""
         if event.stage == "train":
             self.step = event.done
-            if self._step_limit:
-                self.progress.setMaximum(event.total or self._step_limit)
-                self.progress.setValue(min(event.done, self.progress.maximum()))
-            if event.metrics:
-                self.plot.add(event.done, event.metrics)
-                losses = ", ".join(f"{k} {v:.3g}" for k, v in list(event.metrics.items())[:4])
-                budget = f"{format_duration(event.elapsed_s)} elapsed"
-                self.status.setText(f"Step {event.done} · {budget} · {losses}")
         elif event.stage == "samples" and isinstance(event.payload, dict):
-            self.show_samples(event.payload)
-        elif event.stage == "checkpoint":
-            self.status.setText(f"Checkpoint (snapshot) saved at step {event.done}")
-        else:
-            self.status.setText(f"{'Selecting the best snapshot' if event.stage not in STAGE_NAMES else 'Dataset'}: "
-                                f"{describe(event)}…")
+            self.last_samples = event.payload
+        text = self.monitor.follow(event, self.progress)
+        if text is not None:
+            self.status.setText(text)
 
     def show_samples(self, payload: dict) -> None:
         self.last_samples = payload
@@ -987,7 +1169,9 @@ class CalligrapherFlow(QWidget):
         scores = ", ".join(f"{k} {result.dev_scores[k]:.3f}" for k in SHOWN_SCORES if k in result.dev_scores)
         self.status.setText(f"Done: {result.steps} steps, {result.cpu_minutes:.1f} CPU minutes; snapshot "
                             f"{result.snapshot} chosen on the dev characters")
-        self.done_summary.setText(done_summary(result, self.base.currentText(), self.recipe.currentData(), scores))
+        self.progress.finish(done=True)
+        recipe = recipe_label(self.recipe.currentData()).lower()
+        self.done_summary.setText(done_summary(result, self.base.currentText(), f"“{recipe}”", scores))
         if self.last_samples is not None:
             strip = QPixmap.fromImage(to_qimage(sample_strip(self.last_samples)))
             self.done_samples.setPixmap(strip.scaledToHeight(150, Qt.TransformationMode.FastTransformation))
@@ -1004,6 +1188,7 @@ class CalligrapherFlow(QWidget):
         self.done_preview.setPixmap(pixmap.scaledToHeight(96, Qt.TransformationMode.SmoothTransformation))
 
     def _finetune_stopped(self) -> None:
+        self.progress.finish(done=False)
         self.status.setText("Stopped; a checkpoint was kept: Start continues the run")
         self.stopped.emit()
 

@@ -5,11 +5,16 @@
 2. :func:`degrade` — what a scanner or a phone does to it: grey paper and uneven light, a rotation
    and a perspective warp onto a background, blur, noise; ``phone`` adds a strong perspective and a
    shadow. :func:`save_jpeg` then stores it at JPEG quality 70.
+
+A writer does not always keep to the middle of the box: :class:`Placement` writes one character larger
+and moved (e.g. tall characters whose top stroke reaches the box line, :func:`touching_top`), and
+:func:`clean_glyph` draws the same placement as the truth.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -19,11 +24,21 @@ from PIL import Image, ImageDraw, ImageFont
 
 from segan_core.glyphs.embox import EMBOX_DESCENT, EmBox
 from segan_core.glyphs.render import FontRenderer
-from segan_core.scans.template import Template, render_page
+from segan_core.scans.template import BOX_LINE_MM, BOX_MM, Template, render_page
 
 WRITE_SCALE = 0.82  # the writer's em, as a share of the box: a writer keeps inside the box
 OVERSIZE = 1.15  # ... or does not
 GLYPH_SIZE = 512  # glyphs are drawn at this size, then warped onto the page (sub-pixel exact)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a writer puts one character: its em at ``scale`` of the box, moved by ``dx``, ``dy``
+    (shares of the box, y down) from the centre."""
+
+    scale: float = WRITE_SCALE
+    dx: float = 0.0
+    dy: float = 0.0
 
 
 def fill_page(
@@ -34,14 +49,16 @@ def fill_page(
     written: Mapping[str, str | None] | None = None,
     oversize: Collection[str] = (),
     writer_scale: float = WRITE_SCALE,
+    placed: Mapping[str, Placement] | None = None,
 ) -> np.ndarray:
     """The page with every cell's character written in ``font`` (dark ink) at ``writer_scale`` of the box.
 
     ``written`` overrides what goes into a cell: ``{cell char: another char}`` writes the wrong
     character, ``{cell char: None}`` leaves the box empty; characters in ``oversize`` are written
-    too big for their box (strokes cross the box line). ``font`` may be a folder of subset files.
+    too big for their box (strokes cross the box line); ``placed`` writes a cell's character at its own
+    :class:`Placement`. ``font`` may be a folder of subset files.
     """
-    written = written or {}
+    written, placed = written or {}, placed or {}
     paper = render_page(template, page, dpi).astype(np.float32)
     scale = dpi / 25.4
     coverage = np.zeros_like(paper)
@@ -52,26 +69,27 @@ def fill_page(
             continue
         k = cell.w * scale / box.em_px
         side = max(16, round(GLYPH_SIZE * k))
-        size = OVERSIZE if cell.char in oversize else writer_scale
-        glyph = clean_glyph(font, char, GLYPH_SIZE, size)
+        place = placed.get(cell.char, Placement(OVERSIZE if cell.char in oversize else writer_scale))
+        glyph = clean_glyph(font, char, GLYPH_SIZE, place.scale, (place.dx, place.dy))
         glyph = cv2.resize(glyph, (side, side), interpolation=cv2.INTER_AREA)
         f = k * GLYPH_SIZE / side  # page pixels per pixel of the shrunk glyph (about 1)
         tx = cell.x * scale - box.margin * k + 0.5 * f - 0.5
         ty = cell.y * scale - box.margin * k + 0.5 * f - 0.5
-        place = np.array([[f, 0, tx], [0, f, ty]])
-        layer = cv2.warpAffine(glyph.astype(np.float32) / 255.0, place, paper.shape[::-1], flags=cv2.INTER_LINEAR)
+        onto_page = np.array([[f, 0, tx], [0, f, ty]])
+        layer = cv2.warpAffine(glyph.astype(np.float32) / 255.0, onto_page, paper.shape[::-1], flags=cv2.INTER_LINEAR)
         coverage = np.maximum(coverage, layer)
     return (paper * (1.0 - 0.9 * coverage)).astype(np.uint8)
 
 
-def _write(draw: ImageDraw.ImageDraw, font: Path, char: str, x: float, y: float, box: float, scale: float) -> None:
-    """Write ``char`` at ``scale`` of the box, centred."""
+def _write(draw: ImageDraw.ImageDraw, font: Path, char: str, x: float, y: float, box: float, scale: float,
+           offset: tuple[float, float] = (0.0, 0.0)) -> None:
+    """Write ``char`` at ``scale`` of the box, centred, then moved by ``offset`` (shares of the box)."""
     em = scale * box
     font = Path(font)
     if font.is_dir():  # a folder of subsets: the file whose cmap has the character
         font = _renderer(font).file_for(char)
     pil_font = ImageFont.truetype(str(font), size=round(em))
-    left, top = x + (box - em) / 2, y + (box - em) / 2
+    left, top = x + (box - em) / 2 + offset[0] * box, y + (box - em) / 2 + offset[1] * box
     draw.text((left, top + (1.0 - EMBOX_DESCENT) * em), char, fill=255, font=pil_font, anchor="ls")
 
 
@@ -80,16 +98,35 @@ def _renderer(folder: Path) -> FontRenderer:
     return FontRenderer(folder)
 
 
-def clean_glyph(font: Path, char: str, size: int, scale: float = WRITE_SCALE) -> np.ndarray:
+def clean_glyph(font: Path, char: str, size: int, scale: float = WRITE_SCALE,
+                offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """The ink image the importer should return for a cell written by :func:`fill_page` (the truth).
 
-    Drawn at ``GLYPH_SIZE`` and shrunk by area averaging, so its placement is exact at every size.
+    Drawn at ``GLYPH_SIZE`` and shrunk by area averaging, so its placement is exact at every size;
+    ``offset`` moves it from the centre (shares of the box, y down).
     """
     box = EmBox(GLYPH_SIZE)
     image = Image.new("L", (GLYPH_SIZE, GLYPH_SIZE), 0)
-    _write(ImageDraw.Draw(image), font, char, box.margin, box.margin, box.em_px, scale)
+    _write(ImageDraw.Draw(image), font, char, box.margin, box.margin, box.em_px, scale, offset)
     glyph = np.asarray(image, np.uint8)
     return glyph if size == GLYPH_SIZE else cv2.resize(glyph, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def placed_glyph(font: Path, char: str, size: int, place: Placement) -> np.ndarray:
+    """:func:`clean_glyph` of a character written at its own :class:`Placement`."""
+    return clean_glyph(font, char, size, place.scale, (place.dx, place.dy))
+
+
+def touching_top(font: Path, char: str, scale: float, gap_mm: float = 0.0) -> Placement:
+    """A tall character at ``scale`` of the box, raised until its top stroke is ``gap_mm`` below the printed box
+    line (0: the ink touches the line's inner side, as a writer filling the box does)."""
+    box = EmBox(GLYPH_SIZE)
+    rows = np.flatnonzero((clean_glyph(font, char, GLYPH_SIZE, scale) >= 128).any(axis=1))
+    if not len(rows):
+        return Placement(scale)
+    top = float(rows[0]) - box.margin  # px below the em top
+    below_edge = (gap_mm + BOX_LINE_MM / 2) / BOX_MM * box.em_px  # the line is centred on the box edge
+    return Placement(scale, 0.0, (below_edge - top) / box.em_px)
 
 
 def degrade(
