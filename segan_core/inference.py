@@ -379,6 +379,10 @@ def open_session(model: bytes):
         raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # no busy-waiting between operators: each session has its own thread pool, and the generator's threads
+    # spinning while the second stage runs (and the trace workers) took their cores; a GB2312 export with the
+    # second stage went from 94.7 s to 81.2 s on two cores (docs/benchmarks.md)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 

@@ -132,3 +132,24 @@ def test_trace_settings_at_a_size_keep_the_effective_resolution(size, upsample, 
     assert (config.upsample, config.turdsize) == (upsample, turdsize)
     assert config.threshold == TraceConfig().threshold
     assert (config.key == TraceConfig().key) == (size == 64)  # outlines of other settings never share a cache key
+
+
+def test_a_quadratic_contour_without_on_curve_points_gets_its_implied_start():
+    """skia-pathops draws a small round blob as ``qCurveTo(*off_curve, None)``; a GB2312 export died on one (薄,
+    drawn by Ma Shan Zheng's int8 path). Such a contour gets the implied on-curve point as an explicit start."""
+    from segan_core.vectorize.outline import Outline
+
+    square = ((0, 0), (100, 0), (100, 100), (0, 100))
+    outline = Outline.from_pen_value([("qCurveTo", (*square, None)), ("closePath", ())])
+    assert outline.ops == (("moveTo", ((0.0, 50.0),)), ("qCurveTo", (*square, (0.0, 50.0))), ("closePath", ()))
+    with pytest.raises(ValueError):
+        Outline.from_pen_value([("qCurveTo", (None,))])
+
+
+def test_the_glyph_that_stopped_an_export_is_traced():
+    import cv2
+
+    image = cv2.imread(str(Path(__file__).parent / "data" / "trace-implied-start-8584.png"), cv2.IMREAD_GRAYSCALE)
+    traced = trace_glyph(image, TraceConfig())
+    assert traced.cubic.contour_count == traced.quadratic.contour_count >= 5
+    assert TracedGlyph.from_bytes(traced.to_bytes()).quadratic.contour_count == traced.quadratic.contour_count

@@ -29,12 +29,21 @@ class Outline:
 
     @classmethod
     def from_pen_value(cls, value: Iterable[tuple[str, tuple]]) -> Outline:
+        """A recording pen's ``value``. A closed quadratic contour with no on-curve point (TrueType allows it, and
+        skia-pathops draws one for a small round blob: ``qCurveTo(*off_curve, None)``) gets an explicit start, the
+        implied on-curve point between its last and first off-curve points: the same curve."""
         ops = []
         for op, args in value:
             if op not in _OP_CODE:
                 raise ValueError(f"unsupported pen operator {op!r}")
-            if op in ("qCurveTo",) and args and args[-1] is None:
-                raise ValueError("closed quadratic contours without on-curve points are not supported")
+            if op == "qCurveTo" and args and args[-1] is None:
+                off = [(p[0], p[1]) for p in args[:-1]]
+                if not off:
+                    raise ValueError("a quadratic contour with neither on-curve nor off-curve points")
+                start = ((off[-1][0] + off[0][0]) / 2, (off[-1][1] + off[0][1]) / 2)
+                ops.append(("moveTo", (start,)))
+                ops.append(("qCurveTo", (*off, start)))
+                continue
             ops.append((op, tuple((p[0], p[1]) for p in args)))
         return cls(tuple(ops))
 
