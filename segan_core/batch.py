@@ -196,7 +196,7 @@ def _load_model(folder: Path, what: str) -> GlyphSource:
         from segan_core.inference import StyleModel
     except ImportError as exc:
         raise StyleError(f"cannot load {what}: the inference module is unavailable ({exc})") from None
-    return StyleModel.load(folder)
+    return StyleModel.load(folder, busy_wait=False)  # the trace workers share the cores (open_session)
 
 
 # -- the job -------------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ class StyleModel:
         device: torch.device,
         source_font: FontRenderer,
         backend: str = DEFAULT_BACKEND,
+        busy_wait: bool = True,
     ) -> None:
         self.folder = folder
         self.config = config
@@ -116,7 +117,9 @@ class StyleModel:
             backend, self.backend_reason = choose_backend(folder, self.weights_sha256) if device.type == "cpu" else (
                 "onnx", "fp32 ONNX")
         self.requested_backend = backend
-        self._forward, self.backend = _make_forward(generator, backend, device, self._quantized)  # the one in use
+        self.busy_wait = busy_wait  # ONNX Runtime threads spin between operators (see open_session)
+        self._forward, self.backend = _make_forward(generator, backend, device, self._quantized,
+                                                    busy_wait)  # fmt: skip  # backend: the one in use
         if self.backend == "int8":  # other glyphs (IoU >= 0.98 to fp32's, not equal): another cache key
             self._identity = f"{self._identity}-int8"
         # a writer's style: their median size and position on the em, put back on every glyph (issue 32)
@@ -134,9 +137,11 @@ class StyleModel:
         source_font: Path | str | None = None,
         backend: str = DEFAULT_BACKEND,
         category: int = 0,
+        busy_wait: bool = True,
     ) -> StyleModel:
         """``category``: which style a model trained on several datasets writes (its i-th ``--data``): a baseline's
-        category, or a many-hands base's style code."""
+        category, or a many-hands base's style code. ``busy_wait``: see :func:`open_session` (``False`` in the batch
+        export, whose trace workers share the cores)."""
         folder = Path(folder)
         config = read_config(folder)
         model, generator = _build_network(folder, config)
@@ -152,7 +157,7 @@ class StyleModel:
         font = FontRenderer(source_font or SOURCE_FONT)
         if backend not in (*BACKENDS, "auto"):
             raise SeganError(f"unknown inference backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        return cls(folder, config, model, generator, torch_device, font, backend)
+        return cls(folder, config, model, generator, torch_device, font, backend, busy_wait)
 
     # -- GlyphSource -------------------------------------------------------------------------------
 
@@ -226,7 +231,7 @@ class StyleModel:
         with self._lock, torch.inference_mode():
             if self._forward is None:  # released: rebuild the backend
                 self._forward, self.backend = _make_forward(self.generator, self.requested_backend, self.device,
-                                                            self._quantized)  # fmt: skip
+                                                            self._quantized, self.busy_wait)  # fmt: skip
             for start in range(0, len(source), batch_size):
                 x = to_tensor(source[start : start + batch_size]).to(self.device)
                 s = to_tensor(wide[start : start + batch_size]).to(self.device)
@@ -264,7 +269,7 @@ class StyleModel:
             fp32 = onnx_bytes(*_flat_generator(self.generator))
             quantize(fp32, self.calibration_feeds(), path)
 
-        return quantized_session(quantized_path(default_cache_dir(), self.weights_sha256), make)
+        return quantized_session(quantized_path(default_cache_dir(), self.weights_sha256), make, self.busy_wait)
 
 
 def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
@@ -278,7 +283,7 @@ Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, 
 
 
 def _make_forward(generator: torch.nn.Module, backend: str, device: torch.device,
-                  quantized: Callable[[], Any] | None = None):  # fmt: skip
+                  quantized: Callable[[], Any] | None = None, busy_wait: bool = True):  # fmt: skip
     """(forward pass as run by ``backend``, the backend actually used): same inputs and outputs for each.
 
     The onnx backend falls back to channels_last when the export fails, int8 to onnx when quantizing fails;
@@ -291,13 +296,13 @@ def _make_forward(generator: torch.nn.Module, backend: str, device: torch.device
             return _session_forward(quantized(), generator.heatmap_kinds), "int8"
         except Exception:  # quantizing is an optimization: the fp32 graph draws the reference glyphs
             backend = "onnx"
-    forward = _backend_forward(generator, backend, device)
+    forward = _backend_forward(generator, backend, device, busy_wait)
     if forward is None:
         return _backend_forward(generator, "channels_last", device), "channels_last"
     return forward, backend
 
 
-def _backend_forward(generator: torch.nn.Module, backend: str, device: torch.device):
+def _backend_forward(generator: torch.nn.Module, backend: str, device: torch.device, busy_wait: bool = True):
     uses_skeleton = generator.uses_skeleton
 
     def eager(x: torch.Tensor, s: torch.Tensor):
@@ -333,7 +338,7 @@ def _backend_forward(generator: torch.nn.Module, backend: str, device: torch.dev
         return compiled_forward
     if backend == "onnx":
         try:
-            return _onnx_forward(generator, uses_skeleton)
+            return _onnx_forward(generator, busy_wait)
         except SeganError:
             raise
         except Exception:  # an export problem must not stop generation: the eager path gives the same images
@@ -371,29 +376,31 @@ def onnx_bytes(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], inpu
     return buffer.getvalue()
 
 
-def open_session(model: bytes):
-    """An ONNX Runtime CPU session over a serialized graph; a missing onnxruntime is a :class:`SeganError`."""
+def open_session(model: bytes, busy_wait: bool = True):
+    """An ONNX Runtime CPU session over a serialized graph; a missing onnxruntime is a :class:`SeganError`.
+
+    ``busy_wait``: the session's threads spin between operators (the fastest for a process that has the cores to
+    itself: the app's previews); ``False`` where other work shares the cores (the export's trace workers)."""
     try:
         import onnxruntime
     except ImportError:
         raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # no busy-waiting between operators: each session has its own thread pool, and the generator's threads
-    # spinning while the second stage runs (and the trace workers) took their cores; a GB2312 export with the
-    # second stage went from 94.7 s to 81.2 s on two cores (docs/benchmarks.md)
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if not busy_wait:  # spinning threads took the cores of the export's trace workers: its GB2312 run with the
+        # second stage took 89.1 s (4 runs) without, 97.5 s (3 runs) with them (docs/benchmarks.md)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],
-                 output_names: list[str]):
+                 output_names: list[str], busy_wait: bool = True):
     """``module`` exported to ONNX (batch dimension dynamic) and opened in ONNX Runtime on the CPU."""
     try:
         import onnxruntime  # noqa: F401  (before the export: a missing runtime is the message, not the export's)
     except ImportError:
         raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
-    return open_session(onnx_bytes(module, examples, input_names, output_names))
+    return open_session(onnx_bytes(module, examples, input_names, output_names), busy_wait)
 
 
 ExportSpec = tuple[torch.nn.Module, tuple[torch.Tensor, ...], list[str], list[str]]
@@ -406,8 +413,8 @@ def _flat_generator(generator: torch.nn.Module) -> ExportSpec:
     return _Flat(generator, kinds), (example, example), ["x", "s"], ["image", *kinds]
 
 
-def _onnx_forward(generator: torch.nn.Module, uses_skeleton: bool):
-    return _session_forward(onnx_session(*_flat_generator(generator)), generator.heatmap_kinds)
+def _onnx_forward(generator: torch.nn.Module, busy_wait: bool):
+    return _session_forward(onnx_session(*_flat_generator(generator), busy_wait=busy_wait), generator.heatmap_kinds)
 
 
 def _session_forward(session, kinds: tuple[str, ...]):

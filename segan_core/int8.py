@@ -149,15 +149,15 @@ def _float_nodes(model: Path) -> list[str]:
     return [n.name for n in onnx.load(str(model)).graph.node if n.op_type == "Conv" and "/decoder/" in n.name]
 
 
-def quantized_session(path: Path, make: Callable[[Path], None]):
+def quantized_session(path: Path, make: Callable[[Path], None], busy_wait: bool = True):
     """An ONNX Runtime session over the quantized graph at ``path``, made by ``make(path)`` when it is missing or
     cannot be opened (a damaged cache file is replaced)."""
     from segan_core.inference import open_session
 
     if path.is_file():
         try:
-            return open_session(path.read_bytes())
+            return open_session(path.read_bytes(), busy_wait)
         except Exception:  # a truncated or foreign file in the cache: quantize again
             pass
     make(path)
-    return open_session(path.read_bytes())
+    return open_session(path.read_bytes(), busy_wait)

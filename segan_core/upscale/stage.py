@@ -63,6 +63,7 @@ class SecondStage:
         calibration: Calibration | None = None,
         backend: str = DEFAULT_UPSCALER_BACKEND,
         model_sha256: str | None = None,
+        busy_wait: bool = True,
     ) -> None:
         if backend not in UPSCALER_BACKENDS:
             raise CheckpointError(f"unknown upscaler backend {backend!r}; choose one of {', '.join(UPSCALER_BACKENDS)}")
@@ -73,20 +74,23 @@ class SecondStage:
         gain = self.ink_gain
         self.identity = f"up-{weights_hash(folder)[:16]}" + (f"-g{gain:g}" if gain != 1.0 else "")
         self.requested_backend = backend
+        self.busy_wait = busy_wait  # as the style model's (segan_core.inference.open_session)
         self.backend = "eager"  # the one in use, once the first glyphs have gone through
         self._forward: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor] | None = None
         self._lock = threading.Lock()
 
     @classmethod
     def load(
-        cls, folder: Path | str, backend: str = DEFAULT_UPSCALER_BACKEND, model_sha256: str | None = None
+        cls, folder: Path | str, backend: str = DEFAULT_UPSCALER_BACKEND, model_sha256: str | None = None,
+        busy_wait: bool = True,
     ) -> SecondStage:
         """The upscaler in ``folder``; with ``model_sha256`` (:attr:`StyleModel.weights_sha256`), its
         calibration applies only if it was measured for those style-model weights."""
         folder = Path(folder)
         network = load_upscaler(folder)
         config = read_config(folder, kind=UPSCALER_KIND)
-        return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"), backend, model_sha256)
+        return cls(folder, network, read_calibration(config, f"{folder}/{CONFIG_FILE}"), backend, model_sha256,
+                   busy_wait)
 
     @property
     def calibration_matches(self) -> bool:
@@ -131,7 +135,7 @@ class SecondStage:
         out = np.zeros((len(generated), self.output_size, self.output_size), np.uint8)
         with self._lock, torch.inference_mode():
             if self._forward is None:
-                self._forward, self.backend = upscaler_forward(self.network, self.requested_backend)
+                self._forward, self.backend = upscaler_forward(self.network, self.requested_backend, self.busy_wait)
             for start in range(0, len(generated), batch_size):
                 g = to_tensor(generated[start : start + batch_size])
                 s = to_tensor(source[start : start + batch_size]) if self.network.uses_source else None
@@ -139,23 +143,23 @@ class SecondStage:
         return out
 
 
-def upscaler_forward(network: Upscaler, backend: str):
+def upscaler_forward(network: Upscaler, backend: str, busy_wait: bool = True):
     """(the network's forward pass as ``backend`` runs it, the backend in use): ONNX falls back to eager."""
     if backend == "onnx":
         try:
-            return _onnx_forward(network), "onnx"
+            return _onnx_forward(network, busy_wait), "onnx"
         except Exception:  # no onnxruntime, or an export problem: eager gives the same images
             pass
     return network, "eager"
 
 
-def _onnx_forward(network: Upscaler):
+def _onnx_forward(network: Upscaler, busy_wait: bool = True):
     from segan_core.inference import onnx_session
 
     size = network.config.image_size
     example = torch.zeros(1, 1, size, size)
     names = ["generated", "source"] if network.uses_source else ["generated"]
-    session = onnx_session(network, (example,) * len(names), names, ["image"])
+    session = onnx_session(network, (example,) * len(names), names, ["image"], busy_wait)
 
     def forward(generated: torch.Tensor, source: torch.Tensor | None) -> torch.Tensor:
         feeds = {"generated": generated.numpy()}
@@ -169,7 +173,9 @@ def _onnx_forward(network: Upscaler):
 def load_second_stage(model: StyleModel) -> SecondStage | None:
     """The upscaler of a style model's folder, or ``None`` when the style has none."""
     folder = upscaler_folder(model.folder)
-    return SecondStage.load(folder, model_sha256=model.weights_sha256) if folder is not None else None
+    if folder is None:
+        return None
+    return SecondStage.load(folder, model_sha256=model.weights_sha256, busy_wait=model.busy_wait)
 
 
 class UpscaledSource:

@@ -1,0 +1,42 @@
+"""How the ONNX Runtime sessions run: the app's previews let their threads spin between operators (fastest alone);
+the batch export does not, since its trace workers share the cores (issue 29, docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segan_core.batch import resolve_source
+from segan_core.inference import StyleModel
+from segan_core.upscale.stage import with_upscaler
+
+STYLE = Path(__file__).resolve().parents[1] / "models" / "ma-shan-zheng"
+SPIN = "session.intra_op.allow_spinning"
+
+
+def _spinning(session) -> str:
+    try:
+        return session.get_session_options().get_session_config_entry(SPIN)
+    except Exception:  # not set: ONNX Runtime's default, spinning on
+        return "1"
+
+
+def _sessions(source) -> list:
+    """The ONNX Runtime sessions behind a style (its generator, and its second stage when it has one)."""
+    source.generate("永")
+    model = getattr(source, "model", source)
+    found = [cell.cell_contents for cell in model._forward.__closure__ if type(cell.cell_contents).__name__ ==
+             "InferenceSession"]  # fmt: skip
+    stage = getattr(source, "stage", None)
+    if stage is not None:
+        found += [c.cell_contents for c in stage._forward.__closure__ if type(c.cell_contents).__name__ ==
+                  "InferenceSession"]  # fmt: skip
+    return found
+
+
+def test_the_export_does_not_busy_wait_and_the_preview_does():
+    exported = with_upscaler(resolve_source(str(STYLE)))
+    sessions = _sessions(exported)
+    assert len(sessions) == 2 and all(_spinning(s) == "0" for s in sessions)
+    preview = with_upscaler(StyleModel.load(STYLE))
+    sessions = _sessions(preview)
+    assert len(sessions) == 2 and all(_spinning(s) == "1" for s in sessions)
