@@ -59,7 +59,7 @@ def main() -> int:
     from segan_core.glyphs.ink import ink_iou
     from segan_core.glyphs.skeleton import skeletonize
     from segan_core.inference import StyleModel
-    from segan_core.int8 import RECIPE, Int8Check, int8_flags, write_check
+    from segan_core.int8 import RECIPE, Int8Check, int8_flags, quantizer_version, write_check
     from segan_core.model.device import cpu_flags
     from segan_core.recognizer import content_accuracy
     from segan_core.upscale.stage import load_second_stage
@@ -93,7 +93,7 @@ def main() -> int:
                               iou_256=None if iou_256 is None else round(iou_256, 4),
                               accuracy_fp32=round(content_accuracy(chars, a), 4),
                               accuracy_int8=round(content_accuracy(chars, b), 4), chars=len(chars),
-                              measured_on=flags)  # fmt: skip
+                              measured_on=flags, onnxruntime=quantizer_version())  # fmt: skip
             failed += not check.passed
             up = f"{iou_256:8.3f}" if iou_256 is not None else f"{'-':>8}"
             line = (f"{style:<24} {iou_64:7.3f} {up} {check.accuracy_fp32:9.3f} {check.accuracy_int8:9.3f} "

@@ -120,6 +120,9 @@ class StyleModel:
         self.busy_wait = busy_wait  # ONNX Runtime threads spin between operators (see open_session)
         self._forward, self.backend = _make_forward(generator, backend, device, self._quantized,
                                                     busy_wait)  # fmt: skip  # backend: the one in use
+        if self.backend != backend:  # a fallback: say so, and rebuild the same way after release()
+            self.backend_reason = f"{self.backend} (the {backend} path could not be made here)"
+            self.requested_backend = self.backend
         if self.backend == "int8":  # other glyphs (IoU >= 0.98 to fp32's, not equal): another cache key
             self._identity = f"{self._identity}-int8"
         # a writer's style: their median size and position on the em, put back on every glyph (issue 32)
@@ -257,9 +260,19 @@ class StyleModel:
         chars = self.calibration_chars(count)
         for start in range(0, len(chars), batch):
             source = self.source_glyphs(chars[start : start + batch])
-            skeletons = np.stack([skeletonize(s) for s in source])
-            wide = thicken_stack(skeletons, self.skeleton_width)
-            yield {"x": to_tensor(source).numpy(), "s": to_tensor(wide).numpy()}
+            feeds = {"x": to_tensor(source).numpy()}
+            if self.generator.uses_skeleton:  # a graph without E_s has no "s" input
+                skeletons = np.stack([skeletonize(s) for s in source])
+                feeds["s"] = to_tensor(thicken_stack(skeletons, self.skeleton_width)).numpy()
+            yield feeds
+
+    def int8_key(self) -> str:
+        """What the quantized graph depends on, hashed: the weights, the model config, the style code the graph
+        draws, the source font the calibration glyphs come from and how many there are, torch (the exporter)."""
+        parts = {"weights": self.weights_sha256, "model": self.config.get("model"),
+                 "code": getattr(self.generator, "default_category", 0), "font": self.source_font.sha256,
+                 "calibration": CALIBRATION_GLYPHS, "torch": torch.__version__}  # fmt: skip
+        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
     def _quantized(self):
         """The int8 session of this model's generator (quantized once, then read from the cache)."""
@@ -269,7 +282,7 @@ class StyleModel:
             fp32 = onnx_bytes(*_flat_generator(self.generator))
             quantize(fp32, self.calibration_feeds(), path)
 
-        return quantized_session(quantized_path(default_cache_dir(), self.weights_sha256), make, self.busy_wait)
+        return quantized_session(quantized_path(default_cache_dir(), self.int8_key()), make, self.busy_wait)
 
 
 def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:

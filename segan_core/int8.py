@@ -60,6 +60,12 @@ class Int8Check:
     accuracy_int8: float
     chars: int
     measured_on: str  # the CPU flags of the machine that measured it
+    onnxruntime: str = ""  # the quantizer's version (major.minor): another one may quantize otherwise
+
+    @property
+    def current(self) -> bool:
+        """Measured with this recipe and the quantizer installed here."""
+        return self.recipe == RECIPE and self.onnxruntime == quantizer_version()
 
     @property
     def passed(self) -> bool:
@@ -90,8 +96,15 @@ def read_check(folder: Path) -> Int8Check | None:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or raw.get("format") != CHECK_FORMAT:
             return None
-        fields = {k: raw[k] for k in Int8Check.__dataclass_fields__}
-        return Int8Check(**fields)
+        fields = {k: raw[k] for k in Int8Check.__dataclass_fields__ if k in raw}
+        check = Int8Check(**fields)
+        numbers = (check.iou_64, check.accuracy_fp32, check.accuracy_int8, check.chars,
+                   0.0 if check.iou_256 is None else check.iou_256)  # fmt: skip
+        if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
+            return None
+        if not all(isinstance(v, str) for v in (check.weights_sha256, check.recipe, check.onnxruntime)):
+            return None
+        return check
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -101,8 +114,9 @@ def choose_backend(folder: Path, weights_sha256: str) -> tuple[str, str]:
     check = read_check(folder)
     if check is None:
         return "onnx", "fp32 ONNX (no int8 check for this style)"
-    if check.weights_sha256 != weights_sha256 or check.recipe != RECIPE:
-        return "onnx", "fp32 ONNX (the int8 check was made for other weights or another recipe)"
+    if check.weights_sha256 != weights_sha256 or not check.current:
+        return "onnx", ("fp32 ONNX (the int8 check was made for other weights, another recipe or another ONNX "
+                        f"Runtime than {quantizer_version()})")
     if not check.passed:
         return "onnx", f"fp32 ONNX (int8 failed this style's check: {check.summary()})"
     flags = int8_flags()
@@ -111,10 +125,21 @@ def choose_backend(folder: Path, weights_sha256: str) -> tuple[str, str]:
     return "int8", f"int8 ONNX ({', '.join(flags)}; checked: {check.summary()})"
 
 
-def quantized_path(cache_root: Path, weights_sha256: str) -> Path:
+def quantizer_version() -> str:
+    """ONNX Runtime's major.minor version here ("" without it)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return ""
+    return ".".join(onnxruntime.__version__.split(".")[:2])
+
+
+def quantized_path(cache_root: Path, graph_key: str) -> Path:
+    """Where the quantized graph of ``graph_key`` (everything the graph depends on: the weights, the config, the
+    style code, the calibration glyphs; :meth:`StyleModel.int8_key`) is kept."""
     import onnxruntime
 
-    return Path(cache_root) / "int8" / f"{weights_sha256[:24]}-{RECIPE}-ort{onnxruntime.__version__}.onnx"
+    return Path(cache_root) / "int8" / f"{graph_key}-{RECIPE}-ort{onnxruntime.__version__}.onnx"
 
 
 def quantize(fp32_model: bytes, calibration: Iterator[Feeds], out: Path) -> None:
@@ -143,10 +168,14 @@ def quantize(fp32_model: bytes, calibration: Iterator[Feeds], out: Path) -> None
 
 
 def _float_nodes(model: Path) -> list[str]:
-    """The convolutions the recipe keeps float: the decoder's (the exporter names nodes by module path)."""
+    """The convolutions the recipe keeps float: the decoder's (the exporter names nodes by module path). None found
+    means the exporter named them otherwise: quantizing would take the decoder too, which fails the gate."""
     import onnx
 
-    return [n.name for n in onnx.load(str(model)).graph.node if n.op_type == "Conv" and "/decoder/" in n.name]
+    nodes = [n.name for n in onnx.load(str(model)).graph.node if n.op_type == "Conv" and "/decoder/" in n.name]
+    if not nodes:
+        raise SeganError("the exported graph names no decoder convolution: the int8 recipe cannot keep them float")
+    return nodes
 
 
 def quantized_session(path: Path, make: Callable[[Path], None], busy_wait: bool = True):

@@ -15,7 +15,7 @@ from segan_core.charset import gb2312_hanzi
 from segan_core.data.split import split_of
 from segan_core.glyphs.ink import ink_iou
 from segan_core.inference import StyleModel
-from segan_core.int8 import RECIPE, Int8Check, choose_backend, read_check, write_check
+from segan_core.int8 import RECIPE, Int8Check, choose_backend, quantizer_version, read_check, write_check
 from segan_core.model.checkpoint import weights_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ STYLE = MODELS / "ma-shan-zheng"
 
 def a_check(sha: str, **changes) -> Int8Check:
     values = dict(weights_sha256=sha, recipe=RECIPE, iou_64=0.99, iou_256=0.99, accuracy_fp32=0.9,
-                  accuracy_int8=0.9, chars=200, measured_on="avx512_vnni")  # fmt: skip
+                  accuracy_int8=0.9, chars=200, measured_on="avx512_vnni", onnxruntime=quantizer_version())  # fmt: skip
     return Int8Check(**(values | changes))
 
 
@@ -47,9 +47,11 @@ def test_the_int8_path_needs_a_passing_check_for_these_weights_and_a_vnni_cpu(st
     sha = weights_hash(style_copy)
     assert choose_backend(style_copy, sha)[0] == "onnx"  # no check
     write_check(style_copy, a_check("0" * 64))
-    assert choose_backend(style_copy, sha) == ("onnx", "fp32 ONNX (the int8 check was made for other weights or "
-                                                       "another recipe)")  # fmt: skip
+    backend, why = choose_backend(style_copy, sha)
+    assert backend == "onnx" and why.startswith("fp32 ONNX (the int8 check was made for other weights")
     write_check(style_copy, a_check(sha, recipe="an-older-recipe"))
+    assert choose_backend(style_copy, sha)[0] == "onnx"
+    write_check(style_copy, a_check(sha, onnxruntime="1.17"))  # another quantizer may quantize otherwise
     assert choose_backend(style_copy, sha)[0] == "onnx"
     write_check(style_copy, a_check(sha, iou_256=0.97))
     backend, why = choose_backend(style_copy, sha)
@@ -62,7 +64,12 @@ def test_the_int8_path_needs_a_passing_check_for_these_weights_and_a_vnni_cpu(st
     assert choose_backend(style_copy, sha) == ("onnx", "fp32 ONNX (this CPU has no VNNI/AMX int8 instructions)")
 
 
-@pytest.mark.parametrize("text", ["{", "[]", '{"format": "segan-int8-check"}', '{"format": "other"}', "x" * 70_000])
+BAD_TYPES = '{"format": "segan-int8-check", "weights_sha256": "x", "recipe": "r", "iou_64": "0.99", "iou_256": null, ' \
+    '"accuracy_fp32": 0.9, "accuracy_int8": 0.9, "chars": 200, "measured_on": "", "onnxruntime": "1.32"}'
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"format": "segan-int8-check"}', '{"format": "other"}', "x" * 70_000,
+                                  BAD_TYPES, BAD_TYPES.replace('"0.99"', "true")])
 def test_a_damaged_check_file_means_fp32(style_copy, vnni, text):
     (style_copy / "int8.json").write_text(text, encoding="utf-8")
     assert read_check(style_copy) is None
@@ -75,7 +82,7 @@ def test_every_bundled_check_is_for_the_weights_beside_it():
     assert len(checks) >= 6
     for path in checks:
         check = read_check(path.parent)
-        assert check is not None and check.recipe == RECIPE, path
+        assert check is not None and check.recipe == RECIPE and check.current, path
         assert check.weights_sha256 == weights_hash(path.parent), f"{path} was measured for other weights"
         assert check.chars == 200
 
@@ -93,7 +100,7 @@ def test_a_damaged_quantized_graph_in_the_cache_is_made_again(style_copy):
     from segan_core.cache import default_cache_dir
     from segan_core.int8 import quantized_path
 
-    path = quantized_path(default_cache_dir(), weights_hash(style_copy))
+    path = quantized_path(default_cache_dir(), StyleModel.load(style_copy, backend="eager").int8_key())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not an onnx graph")
     model = StyleModel.load(style_copy, backend="int8")
