@@ -37,6 +37,8 @@ def test_the_export_does_not_busy_wait_and_the_preview_does():
     exported = with_upscaler(resolve_source(str(STYLE)))
     sessions = _sessions(exported)
     assert len(sessions) == 2 and all(_spinning(s) == "0" for s in sessions)
+    assert not any(s.get_session_options().enable_mem_pattern for s in sessions)
     preview = with_upscaler(StyleModel.load(STYLE))
     sessions = _sessions(preview)
     assert len(sessions) == 2 and all(_spinning(s) == "1" for s in sessions)
+    assert all(s.get_session_options().enable_mem_pattern for s in sessions)
