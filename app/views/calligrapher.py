@@ -63,7 +63,14 @@ from segan_core.outputs import SCAN_IMPORT, USER_STYLE, check_output_dir
 from segan_core.plain_names import recipe_label, recipe_term
 from segan_core.scans.cell_edit import CellEdit, apply_edit
 from segan_core.scans.charsets import template_charset
-from segan_core.scans.corrections import DECISION_FLAGS, Review, ReviewHistory, apply_review, load_review, read_report
+from segan_core.scans.corrections import (
+    Review,
+    ReviewHistory,
+    apply_review,
+    load_review,
+    needs_decision,
+    read_report,
+)
 from segan_core.scans.importer import ImportRequest, import_scans
 from segan_core.scans.template import make_template, write_template
 from segan_core.userdata import data_dir, safe_name, user_model_path
@@ -842,8 +849,8 @@ class CalligrapherFlow(QWidget):
                                     if len(selected) > 1 else "")
 
     def _flagged(self, chars: list[str]) -> list[str]:
-        cells = self.grid.cells
-        return [c for c in chars if cells[c].image is not None and cells[c].status in DECISION_FLAGS]
+        cells = self.grid.cells  # still needing a decision: "it is right" never undoes a relabel or a drop
+        return [c for c in chars if cells[c].image is not None and needs_decision(c, cells[c].status, self.review)]
 
     def select_cell(self, char: str) -> None:
         """Make ``char`` the current and only selected cell."""
@@ -1121,6 +1128,7 @@ class CalligrapherFlow(QWidget):
             return False
         try:
             job, resume = self.make_job()
+            self._running_recipe = job.request.recipe  # the Done page names what ran, not what the combo shows then
         except SeganError as exc:
             self.context.report(self, exc, "Cannot start fine-tuning")
             return False
@@ -1170,7 +1178,7 @@ class CalligrapherFlow(QWidget):
         self.status.setText(f"Done: {result.steps} steps, {result.cpu_minutes:.1f} CPU minutes; snapshot "
                             f"{result.snapshot} chosen on the dev characters")
         self.progress.finish(done=True)
-        recipe = recipe_label(self.recipe.currentData()).lower()
+        recipe = recipe_label(getattr(self, "_running_recipe", None) or DEFAULT_RECIPE).lower()
         self.done_summary.setText(done_summary(result, self.base.currentText(), f"“{recipe}”", scores))
         if self.last_samples is not None:
             strip = QPixmap.fromImage(to_qimage(sample_strip(self.last_samples)))

@@ -238,3 +238,15 @@ def test_a_damaged_review_file_is_one_line_and_the_import_still_opens(qtbot, flo
     assert len(flow.grid.cells) == 12 and flow.review.edits == {}
     assert "damaged review file" in flow.review_status.text() and "\n" not in flow.review_status.text()
     assert errors == []
+
+
+def test_it_is_right_on_a_wide_selection_keeps_the_relabels_and_drops(qtbot, flow, imported, errors):
+    """Select all, then "It is right": only the cells still needing a decision are accepted (review of the diff)."""
+    _load(qtbot, flow, imported)
+    flagged = sorted(FALSE_FLAGS)
+    assert flow.relabel_cell(flagged[0], "宙")
+    flow.grid.select_chars(list(flow.grid.cells))
+    flow.accept_button.click()
+    assert flow.review.relabel.get(flagged[0]) == "宙" and flagged[0] not in flow.review.accept
+    assert set(flagged[1:]) <= flow.review.accept
+    assert errors == []
