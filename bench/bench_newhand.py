@@ -50,6 +50,7 @@ from segan_core.jobs import run_to_end  # noqa: E402
 from segan_core.model.checkpoint import read_config  # noqa: E402
 from segan_core.model.style_codes import write_writer_start  # noqa: E402
 from segan_core.recognizer import content_accuracy, get_recognizer  # noqa: E402
+from segan_core.sampling import spread  # noqa: E402
 from segan_core.scans.charsets import core_set  # noqa: E402
 from segan_core.scans.importer import ImportRequest, import_scans  # noqa: E402
 from segan_core.scans.synthetic import clean_glyph, degrade, fill_page, save_jpeg  # noqa: E402
@@ -108,9 +109,7 @@ def held_out(hand: Hand, split: str) -> tuple[str, ...]:
     written = set(core_set("core300"))
     renderer, recognizer = FontRenderer(hand.font), get_recognizer()
     pool = [c for c in gb2312_hanzi() if split_of(c) == split and c not in written and recognizer.knows(c)]
-    pool = [c for c in pool if renderer.check(c) is None]
-    step = len(pool) / SCORED
-    return tuple(pool[int(i * step)] for i in range(min(SCORED, len(pool))))
+    return tuple(spread([c for c in pool if renderer.check(c) is None], SCORED))
 
 
 def score(chars: tuple[str, ...], images: np.ndarray, reference: np.ndarray) -> dict[str, float]:
