@@ -61,12 +61,13 @@ from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import STATE_JSON, read_config
 from segan_core.outputs import SCAN_IMPORT, USER_STYLE, check_output_dir
 from segan_core.plain_names import recipe_label, recipe_term
-from segan_core.scans.cell_edit import CellEdit, apply_edit
+from segan_core.scans.cell_edit import CellEdit
 from segan_core.scans.charsets import template_charset
 from segan_core.scans.corrections import (
     Review,
     ReviewHistory,
     apply_review,
+    edited_glyph,
     load_review,
     needs_decision,
     read_report,
@@ -141,12 +142,6 @@ def thumbnails(
             continue  # an unreadable picture: its tile stays blank, the big view says why
         out[char] = shrink(glyph, size)
     return out
-
-
-def edited_glyph(path: Path, edit: CellEdit | None) -> np.ndarray:
-    """A cell's glyph image (grey, black on white) as the review's edit redraws it (core ``apply_edit``)."""
-    gray = read_gray(path)
-    return gray if edit is None else (255 - apply_edit(255 - gray, edit)).astype(np.uint8)
 
 
 def shrink(glyph: np.ndarray, size: int) -> np.ndarray:

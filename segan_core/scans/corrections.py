@@ -303,10 +303,16 @@ def _edits_by_label(review: Review) -> dict[str, CellEdit]:
     return {review.relabel.get(c, c): e for c, e in review.edits.items() if c not in review.drop}
 
 
+def edited_glyph(source: Path, edit: CellEdit | None) -> np.ndarray:
+    """A cell's glyph image (grey, black ink on white) as the review's ``edit`` redraws it: what the dataset gets
+    and what the review's editor previews."""
+    gray = read_gray(source)
+    return gray if edit is None else (255 - apply_edit(255 - gray, edit)).astype(np.uint8)
+
+
 def write_edited(source: Path, target: Path, edit: CellEdit) -> None:
     """``source`` (black ink on white) redrawn with ``edit`` into ``target`` (same convention, PNG)."""
-    ink = 255 - read_gray(source)
-    Image.fromarray((255 - apply_edit(ink, edit)).astype(np.uint8)).save(target, format="PNG")
+    Image.fromarray(edited_glyph(source, edit)).save(target, format="PNG")
 
 
 def _write_reviewed(import_dir: Path, final: Mapping[str, Path], edits: Mapping[str, CellEdit]) -> None:
