@@ -13,7 +13,8 @@ from segan_core import resources
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-DATA_PACKAGES = {"segan_core._bundled.resources": "resources", "segan_core._bundled.models": "models"}
+DATA_PACKAGES = {"segan_core._bundled.resources": "resources", "segan_core._bundled.models": "models",
+                 "segan_core._bundled.docs": "docs"}
 
 
 def _shipped(package: str) -> set[str]:
@@ -50,3 +51,13 @@ def test_a_checkout_reads_the_top_level_folders():
     assert resources.IN_CHECKOUT
     assert resources.RESOURCES_DIR == ROOT / "resources" and resources.BUNDLED_MODELS_DIR == ROOT / "models"
     assert resources.SOURCE_FONT.is_file() and resources.APP_ICON.is_file()
+
+
+def test_the_wheel_carries_the_manual_and_its_screenshots():
+    """Help > User manual reads docs/gui.md and its img/gui-*.png from the installed data package."""
+    import re
+
+    shipped = _shipped("segan_core._bundled.docs")
+    manual = (ROOT / "docs" / "gui.md").read_text(encoding="utf-8")
+    pictures = set(re.findall(r"\]\((img/[^)]+\.png)\)", manual))
+    assert "gui.md" in shipped and pictures and pictures <= shipped
