@@ -389,16 +389,22 @@ def onnx_bytes(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], inpu
     return buffer.getvalue()
 
 
+def _onnxruntime():
+    """The onnxruntime module; a missing one is a :class:`SeganError`."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
+    return onnxruntime
+
+
 def open_session(model: bytes, busy_wait: bool = True):
     """An ONNX Runtime CPU session over a serialized graph; a missing onnxruntime is a :class:`SeganError`.
 
     ``busy_wait``: the session's threads spin between operators (the fastest for a process that has the cores to
     itself: the app's previews); ``False`` where other work shares the cores (the export's trace workers), which
     also drops the memory pattern (a long job's peak RSS over a few percent of speed)."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
+    onnxruntime = _onnxruntime()
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     if not busy_wait:  # spinning threads took the cores of the export's trace workers: its GB2312 run with the
@@ -413,10 +419,7 @@ def open_session(model: bytes, busy_wait: bool = True):
 def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],
                  output_names: list[str], busy_wait: bool = True):
     """``module`` exported to ONNX (batch dimension dynamic) and opened in ONNX Runtime on the CPU."""
-    try:
-        import onnxruntime  # noqa: F401  (before the export: a missing runtime is the message, not the export's)
-    except ImportError:
-        raise SeganError("the onnx backend needs onnxruntime (pip install onnxruntime)") from None
+    _onnxruntime()  # before the export: a missing runtime is the message, not the export's
     return open_session(onnx_bytes(module, examples, input_names, output_names), busy_wait)
 
 
