@@ -29,6 +29,7 @@ from fontTools.ttLib.tables.O_S_2f_2 import Panose
 
 from segan_core import __version__
 from segan_core.fontbuild.glyphs import GlyphRecord, empty_glyph, notdef_glyph
+from segan_core.fontbuild.layout import GlyphLayout
 from segan_core.fontbuild.metrics import (
     ADVANCE,
     ADVANCE_HEIGHT,
@@ -101,6 +102,7 @@ class BuildContext:
     info: FontInfo
     fmt: str  # "ttf" | "otf"
     records: Iterable[GlyphRecord]
+    layout: GlyphLayout = field(default_factory=GlyphLayout)  # font-wide size, baseline and spacing of the Hanzi
     builder: FontBuilder = field(init=False)
     order: list[str] = field(default_factory=list)
     cmap: dict[int, str] = field(default_factory=dict)
@@ -126,12 +128,13 @@ class BuildContext:
 
 
 def collect_glyphs(ctx: BuildContext) -> None:
-    """.notdef, U+3000, the given records, then a space if none came; U+00A0 shares the space glyph."""
+    """.notdef, U+3000, the given records (the Hanzi placed by the font-wide layout), then a space if none came;
+    U+00A0 shares the space glyph."""
 
     def records() -> Iterable[GlyphRecord]:
         yield notdef_glyph()
         yield empty_glyph(IDEOGRAPHIC_SPACE)
-        yield from ctx.records
+        yield from (ctx.layout.apply(record) for record in ctx.records)
 
     for record in records():
         _collect(ctx, record)
@@ -342,9 +345,12 @@ STEPS: tuple[Callable[[BuildContext], None], ...] = (
 )
 
 
-def build_font(info: FontInfo, records: Iterable[GlyphRecord], fmt: str = "ttf") -> TTFont:
-    """Run :data:`STEPS` and return the in-memory font (``fmt`` is ``ttf`` or ``otf``)."""
-    ctx = BuildContext(info, fmt, records)
+def build_font(
+    info: FontInfo, records: Iterable[GlyphRecord], fmt: str = "ttf", layout: GlyphLayout | None = None
+) -> TTFont:
+    """Run :data:`STEPS` and return the in-memory font (``fmt`` is ``ttf`` or ``otf``); ``layout`` places the
+    Hanzi font-wide (:mod:`segan_core.fontbuild.layout`; default: as drawn)."""
+    ctx = BuildContext(info, fmt, records, layout or GlyphLayout())
     for step in STEPS:
         step(ctx)
     return ctx.font
