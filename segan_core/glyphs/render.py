@@ -90,6 +90,11 @@ class FontRenderer:
     def glyph_name(self, char: str) -> str | None:
         return self._cmap.get(ord(char))
 
+    @property
+    def chars(self) -> tuple[str, ...]:
+        """Every character the font maps, in code point order."""
+        return tuple(chr(code) for code in sorted(self._cmap))
+
     def file_for(self, char: str) -> Path:
         """The font file that draws ``char`` (the first file for a character the font lacks)."""
         return self.files[self._file_of.get(ord(char), 0)]
