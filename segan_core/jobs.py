@@ -42,6 +42,10 @@ class Progress:
     # is not done/total: a run with --cpu-budget 50 --max-steps 1000000 stops long before its last step
     budget_fraction: float | None = None
     budget: str = ""  # what budget_fraction is a share of, in words: "15 CPU min", "30 min", "1000 steps"
+    # a resumed job: the wall seconds of this session and the fraction it started at, so the ETA follows this
+    # session's pace (the earlier sessions may have run on another machine, or beside other work)
+    session_s: float | None = None
+    session_start_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:  # a programming error: name the stage in Stage first
@@ -58,6 +62,11 @@ class Progress:
     @property
     def eta_s(self) -> float | None:
         frac = self.fraction
+        if self.session_s is not None:
+            gained = (frac or 0.0) - self.session_start_fraction
+            if gained <= 0 or self.session_s <= 0:
+                return None
+            return self.session_s * (1.0 - frac) / gained
         if not frac or self.elapsed_s <= 0:
             return None
         return self.elapsed_s * (1.0 - frac) / frac

@@ -195,3 +195,29 @@ def test_stage_pace_is_timed_by_real_work_not_a_burst_of_cached_glyphs():
     assert left == pytest.approx(20.0 / 256 * (3755 - 3072))  # 53 s; from the first event it would be 4.6 s
     assert pace.seconds_left(Progress("build", 0, 3755, elapsed_s=30.0)) is None  # a new stage: unknown yet
     assert format_eta(None) == "—" and format_eta(0.2) == "00:01" and format_eta(65.5) == "01:06"
+
+
+def test_a_resumed_run_estimates_from_this_sessions_pace():
+    """A run resumed at 60 % of its CPU budget after 3 hours (earlier sessions, slower machines): 10 minutes into
+    this session it is at 70 %, so 30 % more takes 30 minutes, not the 1 h 21 min the whole run's pace says."""
+    resumed = Progress("train", 900, 10**6, elapsed_s=3 * 3600 + 600, budget_fraction=0.7, budget="100 CPU min",
+                       session_s=600, session_start_fraction=0.6)
+    assert resumed.eta_s == pytest.approx(1800)
+    whole_run = Progress("train", 900, 10**6, elapsed_s=3 * 3600 + 600, budget_fraction=0.7, budget="100 CPU min")
+    assert whole_run.eta_s == pytest.approx(4886, abs=1)
+    just_resumed = Progress("train", 900, 10**6, elapsed_s=3 * 3600, budget_fraction=0.6, session_s=0.0,
+                            session_start_fraction=0.6)
+    assert just_resumed.eta_s is None  # no pace yet: "—", not a guess
+
+
+def test_the_engine_reports_the_session_and_where_it_started(tiny_dataset, skeleton_gan, one_thread, tmp_path):
+    """Resumed at step 2 of 4: every report after the start carries this session's seconds and the fraction at
+    which it began (0.5), so the ETA follows this session."""
+    model, train = one_thread
+    out = tmp_path / "r"
+    run_to_end(train_style(tiny_dataset, skeleton_gan, model, train, RunOptions(out=out, max_steps=2)))
+    events = _events(train_style(tiny_dataset, skeleton_gan, model, train,
+                                 RunOptions(out=out, max_steps=4, resume=True)))  # fmt: skip
+    steps = [e for e in events if e.stage == "train" and e.done > 2]
+    assert steps and all(e.session_s is not None and e.session_start_fraction == 0.5 for e in steps)
+    assert all(e.eta_s is not None for e in steps if e.done < 4)

@@ -295,14 +295,22 @@ def _start_message(step: int, resumed: bool, config: TrainConfig) -> str:
 
 
 def _between_logs(step: int, first: bool, spec: RunSpec, config: TrainConfig, cpu_seconds: float,
-                  seconds: tuple[float, float]) -> Progress:
+                  seconds: tuple[float, float], start_fraction: float) -> Progress:
     """The report of a step that is not logged: the step, the budget spent, when the next losses come.
 
-    ``seconds``: the run's wall seconds (all sessions) and this session's."""
+    ``seconds``: the run's wall seconds (all sessions) and this session's; ``start_fraction``: how far the run
+    was when this session began (the ETA follows this session's pace)."""
     share, budget = budget_share(step, spec, cpu_seconds, seconds[1])
     message = f"{'warm-up done; ' if first else ''}losses at step {_next_log(step, config)}"
     return Progress("train", step, spec.max_steps, message=message, elapsed_s=seconds[0], budget_fraction=share,
-                    budget=budget)
+                    budget=budget, session_s=seconds[1], session_start_fraction=start_fraction)
+
+
+def _start_fraction(step: int, spec: RunSpec, share: float | None) -> float:
+    """How far a run is at its (re)start, in the measure its progress reports: the budget's share, or its steps."""
+    if share is not None:
+        return share
+    return step / spec.max_steps if spec.max_steps > 0 else 0.0
 
 
 def fit(
@@ -352,6 +360,7 @@ def fit(
     reason = "max_steps"
     validated_at = -1
     share, budget = budget_share(step, spec, cpu_before, 0.0)
+    start_fraction = _start_fraction(step, spec, share)
     yield Progress("train", step, spec.max_steps, message=_start_message(step, spec.resume, config),
                    elapsed_s=elapsed_before, budget_fraction=share, budget=budget)
     last_report = time.monotonic()
@@ -394,7 +403,7 @@ def fit(
         if not logged and (step == start_step + 1 or now - last_report >= HEARTBEAT_S):  # it moves between logs
             last_report = now
             yield _between_logs(step, step == start_step + 1, spec, config, cpu_total(),
-                                (elapsed_before + now - clock_start, now - clock_start))
+                                (elapsed_before + now - clock_start, now - clock_start), start_fraction)
         if logged:
             last_report = now
             images_per_s = (step - last_log_step) * config.batch_size * dist.world_size / max(1e-9, now - last_log_time)
@@ -418,6 +427,8 @@ def fit(
                 elapsed_s=total_elapsed,
                 budget_fraction=share,
                 budget=budget,
+                session_s=now - clock_start,
+                session_start_fraction=start_fraction,
             )
         if spec.validate is not None and spec.validate_every > 0 and step % spec.validate_every == 0:
             validated_at = step
