@@ -151,17 +151,36 @@ class FontGridDialog(QDialog):
         self.setObjectName("fontGrid")
         self.model = FontGlyphs(chars, written, self)
         self.cell = GlyphCell(family, cell, built_with, self)
-        self.view = QListView()
-        self.view.setObjectName("fontGridView")
-        self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.view.setMovement(QListView.Movement.Static)
-        self.view.setUniformItemSizes(True)
-        self.view.setLayoutMode(QListView.LayoutMode.Batched)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setModel(self.model)
-        self.view.setItemDelegate(self.cell)
+        self.view = self._grid_view()
         self.counts = QLabel(self._count_text())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.rebuild_button = buttons.addButton("Rebuild the font with this layout",
+                                                QDialogButtonBox.ButtonRole.AcceptRole)
+        self.rebuild_button.setEnabled(False)
+        buttons.accepted.connect(self._rebuild)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.counts)
+        layout.addLayout(self._controls(built_with))
+        layout.addWidget(self.view, 1)
+        layout.addWidget(buttons)
+        self.resize(900, 640)
+
+    def _grid_view(self) -> QListView:
+        view = QListView()
+        view.setObjectName("fontGridView")
+        view.setViewMode(QListView.ViewMode.IconMode)
+        view.setResizeMode(QListView.ResizeMode.Adjust)
+        view.setMovement(QListView.Movement.Static)
+        view.setUniformItemSizes(True)
+        view.setLayoutMode(QListView.LayoutMode.Batched)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setModel(self.model)
+        view.setItemDelegate(self.cell)
+        return view
+
+    def _controls(self, built_with: GlyphLayout) -> QHBoxLayout:
+        """The kind filter, then size, baseline and spacing (starting from the layout the font was built with)."""
         self.filter = QComboBox()
         for label, kind in FILTERS:
             self.filter.addItem(label, kind)
@@ -170,16 +189,14 @@ class FontGridDialog(QDialog):
         self.size_box.setRange(SCALE_RANGE[0] * 100, SCALE_RANGE[1] * 100)
         self.size_box.setDecimals(0)
         self.size_box.setSuffix(" %")
-        self.size_box.setValue(built_with.scale * 100)
         self.size_box.setToolTip("Size of every Hanzi, about the centre of its em box")
         self.baseline_box = QSpinBox()
         self.baseline_box.setRange(*BASELINE_RANGE)
-        self.baseline_box.setValue(built_with.baseline)
         self.baseline_box.setToolTip("Move every Hanzi up (+) or down (−), in 1/1000 em")
         self.spacing_box = QSpinBox()
         self.spacing_box.setRange(*SPACING_RANGE)
-        self.spacing_box.setValue(built_with.spacing)
         self.spacing_box.setToolTip("Space added to every Hanzi's advance (− tighter), in 1/1000 em, half each side")
+        self.set_layout(built_with)
         for box in (self.size_box, self.baseline_box, self.spacing_box):
             box.valueChanged.connect(self._try_layout)
         reset = QPushButton("As built")
@@ -191,18 +208,7 @@ class FontGridDialog(QDialog):
             controls.addWidget(widget)
         controls.addWidget(reset)
         controls.addStretch(1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.rebuild_button = buttons.addButton("Rebuild the font with this layout",
-                                                QDialogButtonBox.ButtonRole.AcceptRole)
-        self.rebuild_button.setEnabled(False)
-        buttons.accepted.connect(self._rebuild)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.counts)
-        layout.addLayout(controls)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(buttons)
-        self.resize(900, 640)
+        return controls
 
     def _count_text(self) -> str:
         m = self.model
