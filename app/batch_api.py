@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from app.settings import data_dir
-from segan_core.batch import BatchRequest, BatchResult, export_font, resolve_source
+from segan_core.batch import BatchRequest, BatchResult, cache_key, export_font, open_source
 from segan_core.cache import GlyphCache
 from segan_core.errors import OutputError
+from segan_core.fontbuild.layout import GlyphLayout
 from segan_core.fontbuild.naming import FontNames
 from segan_core.jobs import CancelToken, Progress
 
@@ -48,7 +49,10 @@ def font_file_name(family: str) -> str:
 
 def make_request(*, style: str, chars: tuple[str, ...], out: Path, formats: tuple[str, ...], family: str,
                  version: str, quality_gate: bool, non_han: tuple[str, ...] = (),
-                 workers: int | None = None, names: FontNames | None = None) -> BatchRequest:
+                 workers: int | None = None, names: FontNames | None = None,
+                 layout: GlyphLayout | None = None) -> BatchRequest:
+    """``style``: a style reference, as the catalogue keys it (``style:ID``, ``dir:PATH``) or ``font:PATH``; the
+    core opens it (:func:`segan_core.style_source.open_style`)."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"the output location is a file, not a folder: {out}")
     main = out / f"{font_file_name(family)}.{formats[0]}"
@@ -65,6 +69,7 @@ def make_request(*, style: str, chars: tuple[str, ...], out: Path, formats: tupl
         quality_gate=_gate if quality_gate else None,
         drop_unreadable=False,
         non_han=non_han,
+        layout=layout or GlyphLayout(),
     )
 
 
@@ -84,9 +89,8 @@ def run(
     request: BatchRequest, regenerate: tuple[str, ...] = (), cancel: CancelToken | None = None
 ) -> Iterator[Progress]:
     """Worker side: forget the cached glyphs to regenerate (if any), then export."""
-    if regenerate:
-        if isinstance(request.source, str):  # load the style once: for the cache's name and for the export
-            request = dataclasses.replace(request, source=resolve_source(request.source, request.font_size))
+    if regenerate:  # open the style once: for the cache's name and for the export
+        request = dataclasses.replace(request, source=open_source(request))
         forget(request, regenerate)
     return (yield from export_font(request, cancel))
 
@@ -94,8 +98,6 @@ def run(
 def forget(request: BatchRequest, chars: tuple[str, ...]) -> None:
     """Drop the cached bitmaps and outlines of ``chars`` so the next export makes them afresh (in the cache
     the export uses: with the style's second stage and the writer's glyphs, :func:`segan_core.batch.cache_key`)."""
-    from segan_core.batch import cache_key
-
     identity, trace_key = cache_key(request)
     with GlyphCache(request.cache_dir or cache_dir(), identity, trace_key) as cache:
         cache.forget(chars)

@@ -7,12 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from app.catalog import StyleEntry, list_styles, model_entry
 from app.errors import show_error
-from app.settings import Settings, user_models_dir
+from app.settings import Settings
 from app.workers import JobRunner
 from segan_core.errors import CheckpointError
-from segan_core.styles import parse_style_ref
+from segan_core.styles import StyleEntry, model_entry, parse_style_ref, style_catalogue
 
 
 class AppContext(QObject):
@@ -27,7 +26,7 @@ class AppContext(QObject):
         self.refresh_styles(notify=False)
 
     def refresh_styles(self, notify: bool = True) -> None:
-        self.entries = list_styles(user_models_dir(), self.settings.extra_models)
+        self.entries = style_catalogue(self.settings.extra_models)  # the core's catalogue, and the folders opened here
         if notify:
             self.styles_changed.emit()
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QMetaObject, QObject, QThreadPool, Signal
 
 from segan_core.errors import Cancelled
 from segan_core.jobs import CancelToken, Progress
@@ -61,23 +61,26 @@ class JobSignals(QObject):
     done = Signal()  # after any of finished / failed / cancelled
 
 
-class Job(QRunnable):
+class Job:
     """``fn(*args, cancel=token, **kwargs)`` (when it takes ``cancel``) run on a pool thread.
 
     If ``fn`` returns a generator, it is driven to the end: each yielded item is relayed through
     ``progress`` and the generator's return value through ``finished``. Every core job stops on its
     cancel token by raising :class:`Cancelled` (the one convention): that is reported as ``cancelled``.
+
+    A job lets go of what it ran (``fn`` and its arguments: a style's model and its ONNX sessions, an export's
+    request) as soon as it ends, and its runner drops its callbacks once they have run: nothing a finished job
+    touched stays alive through it (issue 31: every preview job used to keep its style's model for good).
     """
 
     def __init__(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
         self.name = name
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
         self.token = CancelToken()
         self.signals = JobSignals()
+        self.connections: list[QMetaObject.Connection] = []  # the runner's callbacks, disconnected once it ended
         self.running = True
         self.started_at = time.monotonic()
 
@@ -121,6 +124,7 @@ class Job(QRunnable):
             self.signals.failed.emit(exc)
         finally:
             self.running = False
+            self.fn, self.args, self.kwargs = _ended, (), {}  # a finished job holds nothing it ran
             self.signals.done.emit()
 
 
@@ -161,15 +165,22 @@ class JobRunner(QObject):
             (job.signals.done, on_done),
         ):
             if slot is not None:
-                signal.connect(guarded(slot, (self, *callback_receivers(slot, receiver)), name))
-        job.signals.done.connect(lambda: self._forget(job))  # plain Python: safe after the runner is deleted
+                job.connections.append(signal.connect(guarded(slot, (self, *callback_receivers(slot, receiver)), name)))
+        # plain Python: safe after the runner is deleted
+        job.connections.append(job.signals.done.connect(lambda: self._forget(job)))
         self.jobs.append(job)
-        self.pool.start(job)
+        # a callable, not a QRunnable kept by the pool: PySide never frees a QRunnable started with autoDelete off
+        self.pool.start(job.run)
         return job
 
     def _forget(self, job: Job) -> None:
+        """After the job's last callback: out of the list, and its callbacks (closures over views, models and
+        results) disconnected, so that nothing keeps them alive through the job's signals."""
         if job in self.jobs:
             self.jobs.remove(job)
+        for connection in job.connections:
+            QObject.disconnect(connection)
+        job.connections.clear()
 
     @property
     def busy(self) -> bool:
@@ -183,6 +194,10 @@ class JobRunner(QObject):
         """Cancel every job and wait for the pool to drain (on exit)."""
         self.cancel_all()
         return self.pool.waitForDone(timeout_ms)
+
+
+def _ended(*_args: Any, **_kwargs: Any) -> None:
+    """What a finished job's ``fn`` becomes (it has let go of the real one)."""
 
 
 def prepare_child_processes() -> None:

@@ -149,31 +149,33 @@ def main() -> int:
     args = parser.parse_args()
     print(machine())
 
-    from segan_core.batch import BatchRequest, resolve_source
+    import dataclasses
+
+    from segan_core.batch import BatchRequest, open_source
     from segan_core.charset import load_charset
 
     chars = load_charset(args.charset).chars
     with tempfile.TemporaryDirectory(prefix="segan-bench-") as tmp:
         out = args.out or Path(tmp) / "bench.ttf"
-        t = time.perf_counter()
-        source = resolve_source(args.style, args.size)
-        print(f"style {source.name} ({source.identity}, {source.size} px): loaded in {time.perf_counter() - t:.1f} s; "
-              f"{len(chars)} characters, {args.workers} trace workers")  # fmt: skip
         request = BatchRequest(
-            source=source,
+            source=args.style,
             chars=chars,
             out=out,
             formats=tuple(args.format.split(",")),
             workers=args.workers,
             cache_dir=Path(tmp) / "cache",
             timestamp=0,
+            font_size=args.size,
             upscaler=not args.no_upscaler,
         )
+        t = time.perf_counter()
+        source = open_source(request)  # opened once (open_style, as the export opens it), timed apart
+        request = dataclasses.replace(request, source=source)
+        print(f"style {source.name} ({source.identity}, {source.size} px): loaded in {time.perf_counter() - t:.1f} s; "
+              f"{len(chars)} characters, {args.workers} trace workers")  # fmt: skip
         second = "off (--no-upscaler)" if args.no_upscaler else "on when the style has one (<model>/upscaler/)"
         print(f"second stage: {second}")
-        from segan_core.batch import generation_path
-
-        print(f"generation path: {generation_path(source) or 'a font (no network)'}")
+        print(f"generation path: {source.generation_path or 'a font (no network)'}")
         run(request, "cold cache", args.profile)
         if not args.no_warm:
             run(request, "warm cache")

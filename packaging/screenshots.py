@@ -1,15 +1,14 @@
-"""Screenshots of the real window for docs/img/: Generate, the detail panel, Batch & export, Train.
+"""Screenshots of the real window for docs/img: Generate, the detail panel, Batch & export, Train, the calligrapher.
 
     .venv/bin/python packaging/screenshots.py [--model DIR] [--steps 300] [--out docs/img]
 
-Starts ``Xvfb :99 -screen 0 1400x900x24`` (unless ``--no-xvfb``), runs the application on it (Qt's
-xcb platform, so real X11 fonts and rendering) in a throw-away data folder, drives each view and
-saves gui-generate.png, gui-detail.png, gui-batch.png and gui-train.png, then walks the Train view's
-new-calligrapher flow (``--only calligrapher`` for just that): a core300 template, four synthetic
-scans of it written in another brush hand (``--hand``; one box left empty, one with the wrong
-character, one page photographed by phone), the import, a review (one cell relabelled, one dropped)
-and a short fine-tune of the bundled style (``--finetune-steps``), saving gui-calligrapher-1-template.png
-... gui-calligrapher-5-done.png.
+Starts an Xvfb on a free display (unless ``--no-xvfb``), runs the application on it (Qt's xcb platform, so real
+X11 fonts and rendering) in a throw-away data folder, drives each view and saves gui-generate.png,
+gui-detail.png, gui-batch.png and gui-train.png, then walks the new calligrapher's whole path with
+:mod:`app.walk` (``--only calligrapher`` for just that; the same walk tests/app/test_walk_xvfb.py runs): the
+core300 template, four synthetic scans of it written by ``--hand`` dropped on the Generate view, the import, the
+review with multi-select, a short fine-tune of the bundled style (``--finetune-steps``), the verdict, the export
+and its preview, saving gui-calligrapher-1-template.png ... gui-calligrapher-6-export.png.
 
 The style model is ``models/ma-shan-zheng`` when it exists; otherwise a tiny-32 model is trained
 here for ``--steps`` steps on 120 characters of Ma Shan Zheng (about a minute or two on CPU): its
@@ -22,14 +21,14 @@ import argparse
 import dataclasses
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from app.walk import Walk, WalkFailed, never_block, settle, shoot, start_xvfb, stop_xvfb, wait_until  # noqa: E402
 
 TRAIN_TEXT = (
     "永字八法天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜金生丽水"
@@ -38,23 +37,6 @@ TRAIN_TEXT = (
 )
 GENERATE_TEXT = "永字八法 天地玄黄 书法 Hello!"
 BRUSH = "brush/MaShanZheng-Regular.ttf"
-WRONG_CHAR = "永"  # written by mistake into a box of the calligrapher's template (not in core300)
-
-
-def start_xvfb(display: str) -> subprocess.Popen | None:
-    if not shutil.which("Xvfb"):
-        raise SystemExit("Xvfb is not installed (apt-get install xvfb)")
-    socket = Path(f"/tmp/.X11-unix/X{display.lstrip(':')}")
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if socket.exists():
-            return proc
-        if proc.poll() is not None:
-            raise SystemExit(f"Xvfb {display} did not start (is the display taken? try --display :98)")
-        time.sleep(0.1)
-    proc.terminate()
-    raise SystemExit(f"Xvfb {display} did not come up")
 
 
 def prepare_model(work: Path, steps: int) -> dict[str, Path]:
@@ -97,44 +79,6 @@ def prepare_model(work: Path, steps: int) -> dict[str, Path]:
     return {"style": style, "skeleton_gan": sg, "images": images, "brush": brush}
 
 
-def wait_until(app, condition, timeout_s: float = 300.0, what: str = "the GUI") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def settle(app, seconds: float = 0.5) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def shoot(app, widget, path: Path) -> None:
-    settle(app)
-    pixmap = widget.grab()
-    if not pixmap.save(str(path)):
-        raise SystemExit(f"cannot write {path}")
-    print(f"wrote {path} ({pixmap.width()}x{pixmap.height()})", flush=True)
-
-
-def compact(path: Path) -> None:
-    """Store a screenshot with a 256-colour palette (a third of the size; UI greys and glyphs survive)."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    small.save(path, optimize=True)
-
-
-def shoot_compact(app, widget, path: Path) -> None:
-    shoot(app, widget, path)
-    compact(path)
-
-
 def run(args: argparse.Namespace, work: Path, session: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
@@ -143,11 +87,10 @@ def run(args: argparse.Namespace, work: Path, session: Path) -> None:
         assets["style"] = args.model
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("Segan Studio")
-    from app.errors import ErrorBox
     from app.main_window import MainWindow
 
-    shown = []
-    ErrorBox.exec = lambda box: shown.append(box.text()) or 0  # never block on a dialog
+    shown: list[str] = []
+    never_block(shown)
     window = MainWindow()
     window.context.settings.threads = 1
     window.resize(1380, 860)
@@ -227,100 +170,17 @@ def run_views(app, window, assets: dict[str, Path], args: argparse.Namespace, se
     shoot(app, window, out / "gui-train.png")
 
 
-def make_scans(template_json: Path, hand: Path, folder: Path) -> list[Path]:
-    """Every page of the template filled in by ``hand``, degraded like real scans (page 3 a phone photo)."""
-    from segan_core.scans.synthetic import degrade, fill_page, save_jpeg
-    from segan_core.scans.template import load_template
-
-    template = load_template(template_json)
-    chars = template.chars
-    mistakes = {chars[5]: None, chars[17]: WRONG_CHAR}  # an empty box, a wrong character
-    scans = []
-    for page in range(template.pages):
-        filled = fill_page(template, page, hand, dpi=150, written=mistakes)
-        picture = degrade(filled, seed=10 + page, phone=page == 2)
-        scans.append(save_jpeg(picture, folder / f"scan-{page + 1}.jpg"))
-    return scans
-
-
 def run_calligrapher(app, window, assets: dict[str, Path], args: argparse.Namespace, session: Path,
                      shown: list[str]) -> None:
-    """The five steps of the new-calligrapher flow, one screenshot each."""
-    from app.views.calligrapher import FINETUNE, SCANS
-    from segan_core.model.checkpoint import read_config
+    """The new calligrapher's whole path, one screenshot per step (:class:`app.walk.Walk`)."""
     from segan_core.resources import find_font
 
-    out = args.out
-    window.tabs.setCurrentWidget(window.train)
-    flow = window.train.calligrapher
-    window.train.modes.setCurrentWidget(flow)
-    flow.name.setText("Long Cang")
-    flow.name.editingFinished.emit()
-    flow.skeleton_gan = assets["skeleton_gan"]
-
-    # 1 template
-    flow.charset.setCurrentIndex(flow.charset.findData("core300"))
-    saved: list = []
-    flow.template_saved.connect(saved.append)
-    sheets = session / "sheets"
-    sheets.mkdir()
-    flow.save_template(sheets / "long-cang-template.pdf")
-    wait_until(app, lambda: bool(saved) or (flow.job is None and bool(shown)), what="the template")
-    if not saved:
-        raise SystemExit(f"template failed: {shown}")
-    settle(app, 0.5)
-    shoot_compact(app, window, out / "gui-calligrapher-1-template.png")
-
-    # 2 scans: written by another hand, dropped in, imported
-    scans = make_scans(sheets / "long-cang-template.json", find_font(args.hand), session)
-    flow.add_pages(scans)
-    flow.go_to(SCANS)
-    base = Path(assets["base"])
-    size = int(read_config(base)["model"]["image_size"])
-    flow.dataset_size.setCurrentIndex(max(0, flow.dataset_size.findData(size)))
-    imported: list = []
-    flow.imported.connect(imported.append)
-    flow.start_import()
-    wait_until(app, lambda: bool(imported) or (flow.job is None and bool(shown)), what="the import")
-    if not imported:
-        raise SystemExit(f"import failed: {shown}")
-    flow.go_to(SCANS)
-    shoot_compact(app, window, out / "gui-calligrapher-2-scans.png")
-
-    # 3 review: relabel the wrong character, drop a cell, apply
-    from app.views.calligrapher import REVIEW
-
-    flow.go_to(REVIEW)
-    wait_until(app, flow.grid.has_thumbnails, what="the review grid")
-    chars = list(flow.grid.cells)
-    flow.drop_cell(chars[30])
-    flow.relabel_cell(chars[17], WRONG_CHAR)
-    flow.select_cell(chars[17])
-    flow.grid.scrollToTop()
-    shoot_compact(app, window, out / "gui-calligrapher-3-review.png")
-    applied: list = []
-    flow.review_applied.connect(applied.append)
-    flow.apply_review()
-    wait_until(app, lambda: bool(applied) or (flow.job is None and bool(shown)), what="the review")
-    if not applied:
-        raise SystemExit(f"review failed: {shown}")
-
-    # 4 fine-tune: a few steps of the bundled style, shot once samples are in
-    flow.go_to(FINETUNE)
-    flow.set_base(base)
-    flow.budget.setValue(args.finetune_minutes)
-    flow.max_steps.setValue(args.finetune_steps)
-    finished: list = []
-    flow.finished.connect(finished.append)
-    flow.start_finetune()
-    wait_until(app, lambda: flow.last_samples is not None or flow.job is None, timeout_s=1800, what="samples")
-    settle(app, 1.0)
-    shoot_compact(app, window, out / "gui-calligrapher-4-finetune.png")
-    wait_until(app, lambda: bool(finished) or flow.job is None, timeout_s=1800, what="the fine-tune")
-    wait_until(app, lambda: flow.job is None)
-    if not finished:
-        raise SystemExit(f"fine-tuning failed: {shown}")
-    shoot_compact(app, window, out / "gui-calligrapher-5-done.png")
+    walk = Walk(app, window, args.out, session / "walk", find_font(args.hand), assets["base"], args.finetune_steps,
+                args.finetune_minutes, shown)
+    try:
+        walk.run()
+    except WalkFailed as exc:
+        raise SystemExit(f"the calligrapher walk failed: {exc}") from None
 
 
 def main() -> int:
@@ -332,19 +192,18 @@ def main() -> int:
                         help="views: Generate, detail, Batch, Train; calligrapher: the new-calligrapher flow")
     parser.add_argument("--hand", default="brush/LongCang-Regular.ttf",
                         help="brush font that 'writes' the synthetic scans of the calligrapher flow")
-    parser.add_argument("--finetune-steps", type=int, default=60, help="steps of the flow's fine-tune")
+    parser.add_argument("--finetune-steps", type=int, default=2, help="steps of the flow's fine-tune")
     parser.add_argument("--finetune-minutes", type=float, default=10.0, help="its CPU budget")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "segan-screenshots",
                         help="where the stand-in model is kept between runs (reused when present)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
-    parser.add_argument("--display", default=":99")
     parser.add_argument("--no-xvfb", action="store_true", help="use the current $DISPLAY")
     args = parser.parse_args()
 
     xvfb = None
     if not args.no_xvfb:
-        xvfb = start_xvfb(args.display)
-        os.environ["DISPLAY"] = args.display
+        xvfb, display = start_xvfb()
+        os.environ["DISPLAY"] = display
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -357,8 +216,7 @@ def main() -> int:
         run(args, work, session)
     finally:
         if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
+            stop_xvfb(xvfb)
         shutil.rmtree(session, ignore_errors=True)
     return 0
 

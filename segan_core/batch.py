@@ -52,7 +52,7 @@ from segan_core.batch_report import (
     same_maker,
 )
 from segan_core.cache import GlyphCache, default_cache_dir
-from segan_core.errors import CharsetError, FontError, OutputError, SeganError, StyleError
+from segan_core.errors import CharsetError, FontError, OutputError, SeganError
 from segan_core.fontbuild.builder import FORMATS, FontInfo, build_font, save_font
 from segan_core.fontbuild.fallback import (
     ARPHIC_COPYRIGHT,
@@ -62,16 +62,18 @@ from segan_core.fontbuild.fallback import (
     fallback_codepoints,
 )
 from segan_core.fontbuild.glyphs import GlyphRecord, glyph_name
+from segan_core.fontbuild.layout import GlyphLayout
 from segan_core.fontbuild.metrics import ADVANCE
 from segan_core.fontbuild.naming import FontNames
 from segan_core.fontbuild.ufo import check_ufo, ufo_keeps, write_ufo
 from segan_core.fontbuild.validate import require_valid
 from segan_core.fontbuild.vertical import vertical_records
-from segan_core.glyph_source import FontGlyphSource, GlyphSource
+from segan_core.glyph_source import GlyphSource
 from segan_core.glyphs.embox import IMAGE_SIZES
 from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.outputs import check_batch_outputs
 from segan_core.resources import SOURCE_FONT
+from segan_core.style_source import DEFAULT_FONT_SIZE, StyleSource, open_style
 from segan_core.vectorize.trace import TraceConfig, TracedGlyph
 from segan_core.vectorize.worker import trace_task, worker_init
 from segan_core.written import WrittenGlyphs, compare_ink
@@ -80,7 +82,6 @@ if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
 QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
-DEFAULT_FONT_SIZE = 64  # image size for ``font:PATH`` sources
 TRACE_TASK = 32  # glyphs per process-pool task
 POOL_RESTARTS = 3  # trace pools made again after a worker died, per export, before the export gives up
 BLANK_REASON = "blank glyph: no ink left after thresholding"
@@ -88,10 +89,10 @@ BLANK_REASON = "blank glyph: no ink left after thresholding"
 
 @dataclass(frozen=True)
 class BatchRequest:
-    """Everything an export needs. ``source`` is a :class:`GlyphSource` or a spec string
-    (a style id, a model folder, or ``font:PATH``: see :func:`resolve_source`)."""
+    """Everything an export needs. ``source`` is a style reference (``style:ID``, ``dir:PATH``, ``font:PATH``;
+    opened by :func:`open_source`), a style already opened that way, or any other :class:`GlyphSource`."""
 
-    source: GlyphSource | str
+    source: StyleSource | GlyphSource | str
     chars: tuple[str, ...]
     out: Path  # the main font path; other formats are written beside it with their own suffix
     formats: tuple[str, ...] = ("ttf",)
@@ -119,6 +120,9 @@ class BatchRequest:
     # a style with a second stage (<model folder>/upscaler/, segan_core.upscale) draws its glyphs at 256 px with
     # it and traces them with the 256 px settings; False = the 64 px glyphs, as for a style without one
     upscaler: bool = True
+    # font-wide size, baseline and spacing of the Hanzi, applied as the font is built (the cache keeps the glyphs
+    # as drawn, so another layout rebuilds the font from cached outlines)
+    layout: GlyphLayout = field(default_factory=GlyphLayout)
 
     def output_paths(self) -> dict[str, Path]:
         return {fmt: self.out.with_suffix(f".{fmt}") for fmt in self.formats}
@@ -138,36 +142,18 @@ class BatchResult:
 # -- sources -------------------------------------------------------------------------------------
 
 
-def resolve_source(spec: str, font_size: int = DEFAULT_FONT_SIZE) -> GlyphSource:
-    """``font:PATH`` (glyphs rendered from a font), a model folder, or a style id with a trained model."""
-    from segan_core.styles import model_folder, parse_style_ref
-
-    ref = parse_style_ref(spec)
-    if ref.kind == "font":
-        if not ref.path.is_file():
-            raise FontError(f"font file not found: {ref.path}")
-        return FontGlyphSource(ref.path, font_size)
-    folder = model_folder(ref)  # StyleError for an unknown name or a folder without a model
-    return _load_model(folder, f"model folder {folder}" if ref.kind == "dir" else f"style {ref.value}")
-
-
-def origin_of(source: GlyphSource) -> str:
-    """What made a source's glyphs, as the report keeps it: the model folder of a style, ``font:PATH`` of a font."""
-    folder = getattr(source, "folder", None)
-    if folder is not None:
-        return str(Path(folder).resolve())
-    path = getattr(getattr(source, "renderer", None), "path", None)
-    return f"font:{Path(path).resolve()}" if path is not None else source.identity
-
-
-def spec_origin(spec: str) -> str:
-    """:func:`origin_of` for a source spec, without loading the model (the app asks before it starts)."""
-    from segan_core.styles import model_folder, parse_style_ref
-
-    ref = parse_style_ref(spec)
-    if ref.kind == "font":
-        return f"font:{ref.path.resolve()}"
-    return str(model_folder(ref).resolve())
+def open_source(request: BatchRequest) -> StyleSource:
+    """The request's style as the export draws it (:func:`~segan_core.style_source.open_style`): with its second
+    stage unless ``request.upscaler`` is off, the writer's glyphs unless ``request.use_written`` is off, and
+    sessions that do not busy-wait (the trace workers share the cores). A :class:`StyleSource` is used as it is;
+    another glyph source draws alone (no second stage, no written glyphs)."""
+    source = request.source
+    if isinstance(source, StyleSource):
+        return source
+    if isinstance(source, str):
+        return open_style(source, size=request.font_size, second_stage=request.upscaler, written=request.use_written,
+                          busy_wait=False, trace=request.trace)  # fmt: skip
+    return StyleSource(source, trace=request.trace)
 
 
 def replaced_maker(request: BatchRequest, name: str, origin: str) -> str | None:
@@ -181,22 +167,14 @@ def replaced_maker(request: BatchRequest, name: str, origin: str) -> str | None:
     return f"{existing} was made from {describe_maker(old)}, not from {name}"
 
 
-def _check_maker(request: BatchRequest, source: GlyphSource) -> None:
+def _check_maker(request: BatchRequest, source: StyleSource) -> None:
     """Refuse, before any glyph is made, to replace a previous export of another style or model unless
     ``request.overwrite``."""
     if request.overwrite:
         return
-    clash = replaced_maker(request, source.name, origin_of(source))
+    clash = replaced_maker(request, source.name, source.origin)
     if clash is not None:
         raise OutputError(f"{clash}; choose another file or family name, or pass --overwrite to replace it")
-
-
-def _load_model(folder: Path, what: str) -> GlyphSource:
-    try:
-        from segan_core.inference import StyleModel
-    except ImportError as exc:
-        raise StyleError(f"cannot load {what}: the inference module is unavailable ({exc})") from None
-    return StyleModel.load(folder, busy_wait=False)  # the trace workers share the cores (open_session)
 
 
 # -- the job -------------------------------------------------------------------------------------
@@ -235,11 +213,9 @@ class _Export:
     skipped: dict[str, str] = field(default_factory=dict)  # character -> why it is left out
     validation: dict[str, list[str]] = field(default_factory=dict)  # output format -> its checks
     # _prepare
-    source: GlyphSource = field(init=False)
-    trace: TraceConfig = field(init=False)  # how the source's images are traced (request.trace, or its 256 px form)
+    source: StyleSource = field(init=False)  # its trace settings, and the writer's own glyphs (a style from scans)
     fallback: FallbackFont | None = field(init=False)
     # _open_cache
-    writer: WrittenGlyphs | None = field(init=False)  # the writer's own glyphs (a style learned from scans)
     cache: GlyphCache = field(init=False)
     # _plan
     chars: tuple[str, ...] = field(init=False)  # the request's characters, each once
@@ -305,40 +281,16 @@ def _check_request(request: BatchRequest) -> None:
 
 
 def _prepare(job: _Export) -> Iterator[Progress]:
-    """Resolve the source (with its second-stage upscaler) and open the fallback font."""
+    """Open the style (with its second stage and the writer's glyphs) and the fallback font."""
     request = job.request
     yield Progress("prepare", 0, None, "loading the glyph source", elapsed_s=job.clock.elapsed)
-    source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
-    _check_maker(request, source)
-    job.source, job.trace = _second_stage(source, request)
-    path = generation_path(job.source)
+    job.source = open_source(request)
+    _check_maker(request, job.source)
+    path = job.source.generation_path
     if path:  # a stage line of its own, so a log (not a terminal) keeps it
         yield Progress("path", 0, None, path, elapsed_s=job.clock.elapsed)
     job.fallback = FallbackFont(request.fallback_font) if request.fallback_glyphs else None
     job.stats.add("prepare", job.clock.elapsed)
-
-
-def generation_path(source: GlyphSource) -> str | None:
-    """How a style model's generator runs here and why (int8 or fp32 ONNX, segan_core.int8), and whether a
-    second stage follows it; None for a font source."""
-    model = getattr(source, "model", source)  # an UpscaledSource's style model, or the model itself
-    reason = getattr(model, "backend_reason", None)
-    if reason is None:
-        return None
-    return reason + ("; then the second stage (fp32 ONNX)" if model is not source else "")
-
-
-def _second_stage(source: GlyphSource, request: BatchRequest) -> tuple[GlyphSource, TraceConfig]:
-    """The style's upscaler after its generator, when it has one (and ``request.upscaler``), and the trace
-    settings for the images the source then draws."""
-    if not request.upscaler or getattr(source, "folder", None) is None:  # a font source: no torch import
-        return source, request.trace
-    from segan_core.upscale.stage import UpscaledSource, upscaled_trace, with_upscaler
-
-    source = with_upscaler(source, request.upscaler)
-    if isinstance(source, UpscaledSource):
-        return source, upscaled_trace(request.trace, source.size)
-    return source, request.trace
 
 
 # -- the glyph cache ------------------------------------------------------------------------------
@@ -349,20 +301,14 @@ def _open_cache(job: _Export, stack: contextlib.ExitStack) -> Iterator[Progress]
     request, source = job.request, job.source
     cache_root = (request.cache_dir or default_cache_dir()) if request.use_cache else _temporary_cache(stack)
     yield Progress("disk", 0, None, check_disk_space(request, cache_root, source.size), elapsed_s=job.clock.elapsed)
-    job.writer = _written_glyphs(request, source)
-    job.cache = stack.enter_context(GlyphCache(cache_root, _cache_identity(source, job.writer), job.trace.key))
-
-
-def _cache_identity(source: GlyphSource, writer: WrittenGlyphs | None) -> str:
-    return source.identity + (f".written-{writer.identity}" if writer else "")
+    job.cache = stack.enter_context(GlyphCache(cache_root, source.cache_identity, source.trace.key))
 
 
 def cache_key(request: BatchRequest) -> tuple[str, str]:
     """(source identity, trace key) of the glyph cache ``export_font(request)`` uses: with the style's
-    second stage and its 256 px trace settings, and the writer's own glyphs, exactly as the export resolves them."""
-    source = resolve_source(request.source, request.font_size) if isinstance(request.source, str) else request.source
-    source, trace = _second_stage(source, request)
-    return _cache_identity(source, _written_glyphs(request, source)), trace.key
+    second stage and its 256 px trace settings, and the writer's own glyphs, exactly as the export opens them."""
+    source = open_source(request)
+    return source.cache_identity, source.trace.key
 
 
 def _temporary_cache(stack: contextlib.ExitStack) -> Path:
@@ -374,13 +320,6 @@ def _temporary_cache(stack: contextlib.ExitStack) -> Path:
                           f"{exc.strerror or exc}") from None  # fmt: skip
     stack.callback(shutil.rmtree, root, True)
     return root
-
-
-def _written_glyphs(request: BatchRequest, source: GlyphSource) -> WrittenGlyphs | None:
-    folder = getattr(source, "folder", None)
-    if not request.use_written or folder is None:
-        return None
-    return WrittenGlyphs.of_model(Path(folder))
 
 
 # -- disk space ----------------------------------------------------------------------------------
@@ -470,8 +409,8 @@ def _plan(job: _Export) -> Iterator[Progress]:
             f"{job.source.name} cannot produce any of the {len(job.chars)} requested characters "
             f"(e.g. {first[0]} U+{ord(first[0]):04X}: {first[1]})"
         )
-    if job.writer is not None:
-        yield from _trace_written(job, job.writer)
+    if job.source.written is not None:
+        yield from _trace_written(job, job.source.written)
 
 
 def _find_missing(job: _Export, step: int = 512) -> Iterator[Progress]:
@@ -585,9 +524,9 @@ class _Tracer:
 
     def _start(self, part: np.ndarray) -> cf.Future | tuple[float, list[bytes]]:
         if self.pool is None:
-            return trace_task(part, self.job.trace)
+            return trace_task(part, self.job.source.trace)
         try:
-            return self.pool.submit(trace_task, part, self.job.trace)
+            return self.pool.submit(trace_task, part, self.job.source.trace)
         except (cf.process.BrokenProcessPool, RuntimeError):  # broken, or shut down with it
             self._renew_pool()
             return self._start(part)
@@ -760,7 +699,8 @@ def _build_format(job: _Export, fmt: str, temps: dict[str, Path], sample: list[s
     job.cancel.raise_if_cancelled("batch export")
     yield Progress("build", 0, len(job.in_font), fmt, elapsed_s=job.clock.elapsed)
     with job.stats.timed(f"build {fmt}"):
-        font = build_font(job.info, _records(job.cache, job.in_font, job.fallback, job.skipped), fmt)
+        font = build_font(job.info, _records(job.cache, job.in_font, job.fallback, job.skipped), fmt,
+                          job.request.layout)
     for out_fmt, flavor in ((fmt, None), ("woff2", "woff2")):
         if out_fmt in temps and not (out_fmt == "woff2" and fmt != "ttf"):
             yield from _save_and_validate(job, font, out_fmt, flavor, temps[out_fmt], sample)
@@ -801,7 +741,7 @@ def _records(
         yield from vertical_records(fallback, set(fallback_codepoints()) - {ord(c) for c in chars})
 
 
-def _font_info(request: BatchRequest, source: GlyphSource, with_fallback: bool) -> FontInfo:
+def _font_info(request: BatchRequest, source: StyleSource, with_fallback: bool) -> FontInfo:
     """The request's names, with honest defaults: the copyright and description say what made the font,
     and the Arphic notice and licence stay whenever the fallback glyphs are in."""
     names = request.names
@@ -834,10 +774,10 @@ def _font_info(request: BatchRequest, source: GlyphSource, with_fallback: bool) 
         raise OutputError(f"invalid font naming: {exc}") from None
 
 
-def provenance(source: GlyphSource) -> str:
+def provenance(source: StyleSource) -> str:
     """The line every font's description ends with: style, model and the Segan Studio that made it."""
-    folder = getattr(source, "folder", None)
-    model = f"model {Path(folder).name} ({source.identity})" if folder is not None else f"glyphs from {source.identity}"
+    folder = source.folder
+    model = f"model {folder.name} ({source.identity})" if folder is not None else f"glyphs from {source.identity}"
     return (f"Made with Segan Studio {__version__}: {source.name} brush style, {model}; "
             "outlines traced with potrace.")  # fmt: skip
 
@@ -868,21 +808,22 @@ def _report(job: _Export) -> BatchReport:
         family=job.info.family,
         files=dict(job.paths),
         hanzi_written=len(job.in_font),
-        source=SourceInfo(job.source.name, job.source.identity, job.source.size, origin_of(job.source),
-                          generation_path(job.source) or ""),
+        source=SourceInfo(job.source.name, job.source.identity, job.source.size, job.source.origin,
+                          job.source.generation_path or ""),
         requested=len(job.chars),
         skipped={c: job.skipped[c] for c in job.chars if c in job.skipped},
         non_han_skipped="".join(request.non_han),
         quality_gate=gate,
         cache=_cache_info(job),
-        trace=job.trace,  # the settings actually used (256 px glyphs from an upscaler have their own)
+        trace=job.source.trace,  # the settings actually used (256 px glyphs from an upscaler have their own)
         workers=request.workers,
         stage_seconds={k: round(v, 3) for k, v in stats.stage_s.items()} | {"trace cpu": round(stats.trace_cpu_s, 3)},
         total_seconds=round(job.clock.elapsed, 3),
         validation=job.validation,
         fallback_glyphs=_fallback_count(job.fallback, fallback_codepoints()),
-        written_glyphs=None if job.writer is None else _written_report(job.writer, job.cache, job.in_font,
-                                                                       job.source.size),
+        layout=request.layout,
+        written_glyphs=None if job.source.written is None else _written_report(job.source.written, job.cache,
+                                                                               job.in_font, job.source.size),
     )
 
 
@@ -915,6 +856,7 @@ def _written_report(written: WrittenGlyphs, cache: GlyphCache, in_font: list[str
     stack = np.stack(generated) if generated else np.zeros((0, size, size), np.uint8)
     return {
         "count": len(from_writer),
+        "chars": "".join(from_writer),  # which glyphs are the writer's (the app's glyph grid marks them)
         "generated": len(generated_chars),
         "folder": str(written.folder),
         "ink": compare_ink(written.ink_at(from_writer, size), stack),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from segan_core.cache import GlyphCache
+from segan_core.fontbuild.layout import GlyphLayout
 from segan_core.outputs import BATCH_REPORT_FORMAT, read_json, report_outputs
 from segan_core.vectorize.trace import TraceConfig
 
@@ -23,7 +24,7 @@ class SourceInfo:
     name: str
     identity: str  # keys the glyph cache
     image_size: int
-    # what made the glyphs: the model folder of a style, ``font:PATH`` for a real font (``segan_core.batch.origin_of``);
+    # what made the glyphs: the model folder of a style, ``font:PATH`` for a real font (``StyleSource.origin``);
     # a later export to the same file asks before replacing a font of another origin
     origin: str = ""
     # how the network ran here and why (int8 or fp32 ONNX, segan_core.int8); empty for a font
@@ -72,6 +73,8 @@ class BatchReport:
     validation: dict[str, list[str]]  # format -> check results
     fallback_glyphs: int = 0
     written_glyphs: dict[str, Any] | None = None  # a style learned from scans: the writer's own glyphs
+    # the font-wide size, baseline and spacing the font was built with
+    layout: GlyphLayout = dataclasses.field(default_factory=GlyphLayout)
 
     def open_cache(self) -> GlyphCache | None:
         """The glyph cache this export used (to be closed by the caller), or None for a temporary one."""
@@ -118,6 +121,7 @@ class BatchReport:
         }
         if self.written_glyphs is not None:
             data["written_glyphs"] = self.written_glyphs
+        data["layout"] = self.layout.to_json()
         return data
 
     def text(self) -> str:
@@ -187,6 +191,8 @@ def format_report(report: dict) -> str:
     else:
         lines.append(f"quality gate: {gate['count']} unreadable{' (dropped)' if gate['dropped'] else ''} "
                      f"{gate['unreadable']}")  # fmt: skip
+    if report.get("layout"):
+        lines.append(f"font-wide layout of the Hanzi: {GlyphLayout.from_json(report['layout']).describe()}")
     if "written_glyphs" in report:
         written = report["written_glyphs"]
         lines.append(f"written by hand: {written['count']} glyphs from {written['folder']}; generated: "

@@ -104,7 +104,16 @@ RECIPES: dict[str, FinetuneRecipe] = {
     )
 }
 DEFAULT_RECIPE = "all-nocam"  # chosen on 200 held-out dev characters of a simulated writer (docs/training.md)
+# the style a new writer is fitted from unless they choose another (the CLI's --base, the app's base picker): the
+# recipes above were chosen from it; no many-hands base ships yet (models/many-hands), when one does it goes here
+DEFAULT_BASE = "ma-shan-zheng"
+DEFAULT_CPU_BUDGET = 30.0  # CPU minutes
 CODE_RECIPES = ("code", "code+adalin")  # these fit a style code: a many-hands base only
+
+
+def run_folder(name: str) -> Path:
+    """Where the fine-tune of style ``name`` trains, keeps its snapshots and resumes: ``<data>/runs/<name>``."""
+    return data_dir() / "runs" / safe_name(name)
 
 
 def recipes_for(base_dir: Path | None) -> list[str]:
@@ -119,7 +128,7 @@ class FinetuneRequest:
     data: Path  # a dataset folder (segan data build / segan scans import)
     name: str  # the new style's name
     recipe: str = DEFAULT_RECIPE
-    cpu_budget_minutes: float = 30.0
+    cpu_budget_minutes: float = DEFAULT_CPU_BUDGET
     max_steps: int | None = None
     threads: int = 0
     skeleton_gan: Path | None = None  # default: the bundled skeleton GAN
@@ -166,13 +175,15 @@ class Verdict:
 def _verdict_on_test(style: Path, data: Path) -> Verdict | None:
     """The verdict of the style in ``style`` on the writer's own test characters (None: none, or no recognizer)."""
     from segan_core.data.store import GlyphDataset
-    from segan_core.inference import StyleModel
     from segan_core.recognizer import content_accuracy, quality_gate_available
+    from segan_core.style_source import open_style
 
     test = GlyphDataset(data).split("test")
     if len(test) == 0 or not quality_gate_available():
         return None
-    generated = StyleModel.load(style, device="cpu", backend="eager").generate(test.chars)  # a few dozen: no export
+    # a few dozen glyphs, the reference backend, as the model draws them (no second stage, not the writer's own)
+    generated = open_style(f"dir:{style}", device="cpu", backend="eager", second_stage=False,
+                           written=False).generate(test.chars)  # fmt: skip
     accuracy, writer = content_accuracy(test.chars, generated), content_accuracy(test.chars, test.target)
     if not (accuracy == accuracy and writer == writer):  # the recognizer knows none of them
         return None
@@ -239,7 +250,7 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Ite
     base_dir = model_folder(request.base)
     model, train = finetune_configs(base_dir, recipe)
     train = with_overrides(train, num_threads=request.threads or None, bf16=resolve_bf16(request.bf16)[0])
-    run_dir = request.run_dir or data_dir() / "runs" / safe_name(request.name)
+    run_dir = request.run_dir or run_folder(request.name)
     out = request.out or user_model_path(request.name)
     options = RunOptions(
         out=run_dir,

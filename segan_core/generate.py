@@ -1,5 +1,9 @@
 """Generate a few glyphs to files: the command-line twin of the app's Generate view (``segan generate``).
 
+The style is opened as every other drawer opens it (:func:`segan_core.style_source.open_style`): a style
+with a second stage draws its glyphs at 256 px with it, the same glyphs as the app's Generate view and the
+font export (``--no-upscaler``: the generator's 64 px glyphs).
+
 For each character the output folder gets the generated glyph (``glyphs/永.png``, black on white),
 optionally its traced outline (``svg/永.svg``), its attention heatmaps over the source glyph
 (``heatmaps/永-cam.png``, ``-sram``, ``-cram``; SE-GAN models only) and one contact sheet
@@ -20,13 +24,15 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from segan_core.atomic import atomic_dir
-from segan_core.errors import CharsetError
+from segan_core.errors import CharsetError, StyleError
 from segan_core.evaluation.figures import overlay
 from segan_core.glyphs.render import label_font, to_paper
-from segan_core.inference import HEATMAP_KINDS, Generation, load_style_model
+from segan_core.inference import HEATMAP_KINDS, Generation
 from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.outputs import GENERATED_GLYPHS, check_output_dir, resolve
+from segan_core.style_source import StyleSource, open_style
 from segan_core.vectorize.svg import glyph_svg
+from segan_core.vectorize.trace import TraceConfig
 
 CELL = 96  # contact-sheet tile, px
 PAD = 4
@@ -37,7 +43,7 @@ SHEET_ROWS = 200  # rows per contact-sheet page: memory stays bounded for thousa
 
 @dataclass(frozen=True)
 class GenerateRequest:
-    style: str  # a style id with a model, or a model folder
+    style: str  # a style reference: a style id with a model, or a model folder (segan_core.styles.parse_style_ref)
     chars: tuple[str, ...]  # Han characters, distinct, in order
     out: Path
     svg: bool = False
@@ -45,6 +51,7 @@ class GenerateRequest:
     overwrite: bool = False
     device: str = "auto"
     batch_size: int = 64
+    second_stage: bool = True  # a style with one draws its 256 px glyphs, as the font export and the app do
     non_han: tuple[str, ...] = ()  # skipped by the caller; recorded in generate.json
 
 
@@ -64,8 +71,10 @@ def generate_to_folder(request: GenerateRequest, cancel: CancelToken | None = No
     if not request.chars:
         raise CharsetError("no Han characters to generate; give some with --text")
     yield Progress("load", 0, None, f"loading {request.style}", elapsed_s=clock.elapsed)
-    model = load_style_model(request.style, device=request.device)
-    missing = model.missing(request.chars)
+    source = open_style(request.style, second_stage=request.second_stage, written=False, device=request.device)
+    if source.folder is None:
+        raise StyleError(f"{request.style} is a font's own glyphs, not a style with a model to generate with")
+    missing = source.missing(request.chars)
     chars = tuple(c for c in request.chars if c not in missing)
     if not chars:
         char, reason = next(iter(missing.items()))
@@ -75,45 +84,55 @@ def generate_to_folder(request: GenerateRequest, cancel: CancelToken | None = No
         for start in range(0, len(chars), request.batch_size):
             if cancel is not None:
                 cancel.raise_if_cancelled("generation")
-            part = model.run(chars[start : start + request.batch_size], heatmaps=request.heatmaps)
+            part = source.run(chars[start : start + request.batch_size], batch_size=request.batch_size,
+                              heatmaps=request.heatmaps)  # fmt: skip
             if sheets is None:
                 sheets = ContactSheets(tmp, len(chars), [k for k in HEATMAP_KINDS if k in part.heatmaps])
-            _write_glyphs(tmp, part, sheets.kinds, request.svg)
+            _write_glyphs(tmp, part, sheets.kinds, source.trace if request.svg else None)
             sheets.add(part)
             yield Progress("generate", start + len(part.chars), len(chars), elapsed_s=clock.elapsed)
         assert sheets is not None  # chars is not empty
-        report = {
-            "style": request.style,
-            "model": str(resolve(model.folder)),
-            "model_name": model.name,
-            "kind": model.kind,
-            "image_size": model.size,
-            "chars": "".join(chars),
-            "count": len(chars),
-            "skipped": {**{c: "not a Han character" for c in request.non_han}, **missing},
-            "heatmaps": sheets.kinds,
-            "svg": request.svg,
-            "contact_sheets": sheets.close(),
-            "seconds": round(clock.elapsed, 3),
-        }
+        report = _report(request, source, chars, missing, sheets, clock.elapsed)
         (tmp / "generate.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     yield Progress("write", len(chars), len(chars), f"wrote {out}", elapsed_s=clock.elapsed)
     return GenerateResult(out, report)
 
 
-def _write_glyphs(folder: Path, generation: Generation, kinds: Sequence[str], svg: bool) -> None:
+def _report(request: GenerateRequest, source: StyleSource, chars: tuple[str, ...], missing: dict[str, str],
+            sheets: ContactSheets, seconds: float) -> dict:
+    """What ``generate.json`` records: what was asked, what drew it and what was written."""
+    model = source.style_model
+    return {
+        "style": request.style,
+        "model": str(resolve(model.folder)),
+        "model_name": model.name,
+        "kind": model.kind,
+        "image_size": source.size,
+        "second_stage": str(resolve(source.stage.folder)) if source.stage is not None else None,
+        "chars": "".join(chars),
+        "count": len(chars),
+        "skipped": {**{c: "not a Han character" for c in request.non_han}, **missing},
+        "heatmaps": sheets.kinds,
+        "svg": request.svg,
+        "contact_sheets": sheets.close(),
+        "seconds": round(seconds, 3),
+    }
+
+
+def _write_glyphs(folder: Path, generation: Generation, kinds: Sequence[str], svg: TraceConfig | None) -> None:
+    """The glyphs (and their heatmaps); with ``svg``, their outlines traced with those settings."""
     (folder / "glyphs").mkdir(exist_ok=True)
     if kinds:
         (folder / "heatmaps").mkdir(exist_ok=True)
-    if svg:
+    if svg is not None:
         (folder / "svg").mkdir(exist_ok=True)
     for i, char in enumerate(generation.chars):
         Image.fromarray(to_paper(generation.generated[i])).save(folder / "glyphs" / f"{char}.png")
         for kind in kinds:
             tile = overlay(generation.source[i], generation.heatmaps[kind][i])
             Image.fromarray(tile).save(folder / "heatmaps" / f"{char}-{kind}.png")
-        if svg:
-            (folder / "svg" / f"{char}.svg").write_text(glyph_svg(generation.generated[i]), encoding="utf-8")
+        if svg is not None:
+            (folder / "svg" / f"{char}.svg").write_text(glyph_svg(generation.generated[i], svg), encoding="utf-8")
 
 
 class ContactSheets:

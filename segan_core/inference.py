@@ -1,7 +1,8 @@
 """Inference: load a style model once, then turn characters into brush glyphs (and attention heatmaps).
 
-``StyleModel`` implements :class:`~segan_core.glyph_source.GlyphSource`, so the batch exporter, the
-evaluator and the GUI all use it the same way::
+``StyleModel`` implements :class:`~segan_core.glyph_source.GlyphSource`. The batch exporter, ``segan generate``,
+the evaluator and the GUI open a style through :func:`segan_core.style_source.open_style`, which loads the
+model here and adds the style's second stage and the writer's glyphs; on its own::
 
     model = StyleModel.load("models/ma-shan-zheng")
     images = model.generate("永字八法")                  # (4, 64, 64) uint8 ink
@@ -283,13 +284,6 @@ class StyleModel:
             quantize(fp32, self.calibration_feeds(), path)
 
         return quantized_session(quantized_path(default_cache_dir(), self.int8_key()), make, self.busy_wait)
-
-
-def load_style_model(style_or_dir: str, device: str = "auto") -> StyleModel:
-    """A style name (bundled or the user's) or a model folder, resolved by :func:`segan_core.styles.model_folder`."""
-    from segan_core.styles import model_folder
-
-    return StyleModel.load(model_folder(style_or_dir), device=device)
 
 
 Forward = "Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]"

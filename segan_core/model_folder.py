@@ -1,11 +1,13 @@
-"""A model folder (``config.json`` + ``weights.safetensors``): the one answer to "is this a model?".
+"""A model folder (``config.json`` + ``weights.safetensors``): validated, read and described.
 
-Every place that checks a folder for being a model goes through :class:`ModelFolder`: the style
-registry, the batch exporter, the evaluator, the glyph classifier and the app's style catalogue.
-It only reads files (no torch): loading the network is :mod:`segan_core.inference`'s job.
+"Is this a model folder?" has one answer, :func:`segan_core.resources.is_model_folder` (both files present:
+the rule the model search path, the style catalogue and :meth:`ModelFolder.missing` all use; it sits in
+``resources`` because finding a model by name needs it there). :class:`ModelFolder` says the rest: the style
+registry, the batch exporter, the evaluator, the glyph classifier and the style catalogue read models through
+it. It only reads files (no torch): loading the network is :mod:`segan_core.inference`'s job.
 
-- :meth:`ModelFolder.is_model` / :meth:`ModelFolder.missing`: both files present (cheap, for listings);
-- :meth:`ModelFolder.validate`: the same, as a one-line error naming the folder and the missing files;
+- :meth:`ModelFolder.missing`: the model files that are not there (empty for a model folder);
+- :meth:`ModelFolder.validate`: a one-line error naming the folder and the missing files;
 - :meth:`ModelFolder.read_config`: the checked ``config.json`` of a Segan checkpoint (format, version,
   kind, model shape caps), what every loader reads;
 - :meth:`ModelFolder.describe`: kind, target name and a label for lists, never raising.
@@ -20,7 +22,7 @@ from typing import Any
 from segan_core.config import validate_model_config
 from segan_core.errors import CheckpointError, SeganError
 from segan_core.readers import read_json
-from segan_core.resources import MODEL_FILES, is_model_folder
+from segan_core.resources import MODEL_FILES
 
 CHECKPOINT_FORMAT = "segan-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -70,11 +72,6 @@ class ModelFolder:
     def missing(self) -> list[str]:
         """The model files not in the folder (both when it does not exist)."""
         return [name for name in MODEL_FILES if not (self.path / name).is_file()]
-
-    @staticmethod
-    def is_model(path: Path | str | None) -> bool:
-        """Both model files are present (no parsing: cheap enough for listings)."""
-        return path is not None and is_model_folder(Path(path))
 
     def validate(self, error: type[SeganError] = CheckpointError, what: str = "model folder") -> ModelFolder:
         """``self`` if both files are present, else ``error`` naming the folder and what is missing."""

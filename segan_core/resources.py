@@ -73,10 +73,10 @@ def models_path() -> list[Path]:
     return [*extra, BUNDLED_MODELS_DIR]
 
 
-def is_model_folder(folder: Path) -> bool:
-    """Both model files are there (what makes a model folder; :class:`~segan_core.model_folder.ModelFolder`
-    also reads and checks them)."""
-    return all((folder / name).is_file() for name in MODEL_FILES)
+def is_model_folder(folder: Path | str | None) -> bool:
+    """The one rule of "is this a model folder?": both model files are there (no parsing: cheap enough for
+    listings). :class:`~segan_core.model_folder.ModelFolder` reads, checks and describes what they hold."""
+    return folder is not None and all((Path(folder) / name).is_file() for name in MODEL_FILES)
 
 
 def find_model(name: str) -> Path | None:

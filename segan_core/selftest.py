@@ -1,8 +1,9 @@
 """The installation's self-check (``segan-studio --self-test``): every bundled model, glyphs, a font.
 
 Each step runs the core's own code on the files that ship with this installation (a checkout, a
-wheel or the desktop bundle): load every bundled model (the style models with the inference backend
-they would use, the skeleton GAN, the evaluator), generate ten glyphs with their heatmaps into a
+wheel or the desktop bundle): open every bundled style as the app and the export do
+(:func:`segan_core.style_source.open_style`: its model on the inference backend it would use, and its
+second stage), load the skeleton GAN and the evaluator, generate ten glyphs with their heatmaps into a
 folder (:mod:`segan_core.generate`), export a ten-glyph TTF (:mod:`segan_core.batch`, with a trace
 worker process) and validate it (:mod:`segan_core.fontbuild.validate`). Nothing is written outside a
 temporary folder. A step that fails does not stop the ones after it; the result lists every step.
@@ -95,11 +96,11 @@ def run_self_test(echo: Callable[[str], None] = print, chars: tuple[str, ...] = 
         result.steps.append(Step("bundled style models", False, f"none found in {BUNDLED_MODELS_DIR}", 0.0))
         echo(result.steps[-1].line())
     for style in styles:
-        step(f"load + 10 glyphs: {style.id}", lambda s=style: _style_glyphs(s.model_dir, chars))
+        step(f"load + 10 glyphs: {style.id}", lambda s=style: _style_glyphs(f"style:{s.id}", chars))
     step("load: skeleton-gan", lambda: _skeleton_gan(BUNDLED_MODELS_DIR / "skeleton-gan"))
     step("load: evaluator", lambda: _evaluator(BUNDLED_MODELS_DIR / "evaluator"))
     with tempfile.TemporaryDirectory(prefix="segan-self-test-") as tmp:
-        first = styles[0].model_dir if styles else BUNDLED_MODELS_DIR / "ma-shan-zheng"
+        first = f"style:{styles[0].id}" if styles else f"dir:{BUNDLED_MODELS_DIR / 'ma-shan-zheng'}"
         step("generate with heatmaps", lambda: _generate(first, chars, Path(tmp) / "glyphs"))
         font = Path(tmp) / "self-test.ttf"
         if step("export a 10-glyph TTF", lambda: _export(first, chars, font)):
@@ -127,11 +128,13 @@ def _check_source_font(path: Path, chars: tuple[str, ...]) -> str:
     return f"{path.name}, {len(chars)} characters"
 
 
-def _style_glyphs(folder: Path, chars: tuple[str, ...]) -> str:
-    from segan_core.inference import HEATMAP_KINDS, StyleModel
+def _style_glyphs(style: str, chars: tuple[str, ...]) -> str:
+    from segan_core.inference import HEATMAP_KINDS
+    from segan_core.style_source import open_style
 
-    model = StyleModel.load(folder, device="cpu")
-    generation = model.run(chars, heatmaps=True)
+    source = open_style(style, device="cpu", written=False)
+    model = source.style_model
+    generation, upscaled = source.draw(chars, heatmaps=True)
     if model.backend not in EXPECTED_BACKENDS or model.backend != model.requested_backend:
         raise AssertionError(f"inference fell back to {model.backend} (the {model.requested_backend} backend failed)")
     _check_glyphs(generation.generated, len(chars))
@@ -139,7 +142,11 @@ def _style_glyphs(folder: Path, chars: tuple[str, ...]) -> str:
         maps = generation.heatmaps.get(kind)
         if maps is None or len(maps) != len(chars) or not np.isfinite(maps).all() or maps.max() <= 0:
             raise AssertionError(f"the {kind} heatmaps are missing or empty")
-    return f"{model.backend}, {generation.generated.shape[-1]} px, heatmaps {'/'.join(HEATMAP_KINDS)}"
+    sizes = f"{model.size} px"
+    if upscaled is not None:
+        _check_glyphs(upscaled, len(chars))
+        sizes += f" -> {source.size} px (second stage)"
+    return f"{model.backend}, {sizes}, heatmaps {'/'.join(HEATMAP_KINDS)}"
 
 
 def _check_glyphs(images: np.ndarray, count: int) -> None:
@@ -171,10 +178,10 @@ def _evaluator(folder: Path) -> str:
     return f"{len(classifier.config.chars)} characters, {len(classifier.config.fonts)} fonts"
 
 
-def _generate(folder: Path, chars: tuple[str, ...], out: Path) -> str:
+def _generate(style: str, chars: tuple[str, ...], out: Path) -> str:
     from segan_core.generate import GenerateRequest, generate_to_folder
 
-    result = _run(generate_to_folder(GenerateRequest(style=str(folder), chars=chars, out=out, heatmaps=True,
+    result = _run(generate_to_folder(GenerateRequest(style=style, chars=chars, out=out, heatmaps=True,
                                                      device="cpu")))
     glyphs = sorted((result.out / "glyphs").glob("*.png"))
     heatmaps = sorted((result.out / "heatmaps").glob("*.png"))
@@ -185,10 +192,10 @@ def _generate(folder: Path, chars: tuple[str, ...], out: Path) -> str:
     return f"{len(glyphs)} glyphs, {len(heatmaps)} heatmaps, contact sheet"
 
 
-def _export(folder: Path, chars: tuple[str, ...], font: Path) -> str:
+def _export(style: str, chars: tuple[str, ...], font: Path) -> str:
     from segan_core.batch import BatchRequest, export_font
 
-    request = BatchRequest(source=str(folder), chars=chars, out=font, workers=1, use_cache=False, timestamp=0)
+    request = BatchRequest(source=style, chars=chars, out=font, workers=1, use_cache=False, timestamp=0)
     result = _run(export_font(request))
     written = result.report.hanzi_written
     if written != len(chars):

@@ -1,4 +1,9 @@
-"""The style registry (``resources/styles.toml``): the brush styles, their fonts and models; style references.
+"""The style registry (``resources/styles.toml``), the style catalogue and style references.
+
+The catalogue (:func:`style_catalogue`) is the one list of the styles a user can pick, for ``segan styles
+list`` and the app's pickers alike: the bundled styles (with or without a model), then the styles the user
+trained, then the models that ``$SEGAN_MODELS_DIR`` adds, then folders the app opened. Each
+:class:`StyleEntry` is keyed by its style reference, which :func:`segan_core.style_source.open_style` opens.
 
 A style is referred to one way everywhere (the CLI's ``--style``/``--model``, the app's pickers,
 ``segan eval``): :func:`parse_style_ref` turns the text into a :class:`StyleRef`::
@@ -14,14 +19,15 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from segan_core.errors import FontError, OutputError, StyleError
+from segan_core.errors import FontError, OutputError, SeganError, StyleError
 from segan_core.model_folder import ModelFolder
-from segan_core.resources import RESOURCES_DIR, find_font, model_dir, models_path
-from segan_core.userdata import safe_name
+from segan_core.resources import RESOURCES_DIR, find_font, is_model_folder, model_dir, models_path
+from segan_core.userdata import safe_name, user_models_dir
 
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
 # model folders that ship beside the styles but are not styles (the many-hands base is what writers start from)
@@ -44,7 +50,7 @@ class Style:
 
     @property
     def has_model(self) -> bool:
-        return ModelFolder.is_model(self.model_dir)
+        return is_model_folder(self.model_dir)
 
     def font_path(self) -> Path | None:
         """The target font file, or ``None`` where it is not installed."""
@@ -55,13 +61,16 @@ class Style:
 
     def metrics(self) -> dict:
         """The model's measured metrics (``metrics.json``), empty if none."""
-        path = self.model_dir / "metrics.json"
-        if not path.is_file():
-            return {}
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return {}
+        return _json_object(self.model_dir / "metrics.json")
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON object file read leniently: empty when it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 STYLES_FILE = RESOURCES_DIR / "styles.toml"
@@ -108,15 +117,13 @@ def user_styles() -> list[Path]:
     """Model folders beyond the registry's: the styles the user trained (``segan train finetune``, the
     app's Train view) in the user data folder, then the models in ``$SEGAN_MODELS_DIR``'s folders that
     no registry style names (the skeleton GAN and the evaluator are not styles and stay out)."""
-    from segan_core.userdata import user_models_dir
-
-    found = sorted(p for p in user_models_dir().iterdir() if ModelFolder.is_model(p))
+    found = sorted(p for p in user_models_dir().iterdir() if is_model_folder(p))
     taken = {p.name for p in found} | {s.model for s in load_styles()} | set(NOT_STYLES)
     for folder in models_path()[:-1]:  # the last one is the bundled models, all named in the registry
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
-            if path.name not in taken and ModelFolder.is_model(path) and ModelFolder(path).describe().is_style:
+            if path.name not in taken and is_model_folder(path) and ModelFolder(path).describe().is_style:
                 found.append(path)
                 taken.add(path.name)
     return found
@@ -193,3 +200,116 @@ def check_style_name(name: str) -> str:
         raise StyleError(f"style name {name!r} is taken by the bundled {kind} {clash} (--style {clash} always means "
                          "the bundled one); choose another name")
     return folder
+
+
+# -- the catalogue: every style a user can pick ------------------------------------------------------
+
+SAMPLE_CHAR = "永"  # the character a style's sample glyph shows
+ORIGINS = ("bundled", "trained", "added", "opened")  # the registry; the user's; $SEGAN_MODELS_DIR's; opened in the app
+
+
+@dataclass(frozen=True)
+class StyleEntry:
+    """One style of the catalogue."""
+
+    key: str  # its style reference: "style:<id>" for a bundled style, "dir:<path>" for a model folder
+    name: str
+    script: str  # kai-brush / running / cursive / handwriting, or "user model"
+    origin: str  # one of ORIGINS
+    model_dir: Path | None
+    licence: str = ""
+    sample_font: Path | None = None  # the style's own font, where installed (the sample glyph comes from it) ...
+    sample_image: Path | None = None  # ... or an image of a glyph in that style
+    state: str = ""  # a user model's state: "trained", "draft" (reads too little) or "stopped" (a run cut short)
+    base: str = ""  # a fine-tuned style: the style it was fitted from (its style.json)
+
+    @property
+    def available(self) -> bool:
+        return self.model_dir is not None and is_model_folder(self.model_dir)
+
+    @property
+    def status(self) -> str:
+        return "ready" if self.available else "no model yet"
+
+    def label(self) -> str:
+        """Two lines for a picker: the name, then the script and what state the style is in."""
+        state = "no model yet" if not self.available else ("" if self.origin == "bundled" else self.origin)
+        if self.available and self.state in ("draft", "stopped"):
+            state = "draft: reads too little, train longer" if self.state == "draft" else "stopped early, resumable"
+        return f"{self.name}\n{self.script}" + (f" · {state}" if state else "")
+
+    def metrics(self) -> dict[str, Any]:
+        """The model's measured metrics (``metrics.json``, written by ``segan eval --write-metrics``), empty if none."""
+        return _json_object(self.model_dir / "metrics.json") if self.model_dir is not None else {}
+
+
+def style_catalogue(extra: Sequence[str | Path] = ()) -> list[StyleEntry]:
+    """Every style a user can pick, once each: the bundled styles (registry order, with or without a model), the
+    styles the user trained, the models ``$SEGAN_MODELS_DIR`` adds (:func:`user_styles`), then the ``extra``
+    model folders (those the app opened); folders that hold no style model (a skeleton GAN, a many-hands base) are
+    left out."""
+    entries: list[StyleEntry] = []
+    seen: set[Path] = set()
+    for style in load_styles():
+        entries.append(StyleEntry(StyleRef("style", style.id).key, style.display_name, style.script, "bundled",
+                                  style.model_dir, style.licence, style.font_path()))  # fmt: skip
+        seen.add(style.model_dir.resolve())
+    mine = user_models_dir().resolve()
+    found = [(folder, "trained" if folder.parent.resolve() == mine else "added") for folder in user_styles()]
+    for folder, origin in [*found, *((Path(raw), "opened") for raw in extra)]:
+        entry = model_entry(folder, origin)
+        if entry is not None and entry.model_dir not in seen:
+            entries.append(entry)
+            seen.add(entry.model_dir)  # resolved
+    return entries
+
+
+def model_entry(folder: Path, origin: str) -> StyleEntry | None:
+    """The entry of a style model folder (SE-GAN or the zi2zi baseline), or None (not a model, or not a style)."""
+    model = ModelFolder(folder)
+    if not is_model_folder(model.path):
+        return None
+    info = model.describe()
+    if not info.is_style:
+        return None
+    folder = model.path.resolve()
+    name = info.target_name if info.target_name == model.path.name else f"{model.path.name} ({info.target_name})"
+    if info.kind == "baseline":
+        name += " · zi2zi baseline"
+    base = _json_object(folder / "style.json").get("base")
+    return StyleEntry(StyleRef("dir", str(folder)).key, name, "user model", origin, folder,
+                      sample_font=_sample_font(info.target), sample_image=_sample_image(info.target),
+                      state=user_model_state(folder),
+                      base=str(base.get("spec", "")) if isinstance(base, dict) else "")  # fmt: skip
+
+
+def _sample_font(target: dict[str, Any]) -> Path | None:
+    """The font a model was trained towards, where it is installed."""
+    if not target.get("file"):
+        return None
+    try:
+        return find_font(str(target["file"]))
+    except SeganError:
+        return None
+
+
+def _sample_image(target: dict[str, Any]) -> Path | None:
+    """A glyph image of the folder a model was trained towards (its sample character's, else the first)."""
+    images = Path(str(target["folder"])) if target.get("folder") else None
+    if images is None or not images.is_dir():
+        return None
+    candidates = [images / f"{SAMPLE_CHAR}.png", *sorted(images.glob("*.png"))[:1]]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def user_model_state(folder: Path) -> str:
+    """"draft" when a fine-tune's verdict says it reads too little, "stopped" for a run cancelled before its budget
+    (its config.json says so), "trained" otherwise."""
+    verdict = _json_object(Path(folder) / "style.json").get("verdict")
+    if isinstance(verdict, dict) and verdict.get("status") == "draft":
+        return "draft"
+    try:
+        config = ModelFolder(folder).raw_config()
+    except SeganError:
+        return "trained"
+    return "stopped" if config.get("stopped_by") == "cancelled" else "trained"

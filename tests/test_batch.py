@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from segan_core.batch import BatchRequest, export_font, resolve_source
+from segan_core.batch import BatchRequest, export_font
 from segan_core.cli import main as cli_main
 from segan_core.errors import Cancelled, CharsetError, FontError, OutputError, StyleError
 from segan_core.jobs import CancelToken, run_to_end
+from segan_core.style_source import open_style
 
 from .conftest import MA_SHAN_ZHENG
 
@@ -146,9 +147,9 @@ def test_unwritable_output_and_models_that_do_not_exist(tmp_path, style_without_
     empty_dir = tmp_path / "model"
     empty_dir.mkdir()
     with pytest.raises(StyleError, match="not a style model folder"):
-        resolve_source(str(empty_dir))
+        open_style(str(empty_dir))
     with pytest.raises(StyleError, match=r"no trained model|unknown style"):
-        resolve_source(style_without_model.id)
+        open_style(style_without_model.id)
 
 
 def test_cli_exit_codes(tmp_path, capsys):
@@ -199,3 +200,34 @@ def test_cli_quality_gate_without_a_recognizer_is_one_line(tmp_path, monkeypatch
     assert cli_main(["batch", "--style", STYLE, "--text", "永", "--out", str(out), "--quality-gate", "flag"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "recognizer" in err[0] and not out.parent.exists()
+
+
+def test_cli_font_wide_layout_moves_every_hanzi_and_a_rebuild_reuses_the_cache(tmp_path, capsys):
+    """Issue 31's font-wide size, baseline and spacing: --glyph-size 80 --baseline-shift 50 --letter-spacing 100
+    shrinks every Hanzi to 0.8 about the em centre, lifts it 50 units and widens its advance by 100; the punctuation
+    copied from the fallback font keeps its metrics; the second build traces nothing; the report says the layout."""
+    out = tmp_path / "layout" / "Layout.ttf"
+    common = ["batch", "--style", STYLE, "--text", "永字", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
+              "--workers", "0", "--quiet"]
+    assert cli_main(common) == 0
+    plain = TTFont(out)
+    assert cli_main([*common, "--glyph-size", "80", "--baseline-shift", "50", "--letter-spacing", "100"]) == 0
+    placed = TTFont(out)
+    for char in "永字":
+        name = plain.getBestCmap()[ord(char)]
+        before, after = plain["glyf"][name], placed["glyf"][name]
+        def placed_range(lo: int, hi: int, centre: int, shift: int) -> tuple[float, float]:
+            return centre + 0.8 * (lo - centre) + shift, centre + 0.8 * (hi - centre) + shift
+
+        # x: about 500, moved right by half the spacing; y: about 380 (the em box's centre), up by the shift
+        assert (after.xMin, after.xMax) == pytest.approx(placed_range(before.xMin, before.xMax, 500, 50), abs=2)
+        assert (after.yMin, after.yMax) == pytest.approx(placed_range(before.yMin, before.yMax, 380, 50), abs=2)
+        assert placed["hmtx"][name][0] == plain["hmtx"][name][0] + 100
+    comma = plain.getBestCmap()[ord("，")]
+    assert placed["hmtx"][comma] == plain["hmtx"][comma]
+    report = json.loads(out.with_name("Layout.report.json").read_text(encoding="utf-8"))
+    assert report["layout"] == {"scale": 0.8, "baseline": 50, "spacing": 100}
+    assert report["cache"]["traced"] == 0 and report["cache"]["generated"] == 0
+    assert "size 80 %, baseline +50, spacing +100" in out.with_name("Layout.report.txt").read_text(encoding="utf-8")
+    assert cli_main([*common, "--glyph-size", "300"]) == 2
+    assert "invalid font-wide layout: the font-wide size 3 is outside 0.5 to 1.5" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""``segan generate``: glyph PNGs/SVGs, heatmaps and a contact sheet from the bundled 64 px model."""
+"""``segan generate``: glyph PNGs/SVGs, heatmaps and a contact sheet from a bundled style (its 64 px model and its
+256 px second stage, as the app and the font export draw it)."""
 
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ def test_generate_writes_glyphs_heatmaps_svgs_and_a_contact_sheet(generated: Pat
     assert report["chars"] == "永字" and report["count"] == 2
     assert report["skipped"] == {"a": "not a Han character"}
     assert report["heatmaps"] == ["cam", "sram", "cram"] and report["kind"] == "segan"
+    assert report["image_size"] == 256 and report["second_stage"].endswith("upscaler")  # the style's second stage
     for char in "永字":
         glyph = np.asarray(Image.open(generated / "glyphs" / f"{char}.png"))
-        assert glyph.shape == (64, 64) and glyph.min() < 128 < glyph.max()  # black ink on white paper
-        for kind in ("cam", "sram", "cram"):
+        assert glyph.shape == (256, 256) and glyph.min() < 128 < glyph.max()  # black ink on white paper
+        for kind in ("cam", "sram", "cram"):  # over the 64 px source glyph the generator read
             assert Image.open(generated / "heatmaps" / f"{char}-{kind}.png").size == (64, 64)
         svg = (generated / "svg" / f"{char}.svg").read_text(encoding="utf-8")
         assert svg.startswith("<svg") and "<path d=\"M" in svg
@@ -44,9 +46,9 @@ def test_generate_writes_glyphs_heatmaps_svgs_and_a_contact_sheet(generated: Pat
 
 
 def test_generated_glyph_matches_the_model(generated: Path):
-    from segan_core.inference import StyleModel
+    from segan_core.style_source import open_style
 
-    expected = StyleModel.load(MODEL, backend="eager").generate("永")[0]
+    expected = open_style(f"dir:{MODEL}", backend="eager").generate("永")[0]
     written = 255 - np.asarray(Image.open(generated / "glyphs" / "永.png")).astype(np.int16)
     assert np.abs(written - expected).mean() < 2.0  # onnx vs eager: the same glyph
 
@@ -65,8 +67,9 @@ def test_a_previous_output_is_replaced_and_foreign_files_kept(tmp_path: Path):
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     assert cli.main(["generate", "--style", str(MODEL), "--text", "永字", "--out", str(out), "--overwrite",
-                     "--no-heatmaps", "--quiet"]) == 0  # fmt: skip
+                     "--no-heatmaps", "--no-upscaler", "--quiet"]) == 0  # fmt: skip
     assert sorted(p.name for p in (out / "glyphs").iterdir()) == ["字.png", "永.png"]
+    assert Image.open(out / "glyphs" / "永.png").size == (64, 64)  # the generator's own glyphs
     assert not (out / "heatmaps").exists()
     # its own previous output: no --overwrite needed; the old glyphs go, the user's file stays
     assert cli.main(["generate", "--style", str(MODEL), "--text", "八", "--out", str(out), "--quiet"]) == 0

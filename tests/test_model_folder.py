@@ -1,4 +1,5 @@
-"""ModelFolder (the one "is this a model folder?") and parse_style_ref (the one style-reference parser)."""
+"""is_model_folder (the one "is this a model folder?"), ModelFolder, and parse_style_ref (the one style-reference
+parser)."""
 
 import json
 from pathlib import Path
@@ -7,6 +8,7 @@ import pytest
 
 from segan_core.errors import CheckpointError, StyleError
 from segan_core.model_folder import ModelFolder
+from segan_core.resources import is_model_folder
 from segan_core.styles import StyleRef, model_folder, parse_style_ref
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,7 +17,7 @@ SHIPPED = ROOT / "models" / "ma-shan-zheng"
 
 def test_a_shipped_model_is_a_model_folder():
     folder = ModelFolder(SHIPPED)
-    assert ModelFolder.is_model(SHIPPED) and folder.missing() == [] and folder.validate() is folder
+    assert is_model_folder(SHIPPED) and folder.missing() == [] and folder.validate() is folder
     assert folder.read_config(kind="segan")["kind"] == "segan"
     info = folder.describe()
     assert info.kind == "segan" and info.is_style and info.target_name
@@ -23,7 +25,7 @@ def test_a_shipped_model_is_a_model_folder():
 
 
 def test_incomplete_and_broken_folders(tmp_path):
-    assert not ModelFolder.is_model(None) and not ModelFolder.is_model(tmp_path / "nowhere")
+    assert not is_model_folder(None) and not is_model_folder(tmp_path / "nowhere")
     with pytest.raises(CheckpointError, match="model folder not found"):
         ModelFolder(tmp_path / "nowhere").validate()
     (tmp_path / "config.json").write_text("{not json", encoding="utf-8")

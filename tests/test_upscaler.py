@@ -14,8 +14,9 @@ import torch
 from segan_core.errors import Cancelled, CheckpointError, SeganError
 from segan_core.jobs import CancelToken, run_to_end
 from segan_core.model.upscaler import Upscaler, UpscalerConfig, bicubic, load_upscaler
+from segan_core.style_source import open_style
 from segan_core.training.upscaler_data import degrade
-from segan_core.upscale.stage import UPSCALER_DIR, SecondStage, UpscaledSource, upscaler_folder, with_upscaler
+from segan_core.upscale.stage import UPSCALER_DIR, SecondStage, upscaler_folder
 from segan_core.upscale.train import DEFAULT_TRAIN, UpscalerRun, install_upscaler, train_upscaler
 
 TINY = UpscalerConfig(image_size=32, channels=8, blocks=1)
@@ -134,24 +135,22 @@ def test_a_bad_checkpoint_config_is_one_clear_error(trained, tmp_path, change, m
         load_upscaler(folder)
 
 
-def test_install_and_with_upscaler(trained, tiny_style, tmp_path):
-    from segan_core.inference import StyleModel
-
+def test_install_and_open_style_with_its_second_stage(trained, tiny_style, tmp_path):
     style = tmp_path / "style"
     shutil.copytree(tiny_style, style)
-    model = StyleModel.load(style, backend="eager")
+    plain = open_style(f"dir:{style}", backend="eager")
     assert upscaler_folder(style) is None
-    assert with_upscaler(model) is model  # no upscaler: exactly as before
+    assert plain.stage is None and plain.identity == plain.model.identity  # no upscaler: exactly as before
     assert install_upscaler(trained, style) == style / UPSCALER_DIR
-    source = with_upscaler(model)
-    assert isinstance(source, UpscaledSource)
-    assert source.size == 128 and source.identity != model.identity and source.identity.startswith(model.identity)
+    source = open_style(f"dir:{style}", backend="eager")
+    assert source.stage is not None and source.folder == style
+    assert source.size == 128 and source.identity != plain.identity and source.identity.startswith(plain.identity)
     assert source.generate("永字").shape == (2, 128, 128)
-    assert with_upscaler(model, enabled=False) is model
+    assert open_style(f"dir:{style}", backend="eager", second_stage=False).stage is None
     # a broken upscaler folder is refused with the file named, not silently skipped
     (style / UPSCALER_DIR / "weights.safetensors").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match=r"weights\.safetensors"):
-        with_upscaler(model)
+        open_style(f"dir:{style}", backend="eager")
 
 
 def test_cancel_while_the_pairs_are_built_stops_before_training(tiny_style, tiny_dataset, tmp_path):
@@ -415,23 +414,21 @@ def with_calibration(folder: Path, gain: float, generator_sha256: str) -> None:
 
 
 def test_the_gain_reaches_the_export_and_only_for_the_weights_it_was_measured_for(upscaled_style, tmp_path):
-    from segan_core.inference import StyleModel
     from segan_core.model.checkpoint import weights_hash
     from segan_core.upscale.calibration import apply_gain
 
     style = tmp_path / "style"
     shutil.copytree(upscaled_style, style)
     with_calibration(style / UPSCALER_DIR, 4.0, weights_hash(style))
-    model = StyleModel.load(style, backend="eager")
-    source = with_upscaler(model)
-    assert source.stage.ink_gain == 4.0 and source.identity.endswith("-g4")
-    run = model.run("永字")
+    source = open_style(f"dir:{style}", backend="eager")
+    assert source.stage is not None and source.stage.ink_gain == 4.0 and source.identity.endswith("-g4")
+    run = source.style_model.run("永字")
     expected = source.stage.upscale(apply_gain(run.generated, 4.0), run.source, calibrated=False)
     assert np.array_equal(source.generate("永字"), expected)
     # measured for other weights: the stage runs at gain 1, and its glyphs are cached apart
     with_calibration(style / UPSCALER_DIR, 4.0, "0" * 64)
-    other = with_upscaler(model)
-    assert other.stage.ink_gain == 1.0 and not other.stage.calibration_matches
+    other = open_style(f"dir:{style}", backend="eager")
+    assert other.stage is not None and other.stage.ink_gain == 1.0 and not other.stage.calibration_matches
     assert "-g" not in other.identity.rpartition(".")[2]
 
 
@@ -487,9 +484,8 @@ def test_batch_view_regenerate_loads_the_style_once(upscaled_style, tmp_path, mo
 
     export(upscaled_style, tmp_path)
     loads = []
-    real = segan_core.batch.resolve_source
-    monkeypatch.setattr(batch_api, "resolve_source", lambda *a: loads.append(a) or real(*a))
-    monkeypatch.setattr(segan_core.batch, "resolve_source", lambda *a: loads.append(a) or real(*a))
+    real = segan_core.batch.open_style
+    monkeypatch.setattr(segan_core.batch, "open_style", lambda *a, **kw: loads.append(a) or real(*a, **kw))
     request = BatchRequest(source=str(upscaled_style), chars=tuple("永字八法"), out=tmp_path / "Up.ttf",
                            cache_dir=tmp_path / "cache", workers=0, overwrite=True)  # fmt: skip
     result = run_to_end(batch_api.run(request, regenerate=("永",)))

@@ -43,12 +43,16 @@ from app import batch_api
 from app.context import AppContext
 from app.replace import confirm_replace
 from app.widgets.field_row import field_row
-from segan_core.batch import replaced_maker, spec_origin
+from app.widgets.font_grid import FontGridDialog
+from segan_core.batch import replaced_maker
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
+from segan_core.fontbuild.layout import BASELINE_RANGE, SCALE_RANGE, SPACING_RANGE, GlyphLayout
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID
+from segan_core.glyphs.render import FontRenderer
 from segan_core.jobs import Progress, StagePace, format_duration, format_eta
 from segan_core.outputs import check_batch_outputs
+from segan_core.style_source import style_origin
 from segan_core.styles import StyleRef
 
 if TYPE_CHECKING:
@@ -108,7 +112,7 @@ class BatchView(QWidget):
         self.preview_path: Path | None = None  # the snapshot of the exported font the preview is drawn from
         self._font_ids: list[int] = []
         self._preview_dir = tempfile.TemporaryDirectory(prefix="segan-preview-")  # removed when the view is freed
-        self._style_names: dict[str, str] = {}  # combo data -> the style's name
+        self._style_names: dict[str, str] = {}  # combo data (the style's reference) -> the style's name
         self._auto_family = ""  # the family name last filled in from the style (replaced when the style changes)
         self._last_request = None
         self._pace = StagePace()  # the time a stage still needs, at the pace of this run's real work
@@ -136,6 +140,7 @@ class BatchView(QWidget):
         form.addRow("Formats", self._format_choice())
         form.addRow("Font names", self._names_box())
         form.addRow("", self.quality_gate)
+        form.addRow("Layout", self._layout_row())
         form.addRow("Output folder", self._output_folder())
         box = QGroupBox("Export")
         box.setLayout(form)
@@ -207,6 +212,35 @@ class BatchView(QWidget):
         if not gate_ok:
             self.quality_gate.setToolTip("needs the PP-OCR recognizer weights (rapidocr-onnxruntime)")
 
+    def _layout_row(self) -> QHBoxLayout:
+        """The font-wide size, baseline and spacing of the Hanzi (as built; "Glyphs of the font…" tries them live)."""
+        self.layout_size = QSpinBox()
+        self.layout_size.setRange(round(SCALE_RANGE[0] * 100), round(SCALE_RANGE[1] * 100))
+        self.layout_size.setSuffix(" %")
+        self.layout_size.setValue(100)
+        self.layout_size.setToolTip("Size of every Hanzi, about the centre of its em box")
+        self.layout_baseline = QSpinBox()
+        self.layout_baseline.setRange(*BASELINE_RANGE)
+        self.layout_baseline.setToolTip("Move every Hanzi up (+) or down (−), in 1/1000 em")
+        self.layout_spacing = QSpinBox()
+        self.layout_spacing.setRange(*SPACING_RANGE)
+        self.layout_spacing.setToolTip("Space added to every Hanzi's advance (− tighter), in 1/1000 em")
+        row = QHBoxLayout()
+        for label, box in (("size", self.layout_size), ("baseline", self.layout_baseline),
+                           ("spacing", self.layout_spacing)):
+            row.addWidget(QLabel(label))
+            row.addWidget(box)
+        row.addStretch(1)
+        return row
+
+    def glyph_layout(self) -> GlyphLayout:
+        return GlyphLayout(self.layout_size.value() / 100, self.layout_baseline.value(), self.layout_spacing.value())
+
+    def set_glyph_layout(self, layout: GlyphLayout) -> None:
+        self.layout_size.setValue(round(layout.scale * 100))
+        self.layout_baseline.setValue(layout.baseline)
+        self.layout_spacing.setValue(layout.spacing)
+
     def _output_folder(self) -> QWidget:
         self.out = QLineEdit()
         browse_out = QPushButton("Browse…")
@@ -246,6 +280,10 @@ class BatchView(QWidget):
         self.open_folder_button = QPushButton("Open folder")
         self.open_folder_button.setToolTip("Show the exported font files in the file manager")
         self.open_folder_button.clicked.connect(self.open_output_folder)
+        self.glyphs_button = QPushButton("Glyphs of the font…")
+        self.glyphs_button.setToolTip("Every glyph of the exported font, the written ones marked; try the font-wide "
+                                      "size, baseline and spacing and rebuild")
+        self.glyphs_button.clicked.connect(self.show_font_glyphs)
         self.start_button.clicked.connect(lambda: self.start(resume=False))
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.cancel_button.clicked.connect(self.cancel)
@@ -258,6 +296,7 @@ class BatchView(QWidget):
             row.addWidget(button)
         row.addWidget(self.progress, 1)
         row.addWidget(self.eta)
+        row.addWidget(self.glyphs_button)
         row.addWidget(self.open_folder_button)
         return row
 
@@ -351,16 +390,16 @@ class BatchView(QWidget):
         self.style.blockSignals(True)
         self.style.clear()
         self._style_names = {}
-        for entry in self.context.entries:
+        for entry in self.context.entries:  # each style by its reference (style:ID, dir:PATH): the core opens it
             if entry.available:
-                self.style.addItem(f"{entry.name} ({entry.origin})", str(entry.model_dir))
-                self._style_names[str(entry.model_dir)] = entry.name
+                self.style.addItem(f"{entry.name} ({entry.origin})", entry.key)
+                self._style_names[entry.key] = entry.name
         self.style.addItem("Real font (re-export through the pipeline)…", FONT_CHOICE)
         index = self.style.findData(current) if current else -1
         if index < 0:
             generate_key = self.context.settings.last_style
             entry = self.context.entry_for_style_or_dir(generate_key)
-            index = self.style.findData(str(entry.model_dir)) if entry and entry.available else 0
+            index = self.style.findData(entry.key) if entry and entry.available else 0
         self.style.setCurrentIndex(max(0, index))
         self.style.blockSignals(False)
         self._style_changed()
@@ -374,7 +413,7 @@ class BatchView(QWidget):
         data = self.style.currentData()
         if data == FONT_CHOICE:
             return Path(self.font_path.text().strip()).stem or "Font"
-        return self._style_names.get(str(data), Path(str(data or "")).name)
+        return self._style_names.get(str(data), str(data or ""))
 
     def _default_family(self) -> None:
         """The family name (and so the file name) follows the style, unless the user typed one of their own."""
@@ -387,7 +426,11 @@ class BatchView(QWidget):
         self.family.setText(self._auto_family)
 
     def select_model(self, folder: Path | str) -> None:
-        index = self.style.findData(str(Path(folder).resolve()))
+        """Select the style whose model is in ``folder`` (a style just trained, a folder the user picked)."""
+        folder = Path(folder).resolve()
+        entry = next((e for e in self.context.entries if e.model_dir is not None and e.model_dir.resolve() == folder),
+                     None)  # fmt: skip
+        index = self.style.findData(entry.key) if entry is not None else -1
         if index >= 0:
             self.style.setCurrentIndex(index)
 
@@ -427,6 +470,7 @@ class BatchView(QWidget):
         self.resume_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.open_folder_button.setEnabled(self.report is not None and not running)
+        self.glyphs_button.setEnabled(self.report is not None and self.preview_path is not None and not running)
         has_flags = self.flagged.count() > 0 and not running
         self.regenerate_button.setEnabled(has_flags)
         self.exclude_button.setEnabled(has_flags)
@@ -485,21 +529,23 @@ class BatchView(QWidget):
         return batch_api.make_request(
             style=style, chars=chars, out=self.out_dir(), formats=self.chosen_formats(), family=family,
             version=self.version.text().strip() or "1.000", quality_gate=self.quality_gate.isChecked(),
-            non_han=non_han, names=batch_api.make_names(self.name_values()),
+            non_han=non_han, names=batch_api.make_names(self.name_values()), layout=self.glyph_layout(),
         )
 
     # -- running --------------------------------------------------------------------------------------------
 
     def start(self, resume: bool = False, chars: tuple[str, ...] | None = None,
-              regenerate: tuple[str, ...] = ()) -> bool:
+              regenerate: tuple[str, ...] = (), layout: GlyphLayout | None = None) -> bool:
         """Run the export. Every run reuses the glyph cache, so Resume (or a re-run after a cancel)
-        continues from the glyphs already made; ``resume`` repeats the last request unchanged."""
+        continues from the glyphs already made; ``resume`` repeats the last request unchanged, ``chars`` or
+        ``layout`` repeat it with those changed."""
         if self.job is not None:
             return False
         try:
             last = self._last_request
-            if last is not None and (resume or chars is not None or regenerate):
+            if last is not None and (resume or chars is not None or regenerate or layout is not None):
                 request = dataclasses.replace(last, chars=chars) if chars is not None else last
+                request = dataclasses.replace(request, layout=layout) if layout is not None else request
             else:
                 request = self.make_request(chars)
             request = self._confirm_outputs(request)
@@ -528,7 +574,7 @@ class BatchView(QWidget):
         """The request, with ``overwrite`` if the user agrees to replace files that are not a previous export,
         or a previous export made from another style or model; None if they do not."""
         if not request.overwrite and isinstance(request.source, str):
-            clash = replaced_maker(request, self.style_name(), spec_origin(request.source))
+            clash = replaced_maker(request, self.style_name(), style_origin(request.source))
             if clash is not None:
                 question = f"{clash}.\n\nReplace it with the {self.style_name()} font?"
                 if not confirm_replace(self, "Replace a font of another style?", question):
@@ -666,6 +712,27 @@ class BatchView(QWidget):
         font.setPixelSize(self.preview_size.value())
         self.preview.setFont(font)
         self.preview.setPlainText(self.preview_text.text())
+
+    def show_font_glyphs(self) -> FontGridDialog | None:
+        """The whole exported font as a glyph grid; choosing a layout there rebuilds the font with it."""
+        if self.report is None or self.preview_path is None or not self.font_family:
+            return None
+        report = self.report.report  # the BatchResult's BatchReport
+        written = frozenset((report.written_glyphs or {}).get("chars", ""))
+        mapped = FontRenderer(self.preview_path).chars
+        first = [c for c in (self._last_request.chars if self._last_request else ()) if c in set(mapped)]
+        chars = tuple(dict.fromkeys([*first, *mapped]))  # the request's order (GB2312's), then the rest
+        fonts = batch_api.font_files(self.report)
+        dialog = FontGridDialog(fonts[0] if fonts else self.preview_path, self.font_family, chars, written,
+                                report.layout, self)  # fmt: skip
+        dialog.rebuild_requested.connect(self._rebuild_with)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _rebuild_with(self, layout: GlyphLayout) -> None:
+        self.set_glyph_layout(layout)
+        self.start(layout=layout)
 
     def checked_chars(self) -> list[str]:
         out = []

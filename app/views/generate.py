@@ -6,6 +6,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -25,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog import SAMPLE_CHAR, StyleEntry, sample_glyph
+from app.catalog import sample_glyph
 from app.context import AppContext
 from app.imaging import ink_pixmap, save_png, svg_for
+from app.preview_cache import PreviewCache
 from app.replace import confirm_replace, existing
 from app.views.calligrapher import SCAN_SUFFIXES
 from app.views.detail import DetailPanel, GlyphResult
@@ -36,25 +38,27 @@ from segan_core.atomic import atomic_path, write_text_atomic
 from segan_core.charset import is_han
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.glyphs.skeleton import skeletonize
-from segan_core.inference import StyleModel
 from segan_core.jobs import CancelToken, Progress
-from segan_core.upscale.stage import SecondStage, load_second_stage
+from segan_core.style_source import StyleSource, open_style
+from segan_core.styles import SAMPLE_CHAR, StyleEntry
+
+if TYPE_CHECKING:
+    from segan_core.inference import StyleModel
+    from segan_core.upscale.stage import SecondStage
 
 DEBOUNCE_MS = 80  # a pause of 80 ms ends a burst of typing; generation is cancelled if typing resumes
 CHUNK = 16  # characters per generator call from the Generate view
-CACHE_LIMIT = 1024  # generated glyphs kept for characters no longer in the text
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
-def load_style(folder: Path, device: str = "auto") -> tuple[StyleModel, SecondStage | None]:
-    """Worker side: a style's model and its second stage (``None`` when it has none)."""
-    model = StyleModel.load(folder, device=device)
-    return model, load_second_stage(model)
+def load_style(key: str, device: str = "auto") -> StyleSource:
+    """Worker side: the style a picker key names (``style:ID``, ``dir:PATH``), opened by the core with its second
+    stage; the writer's own glyphs stay out (the preview shows what the model draws)."""
+    return open_style(key, device=device, written=False)
 
 
-def _results(model: StyleModel, chars: tuple[str, ...], stage: SecondStage | None = None) -> dict[str, GlyphResult]:
-    generation = model.run(chars, heatmaps=True)
-    upscaled = stage.upscale(generation.generated, generation.source) if stage is not None else None
+def _results(source: StyleSource, chars: tuple[str, ...]) -> dict[str, GlyphResult]:
+    generation, upscaled = source.draw(chars, heatmaps=True)
     results = {}
     for i, char in enumerate(generation.chars):
         results[char] = GlyphResult(
@@ -70,16 +74,16 @@ def _results(model: StyleModel, chars: tuple[str, ...], stage: SecondStage | Non
     return results
 
 
-def generate_results(model: StyleModel, chars: tuple[str, ...], chunk: int = CHUNK,
-                     cancel: CancelToken | None = None, stage: SecondStage | None = None) -> Iterator[Progress]:
-    """Worker side: run the model (with heatmaps) chunk by chunk; each Progress carries the results
-    of one chunk (char -> GlyphResult), so a long paste fills the grid progressively and a new
+def generate_results(source: StyleSource, chars: tuple[str, ...], chunk: int = CHUNK,
+                     cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Worker side: draw the style (with heatmaps, and its second stage) chunk by chunk; each Progress carries
+    the results of one chunk (char -> GlyphResult), so a long paste fills the grid progressively and a new
     keystroke can cancel the rest."""
     for start in range(0, len(chars), chunk):
         if cancel is not None:
             cancel.raise_if_cancelled("generation")
         part = chars[start : start + chunk]
-        yield Progress("generate", start + len(part), len(chars), payload=_results(model, part, stage))
+        yield Progress("generate", start + len(part), len(chars), payload=_results(source, part))
 
 
 def sample_icons(entries: list[StyleEntry]) -> dict[str, object]:
@@ -123,9 +127,8 @@ class GenerateView(QWidget):
         self.setAcceptDrops(True)
         self.context = context
         self.entry: StyleEntry | None = None
-        self.model: StyleModel | None = None
-        self.stage: SecondStage | None = None  # the style's upscaler (256 px), if it has one
-        self.cache: dict[str, GlyphResult] = {}
+        self.source: StyleSource | None = None  # the style in use, as open_style gave it
+        self.cache = PreviewCache()  # the text's glyphs, and those typed before up to a byte budget
         self._load_serial = 0
         self._generating = False
         self._pending = False
@@ -207,7 +210,7 @@ class GenerateView(QWidget):
         self.model_label = QLabel("")
         self.upscaled_switch = QCheckBox("256 px second stage")
         self.upscaled_switch.setChecked(True)
-        self._set_stage(None)
+        self._show_stage()
         self.upscaled_switch.toggled.connect(self._upscaled_toggled)
         self.export_png = QPushButton("Export PNG…")
         self.export_svg = QPushButton("Export SVG…")
@@ -295,19 +298,29 @@ class GenerateView(QWidget):
         if entry is not None and entry.available and (self.entry is None or entry.key != self.entry.key):
             self._use_entry(entry)
 
+    @property
+    def model(self) -> StyleModel | None:
+        """The style's generator (64 px), or None while none is loaded."""
+        return self.source.style_model if self.source is not None else None
+
+    @property
+    def stage(self) -> SecondStage | None:
+        """The style's second stage (256 px), if it has one."""
+        return self.source.stage if self.source is not None else None
+
     def _use_entry(self, entry: StyleEntry) -> None:
-        if self.model is not None:  # kept to fall back on if the new model fails to load
-            self._previous = (self.entry, self.model, dict(self.cache), dict(self._missing), self.stage)
+        if self.source is not None:  # kept to fall back on if the new model fails to load
+            self._previous = (self.entry, self.source, self.cache, dict(self._missing))
         self.entry = entry
-        self.model = None
-        self._set_stage(None)
-        self.cache.clear()
+        self.source = None
+        self._show_stage()
+        self.cache = PreviewCache(self.cache.budget)
         self.model_label.setText(f"Loading {entry.name}…")
         self._load_serial += 1
         serial = self._load_serial
-        self.context.runner.start(
-            f"load {entry.name}", load_style, entry.model_dir, device=self.context.settings.device,
-            on_finished=lambda loaded: self._model_loaded(serial, *loaded),
+        self.context.runner.start(  # the core opens the style by its reference: the app makes up no path
+            f"load {entry.name}", load_style, entry.key, device=self.context.settings.device,
+            on_finished=lambda source: self._model_loaded(serial, source),
             on_failed=lambda exc: self._model_failed(serial, exc), receiver=self,
         )
         self.regenerate()
@@ -317,14 +330,15 @@ class GenerateView(QWidget):
         if self.entry is not None:
             self._use_entry(self.entry)
 
-    def _model_loaded(self, serial: int, model: StyleModel, stage: SecondStage | None = None) -> None:
+    def _model_loaded(self, serial: int, source: StyleSource) -> None:
         if serial != self._load_serial:
             return
         self._previous = None
         if self.entry is not None:
             self.context.settings.last_style = self.entry.key
-        self.model = model
-        self._set_stage(stage)
+        self.source = source
+        model, stage = source.style_model, source.stage
+        self._show_stage()
         self.cache.clear()
         self._missing.clear()
         name = self.entry.name if self.entry else model.name
@@ -344,8 +358,8 @@ class GenerateView(QWidget):
         self.model_label.setText("Model failed to load.")
         self.entry = None
         if self._previous is not None:  # back to the style in use before
-            self.entry, self.model, self.cache, self._missing, previous_stage = self._previous
-            self._set_stage(previous_stage)
+            self.entry, self.source, self.cache, self._missing = self._previous
+            self._show_stage()
             self._previous = None
             self._select_item(self.entry.key)
             self.model_label.setText(f"{self.entry.name} (the other model failed to load)")
@@ -402,7 +416,7 @@ class GenerateView(QWidget):
         self._follow_selection()
         self._cells = cells
         self._update_status(cells)
-        self._trim_cache({c for c, _, _ in cells})
+        self.cache.keep(c for c, _, _ in cells)  # the others' glyphs only up to the cache's byte budget
         todo = tuple(c for c, state, _ in cells if state == PENDING and c not in self.cache)
         if self.model is None or not todo:
             if self.model is not None:
@@ -414,19 +428,13 @@ class GenerateView(QWidget):
                 self._job.cancel()  # the chunk in hand finishes (and is cached); the rest is redone
             return
         self._generating = True
-        model = self.model
+        source = self.source
         self._job = self.context.runner.start(
-            "generate", generate_results, model, todo, stage=self.stage,
-            on_progress=lambda event: self._generated(model, event.payload),
+            "generate", generate_results, source, todo,
+            on_progress=lambda event: self._generated(source, event.payload),
             on_failed=self._generation_failed,
             on_done=self._generation_done, receiver=self,
         )
-
-    def _trim_cache(self, keep: set[str]) -> None:
-        """Forget the oldest glyphs of characters no longer typed once there are too many."""
-        spare = [c for c in self.cache if c not in keep]
-        for char in spare[: max(0, len(spare) - CACHE_LIMIT)]:
-            del self.cache[char]
 
     def _missing_of(self, chars: list[str]) -> dict[str, str]:
         if self.model is None:
@@ -437,8 +445,8 @@ class GenerateView(QWidget):
             self._missing.update({c: found.get(c) for c in new})
         return {c: self._missing[c] for c in chars if self._missing.get(c)}
 
-    def _generated(self, model: StyleModel, results: dict[str, GlyphResult]) -> None:
-        if model is not self.model:
+    def _generated(self, source: StyleSource | None, results: dict[str, GlyphResult]) -> None:
+        if source is not self.source:
             return
         self.cache.update(results)
         shown = [c for c in results if self.grid.item_for(c) is not None]
@@ -509,10 +517,10 @@ class GenerateView(QWidget):
 
     # -- the second stage: before / after ----------------------------------------------------------------
 
-    def _set_stage(self, stage: SecondStage | None) -> None:
+    def _show_stage(self) -> None:
         """The switch shows the truth: checked only when the style has a second stage and the user wants it (the
         wish is kept across styles without one; issue 31: never a checked-but-disabled box)."""
-        self.stage = stage
+        stage = self.stage
         wanted = getattr(self, "_upscaled_wanted", True)
         self.upscaled_switch.blockSignals(True)
         self.upscaled_switch.setChecked(stage is not None and wanted)

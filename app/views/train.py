@@ -1,6 +1,6 @@
 """The Train view: a folder of per-character images -> a dataset -> a new style model.
 
-Its first tab is the "new calligrapher" flow (``app/views/calligrapher.py``: template, scans, review,
+Its first tab is the "new calligrapher" flow (``app/views/calligrapher/``, a module a page: template, scans, review,
 fine-tune); this module is the second, training from a folder of images.
 
 The configs come from the core's ``segan_core.training.run_configs.resolve_run_configs`` (the rule the

@@ -12,6 +12,7 @@ from segan_core.charset import load_charset, text_charset
 from segan_core.commands.progress import drive
 from segan_core.errors import OutputError
 from segan_core.fontbuild.builder import FORMATS
+from segan_core.fontbuild.layout import GlyphLayout
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID, FontNames
 from segan_core.vectorize.trace import TraceConfig
 
@@ -88,6 +89,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="a style with a second stage (<model>/upscaler/): export its 64 px glyphs without it, as before",
     )
+    layout = batch.add_argument_group(
+        "font-wide layout", "every Hanzi of the font moved alike as it is built (the glyph cache keeps them as drawn, "
+        "so trying another layout rebuilds from cached outlines)")
+    layout.add_argument("--glyph-size", type=float, default=100.0, metavar="PERCENT",
+                        help="size of the Hanzi about the centre of the em box, 50 to 150 (default: 100)")
+    layout.add_argument("--baseline-shift", type=int, default=0, metavar="UNITS",
+                        help="move the Hanzi up (+) or down (-), in 1/1000 em, -300 to 300 (default: 0)")
+    layout.add_argument("--letter-spacing", type=int, default=0, metavar="UNITS",
+                        help="add to each Hanzi's advance, in 1/1000 em, -200 to 500 (default: 0)")
     batch.add_argument("--quiet", action="store_true")
     batch.set_defaults(func=run_batch)
 
@@ -122,6 +132,10 @@ def run_batch(args: argparse.Namespace) -> int:
                           description=args.description, family_zh=args.family_zh)
     except ValueError as exc:
         raise OutputError(f"invalid font naming: {exc}") from None
+    try:
+        layout = GlyphLayout(args.glyph_size / 100, args.baseline_shift, args.letter_spacing)
+    except ValueError as exc:
+        raise OutputError(f"invalid font-wide layout: {exc}") from None
     gate = None
     if args.quality_gate != "off":
         from segan_core.recognizer import quality_gate
@@ -150,6 +164,7 @@ def run_batch(args: argparse.Namespace) -> int:
         quality_gate=gate,
         drop_unreadable=args.quality_gate == "drop",
         upscaler=not args.no_upscaler,
+        layout=layout,
     )
     result = drive(export_font(request), quiet=args.quiet)
     report = result.report

@@ -20,12 +20,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "The command-line twin of the app's Generate view.",
     )
     generate.add_argument(
-        "--style", required=True, metavar="STYLE_OR_DIR", help="a style id with a model, or a model folder"
+        "--style", required=True, metavar="STYLE_OR_DIR",
+        help="a style id with a model, or a model folder; drawn as the app and `segan batch` draw it (with its "
+        "second stage at 256 px when it has one)",
     )
     generate.add_argument("--text", required=True, help="the characters to generate (non-Han characters are skipped)")
     generate.add_argument("--out", type=Path, required=True, help="output folder (new, empty or a previous output)")
     generate.add_argument("--svg", action="store_true", help="also write traced outlines as SVG files")
     generate.add_argument("--no-heatmaps", action="store_true", help="skip the attention heatmaps")
+    generate.add_argument(
+        "--no-upscaler",
+        action="store_true",
+        help="a style with a second stage (<model>/upscaler/): write its 64 px glyphs without it",
+    )
     generate.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     generate.add_argument(
         "--overwrite",
@@ -48,6 +55,7 @@ def run_generate(args: argparse.Namespace) -> int:
         heatmaps=not args.no_heatmaps,
         overwrite=args.overwrite,
         device=args.device,
+        second_stage=not args.no_upscaler,
         non_han=parsed.non_han,
     )
     result = drive(generate_to_folder(request), quiet=args.quiet)

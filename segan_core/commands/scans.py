@@ -1,4 +1,5 @@
-"""``segan scans import``: scanned template pages -> glyph images, a dataset, a report, a review sheet."""
+"""``segan scans import``: scanned template pages -> glyph images, a dataset, a report, a review sheet;
+``segan scans review``: a JSON file of relabels and drops applied to an import, its dataset rebuilt."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from segan_core.commands.progress import drive
+from segan_core.data.store import read_manifest
 from segan_core.glyphs.embox import IMAGE_SIZES
 from segan_core.resources import SOURCE_FONT
-from segan_core.scans.importer import ImportRequest, import_scans
+from segan_core.scans.corrections import apply_corrections
+from segan_core.scans.importer import DATASET_DIR, ImportRequest, import_scans
 
 SHOW_FLAGGED = 20
 
@@ -37,6 +40,27 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "replaced)")
     imp.add_argument("--quiet", action="store_true")
     imp.set_defaults(func=run_import)
+    _register_review(scans_sub)
+
+
+def _register_review(scans_sub: argparse._SubParsersAction) -> None:
+    review = scans_sub.add_parser(
+        "review", help="apply a JSON file of relabels and drops to an import and rebuild its dataset",
+        description="Correct an import as the app's review grid does: CORRECTIONS is a JSON object with any of "
+        '"relabel" ({"cell": "character it really is"}), "drop" (["cell", ...]: left out of the dataset), "accept" '
+        '(["cell", ...]: flagged but right) and "edits" (as review.json holds them); a cell is named by the '
+        "character of its template box. They are made on top of the import's saved review (review.json); then "
+        "reviewed/, review.json and dataset/ are rebuilt from the import's own files, which never change.",
+    )
+    review.add_argument("import_dir", type=Path, metavar="IMPORT", help="the folder segan scans import wrote")
+    review.add_argument("corrections", type=Path, metavar="CORRECTIONS", help="the JSON file of corrections")
+    review.add_argument("--replace", action="store_true",
+                        help="the file is the whole review: forget the corrections saved before")
+    review.add_argument("--size", type=int, choices=IMAGE_SIZES,
+                        help="dataset image size (default: the import's; a base's size when fine-tuning from it)")
+    review.add_argument("--source", type=Path, default=SOURCE_FONT, help="source (Kai print) font for the dataset")
+    review.add_argument("--quiet", action="store_true")
+    review.set_defaults(func=run_review)
 
 
 def _positive(text: str) -> int:
@@ -95,4 +119,18 @@ def run_import(args: argparse.Namespace) -> int:
     if len(flagged) > SHOW_FLAGGED:
         print(f"  ... and {len(flagged) - SHOW_FLAGGED} more flagged cells: see {args.out / 'report.json'}")
     print(f"label check: {report.label_check}")
+    return 0
+
+
+def run_review(args: argparse.Namespace) -> int:
+    job = apply_corrections(args.import_dir, args.corrections, replace=args.replace, size=args.size,
+                            source=args.source)
+    with terminate_as_interrupt():
+        review = drive(job, quiet=args.quiet)
+    manifest = read_manifest(args.import_dir / DATASET_DIR)
+    counts = manifest.get("counts", {})
+    print(f"applied {args.corrections} to {args.import_dir}: {len(review.relabel)} relabelled, {len(review.drop)} "
+          f"dropped, {len(review.accept)} right as written, {len(review.edits)} edited")
+    print(f"dataset rebuilt at {manifest.get('size')} px: {counts.get('train', 0)} train / {counts.get('dev', 0)} "
+          f"dev / {counts.get('test', 0)} test characters")
     return 0

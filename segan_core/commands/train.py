@@ -12,7 +12,7 @@ from segan_core import cli_args
 from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig, with_overrides
 from segan_core.errors import Cancelled, SeganError
-from segan_core.finetune import DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
+from segan_core.finetune import DEFAULT_BASE, DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
 from segan_core.jobs import Progress
 from segan_core.model.device import BF16_SETTINGS, resolve_bf16
 from segan_core.training.presets import (
@@ -162,8 +162,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--target-dir) and install the result as your own style: it appears in `segan styles list`, the app's "
         "style picker and `segan batch --style NAME`. The snapshot is chosen on the dataset's dev characters.",
     )
-    finetune.add_argument("--base", required=True, metavar="STYLE_OR_DIR",
-                          help="a style with a model (e.g. ma-shan-zheng) or a model folder")
+    finetune.add_argument("--base", default=DEFAULT_BASE, metavar="STYLE_OR_DIR",
+                          help=f"a style with a model or a model folder (default {DEFAULT_BASE})")
     finetune.add_argument("--data", type=Path, required=True, help="the writer's dataset folder")
     finetune.add_argument("--name", required=True, help="name of the new style (its folder in your styles)")
     finetune.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,

@@ -21,6 +21,7 @@ from segan_core.errors import DatasetError
 from segan_core.readers import read_json
 
 DATASET_FORMAT = "segan-dataset"
+MANIFEST_FILE = "manifest.json"  # beside one <split>.npz per split
 DATASET_VERSION = 1
 IMAGE_KEYS = ("source", "target")
 SKELETON_KEYS = ("source_skeleton", "target_skeleton")
@@ -72,7 +73,7 @@ def manifest_hash(manifest: dict) -> str:
 
 def read_manifest(folder: Path | str) -> dict:
     folder = Path(folder)
-    path = folder / "manifest.json"
+    path = folder / MANIFEST_FILE
     if not path.is_file():
         raise DatasetError(f"not a dataset folder (no manifest.json): {folder}")
     manifest = read_json(path, DatasetError, "dataset manifest")  # bounded; too deep is one line too

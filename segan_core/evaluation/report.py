@@ -21,11 +21,12 @@ from segan_core.atomic import atomic_dir, write_text_atomic
 from segan_core.data.store import GlyphDataset, GlyphSplit
 from segan_core.evaluation.checks import EvaluationError, check_compatible
 from segan_core.evaluation.paired import paired_metrics
-from segan_core.glyph_source import FontGlyphSource, GlyphSource
+from segan_core.glyph_source import GlyphSource
 from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.model_folder import ModelFolder
 from segan_core.outputs import EVAL_REPORT
-from segan_core.styles import model_folder, parse_style_ref
+from segan_core.style_source import open_style
+from segan_core.styles import StyleRef, model_folder, parse_style_ref
 
 if TYPE_CHECKING:  # loaded lazily: an evaluation without OCR or Fréchet needs neither
     from segan_core.evaluation.classifier import GlyphClassifier
@@ -151,25 +152,23 @@ def model_label(config: dict) -> str:
 
 
 def load_candidate(spec: str, size: int) -> Candidate:
-    """``font:PATH`` (a real font as a model, rendered at ``size``) or a checkpoint folder."""
+    """``font:PATH`` (a real font as a model, rendered at ``size``) or a checkpoint folder, opened by
+    :func:`~segan_core.style_source.open_style` as the generator alone (no second stage, no written glyphs) on
+    the reference backend: a model's numbers are the same on any CPU."""
     ref = parse_style_ref(spec)
     if ref.kind == "font":
-        source = FontGlyphSource(Path(ref.value), size)
-        return Candidate(source, f"{source.name} (font)", spec, None)
-    # a bare spec is a folder here (a style name is only taken with its style: prefix)
-    checkpoint = ModelFolder(model_folder(ref) if ref.explicit and ref.kind == "style" else ref.path)
+        font = open_style(ref, size=size).model
+        return Candidate(font, f"{font.name} (font)", spec, None)
+    if not ref.explicit:  # a bare spec is a folder here (a style name is only taken with its style: prefix)
+        ref = StyleRef("dir", spec)
+    checkpoint = ModelFolder(model_folder(ref)) if ref.kind == "style" else ModelFolder(ref.path)
     if not checkpoint.has_config:
         raise EvaluationError(f"not a model folder (no config.json): {checkpoint.path}; use font:PATH for a font file")
     config = checkpoint.raw_config()
-    folder = checkpoint.path
-    try:
-        from segan_core.inference import REFERENCE_BACKEND, StyleModel
-    except ModuleNotFoundError as exc:
-        if exc.name == "segan_core.inference":
-            raise EvaluationError(f"cannot load {folder}: this install has no model inference yet") from None
-        raise
-    model = StyleModel.load(folder, backend=REFERENCE_BACKEND)
-    name = f"{config.get('name') or model_label(config)} ({folder.name})"
+    from segan_core.inference import REFERENCE_BACKEND
+
+    model = open_style(ref, second_stage=False, written=False, backend=REFERENCE_BACKEND).model
+    name = f"{config.get('name') or model_label(config)} ({checkpoint.path.name})"
     data = config.get("data") if isinstance(config.get("data"), dict) else None
     return Candidate(model, name, spec, data)
 

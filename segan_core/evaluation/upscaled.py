@@ -37,9 +37,11 @@ from segan_core.errors import SeganError
 from segan_core.evaluation.paired import INK_THRESHOLD, ink_iou
 from segan_core.glyphs.embox import EmBox
 from segan_core.glyphs.skeleton import binarize
-from segan_core.inference import REFERENCE_BACKEND, StyleModel
+from segan_core.inference import REFERENCE_BACKEND
 from segan_core.jobs import CancelToken, Progress
-from segan_core.upscale.stage import SecondStage, upscaled_trace, upscaler_folder
+from segan_core.style_source import StyleSource, open_style
+from segan_core.styles import StyleRef
+from segan_core.upscale.stage import upscaled_trace, upscaler_folder
 from segan_core.upscale.train import target_font
 from segan_core.vectorize.outline import Outline
 from segan_core.vectorize.trace import UPM, TraceConfig, trace_glyph
@@ -120,15 +122,22 @@ def traced_at(images: np.ndarray, config: TraceConfig, size: int) -> np.ndarray:
     return np.stack([fill_outline(trace_glyph(im, config).cubic, size) for im in images])
 
 
+def _open(request: UpscaleEvalRequest) -> StyleSource:
+    """The style with the second stage to score (its own, or ``request.upscaler``), on the reference backend."""
+    if request.upscaler is None and upscaler_folder(request.model) is None:
+        raise SeganError(f"{request.model} has no upscaler (expected {Path(request.model) / 'upscaler'}); "
+                         "train one with `segan train upscaler`, or pass --upscaler RUN_DIR")  # fmt: skip
+    return open_style(StyleRef("dir", str(request.model)), second_stage=request.upscaler or True, written=False,
+                      device="cpu", backend=REFERENCE_BACKEND)  # fmt: skip
+
+
 def evaluate_upscaler(request: UpscaleEvalRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Score the four rows on ``request.split``; returns an :class:`UpscaleEval`."""
     cancel = cancel or CancelToken()
-    folder = request.upscaler or upscaler_folder(request.model)
-    if folder is None:
-        raise SeganError(f"{request.model} has no upscaler (expected {Path(request.model) / 'upscaler'}); "
-                         "train one with `segan train upscaler`, or pass --upscaler RUN_DIR")  # fmt: skip
-    model = StyleModel.load(request.model, device="cpu", backend=REFERENCE_BACKEND)
-    stage = SecondStage.load(folder, model_sha256=model.weights_sha256)
+    style = _open(request)
+    model, stage = style.style_model, style.stage
+    assert stage is not None  # _open refuses a style without one
+    folder = stage.folder
     dataset = GlyphDataset(request.data)
     split = dataset.split(request.split)
     chars = list(split.chars[: request.limit or None])

@@ -15,6 +15,8 @@ applied by :func:`apply_review`:
 4. rebuild ``dataset/`` from ``reviewed/`` with the project's dataset builder.
 
 Applying an empty review gives back the import as it was; applying again replaces the previous review.
+``segan scans review`` applies a corrections file (:func:`read_corrections`: the shape of ``review.json``) on top
+of the saved review with the same actions the review grid has (:meth:`Review.updated`), then the same steps.
 
 A cell *needs a decision* (:func:`needs_decision`) while it carries a flag (``touches-border``,
 ``label-mismatch``, ``duplicate-replaced``) and the reviewer has neither accepted, relabelled nor
@@ -41,19 +43,20 @@ from segan_core.data.build import BuildRequest, build_dataset
 from segan_core.errors import InputFileError, SeganError
 from segan_core.imageio import read_gray
 from segan_core.jobs import CancelToken, Progress
+from segan_core.readers import read_json
 from segan_core.resources import SOURCE_FONT
 from segan_core.scans.cell_edit import CellEdit, apply_edit
+from segan_core.scans.importer import CHARS_DIR, DATASET_DIR, REPORT_FILE, REPORT_FORMAT
 
-REPORT_FORMAT = "segan-scan-import"  # segan_core.scans.importer.REPORT_FORMAT
 REVIEW_FORMAT = "segan-scan-review"
 REVIEW_FILE = "review.json"
 REVIEWED_DIR = "reviewed"
-CHARS_DIR = "chars"
-DATASET_DIR = "dataset"
 DEFAULT_SIZE = 64
 DECISION_FLAGS = frozenset({"touches-border", "label-mismatch", "duplicate-replaced"})
 FILTERS = ("decision", "empty", "flagged", "all")  # the review grid's filters (:func:`review_filters`)
 MAX_HISTORY = 1000
+CORRECTION_KEYS = ("relabel", "drop", "accept", "edits")  # a corrections file's keys (:func:`read_corrections`)
+MAX_CORRECTIONS_BYTES = 4 << 20  # a review of every GB2312 cell with an edit each is well under 1 MB
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,17 @@ class Review:
         chars = frozenset(chars)
         return Review({c: v for c, v in self.relabel.items() if c not in chars}, self.drop - chars,
                       self.accept - chars, {c: e for c, e in self.edits.items() if c not in chars})
+
+    def updated(self, other: Review) -> Review:
+        """``other``'s corrections made on top of these, by the review grid's own actions: each relabel, then the
+        drops, the "it is right"s and the edits (a cell of ``other`` loses what this review said of it)."""
+        review = self
+        for char, label in other.relabel.items():
+            review = review.relabelled(char, label)
+        review = review.dropped(other.drop).accepted(other.accept)
+        for char, edit in other.edits.items():
+            review = review.edited(char, edit)
+        return review
 
 
 def needs_decision(char: str, status: str, review: Review) -> bool:
@@ -178,11 +192,11 @@ class ReviewHistory:
 
 def read_report(import_dir: Path | str) -> dict:
     """The import's ``report.json``; one line when the folder is not a scan import."""
-    path = Path(import_dir) / "report.json"
+    path = Path(import_dir) / REPORT_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputFileError(f"{Path(import_dir)} is not a scan import folder (no report.json)") from None
+        raise InputFileError(f"{Path(import_dir)} is not a scan import folder (no {REPORT_FILE})") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputFileError(f"{path}: unreadable import report ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != REPORT_FORMAT or not isinstance(data.get("cells"), list):
@@ -211,6 +225,33 @@ def _review_from(data: dict) -> Review:
     accept = frozenset(str(c) for c in _of_type(data.get("accept", []), list, "accept"))
     edits = {str(c): CellEdit.from_json(e) for c, e in _of_type(data.get("edits", {}), dict, "edits").items()}
     return Review(relabel, drop, accept, edits)
+
+
+def read_corrections(path: Path | str) -> Review:
+    """A corrections file (``segan scans review``): a JSON object with any of ``relabel`` (``{cell: character}``),
+    ``drop`` and ``accept`` (``[cell, ...]``) and ``edits`` (``{cell: edit}``): the shape of ``review.json``, so a
+    saved review is one too. One line naming the file for anything else; a cell in two of relabel, drop and accept
+    is refused (which one would win?)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"corrections file not found: {path}")
+    data = read_json(path, InputFileError, "corrections file", max_bytes=MAX_CORRECTIONS_BYTES)
+    if not isinstance(data, dict):
+        raise InputFileError(f"{path}: the corrections must be a JSON object with relabel, drop, accept or edits")
+    unknown = sorted(set(data) - {*CORRECTION_KEYS, "format", "chars"})
+    if unknown:
+        raise InputFileError(f"{path}: unknown key {unknown[0]!r}; the keys are {', '.join(CORRECTION_KEYS)}")
+    if data.get("format", REVIEW_FORMAT) != REVIEW_FORMAT:
+        raise InputFileError(f"{path}: format {data['format']!r} is not {REVIEW_FORMAT!r}")
+    try:
+        review = _review_from({"relabel": {}, "drop": []} | data)
+    except (ValueError, TypeError, AttributeError, SeganError) as exc:
+        raise InputFileError(f"{path}: {_one_line(exc)}") from None
+    twice = sorted((set(review.relabel) & review.drop) | (set(review.relabel) & review.accept)
+                   | (review.drop & review.accept))
+    if twice:
+        raise InputFileError(f"{path}: cell {twice[0]} is in more than one of relabel, drop and accept")
+    return review
 
 
 def _of_type(value: object, kind: type, name: str):
@@ -296,6 +337,37 @@ def apply_review(
     )
     yield from build_dataset(request, cancel)
     return import_dir / DATASET_DIR
+
+
+def apply_corrections(
+    import_dir: Path | str,
+    corrections: Path | str,
+    replace: bool = False,
+    size: int | None = None,
+    source: Path | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[Progress]:
+    """``segan scans review``: the corrections file applied to the import (on top of its saved review, or instead
+    of it with ``replace``) and the dataset rebuilt, as the review grid's Apply does; returns the review applied.
+
+    Every cell the file names is checked against the import before anything is written."""
+    import_dir = Path(import_dir)
+    if not import_dir.is_dir():
+        raise InputFileError(f"no scan import folder at {import_dir} (segan scans import writes one)")
+    read_report(import_dir)
+    wanted = read_corrections(corrections)
+    images = cell_images(import_dir)
+    for char in (*wanted.relabel, *wanted.drop, *wanted.accept, *wanted.edits):
+        if char not in images:
+            raise InputFileError(f"{corrections}: cell {char!r} is not an imported cell of {import_dir} "
+                                 f"(the cells are the characters of {CHARS_DIR}/<char>.png)")
+    try:
+        review = wanted if replace else load_review(import_dir).updated(wanted)
+    except InputFileError as exc:
+        raise InputFileError(f"{exc}; pass --replace to apply the corrections file alone") from None
+    yield from apply_review(import_dir, review.relabel, review.drop, size=size, source=source, cancel=cancel,
+                            accept=review.accept, edits=review.edits)
+    return review
 
 
 def _edits_by_label(review: Review) -> dict[str, CellEdit]:

@@ -35,7 +35,7 @@ import numpy as np
 from segan_core.atomic import atomic_dir
 from segan_core.charset import is_han
 from segan_core.data.build import BuildRequest, build_dataset
-from segan_core.data.store import manifest_hash
+from segan_core.data.store import MANIFEST_FILE, manifest_hash
 from segan_core.errors import InputFileError, SeganError
 from segan_core.glyphs.render import from_paper, to_paper
 from segan_core.jobs import CancelToken, Progress, Stopwatch
@@ -49,6 +49,11 @@ from segan_core.scans.review import PER_SHEET, contact_sheets
 from segan_core.scans.template import Template, load_template
 
 REPORT_FORMAT = "segan-scan-import"
+# the names an import writes (segan_core.outputs.SCAN_IMPORT owns them); the review and the app read them from here
+REPORT_FILE = "report.json"
+CHARS_DIR = "chars"  # chars/<char>.png
+DATASET_DIR = "dataset"
+SHEET_FILE = "review-{number}.png"  # the review contact sheets, numbered from 1
 STATUS_ORDER = ("empty", "label-mismatch", "touches-border", "duplicate-replaced")
 LEGACY_STALE_S = 3600  # a temp folder of an older version's killed import is swept after an hour
 
@@ -283,7 +288,7 @@ def _write(report: ImportReport, kept: dict[str, Kept], template: Template,
     if unsafe is not None:  # a character becomes a file name: never a path
         raise InputFileError(f"template character {unsafe!r} is not a Han character; it cannot name a file")
     with atomic_dir(request.out, SCAN_IMPORT, request.overwrite) as tmp:
-        chars_dir = tmp / "chars"
+        chars_dir = tmp / CHARS_DIR
         chars_dir.mkdir()
         for done, char in enumerate(written):
             if done % 64 == 0:
@@ -293,23 +298,23 @@ def _write(report: ImportReport, kept: dict[str, Kept], template: Template,
         for number, start in enumerate(range(0, len(report.cells), PER_SHEET), start=1):
             chunk = report.cells[start:start + PER_SHEET]
             tiles = [(r.char, r.status, None if kept[r.char].png is None else kept[r.char].ink()) for r in chunk]
-            contact_sheets(tiles)[0].save(tmp / f"review-{number}.png")
+            contact_sheets(tiles)[0].save(tmp / SHEET_FILE.format(number=number))
         dataset = None
         if request.build_dataset:
             dataset = yield from _build(tmp, request, tuple(written), cancel)
         final = ImportReport(report.template_id, report.out, report.pages, report.cells, report.not_scanned,
                              report.label_check, dataset, report.skipped)
-        (tmp / "report.json").write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / REPORT_FILE).write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     return final
 
 
 def _build(tmp: Path, request: ImportRequest, chars: tuple[str, ...], cancel: CancelToken) -> Iterator[Progress]:
     """The trainer's dataset from ``chars/`` (the project's builder); its manifest names the final folder."""
-    build = BuildRequest(source=request.source, out=tmp / "dataset", chars=chars, size=request.dataset_size,
-                         target_dir=tmp / "chars")
+    build = BuildRequest(source=request.source, out=tmp / DATASET_DIR, chars=chars, size=request.dataset_size,
+                         target_dir=tmp / CHARS_DIR)
     manifest = yield from build_dataset(build, cancel)
-    manifest["target"]["folder"] = str(Path(request.out).resolve() / "chars")
+    manifest["target"]["folder"] = str(Path(request.out).resolve() / CHARS_DIR)
     manifest["manifest_sha256"] = manifest_hash(manifest)
-    (tmp / "dataset" / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    return {"folder": "dataset", "size": request.dataset_size, "counts": manifest["counts"],
+    (tmp / DATASET_DIR / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return {"folder": DATASET_DIR, "size": request.dataset_size, "counts": manifest["counts"],
             "manifest_sha256": manifest["manifest_sha256"]}

@@ -7,22 +7,21 @@ A style's upscaler lives in its model folder::
                                                   calibration to the style model (the ink gain, see
                                                   :mod:`segan_core.upscale.calibration`)
 
-A style without that folder works exactly as before (64 px glyphs, traced with the 64 px settings).
+A style without that folder works exactly as before (64 px glyphs, traced with the 64 px settings). A style is
+opened with its second stage by :func:`segan_core.style_source.open_style`; this module only runs the network.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from segan_core.errors import CheckpointError
-from segan_core.glyph_source import GlyphSource
-from segan_core.inference import Generation, StyleModel
+from segan_core.inference import StyleModel
 from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_config, weights_hash
 from segan_core.model.tensors import to_tensor, to_uint8
 from segan_core.model.upscaler import UPSCALER_KIND, Upscaler, load_upscaler
@@ -176,58 +175,3 @@ def load_second_stage(model: StyleModel) -> SecondStage | None:
     if folder is None:
         return None
     return SecondStage.load(folder, model_sha256=model.weights_sha256, busy_wait=model.busy_wait)
-
-
-class UpscaledSource:
-    """A style model followed by its upscaler: a :class:`GlyphSource` of 256 px glyphs.
-
-    Its identity adds the upscaler's weight hash to the model's, so cached glyphs and outlines of
-    the 64 px path and of each upscaler never mix.
-    """
-
-    def __init__(self, model: StyleModel, stage: SecondStage) -> None:
-        if stage.input_size != model.size:
-            raise CheckpointError(
-                f"the upscaler in {stage.folder} takes {stage.input_size} px glyphs but the style model draws "
-                f"{model.size} px"
-            )
-        self.model = model
-        self.stage = stage
-
-    @property
-    def size(self) -> int:
-        return self.stage.output_size
-
-    @property
-    def identity(self) -> str:
-        return f"{self.model.identity}.{self.stage.identity}"
-
-    @property
-    def name(self) -> str:
-        return self.model.name
-
-    @property
-    def folder(self) -> Path:
-        """The style's model folder (the batch looks for the writer's own glyphs there)."""
-        return self.model.folder
-
-    def missing(self, chars: Sequence[str]) -> dict[str, str]:
-        return self.model.missing(chars)
-
-    def run(self, chars: Sequence[str], batch_size: int = 64, heatmaps: bool = False) -> Generation:
-        """The model's :class:`Generation` (64 px) with ``generated`` replaced by the upscaled glyphs."""
-        generation = self.model.run(chars, batch_size=batch_size, heatmaps=heatmaps)
-        return dataclasses.replace(
-            generation, generated=self.stage.upscale(generation.generated, generation.source, batch_size)
-        )
-
-    def generate(self, chars: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        return self.run(chars, batch_size=batch_size).generated
-
-
-def with_upscaler(source: GlyphSource, enabled: bool = True) -> GlyphSource:
-    """``source`` followed by its style's upscaler when it is a style model that has one (and ``enabled``)."""
-    if not enabled or not isinstance(source, StyleModel):
-        return source
-    stage = load_second_stage(source)
-    return UpscaledSource(source, stage) if stage is not None else source

@@ -15,19 +15,20 @@ from PIL import Image
 
 from segan_core.glyphs.embox import EmBox
 from segan_core.glyphs.render import to_paper
-from segan_core.vectorize.trace import UPM, trace_glyph
+from segan_core.vectorize.trace import UPM, TraceConfig, trace_glyph
 
 
-def glyph_svg(ink: np.ndarray) -> str:
-    """An SVG of one (S, S) uint8 ink glyph: traced outlines on the image's pixel grid, else the embedded PNG."""
-    traced = traced_svg(ink)
+def glyph_svg(ink: np.ndarray, config: TraceConfig | None = None) -> str:
+    """An SVG of one (S, S) uint8 ink glyph: traced outlines on the image's pixel grid, else the embedded PNG.
+    ``config``: the trace settings (default: those tuned at 64 px)."""
+    traced = traced_svg(ink, config)
     return traced if traced is not None else bitmap_svg(ink)
 
 
-def traced_svg(ink: np.ndarray) -> str | None:
+def traced_svg(ink: np.ndarray, config: TraceConfig | None = None) -> str | None:
     """Outlines traced by potrace (:func:`trace_glyph`), mapped back onto the image's pixels; None if tracing fails."""
     try:
-        traced = trace_glyph(ink)
+        traced = trace_glyph(ink, config)
     except Exception:  # any tracing failure: the caller falls back to the embedded bitmap
         return None
     size = ink.shape[0]

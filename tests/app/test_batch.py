@@ -45,7 +45,7 @@ def test_font_style_batch_writes_and_previews_a_font(qtbot, window, tmp_path, br
 def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tmp_path, tiny_models, errors):
     view = window.batch
     view.select_model(tiny_models["style"])
-    assert view.style.currentData() == str(tiny_models["style"].resolve())
+    assert view.style.currentData() == f"dir:{tiny_models['style'].resolve()}"  # a style reference for the core
     _form(view, tmp_path / "out", family="Tiny Gate", text=CHARS30[:12], gate=True)
     with qtbot.waitSignal(view.finished, timeout=120000):
         assert view.start()

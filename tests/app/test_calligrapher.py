@@ -102,7 +102,7 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     assert flow.set_base(tiny_models["style"])
     flow.skeleton_gan = tiny_models["skeleton_gan"]
     # Stop cancels cleanly and keeps a checkpoint; Start again continues that run up to the step limit
-    monkeypatch.setattr("app.views.calligrapher.confirm_replace", lambda *args: True)
+    monkeypatch.setattr("app.views.calligrapher.base.confirm_replace", lambda *args: True)
     flow.max_steps.setValue(0)
     stopped = []
     flow.stopped.connect(lambda: stopped.append(True))
@@ -136,7 +136,7 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     assert "draft" in flow.done_summary.text() and "draft" in window.context.entry(key).label()
     flow._export()  # the Batch view still takes it when asked directly
     assert window.tabs.currentWidget() is window.batch
-    assert window.batch.style.currentData() == str(Path(result.out).resolve())
+    assert window.batch.style.currentData() == key  # the style's reference, not a folder path
 
 
 def test_flow_input_errors(qtbot, window, tmp_path, errors):

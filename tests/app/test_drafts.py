@@ -21,7 +21,7 @@ def test_the_verdict_counts_what_the_style_reads_against_the_writers_glyphs():
 
 
 def test_a_draft_and_a_stopped_run_are_marked_in_the_picker(tiny_models, tmp_path):
-    from app.catalog import model_entry
+    from segan_core.styles import model_entry
 
     draft = tmp_path / "draft"
     shutil.copytree(tiny_models["style"], draft)

@@ -109,3 +109,46 @@ def test_a_font_built_with_a_layout_is_drawn_as_built_until_another_is_tried(qtb
         assert full == pytest.approx(small * 4, rel=0.15)
     finally:
         QFontDatabase.removeApplicationFont(font_id)
+
+
+# -- in the Batch view: the exported font's grid, and a rebuild with the layout chosen there --------------------
+
+
+def test_the_batch_view_opens_the_exported_font_and_rebuilds_it_with_the_layout_chosen(qtbot, window, tmp_path,
+                                                                                       errors):
+    from fontTools.ttLib import TTFont
+
+    from ..conftest import MA_SHAN_ZHENG
+
+    view = window.batch
+    assert not view.glyphs_button.isEnabled()  # nothing exported yet
+    view.use_font(MA_SHAN_ZHENG)
+    view.family.setText("Grid Brush")
+    view.set_charset("text", "永字八法")
+    view.out.setText(str(tmp_path / "fonts"))
+    for name, box in view.formats.items():
+        box.setChecked(name == "ttf")
+    view.quality_gate.setChecked(False)
+    with qtbot.waitSignal(view.finished, timeout=120000):
+        assert view.start()
+    qtbot.waitUntil(view.glyphs_button.isEnabled, timeout=10000)
+    dialog = view.show_font_glyphs()
+    assert dialog is not None
+    shown = [dialog.model.data(dialog.model.index(r)) for r in range(4)]
+    assert shown == list("永字八法")  # the request's order first, then the fallback's punctuation and Latin
+    assert dialog.model.count(GENERATED) == 4 and dialog.model.count(OTHER) > 50
+    ttf = tmp_path / "fonts" / "Grid-Brush.ttf"
+    before = TTFont(ttf)
+    name = before.getBestCmap()[ord("永")]
+    width = before["hmtx"][name][0]
+    dialog.set_layout(GlyphLayout(scale=0.9, baseline=-40, spacing=120))
+    with qtbot.waitSignal(view.finished, timeout=120000):
+        dialog.rebuild_button.click()
+    assert errors == []
+    after = TTFont(ttf)
+    assert after["hmtx"][name][0] == width + 120
+    assert after["glyf"][name].yMax == pytest.approx(380 + 0.9 * (before["glyf"][name].yMax - 380) - 40, abs=2)
+    assert view.report.report.layout == GlyphLayout(0.9, -40, 120) and view.glyph_layout() == view.report.report.layout
+    assert view.report.report.cache.traced == 0  # rebuilt from the cached outlines
+    again = view.show_font_glyphs()
+    assert again.size_box.value() == 90 and not again.rebuild_button.isEnabled()  # drawn as built
