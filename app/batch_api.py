@@ -36,10 +36,10 @@ def quality_gate_available() -> bool:
     return available()
 
 
-def _gate(chars, images) -> list[str]:
-    from segan_core.recognizer import unreadable
+def _gate(chars, images) -> dict[str, str]:
+    from segan_core.recognizer import misread
 
-    return unreadable(chars, images)
+    return misread(chars, images)
 
 
 def font_file_name(family: str) -> str:
@@ -135,4 +135,4 @@ def flagged(result: BatchResult) -> list[tuple[str, str, np.ndarray | None]]:
                 images = {c: cache.get_bitmap(c, report.source.image_size) for c in unreadable}
     except (OutputError, ValueError):
         images = {}
-    return [(char, "OCR does not read it as itself", images.get(char)) for char in unreadable]
+    return [(char, report.quality_gate.reading(char), images.get(char)) for char in unreadable]

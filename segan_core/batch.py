@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,6 +72,7 @@ from segan_core.glyph_source import GlyphSource
 from segan_core.glyphs.embox import IMAGE_SIZES
 from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.outputs import check_batch_outputs
+from segan_core.recognizer import QualityGate
 from segan_core.resources import SOURCE_FONT
 from segan_core.style_source import DEFAULT_FONT_SIZE, StyleSource, open_style
 from segan_core.vectorize.trace import TraceConfig, TracedGlyph
@@ -81,7 +82,6 @@ from segan_core.written import WrittenGlyphs, compare_ink
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
-QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
 TRACE_TASK = 32  # glyphs per process-pool task
 POOL_RESTARTS = 3  # trace pools made again after a worker died, per export, before the export gives up
 BLANK_REASON = "blank glyph: no ink left after thresholding"
@@ -108,7 +108,7 @@ class BatchRequest:
     fallback_glyphs: bool = True  # copy ASCII and CJK punctuation from fallback_font
     fallback_font: Path = SOURCE_FONT
     report_path: Path | None = None  # JSON report; a .txt twin is written beside it. None = beside the font
-    quality_gate: QualityGate | None = None  # (chars, images) -> unreadable chars; off by default
+    quality_gate: QualityGate | None = None  # (chars, images) -> {unreadable char: what was read}; off by default
     drop_unreadable: bool = False  # leave characters the quality gate rejects out of the font
     timestamp: int | None = None  # head.created/modified (Unix s); None = $SOURCE_DATE_EPOCH or now
     font_size: int = DEFAULT_FONT_SIZE  # image size when ``source`` is ``font:PATH``
@@ -188,7 +188,7 @@ class _Stats:
     generated: int = 0
     traced: int = 0
     trace_cpu_s: float = 0.0
-    unreadable: list[str] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)  # char -> what the quality gate's recognizer read
 
     def add(self, stage: str, seconds: float) -> None:
         self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
@@ -656,10 +656,10 @@ def _apply_quality_gate(job: _Export, chunk: list[str], need: list[str], images:
     if not gate_chars:
         return
     with stats.timed("quality gate"):
-        unreadable = request.quality_gate(gate_chars, np.concatenate(gate_images))
-    for char in unreadable:
+        readings = request.quality_gate(gate_chars, np.concatenate(gate_images))
+    for char, read in readings.items():
         if char in gate_chars and char not in stats.unreadable:
-            stats.unreadable.append(char)
+            stats.unreadable[char] = read
             if request.drop_unreadable:
                 skipped[char] = "quality gate: unreadable"
 
@@ -802,7 +802,7 @@ def _report(job: _Export) -> BatchReport:
     request, stats = job.request, job.stats
     gate = None
     if request.quality_gate is not None:
-        gate = GateReport("".join(stats.unreadable), request.drop_unreadable)
+        gate = GateReport("".join(stats.unreadable), request.drop_unreadable, dict(stats.unreadable))
     return BatchReport(
         created_with=f"segan-studio {__version__}",
         family=job.info.family,

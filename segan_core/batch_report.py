@@ -48,6 +48,14 @@ class GateReport:
 
     unreadable: str  # the characters it could not read as themselves, in export order
     dropped: bool  # left out of the font (else only flagged)
+    read: dict[str, str] = dataclasses.field(default_factory=dict)  # char -> what it read instead ("" nothing)
+
+    def reading(self, char: str) -> str:
+        """What the recognizer made of ``char``'s glyph, in words."""
+        text = self.read.get(char)
+        if text is None:
+            return "the OCR does not read it as itself"
+        return f"the OCR reads it as {text}" if text else "the OCR reads nothing"
 
     @property
     def count(self) -> int:
@@ -87,7 +95,7 @@ class BatchReport:
         gate: dict[str, Any] | str = "off"
         if self.quality_gate is not None:
             gate = {"unreadable": self.quality_gate.unreadable, "count": self.quality_gate.count,
-                    "dropped": self.quality_gate.dropped}  # fmt: skip
+                    "dropped": self.quality_gate.dropped, "read": dict(self.quality_gate.read)}  # fmt: skip
         cache = self.cache
         data: dict[str, Any] = {
             "format": BATCH_REPORT_FORMAT,  # with font.files: what segan_core.outputs lets a later export replace
@@ -191,6 +199,8 @@ def format_report(report: dict) -> str:
     else:
         lines.append(f"quality gate: {gate['count']} unreadable{' (dropped)' if gate['dropped'] else ''} "
                      f"{gate['unreadable']}")  # fmt: skip
+        read = gate.get("read", {})
+        lines += [f"  {c} U+{ord(c):04X}: read as {read[c] or '(nothing)'}" for c in gate["unreadable"] if c in read]
     if report.get("layout"):
         lines.append(f"font-wide layout of the Hanzi: {GlyphLayout.from_json(report['layout']).describe()}")
     if "written_glyphs" in report:

@@ -169,17 +169,26 @@ def content_accuracy(chars: Sequence[str], images: np.ndarray, recognizer: Glyph
     return float(recognizer.correct([chars[i] for i in keep], np.asarray(images)[keep]).mean())
 
 
-def unreadable(chars: Sequence[str], images: np.ndarray) -> list[str]:
-    """The characters whose glyph the recognizer does not read as that character (a quality gate).
+def misread(chars: Sequence[str], images: np.ndarray) -> dict[str, str]:
+    """The characters whose glyph the recognizer does not read as that character (a quality gate), each with what
+    it read instead ("" for nothing), in the order given.
 
     Characters outside the recognizer's vocabulary are never reported: it could not read them anyway.
     """
     recognizer = get_recognizer()
-    ok = recognizer.correct(chars, images)
-    return [c for c, good in zip(chars, ok, strict=False) if not good and recognizer.knows(c)]
+    if len(chars) != len(images):
+        raise ValueError(f"{len(chars)} characters but {len(images)} images")
+    texts = recognizer.read(images)
+    return {c: text for c, text in zip(chars, texts, strict=True) if text != c and recognizer.knows(c)}
 
 
-QualityGate = Callable[[Sequence[str], np.ndarray], list[str]]
+def unreadable(chars: Sequence[str], images: np.ndarray) -> list[str]:
+    """The characters of :func:`misread`, without what was read."""
+    return list(misread(chars, images))
+
+
+# the batch export's hook: (chars, images) -> {unreadable char: what the recognizer read instead ("" for nothing)}
+QualityGate = Callable[[Sequence[str], np.ndarray], dict[str, str]]
 
 
 def quality_gate_available() -> bool:
@@ -191,13 +200,13 @@ def quality_gate_available() -> bool:
 
 
 def quality_gate() -> QualityGate:
-    """The batch export's quality gate (``BatchRequest.quality_gate``): :func:`unreadable`.
+    """The batch export's quality gate (``BatchRequest.quality_gate``): :func:`misread`.
 
     The recognizer is loaded here, so a missing one is a one-line error before the export starts.
     """
     get_recognizer()
 
-    def gate(chars: Sequence[str], images: np.ndarray) -> list[str]:
-        return unreadable(chars, images)
+    def gate(chars: Sequence[str], images: np.ndarray) -> dict[str, str]:
+        return misread(chars, images)
 
     return gate

@@ -108,11 +108,13 @@ def test_quality_gate_hook_reports_and_can_drop(tmp_path):
     def gate(chars, images):
         seen.extend(chars)
         assert images.shape == (len(chars), 64, 64)
-        return ["字"]
+        return {"字": "宇"}
 
     result = run_to_end(export_font(request(tmp_path, quality_gate=gate, drop_unreadable=True)))
     assert sorted(seen) == sorted(TEXT)
     assert result.report.quality_gate.unreadable == "字"
+    assert result.report.quality_gate.reading("字") == "the OCR reads it as 宇"  # what the recognizer made of it
+    assert "字 U+5B57: read as 宇" in result.report.text()
     with result.report.open_cache() as cache:  # the flagged glyph's bitmap, for the app's review list
         assert cache.get_bitmap("字", 64) is not None
     assert result.report.skipped["字"] == "quality gate: unreadable"
@@ -181,12 +183,12 @@ def test_cli_quality_gate_flag_reads_glyphs_with_the_recognizer(tmp_path, capsys
 def test_cli_quality_gate_drop_leaves_unreadable_glyphs_out(tmp_path, monkeypatch):
     from segan_core import recognizer
 
-    monkeypatch.setattr(recognizer, "unreadable", lambda chars, images: [c for c in chars if c == "字"])
+    monkeypatch.setattr(recognizer, "misread", lambda chars, images: {c: "" for c in chars if c == "字"})
     out = tmp_path / "drop" / "Drop.ttf"
     assert cli_main(["batch", "--style", STYLE, "--text", "永字八", "--out", str(out), "--workers", "0",
                      "--cache-dir", str(tmp_path / "cache"), "--quality-gate", "drop", "--quiet"]) == 0  # fmt: skip
     report = json.loads(out.with_suffix(".report.json").read_text(encoding="utf-8"))
-    assert report["quality_gate"] == {"unreadable": "字", "count": 1, "dropped": True}
+    assert report["quality_gate"] == {"unreadable": "字", "count": 1, "dropped": True, "read": {"字": ""}}
     assert report["skipped"]["字"] == "quality gate: unreadable"
     assert ord("字") not in TTFont(out).getBestCmap()
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -73,6 +73,7 @@ NAME_FIELDS = (
 )
 SAMPLE_TEXT = "永字八法 天地玄黄 宇宙洪荒 日月盈昃 辰宿列张"
 LEGACY_FAMILY = "Segan Brush"  # the family every export got before it came from the style: still replaced
+FLAGGED_ICON = 72  # px: a flagged glyph in the quality-gate list, large enough to judge by eye
 _snapshots = itertools.count()
 
 
@@ -339,7 +340,7 @@ class BatchView(QWidget):
     def _flagged_box(self) -> QGroupBox:
         """The glyphs the quality gate flagged (checkable) and what to do with the checked ones."""
         self.flagged = QListWidget()
-        self.flagged.setIconSize(self.flagged.iconSize() * 2)
+        self.flagged.setIconSize(QSize(FLAGGED_ICON, FLAGGED_ICON))  # the glyph large enough to judge
         self.regenerate_button = QPushButton("Regenerate checked")
         self.exclude_button = QPushButton("Exclude checked && rebuild")
         self.regenerate_button.clicked.connect(self.regenerate_checked)
@@ -771,5 +772,5 @@ def _flagged_item(char: str, reason: str, image: np.ndarray | None) -> QListWidg
 
         from app.imaging import ink_pixmap
 
-        item.setIcon(QIcon(ink_pixmap(image, 48)))
+        item.setIcon(QIcon(ink_pixmap(image, FLAGGED_ICON)))
     return item

@@ -54,6 +54,12 @@ def test_tiny_model_batch_with_quality_gate_flags_and_excludes(qtbot, window, tm
                if view.flagged.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable]
     assert flagged, "a 2-step tiny model should have unreadable glyphs"
     assert not flagged[0].icon().isNull()
+    assert view.flagged.iconSize().width() >= 64  # a glyph large enough to judge, not a 16 px thumbnail
+    gate = view.report.report.quality_gate
+    for item in flagged:  # each row says what the recognizer read instead
+        char = item.data(Qt.ItemDataRole.UserRole)
+        read = gate.read[char]
+        assert (f"reads it as {read}" if read else "reads nothing") in item.text()
     qtbot.waitUntil(lambda: view.exclude_button.isEnabled(), timeout=10000)
     flagged[0].setCheckState(Qt.CheckState.Checked)
     excluded = flagged[0].data(Qt.ItemDataRole.UserRole)
