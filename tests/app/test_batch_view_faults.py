@@ -240,3 +240,27 @@ def test_eta_counts_the_pace_of_this_run_not_the_cached_glyphs(window):
     assert "then the fonts are built" in view.eta.text()  # not a bare "ETA 00:00": the build is still to come
     view._on_progress(Progress("build", 0, 3755, "ttf", elapsed_s=78.0))
     assert "ETA —" in view.eta.text()
+
+
+def test_every_list_of_the_batch_view_opens_on_screen(qtbot, window):
+    """The style list (and every other drop-down of Batch & export) opens inside the screen, whichever item is
+    current: Fusion puts the current item over the box, so the last style of a box near the top edge opened
+    above the screen."""
+    from PySide6.QtWidgets import QComboBox
+
+    window.tabs.setCurrentWidget(window.batch)
+    screen = window.screen().availableGeometry()
+    window.setGeometry(screen)
+    qtbot.wait(50)
+    combos = window.batch.findChildren(QComboBox)
+    assert window.batch.style in combos
+    for combo in combos:
+        if not combo.isVisible():
+            continue
+        for index in (0, combo.count() - 1):
+            combo.setCurrentIndex(index)
+            combo.showPopup()
+            qtbot.wait(20)
+            popup = combo.view().window()
+            assert screen.contains(popup.geometry()), (combo.objectName() or combo.itemText(0), popup.geometry())
+            combo.hidePopup()
