@@ -47,6 +47,7 @@ from segan_core.batch_report import (
     CacheInfo,
     GateReport,
     SourceInfo,
+    check_batch_outputs,
     describe_maker,
     previous_source,
     same_maker,
@@ -71,7 +72,6 @@ from segan_core.fontbuild.vertical import vertical_records
 from segan_core.glyph_source import GlyphSource
 from segan_core.glyphs.embox import IMAGE_SIZES
 from segan_core.jobs import CancelToken, Progress, Stopwatch
-from segan_core.outputs import check_batch_outputs
 from segan_core.recognizer import QualityGate
 from segan_core.resources import SOURCE_FONT
 from segan_core.style_source import DEFAULT_FONT_SIZE, StyleSource, open_style

@@ -1,7 +1,7 @@
 """What a batch export did: :class:`BatchReport`, returned by :func:`segan_core.batch.export_font`.
 
 Written beside the font as ``FONT.report.json`` (:meth:`BatchReport.to_json`, a format other tools
-and the overwrite rule of :mod:`segan_core.outputs` read) and ``FONT.report.txt``
+read; :data:`BATCH_REPORT`, with the outputs it lists, is what a later export may replace) and ``FONT.report.txt``
 (:func:`format_report`). Callers read the typed fields; :meth:`BatchReport.open_cache` reopens the
 glyph cache the export used (e.g. to show the bitmaps of the glyphs the quality gate flagged).
 """
@@ -14,9 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from segan_core.cache import GlyphCache
+from segan_core.errors import OutputError
 from segan_core.fontbuild.layout import GlyphLayout
-from segan_core.outputs import BATCH_REPORT_FORMAT, read_json, report_outputs
+from segan_core.outputs import ReportKind, check_output_file, read_report, resolve
 from segan_core.vectorize.trace import TraceConfig
+
+# FONT.report.json: what a later export may replace (its font.files); reports from before the format field
+# are recognised by who made them
+BATCH_REPORT = ReportKind("segan batch", "segan-batch-report", (("created_with", "segan-studio*"),))
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ class BatchReport:
                     "dropped": self.quality_gate.dropped, "read": dict(self.quality_gate.read)}  # fmt: skip
         cache = self.cache
         data: dict[str, Any] = {
-            "format": BATCH_REPORT_FORMAT,  # with font.files: what segan_core.outputs lets a later export replace
+            "format": BATCH_REPORT.format,  # with font.files: what a later export may replace (report_outputs)
             "created_with": self.created_with,
             "font": {
                 "family": self.family,
@@ -137,14 +142,48 @@ class BatchReport:
         return format_report(self.to_json())
 
 
+def report_outputs(report: Path) -> set[str]:
+    """File names a batch report says it wrote (``font.files``), or nothing (not a batch report)."""
+    data = read_report(report, BATCH_REPORT)
+    font = data.get("font") if data is not None else None
+    outputs = font.get("files") if isinstance(font, dict) else None
+    if not isinstance(outputs, dict):
+        return set()
+    return {Path(str(p)).name for p in outputs.values()}
+
+
+def check_batch_outputs(fonts: list[Path], report_json: Path, report_text: Path, overwrite: bool = False) -> None:
+    """``segan batch``: no two outputs share a path, existing fonts must be listed in the batch report beside
+    them, existing reports must be batch reports (:mod:`segan_core.outputs`' rule for single files)."""
+    seen: dict[Path, str] = {}
+    for path, role in [*((f, "font") for f in fonts), (report_json, "JSON report"), (report_text, "text report")]:
+        key = resolve(path)
+        if key in seen:
+            raise OutputError(f"{key} is given as both the {seen[key]} and the {role}; choose different names")
+        seen[key] = role
+    listed = report_outputs(report_json)
+    for font in fonts:
+        check_output_file(font, BATCH_REPORT, report_json, listed, overwrite)
+    is_report = bool(listed)
+    for path in (report_json, report_text):
+        path = resolve(path)
+        if path.is_symlink() or path.is_dir():
+            raise OutputError(f"{path} is a {'folder' if path.is_dir() else 'symbolic link'}, not a report file")
+        if path.exists() and not is_report and not overwrite:
+            raise OutputError(
+                f"{path} already exists and is not a segan batch report; choose another --out/--report or "
+                f"pass --overwrite"
+            )
+
+
 def previous_source(report_json: Path, fonts: list[Path]) -> SourceInfo | None:
     """What made the fonts an export to ``fonts`` would replace: the source of the batch report beside them,
     when one of ``fonts`` exists and that report lists it as its own; None otherwise (nothing of ours replaced)."""
     listed = report_outputs(report_json)
     if not any(font.name in listed and font.exists() for font in fonts):
         return None
-    data = read_json(report_json)
-    source = data.get("source") if isinstance(data, dict) else None
+    data = read_report(report_json, BATCH_REPORT)
+    source = data.get("source") if data is not None else None
     if not isinstance(source, dict):
         return None
     size = source.get("image_size")

@@ -29,14 +29,14 @@ from PIL import Image
 
 from segan_core.data.store import read_manifest
 from segan_core.errors import InputFileError, SeganError
-from segan_core.finetune import DEFAULT_BASE, FinetuneRequest, finetune, run_folder
+from segan_core.finetune import DEFAULT_BASE, USER_STYLE, FinetuneRequest, finetune, run_folder
 from segan_core.glyphs.render import to_paper
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import STATE_JSON, read_config
-from segan_core.outputs import USER_STYLE, check_output_dir
+from segan_core.outputs import check_output_dir, read_marker
 from segan_core.scans.cell_edit import CellEdit
 from segan_core.scans.corrections import Review, apply_review, edited_glyph, load_review
-from segan_core.scans.importer import DATASET_DIR, REPORT_FILE
+from segan_core.scans.importer import DATASET_DIR, SCAN_IMPORT
 from segan_core.scans.template import Template, write_template
 from segan_core.styles import model_folder
 from segan_core.userdata import datasets_dir, safe_name, user_model_path
@@ -67,8 +67,9 @@ def import_folder(name: str) -> Path:
 
 
 def is_import(folder: Path) -> bool:
-    """Whether ``folder`` holds an import (its report; whether it is readable is for the reader to say)."""
-    return (folder / REPORT_FILE).is_file()
+    """Whether ``folder`` holds an import: segan's marker of one, or a report.json of the import's format (whether
+    the rest is readable is for the reader to say)."""
+    return folder.is_dir() and read_marker(folder, SCAN_IMPORT) is not None
 
 
 def default_base() -> Path | None:

@@ -6,6 +6,8 @@ code 2, the GUI shows it in a dialog. Programming errors are *not* SeganErrors a
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar, overload
+
 
 class SeganError(Exception):
     """A problem with the user's input or environment, explained in one line."""
@@ -49,15 +51,31 @@ class EvaluationError(SeganError):
     """An evaluation cannot run: a model/data mismatch, or a missing evaluator component (e.g. the OCR recognizer)."""
 
 
-class Cancelled(SeganError):
+ResultT = TypeVar("ResultT")
+
+
+class Cancelled(SeganError, Generic[ResultT]):
     """A long job was cancelled by the user: the one way every job stops on its cancel token.
 
     Nothing partial was written, except what a job keeps on purpose to resume from (a training run's
-    checkpoint): that job's result then rides along as ``result``.
+    checkpoint): that job's result then rides along as ``result``, typed. Such a job raises its own subclass
+    (``Cancelled[TrainResult]``: :class:`~segan_core.training.engine.TrainingCancelled`; a fine-tune's
+    ``FinetuneCancelled``), which a caller catches to read the result; a plain ``Cancelled("...")`` kept
+    nothing and its ``result`` is None.
     """
 
     exit_code = 130
+    result: ResultT
 
-    def __init__(self, message: str = "cancelled", result: object = None) -> None:
+    @overload
+    def __init__(self: Cancelled[None], message: str = "cancelled") -> None: ...
+
+    @overload
+    def __init__(self, message: str, result: ResultT) -> None: ...
+
+    def __init__(self, message: str = "cancelled", result: Any = None) -> None:
         super().__init__(message)
         self.result = result
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its result (a job run in another process)
+        return (type(self), (str(self), self.result))

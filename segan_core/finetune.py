@@ -27,6 +27,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -35,17 +36,28 @@ from segan_core.atomic import TEMP_TAG, atomic_dir
 from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
 from segan_core.data.placed import is_placed_copy, write_placed_dataset, writer_placement
 from segan_core.errors import Cancelled, SeganError
+from segan_core.evaluation.selection import SELECTION
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
 from segan_core.model.device import resolve_bf16
 from segan_core.model_folder import ModelFolder
-from segan_core.outputs import USER_STYLE, check_output_dir
+from segan_core.outputs import Legacy, OutputKind, check_output_dir
 from segan_core.resources import model_dir
 from segan_core.styles import check_style_name, model_folder
 from segan_core.userdata import data_dir, safe_name, user_model_path
+from segan_core.written import WRITTEN_DIR
+
+if TYPE_CHECKING:  # imported where a run starts: the CLI and the app need no training code to list recipes
+    from segan_core.training.engine import TrainResult
 
 STYLE_FILE = "style.json"
+# a fine-tuned style: the selected model, its style.json and the writer's own glyphs (styles from before
+# markers: their style.json, which says segan-studio made it)
+USER_STYLE = OutputKind(
+    "fine-tuned style", "segan-style", (STYLE_FILE, *SELECTION.owned, WRITTEN_DIR),
+    (Legacy(STYLE_FILE, (("created_with", "segan-studio*"),)),),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -211,6 +223,18 @@ class FinetuneResult:
     verdict: Verdict | None = None  # None: cancelled before a style was made
 
 
+class FinetuneCancelled(Cancelled[FinetuneResult]):
+    """A fine-tune stopped by its cancel token before it made a style: ``result`` names the run kept to resume
+    from, with its steps and CPU minutes so far (no snapshot, no scores)."""
+
+
+def _stopped(run_dir: Path, result: TrainResult | None) -> FinetuneResult:
+    """What a fine-tune cancelled before it made a style keeps: its run (``result`` None: nothing trained yet)."""
+    if result is None:
+        return FinetuneResult(run_dir, run_dir, "", 0, 0.0, {})
+    return FinetuneResult(run_dir, run_dir, "", result.step, result.cpu_seconds / 60, {})
+
+
 def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfig, TrainConfig]:
     """The base's model config, and its training config with the few-shot recipe applied."""
     saved = read_config(base_dir, kind="segan")
@@ -237,8 +261,11 @@ def finetune_configs(base_dir: Path, recipe: FinetuneRecipe) -> tuple[ModelConfi
     return model, train
 
 
-def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
-    """Fine-tune ``request.base`` on ``request.data`` and install the result as a user style."""
+def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Generator[Progress, None, FinetuneResult]:
+    """Fine-tune ``request.base`` on ``request.data`` and install the result as a user style.
+
+    A cancel raises :class:`FinetuneCancelled` once the run is kept to resume from (a plain
+    :class:`~segan_core.errors.Cancelled` while its training data is still being prepared)."""
     from segan_core.config import with_overrides
     from segan_core.training.runs import RunOptions
 
@@ -282,10 +309,10 @@ def _one_fit_at_a_time(folder: Path, name: str) -> Iterator[None]:
 
 
 def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: TrainConfig, options,
-                     run_dir: Path, out: Path, cancel: CancelToken) -> Iterator[Progress]:
+                     run_dir: Path, out: Path, cancel: CancelToken) -> Generator[Progress, None, FinetuneResult]:
     from segan_core.evaluation.report import EvalOptions
     from segan_core.evaluation.selection import select_snapshot
-    from segan_core.training.engine import TrainResult
+    from segan_core.training.engine import TrainingCancelled
     from segan_core.training.runs import train_style
 
     recipe = RECIPES[request.recipe]
@@ -293,11 +320,10 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
     data, placement = yield from _training_data(request, run_dir)
     try:
         result = yield from train_style(data, skeleton_gan, model, train, options, cancel)
-    except Cancelled as exc:  # the run is kept to resume from; no style is made
-        stopped = exc.result if isinstance(exc.result, TrainResult) else None
-        partial = FinetuneResult(run_dir, run_dir, "", stopped.step if stopped else 0,
-                                 stopped.cpu_seconds / 60 if stopped else 0.0, {})
-        raise Cancelled(str(exc), result=partial) from None
+    except TrainingCancelled as exc:  # the run is kept to resume from; no style is made
+        raise FinetuneCancelled(str(exc), _stopped(run_dir, exc.result)) from None
+    except Cancelled as exc:  # stopped before its first step
+        raise FinetuneCancelled(str(exc), _stopped(run_dir, None)) from None
 
     eval_options = EvalOptions(split="dev", sample_count=1)
     check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # refused before the evaluation, not after
@@ -326,8 +352,9 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
         }
         yield Progress("write", 0, 1, message=f"installing the style {request.name} (snapshot {selection.chosen.name})")
         with atomic_dir(out, USER_STYLE, request.overwrite, name=request.name) as tmp:
-            for item in selection.out.iterdir():
-                shutil.copy2(item, tmp / item.name)
+            for item in selection.out.iterdir():  # the selected model; its marker says "a selection", not ours
+                if item.name != SELECTION.marker:
+                    shutil.copy2(item, tmp / item.name)
             if placement is not None:  # the style model puts the writer's size and position back on its glyphs
                 config = json.loads((tmp / CONFIG_FILE).read_text(encoding="utf-8"))
                 config["placement"] = placement.to_json()

@@ -10,7 +10,7 @@ optionally its traced outline (``svg/永.svg``), its attention heatmaps over the
 (``contact-sheet.png``: source, skeleton, generated and heatmaps, one row per character; past
 :data:`SHEET_ROWS` characters the rows go on in ``contact-sheet-2.png``, ...). ``generate.json`` records
 what was asked and written. The folder is written atomically, its marker
-(:data:`segan_core.outputs.GENERATED_GLYPHS`) makes it ours, and a later run may replace what it wrote.
+(:data:`GENERATED_GLYPHS`) makes it ours, and a later run may replace what it wrote.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from segan_core.evaluation.figures import overlay
 from segan_core.glyphs.render import label_font, to_paper
 from segan_core.inference import HEATMAP_KINDS, Generation
 from segan_core.jobs import CancelToken, Progress, Stopwatch
-from segan_core.outputs import GENERATED_GLYPHS, check_output_dir, resolve
+from segan_core.outputs import Legacy, OutputKind, check_output_dir, resolve
 from segan_core.style_source import StyleSource, open_style
 from segan_core.vectorize.svg import glyph_svg
 from segan_core.vectorize.trace import TraceConfig
@@ -39,6 +39,14 @@ PAD = 4
 LABEL = 56  # left column: the character
 HEADER = 28
 SHEET_ROWS = 200  # rows per contact-sheet page: memory stays bounded for thousands of characters
+REPORT_FILE, SHEET_FILE, SHEET_PAGE = "generate.json", "contact-sheet.png", "contact-sheet-{number}.png"
+GLYPHS_DIR, HEATMAPS_DIR, SVG_DIR = "glyphs", "heatmaps", "svg"
+# what segan generate writes (outputs from before markers: their generate.json, which names the model)
+GENERATED_GLYPHS = OutputKind(
+    "generated glyphs folder", "segan-generate",
+    (REPORT_FILE, SHEET_FILE, SHEET_PAGE.format(number="*"), GLYPHS_DIR, HEATMAPS_DIR, SVG_DIR),
+    (Legacy(REPORT_FILE, (("model_name", "*"),)),),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ def generate_to_folder(request: GenerateRequest, cancel: CancelToken | None = No
             yield Progress("generate", start + len(part.chars), len(chars), elapsed_s=clock.elapsed)
         assert sheets is not None  # chars is not empty
         report = _report(request, source, chars, missing, sheets, clock.elapsed)
-        (tmp / "generate.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (tmp / REPORT_FILE).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     yield Progress("write", len(chars), len(chars), f"wrote {out}", elapsed_s=clock.elapsed)
     return GenerateResult(out, report)
 
@@ -121,18 +129,18 @@ def _report(request: GenerateRequest, source: StyleSource, chars: tuple[str, ...
 
 def _write_glyphs(folder: Path, generation: Generation, kinds: Sequence[str], svg: TraceConfig | None) -> None:
     """The glyphs (and their heatmaps); with ``svg``, their outlines traced with those settings."""
-    (folder / "glyphs").mkdir(exist_ok=True)
+    (folder / GLYPHS_DIR).mkdir(exist_ok=True)
     if kinds:
-        (folder / "heatmaps").mkdir(exist_ok=True)
+        (folder / HEATMAPS_DIR).mkdir(exist_ok=True)
     if svg is not None:
-        (folder / "svg").mkdir(exist_ok=True)
+        (folder / SVG_DIR).mkdir(exist_ok=True)
     for i, char in enumerate(generation.chars):
-        Image.fromarray(to_paper(generation.generated[i])).save(folder / "glyphs" / f"{char}.png")
+        Image.fromarray(to_paper(generation.generated[i])).save(folder / GLYPHS_DIR / f"{char}.png")
         for kind in kinds:
             tile = overlay(generation.source[i], generation.heatmaps[kind][i])
-            Image.fromarray(tile).save(folder / "heatmaps" / f"{char}-{kind}.png")
+            Image.fromarray(tile).save(folder / HEATMAPS_DIR / f"{char}-{kind}.png")
         if svg is not None:
-            (folder / "svg" / f"{char}.svg").write_text(glyph_svg(generation.generated[i], svg), encoding="utf-8")
+            (folder / SVG_DIR / f"{char}.svg").write_text(glyph_svg(generation.generated[i], svg), encoding="utf-8")
 
 
 class ContactSheets:
@@ -165,7 +173,7 @@ class ContactSheets:
 
     def _save(self) -> None:
         assert self.canvas is not None
-        name = "contact-sheet.png" if not self.names else f"contact-sheet-{len(self.names) + 1}.png"
+        name = SHEET_FILE if not self.names else SHEET_PAGE.format(number=len(self.names) + 1)
         self.canvas.save(self.folder / name)
         self.names.append(name)
         self.canvas = None

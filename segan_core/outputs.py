@@ -1,15 +1,17 @@
 """Which output folders and files a command may replace: the one rule every command and the app use.
 
-Ownership is proven by content, never by a common file name. A command that writes a folder
-(``segan data build``, ``segan eval``, ``segan eval select``, ``segan eval train-classifier``,
-``segan train``, ``segan generate``, ``segan scans import``, ``segan train finetune``) leaves a marker
-in it, ``segan-<kind>.json`` (:attr:`OutputKind.marker`): JSON whose ``format`` names the output kind
-(``"segan-eval-report"``), an ``owner`` id made when the folder was first written, and the ``files``
-(relative paths) the command wrote there. The folder is *its previous output* only when that marker
-parses and its ``format`` matches. Outputs written before markers existed are recognised by the
-content of their old marker file (a ``report.json`` whose ``format`` is ``"segan-eval-report"``, a
-model ``config.json`` whose ``format`` is ``"segan-checkpoint"``: :class:`Legacy`); a file merely *named*
-``report.json`` or ``config.json`` proves nothing.
+Ownership is proven by content, never by a common file name. Each command declares the kind of output it
+writes beside the code that writes it (an :class:`OutputKind`: ``segan_core.data.store.DATASET``,
+``segan_core.evaluation.report.EVAL_REPORT``, ``segan_core.training.engine.TRAINING_RUN``, ...); this module
+only knows the rule. A command that writes a folder leaves a marker in it, ``segan-<kind>.json``
+(:attr:`OutputKind.marker`): JSON whose ``format`` names the output kind (``"segan-eval-report"``; no two
+kinds share one), an ``owner`` id made when the folder was first written, and the ``files`` (relative paths)
+the command wrote there. The folder is *its previous output* only when that marker parses and its ``format``
+is the kind's. Outputs written before markers are recognised by what their own JSON files say
+(:class:`Legacy`: a ``report.json`` whose ``format`` is ``"segan-eval-report"`` is an evaluation report's,
+one whose ``format`` is ``"segan-scan-import"`` a scan import's; a model ``config.json`` is a training run's
+only with the run's ``train_state.json`` beside it); a file merely *named* ``report.json`` or ``config.json``
+proves nothing.
 
 A command may write into:
 
@@ -23,11 +25,11 @@ refused with one line naming it, with or without ``--overwrite``; anything else 
 ``thesis.docx``, a ``photos/`` folder) is left alone. A *file* or a symbolic link where a folder
 should go is always refused, so nothing is ever hidden or lost.
 
-``segan batch --out FONT.ttf`` follows the same rule for files: an existing font is replaced only
-when the batch report beside it (``FONT.report.json``) lists it as its own output, or with
-``--overwrite`` (the user named that very file); two outputs of one run may never share a path.
-Single-file reports (``segan eval upscaler --json``) are replaced only when they are a previous
-report of that command (:func:`check_output_json`).
+Single files follow the same rule (:class:`ReportKind`): a JSON report is replaced only when its ``format``
+is its command's (``segan eval upscaler --json``: :func:`check_output_json`), and a file that a report lists
+as its own output only when that report is its command's (``segan batch --out FONT.ttf`` and the
+``FONT.report.json`` beside it: :func:`check_output_file`), or with ``--overwrite`` (the user named that very
+file).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import fnmatch
 import json
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,25 +47,50 @@ from segan_core.errors import OutputError
 MARKER_VERSION = 1
 MAX_MARKER_BYTES = 64 << 20  # a marker listing 100,000 files is ~3 MB; anything far larger is not ours
 
+# what a JSON object must hold, field by field: an exact string, a prefix ("segan-studio*"; "*": any string),
+# or None (the field is there, whatever its value)
+Fields = tuple[tuple[str, str | None], ...]
+
+
+def holds(data: object, fields: Fields) -> bool:
+    """Whether ``data`` is a JSON object holding every one of ``fields``."""
+    if not isinstance(data, dict) or not fields:
+        return False
+    for key, want in fields:
+        if key not in data:
+            return False
+        value = data[key]
+        if want is None:
+            continue
+        if not isinstance(value, str):
+            return False
+        if not (value.startswith(want[:-1]) if want.endswith("*") else value == want):
+            return False
+    return True
+
 
 @dataclass(frozen=True)
 class Legacy:
-    """How an output written before markers is recognised: ``file`` is JSON whose ``key`` is a string
-    starting with ``prefix`` (``""``: any string)."""
+    """One JSON file of an output written before markers, and what it holds (its ``format`` where it has one)."""
 
     file: str
-    key: str
-    prefix: str
+    fields: Fields
+
+    @classmethod
+    def with_format(cls, file: str, value: str, *more: tuple[str, str | None]) -> Legacy:
+        """``file`` holds ``"format": value`` (and ``more``)."""
+        return cls(file, (("format", value), *more))
 
 
 @dataclass(frozen=True)
 class OutputKind:
-    """A kind of output folder: what to call it, its marker's format, the names it writes."""
+    """A kind of output folder, declared by the module that writes it: what to call it, its marker's format,
+    the names it writes."""
 
     what: str  # "dataset folder": used in messages
-    format: str  # the marker's "format": "segan-dataset"
+    format: str  # the marker's "format": "segan-dataset"; one kind's, never another's
     owned: tuple[str, ...]  # names (fnmatch patterns) the command writes; the only ones it ever replaces
-    legacy: Legacy | None = None  # how its outputs from before markers are recognised
+    legacy: tuple[Legacy, ...] = ()  # an output from before markers: every one of these files holds its fields
 
     @property
     def marker(self) -> str:
@@ -86,48 +113,9 @@ class Marker:
         return None if self.files is None else {path.split("/", 1)[0] for path in self.files}
 
 
-CHECKPOINT = Legacy("config.json", "format", "segan-checkpoint")
-DATASET = OutputKind(
-    "dataset folder", "segan-dataset", ("manifest.json", "train.npz", "dev.npz", "test.npz"),
-    Legacy("manifest.json", "format", "segan-dataset"),
-)  # fmt: skip
-EVAL_REPORT = OutputKind(
-    "evaluation report", "segan-eval-report", ("report.json", "report.md", "samples.png", "heatmaps.png"),
-    Legacy("report.json", "format", "segan-eval-report"),
-)  # fmt: skip
-SELECTION = OutputKind(
-    "selected model", "segan-selection", ("selection.json", "config.json", "weights.safetensors"),
-    Legacy("selection.json", "chosen", ""),
-)  # fmt: skip
-USER_STYLE = OutputKind(
-    "fine-tuned style", "segan-style",
-    ("style.json", "selection.json", "config.json", "weights.safetensors", "written"),
-    Legacy("style.json", "created_with", "segan-studio"),
-)  # fmt: skip
-SCAN_IMPORT = OutputKind(
-    "scan import folder", "segan-scan-import",
-    ("report.json", "chars", "dataset", "review-*.png", "review.json", "reviewed"),
-    Legacy("report.json", "format", "segan-scan-import"),
-)  # fmt: skip
-GENERATED_GLYPHS = OutputKind(
-    "generated glyphs folder", "segan-generate",
-    ("generate.json", "contact-sheet.png", "contact-sheet-*.png", "glyphs", "heatmaps", "svg"),
-    Legacy("generate.json", "model_name", ""),
-)  # fmt: skip
-TRAINING_RUN = OutputKind(
-    "training run", "segan-training-run",
-    ("config.json", "weights.safetensors", "train_state.json", "train_state.safetensors", "log.jsonl", "snapshots"),
-    CHECKPOINT,
-)  # fmt: skip
-
-
 def resolve(path: Path | str) -> Path:
     """An absolute path with a real last name (``.`` -> the current folder's path), symlinks kept."""
     return Path(os.path.abspath(os.fspath(path)))
-
-
-def is_owned(name: str, kind: OutputKind) -> bool:
-    return kind.writes(name)
 
 
 def read_json(path: Path) -> object:
@@ -141,21 +129,20 @@ def read_json(path: Path) -> object:
 
 
 def read_marker(folder: Path, kind: OutputKind) -> Marker | None:
-    """What proves ``folder`` is ``kind``'s previous output: its marker, else its pre-marker file; or None."""
+    """What proves ``folder`` is ``kind``'s previous output: its marker, else its pre-marker files; or None."""
     data = read_json(folder / kind.marker)
     if isinstance(data, dict) and data.get("format") == kind.format:
         files = data.get("files")
         listed = frozenset(files) if isinstance(files, list) and all(isinstance(f, str) for f in files) else None
         name = data.get("name")
         return Marker(str(data.get("owner") or ""), listed, name if isinstance(name, str) else None)
-    if kind.legacy is None:
+    if not kind.legacy:
         return None
-    data = read_json(folder / kind.legacy.file)
-    value = data.get(kind.legacy.key) if isinstance(data, dict) else None
-    if isinstance(value, str) and value.startswith(kind.legacy.prefix):
-        name = data.get("name") if isinstance(data, dict) else None
-        return Marker("", None, name if isinstance(name, str) else None)
-    return None
+    found = [read_json(folder / legacy.file) for legacy in kind.legacy]
+    if not all(holds(data, legacy.fields) for data, legacy in zip(found, kind.legacy, strict=True)):
+        return None
+    name = found[0].get("name") if isinstance(found[0], dict) else None
+    return Marker("", None, name if isinstance(name, str) else None)
 
 
 def _ours(name: str, kind: OutputKind, marker: Marker | None) -> bool:
@@ -260,11 +247,32 @@ def marker_json(kind: OutputKind, folder: Path, previous: Path | None = None, na
 
 # -- single files (segan batch, segan eval upscaler --json) ---------------------------------------
 
-BATCH_REPORT_FORMAT = "segan-batch-report"
+
+@dataclass(frozen=True)
+class ReportKind:
+    """A single JSON report a command writes, declared by the module that writes it: recognised by its
+    ``format``; a report from before the format field by ``unformatted`` (empty: never)."""
+
+    command: str  # "segan batch": used in messages
+    format: str  # the report's "format": "segan-batch-report"; one command's, never another's
+    unformatted: Fields = ()
 
 
-def check_output_file(path: Path | str, owner_report: Path | None, overwrite: bool = False) -> Path:
-    """Refuse an existing file at ``path`` unless ``owner_report`` (a JSON report) lists it, or ``overwrite``."""
+def read_report(path: Path, kind: ReportKind) -> dict | None:
+    """The JSON object in ``path`` when it is a report of ``kind``'s command, else None."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        return None
+    if "format" in data:
+        return data if data["format"] == kind.format else None
+    return data if holds(data, kind.unformatted) else None
+
+
+def check_output_file(
+    path: Path | str, kind: ReportKind, report: Path, listed: Collection[str], overwrite: bool = False
+) -> Path:
+    """Refuse an existing file at ``path`` unless its name is ``listed`` as an output by ``report``, a report of
+    ``kind``'s command (:func:`read_report`, read by the caller), or ``overwrite``."""
     path = resolve(path)
     if path.is_symlink():
         raise OutputError(f"{path} is a symbolic link; give the real file as the output")
@@ -272,65 +280,23 @@ def check_output_file(path: Path | str, owner_report: Path | None, overwrite: bo
         raise OutputError(f"output path is a folder: {path}")
     if path.suffix.lower() == ".ufo" and path.exists() and not path.is_dir():
         raise OutputError(f"{path} is a file, not a UFO folder; choose another name")
-    if not path.exists() or overwrite:
-        return path
-    if owner_report is not None and path.name in report_outputs(owner_report):
+    if not path.exists() or overwrite or path.name in listed:
         return path
     raise OutputError(
-        f"{path} already exists and is not a previous output of segan batch (not listed in "
-        f"{owner_report.name if owner_report else 'a batch report'}); choose another name or pass --overwrite"
+        f"{path} already exists and is not a previous output of {kind.command} (not listed in {report.name}); "
+        f"choose another name or pass --overwrite"
     )
 
 
-def report_outputs(report: Path) -> set[str]:
-    """File names a batch report says it wrote (``font.files``), or nothing."""
-    data = read_json(report)
-    if not isinstance(data, dict) or data.get("format", BATCH_REPORT_FORMAT) != BATCH_REPORT_FORMAT:
-        return set()
-    if not str(data.get("created_with", "")).startswith("segan-studio"):
-        return set()
-    font = data.get("font")
-    outputs = font.get("files") if isinstance(font, dict) else None
-    if not isinstance(outputs, dict):
-        return set()
-    return {Path(str(p)).name for p in outputs.values()}
-
-
-def check_batch_outputs(fonts: list[Path], report_json: Path, report_text: Path, overwrite: bool = False) -> None:
-    """``segan batch``: no two outputs share a path, existing fonts must be listed in the report beside them,
-    reports must be batch reports."""
-    seen: dict[Path, str] = {}
-    for path, role in [*((f, "font") for f in fonts), (report_json, "JSON report"), (report_text, "text report")]:
-        key = resolve(path)
-        if key in seen:
-            raise OutputError(f"{key} is given as both the {seen[key]} and the {role}; choose different names")
-        seen[key] = role
-    for font in fonts:
-        check_output_file(font, report_json, overwrite)
-    is_report = bool(report_outputs(report_json))
-    for path in (report_json, report_text):
-        path = resolve(path)
-        if path.is_symlink() or path.is_dir():
-            raise OutputError(f"{path} is a {'folder' if path.is_dir() else 'symbolic link'}, not a report file")
-        if path.exists() and not is_report and not overwrite:
-            raise OutputError(
-                f"{path} already exists and is not a segan batch report; choose another --out/--report or "
-                f"pass --overwrite"
-            )
-
-
-def check_output_json(path: Path | str, fmt: str, command: str, overwrite: bool = False) -> Path:
-    """A single JSON report file: new, a previous report of ``command`` (its ``format`` is ``fmt``), or
-    ``overwrite``; a folder, a link or another file is refused."""
+def check_output_json(path: Path | str, kind: ReportKind, overwrite: bool = False) -> Path:
+    """A single JSON report file: new, a previous report of ``kind``'s command, or ``overwrite``; a folder,
+    a link or another file is refused."""
     path = resolve(path)
     if path.is_symlink() or path.is_dir():
         what = "folder" if path.is_dir() else "symbolic link"
         raise OutputError(f"{path} is a {what}, not a file; choose a new file name")
-    if not path.exists() or overwrite:
-        return path
-    data = read_json(path)
-    if isinstance(data, dict) and data.get("format") == fmt:
+    if not path.exists() or overwrite or read_report(path, kind) is not None:
         return path
     raise OutputError(
-        f"{path} already exists and is not a report of {command}; choose a new file name or pass --overwrite"
+        f"{path} already exists and is not a report of {kind.command}; choose a new file name or pass --overwrite"
     )

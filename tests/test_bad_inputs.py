@@ -259,8 +259,12 @@ def test_train_refuses_a_foreign_folder(tmp_path, capsys, tiny_dataset):
 def test_output_folder_rule_for_every_kind(tmp_path):
     """segan_core.outputs is the one rule: eval select, the classifier and training runs follow it too."""
     from segan_core.atomic import atomic_dir
+    from segan_core.data.store import DATASET
     from segan_core.errors import OutputError
-    from segan_core.outputs import DATASET, EVAL_REPORT, SELECTION, TRAINING_RUN, check_output_dir
+    from segan_core.evaluation.report import EVAL_REPORT
+    from segan_core.evaluation.selection import SELECTION
+    from segan_core.outputs import check_output_dir
+    from segan_core.training.engine import TRAINING_RUN
 
     for kind in (DATASET, EVAL_REPORT, SELECTION, TRAINING_RUN):  # the classifier trains into a TRAINING_RUN
         folder = tmp_path / kind.marker / "out"
@@ -277,7 +281,7 @@ def test_output_folder_rule_for_every_kind(tmp_path):
 
 def test_a_failed_job_leaves_the_old_output_and_no_temp(tmp_path):
     from segan_core.atomic import atomic_dir
-    from segan_core.outputs import DATASET
+    from segan_core.data.store import DATASET
 
     out = tmp_path / "data"
     out.mkdir()
@@ -291,7 +295,7 @@ def test_a_failed_job_leaves_the_old_output_and_no_temp(tmp_path):
 @pytest.mark.parametrize("with_user_files", [False, True], ids=["swap", "merge"])
 def test_a_failed_rename_puts_the_previous_output_back(tmp_path, monkeypatch, with_user_files):
     import segan_core.atomic as atomic
-    from segan_core.outputs import DATASET
+    from segan_core.data.store import DATASET
 
     out = tmp_path / "data"
     out.mkdir()

@@ -58,6 +58,9 @@ def test_layers_contract_is_declared_and_kept():
     assert layers["layers"][:3] == ["app", "segan_core.cli", "segan_core.commands"]
     assert "segan_core.inference | segan_core.training" in layers["layers"]
     assert layers["layers"][-1] == "segan_core.errors"
+    # strict: no two siblings may import each other ("a : b"), no import is excused
+    assert not [layer for layer in layers["layers"] if ":" in layer] and "ignore_imports" not in layers
+    assert layers["layers"].index("segan_core.scans") < layers["layers"].index("segan_core.data")
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint), "--contract", layers["id"]], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr

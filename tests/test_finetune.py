@@ -78,6 +78,8 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     assert "new style My-Hand" in out and str(style_dir) in out
     for name in ("weights.safetensors", "config.json", "selection.json", "style.json"):
         assert (style_dir / name).is_file(), name
+    # the style's own marker, not the selection's it was copied from: one folder, one kind of output
+    assert (style_dir / "segan-style.json").is_file() and not (style_dir / "segan-selection.json").exists()
     style = json.loads((style_dir / "style.json").read_text(encoding="utf-8"))
     assert style["recipe"]["name"] == "all-nocam" and style["base"]["path"] == str(base_style)
     config = json.loads((style_dir / "config.json").read_text(encoding="utf-8"))
@@ -98,6 +100,26 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     assert cli_main(["train", "finetune", "--base", "no-such-style", "--data", str(tiny_dataset),
                      "--name", "x"]) == 2
     assert "unknown style 'no-such-style'" in capsys.readouterr().err
+
+
+def test_a_cancelled_finetune_keeps_its_run_and_says_where(tiny_dataset, skeleton_gan, base_style, tmp_path,
+                                                           monkeypatch):
+    """The cancel carries the kept run, typed (FinetuneCancelled.result is a FinetuneResult); no style is made."""
+    from segan_core.finetune import FinetuneCancelled, FinetuneRequest, finetune
+    from segan_core.jobs import CancelToken
+
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    token = CancelToken()
+    request = FinetuneRequest(base=str(base_style), data=tiny_dataset, name="Stopped", max_steps=1000, threads=1,
+                              skeleton_gan=skeleton_gan)  # fmt: skip
+    with pytest.raises(FinetuneCancelled) as stopped:
+        for event in finetune(request, token):
+            if event.stage == "train" and event.done >= 2:
+                token.cancel()
+    kept = stopped.value.result
+    assert kept.steps >= 2 and kept.run_dir == tmp_path / "home" / "runs" / "Stopped" and kept.verdict is None
+    assert (kept.run_dir / "train_state.json").is_file() and stopped.value.exit_code == 130
+    assert not (tmp_path / "home" / "models" / "Stopped").exists()
 
 
 def _glyph_bounds(font_path: Path, char: str) -> tuple[int, int, int, int] | None:

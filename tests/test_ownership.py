@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,19 +18,17 @@ from pathlib import Path
 import pytest
 
 from segan_core.atomic import atomic_dir, claim_output_dir, disk_errors, sweep_stale, write_text_atomic
+from segan_core.batch_report import BATCH_REPORT
+from segan_core.data.store import DATASET
 from segan_core.errors import OutputError
-from segan_core.outputs import (
-    DATASET,
-    EVAL_REPORT,
-    GENERATED_GLYPHS,
-    SCAN_IMPORT,
-    SELECTION,
-    TRAINING_RUN,
-    USER_STYLE,
-    OutputKind,
-    check_output_dir,
-    read_marker,
-)
+from segan_core.evaluation.report import EVAL_REPORT
+from segan_core.evaluation.selection import SELECTION
+from segan_core.evaluation.upscaled import UPSCALE_EVAL
+from segan_core.finetune import USER_STYLE
+from segan_core.generate import GENERATED_GLYPHS
+from segan_core.outputs import OutputKind, check_output_dir, check_output_json, read_marker
+from segan_core.scans.importer import SCAN_IMPORT
+from segan_core.training.engine import TRAINING_RUN
 from segan_core.upscale.train import INSTALLED_UPSCALER
 
 from .test_bad_inputs import FONT_STYLE, MODEL, hidden, one_line_error, run
@@ -102,28 +101,119 @@ def test_overwrite_replaces_only_what_an_earlier_run_wrote(tmp_path, kind):
     assert hidden(tmp_path) == [] and hidden(out) == []
 
 
-LEGACY = [
-    (DATASET, "manifest.json", {"format": "segan-dataset"}),
-    (EVAL_REPORT, "report.json", {"format": "segan-eval-report"}),
-    (SCAN_IMPORT, "report.json", {"format": "segan-scan-import"}),
-    (TRAINING_RUN, "config.json", {"format": "segan-checkpoint", "kind": "segan"}),
-    (USER_STYLE, "style.json", {"name": "Mine", "created_with": "segan-studio 0.1"}),
-    (SELECTION, "selection.json", {"chosen": "step-000100"}),
-    (GENERATED_GLYPHS, "generate.json", {"model_name": "ma-shan-zheng"}),
+CHECKPOINT = {"format": "segan-checkpoint", "kind": "segan"}  # every model folder's config.json
+TRAIN_STATE = {"step": 100, "elapsed_s": 1.0, "optimizers": {}, "rng": {}}  # only a training run writes it
+LEGACY = [  # an output from before markers: the JSON files that make it the kind's, by what they say
+    (DATASET, {"manifest.json": {"format": "segan-dataset"}}),
+    (EVAL_REPORT, {"report.json": {"format": "segan-eval-report"}}),
+    (SCAN_IMPORT, {"report.json": {"format": "segan-scan-import"}}),
+    (TRAINING_RUN, {"config.json": CHECKPOINT, "train_state.json": TRAIN_STATE}),
+    (INSTALLED_UPSCALER, {"config.json": {"format": "segan-checkpoint", "kind": "upscaler"}}),
+    (USER_STYLE, {"style.json": {"name": "Mine", "created_with": "segan-studio 0.1"}}),
+    (SELECTION, {"selection.json": {"chosen": "step-000100"}}),
+    (GENERATED_GLYPHS, {"generate.json": {"model_name": "ma-shan-zheng"}}),
 ]
 
 
-@pytest.mark.parametrize(("kind", "file", "content"), LEGACY, ids=lambda v: getattr(v, "format", None))
-def test_outputs_from_before_markers_are_ours_by_content_not_by_name(tmp_path, kind, file, content):
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    for folder, body in ((ours, content), (theirs, {"format": "my-own", "name": "x"})):
-        folder.mkdir()
-        (folder / file).write_text(json.dumps(body), encoding="utf-8")
+def write_json_files(folder: Path, files: dict[str, object]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in files.items():
+        (folder / name).write_text(json.dumps(body), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("kind", "files"), LEGACY, ids=lambda v: getattr(v, "format", None))
+def test_outputs_from_before_markers_are_ours_by_content_not_by_name(tmp_path, kind, files):
+    ours = write_json_files(tmp_path / "ours", files)
+    theirs = write_json_files(tmp_path / "theirs", {name: {"format": "my-own", "name": "x"} for name in files})
     assert check_output_dir(ours, kind) == ours
     with pytest.raises(OutputError, match="not empty"):
         check_output_dir(theirs, kind)
-    with pytest.raises(OutputError, match=f"{file} was not written by segan"):
+    with pytest.raises(OutputError, match=f"{sorted(files)[0]} was not written by segan"):
         check_output_dir(theirs, kind, overwrite=True)
+
+
+# -- one kind's output is never another's, though they share file names ----------------------------------
+
+
+def test_every_kind_has_its_own_format_and_marker():
+    formats = [kind.format for kind in KINDS] + [BATCH_REPORT.format, UPSCALE_EVAL.format]
+    assert len(set(formats)) == len(formats)
+    assert len({kind.marker for kind in KINDS}) == len(KINDS)
+    shared = {name for kind in KINDS for name in kind.owned if sum(name in k.owned for k in KINDS) > 1}
+    assert {"report.json", "config.json", "weights.safetensors", "selection.json"} <= shared  # what this guards
+
+
+SHARING = [(a, b) for a in KINDS for b in KINDS if a is not b and set(a.owned) & set(b.owned)]
+
+
+@pytest.mark.parametrize(("written", "other"), SHARING, ids=lambda k: k.format)
+def test_a_kinds_output_is_not_another_kinds_that_writes_the_same_names(tmp_path, written, other):
+    """Decided by a file name, a previous evaluation report (report.json) would be a scan import's, a training
+    run or a selected model (config.json, weights.safetensors) an installed upscaler's: each is refused."""
+    out = tmp_path / "out"
+    with atomic_dir(out, written) as tmp:
+        write_every_name(tmp, written, "ours")
+    for name in set(written.owned) & set(other.owned):  # what they hold for real where both kinds read them
+        if name == "config.json":
+            body = {**CHECKPOINT, "kind": "upscaler" if written is INSTALLED_UPSCALER else "segan"}
+        elif name.endswith(".json"):
+            body = {"format": written.format}
+        else:
+            continue
+        (out / name).write_text(json.dumps(body), encoding="utf-8")
+    assert check_output_dir(out, written) == out
+    with pytest.raises(OutputError, match="not empty"):
+        check_output_dir(out, other)
+    with pytest.raises(OutputError, match="was not written by segan"):
+        check_output_dir(out, other, overwrite=True)
+
+
+@pytest.mark.parametrize(("kind", "files"), LEGACY, ids=lambda v: getattr(v, "format", None))
+def test_an_older_output_of_one_kind_is_not_another_kinds(tmp_path, kind, files):
+    folder = write_json_files(tmp_path / "old", files)
+    for other in KINDS:
+        if other is not kind and set(files) & set(other.owned):
+            with pytest.raises(OutputError, match="not empty"):
+                check_output_dir(folder, other)
+
+
+def test_a_marker_of_another_format_is_not_ours(tmp_path):
+    """A file under a kind's marker name proves nothing: its format must be the kind's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / EVAL_REPORT.marker).write_text(json.dumps({"format": SCAN_IMPORT.format, "owner": "x", "files": []}))
+    (out / "report.json").write_text(json.dumps({"format": SCAN_IMPORT.format}))
+    with pytest.raises(OutputError, match="not empty"):
+        check_output_dir(out, EVAL_REPORT)
+    with pytest.raises(OutputError, match=r"report\.json was not written by segan"):
+        check_output_dir(out, EVAL_REPORT, overwrite=True)
+    assert read_marker(out, SCAN_IMPORT) is not None  # its report.json is a scan import's, by its format
+
+
+def test_a_model_folder_is_not_a_training_run(tmp_path):
+    """Every model folder has a config.json (format segan-checkpoint): a selected style is not a run to train into."""
+    with pytest.raises(OutputError, match="not empty"):
+        check_output_dir(MODEL, TRAINING_RUN)
+    with pytest.raises(OutputError, match="not empty"):
+        check_output_dir(MODEL, INSTALLED_UPSCALER)  # a style model's config.json is not an upscaler's
+    style = write_json_files(tmp_path / "style", {"config.json": CHECKPOINT})
+    (style / "weights.safetensors").write_bytes(b"a trained style")
+    with pytest.raises(OutputError, match="was not written by segan"):
+        check_output_dir(style, TRAINING_RUN, overwrite=True)
+    assert (style / "weights.safetensors").read_bytes() == b"a trained style"
+
+
+def test_segan_train_never_trains_over_a_style_model(tmp_path, capsys, tiny_dataset):
+    style = tmp_path / "style"
+    shutil.copytree(MODEL, style, ignore=shutil.ignore_patterns("*.png", "upscaler"))
+    before = snapshot(style)
+    argv = ["train", "skeleton", "--data", tiny_dataset, "--out", style, "--preset", "tiny-32", "--max-steps", "1",
+            "--quiet"]
+    code, err = run(argv, capsys)
+    assert code == 2
+    one_line_error(err, str(style), "not a training run", "--overwrite")
+    assert snapshot(style) == before and hidden(tmp_path) == []
 
 
 def test_the_bundled_model_folders_stay_ours():
@@ -219,6 +309,35 @@ def test_batch_refuses_two_outputs_on_one_path(tmp_path, capsys, extra):
     assert code == 2
     one_line_error(err, "is given as both the")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batch_replaces_a_font_only_when_a_batch_report_lists_it(tmp_path, capsys):
+    """FONT.report.json proves the font is ours by its format, not its name: another command's report that
+    lists the font (or any JSON named so) lets nothing be replaced."""
+    font, report = tmp_path / "f.ttf", tmp_path / "f.report.json"
+    font.write_bytes(b"my font")
+    listing = {"created_with": "segan-studio 0.1", "font": {"files": {"ttf": str(font)}}}
+    argv = ["batch", "--style", FONT_STYLE, "--text", "永", "--out", font, "--workers", "0", "--no-cache", "--quiet"]
+    for fmt in (EVAL_REPORT.format, SCAN_IMPORT.format, UPSCALE_EVAL.format):
+        report.write_text(json.dumps({"format": fmt, **listing}), encoding="utf-8")
+        code, err = run(argv, capsys)
+        assert code == 2
+        one_line_error(err, str(font), "not a previous output of segan batch")
+        assert font.read_bytes() == b"my font"
+    report.write_text(json.dumps(listing), encoding="utf-8")  # a batch report from before the format field
+    assert run(argv, capsys)[0] == 0 and font.read_bytes() != b"my font"
+    assert json.loads(report.read_text(encoding="utf-8"))["format"] == BATCH_REPORT.format
+
+
+def test_a_json_report_of_another_command_is_not_replaced(tmp_path):
+    path = tmp_path / "r.json"
+    made_by_segan = {"created_with": "segan-studio 1"}
+    for other in ({"format": BATCH_REPORT.format, **made_by_segan}, made_by_segan):
+        path.write_text(json.dumps(other), encoding="utf-8")
+        with pytest.raises(OutputError, match="not a report of segan eval upscaler"):
+            check_output_json(path, UPSCALE_EVAL)
+    path.write_text(json.dumps({"format": UPSCALE_EVAL.format}), encoding="utf-8")
+    assert check_output_json(path, UPSCALE_EVAL) == path
 
 
 def test_batch_overwrite_keeps_a_hand_made_ufos_images(tmp_path, capsys):

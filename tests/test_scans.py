@@ -24,11 +24,11 @@ from PIL import Image
 from segan_core.charset import gb2312_level1
 from segan_core.cli import main
 from segan_core.errors import InputFileError
+from segan_core.glyphs.cleanup import clean_picture
 from segan_core.glyphs.render import FontRenderer
 from segan_core.imageio import read_gray
 from segan_core.jobs import run_to_end
 from segan_core.scans.charsets import core_set, template_charset
-from segan_core.scans.cleanup import clean_picture
 from segan_core.scans.importer import ImportRequest, import_scans
 from segan_core.scans.synthetic import clean_glyph, degrade, fill_page, save_jpeg
 from segan_core.scans.template import load_template, make_template, write_template

@@ -45,13 +45,13 @@ from app.replace import confirm_replace
 from app.widgets.field_row import field_row
 from app.widgets.font_grid import FontGridDialog
 from segan_core.batch import replaced_maker
+from segan_core.batch_report import check_batch_outputs
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
 from segan_core.fontbuild.layout import BASELINE_RANGE, SCALE_RANGE, SPACING_RANGE, GlyphLayout
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID
 from segan_core.glyphs.render import FontRenderer
 from segan_core.jobs import Progress, StagePace, format_duration, format_eta
-from segan_core.outputs import check_batch_outputs
 from segan_core.style_source import style_origin
 from segan_core.styles import StyleRef
 

@@ -38,14 +38,15 @@ from app.views.calligrapher import CalligrapherFlow
 from app.widgets.field_row import field_row
 from app.widgets.training_monitor import RunProgress, TrainingMonitor, training_page
 from segan_core.config import ModelConfig, TrainConfig
+from segan_core.data.store import DATASET
 from segan_core.errors import CheckpointError, InputFileError, SeganError
 from segan_core.jobs import Progress
 from segan_core.model.checkpoint import STATE_JSON
 from segan_core.model_folder import ModelFolder
-from segan_core.outputs import DATASET, TRAINING_RUN, check_output_dir
+from segan_core.outputs import check_output_dir
 from segan_core.resources import find_model
 from segan_core.styles import StyleRef, parse_style_ref
-from segan_core.training.engine import TrainResult
+from segan_core.training.engine import TRAINING_RUN, TrainResult
 from segan_core.training.from_images import ImagesTrainRequest, train_from_images
 from segan_core.training.presets import default_preset, presets_for_skeleton_gan
 from segan_core.training.run_configs import resolve_run_configs

@@ -17,9 +17,8 @@ from pathlib import Path
 from segan_core import cli_args
 from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.data.split import SPLITS
-from segan_core.errors import Cancelled
 from segan_core.model_folder import CONFIG_FILE
-from segan_core.outputs import EVAL_REPORT, check_output_dir
+from segan_core.outputs import check_output_dir
 from segan_core.styles import parse_style_ref
 
 
@@ -175,6 +174,7 @@ def run_select(args: argparse.Namespace) -> int:
 
 def _evaluate(models: list[str], args: argparse.Namespace) -> int:
     from segan_core.evaluation.report import (
+        EVAL_REPORT,
         EvalOptions,
         evaluate_specs,
         format_table,
@@ -202,6 +202,7 @@ def _evaluate(models: list[str], args: argparse.Namespace) -> int:
 
 def run_train_classifier(args: argparse.Namespace) -> int:
     from segan_core.evaluation.classifier_training import TrainClassifierRequest, train_classifier
+    from segan_core.training.engine import TrainingCancelled
 
     command = "segan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else ""
     request = TrainClassifierRequest(
@@ -212,11 +213,9 @@ def run_train_classifier(args: argparse.Namespace) -> int:
     )
     try:
         meta = drive(train_classifier(request, cancel_on_signals()), quiet=args.quiet)
-    except Cancelled as exc:
-        if exc.result is None:  # cancelled while the glyphs were rendered: nothing to resume from yet
-            raise
+    except TrainingCancelled as stopped:  # (a cancel while the glyphs were rendered kept nothing: it goes on)
         meta = json.loads((args.out / CONFIG_FILE).read_text(encoding="utf-8"))
-        print(f"cancelled at step {exc.result.step}; resume with --resume")
+        print(f"cancelled at step {stopped.result.step}; resume with --resume")
     training = meta["training"]
     print(
         f"wrote {args.out}: {training['epochs_done']} epochs, validation accuracy: character "
@@ -228,7 +227,7 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 def run_upscaler_eval(args: argparse.Namespace) -> int:
     from segan_core.atomic import write_text_atomic
     from segan_core.evaluation.upscaled import (
-        UPSCALE_EVAL_FORMAT,
+        UPSCALE_EVAL,
         UpscaleEvalRequest,
         compare_rows,
         evaluate_upscaler,
@@ -238,7 +237,7 @@ def run_upscaler_eval(args: argparse.Namespace) -> int:
     from segan_core.styles import model_folder
 
     if args.json is not None:  # refused before the evaluation, not after
-        check_output_json(args.json, UPSCALE_EVAL_FORMAT, "segan eval upscaler", args.overwrite)
+        check_output_json(args.json, UPSCALE_EVAL, args.overwrite)
     request = UpscaleEvalRequest(
         model=model_folder(args.style), data=args.data, split=args.split, limit=args.limit, upscaler=args.upscaler,
         target_font=args.target_font, traced=not args.no_trace, ocr=not args.no_ocr,
@@ -248,7 +247,7 @@ def run_upscaler_eval(args: argparse.Namespace) -> int:
     for line in compare_rows(result):
         print(line)
     if args.json is not None:
-        check_output_json(args.json, UPSCALE_EVAL_FORMAT, "segan eval upscaler", args.overwrite)
+        check_output_json(args.json, UPSCALE_EVAL, args.overwrite)
         write_text_atomic(args.json, json.dumps(result.to_json(), ensure_ascii=False, indent=1))
         print(f"wrote {args.json}")
     return 0

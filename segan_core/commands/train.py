@@ -12,9 +12,18 @@ from segan_core import cli_args
 from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig, with_overrides
 from segan_core.errors import Cancelled, SeganError
-from segan_core.finetune import DEFAULT_BASE, DEFAULT_RECIPE, RECIPES, FinetuneRequest, describe_recipes, finetune
+from segan_core.finetune import (
+    DEFAULT_BASE,
+    DEFAULT_RECIPE,
+    RECIPES,
+    FinetuneCancelled,
+    FinetuneRequest,
+    describe_recipes,
+    finetune,
+)
 from segan_core.jobs import Progress
 from segan_core.model.device import BF16_SETTINGS, resolve_bf16
+from segan_core.training.engine import TrainingCancelled, TrainResult
 from segan_core.training.presets import (
     PRESETS,
     default_preset,
@@ -339,17 +348,16 @@ def _options(args: argparse.Namespace, train: TrainConfig) -> RunOptions:
 
 
 def _run(job: Iterator[Progress], quiet: bool) -> int:
-    """Drive a training job; Ctrl-C ends it with a checkpoint, reported like any other stop (exit 0)."""
+    """Drive a training job; Ctrl-C ends it with a checkpoint, reported like any other stop (exit 0). A cancel
+    before the first step kept nothing: that plain Cancelled goes on to the CLI (exit 130)."""
     try:
-        result = drive(job, quiet=quiet)
-    except Cancelled as exc:
-        if exc.result is None:
-            raise
-        result = exc.result
+        result: TrainResult = drive(job, quiet=quiet)
+    except TrainingCancelled as stopped:
+        result = stopped.result
     return _report(result)
 
 
-def _report(result) -> int:
+def _report(result: TrainResult) -> int:
     print(
         f"{result.reason}: step {result.step}, checkpoint in {result.out} "
         f"({result.seconds / 60:.1f} min of training, {result.cpu_seconds / 60:.1f} CPU min)"
@@ -402,10 +410,8 @@ def run_finetune(args: argparse.Namespace) -> int:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)
     try:
         result = drive(finetune(request, cancel_on_signals()), quiet=args.quiet)
-    except Cancelled as exc:
-        if exc.result is None:
-            raise
-        print(f"cancelled at step {exc.result.steps}; resume with --resume (run in {exc.result.run_dir})")
+    except FinetuneCancelled as stopped:  # a cancel while the data was prepared kept nothing: it goes on
+        print(f"cancelled at step {stopped.result.steps}; resume with --resume (run in {stopped.result.run_dir})")
         return 130
     scores = ", ".join(f"{k} {v:g}" for k, v in result.dev_scores.items() if k in ("content_accuracy", "iou"))
     print(
@@ -464,21 +470,28 @@ def run_upscaler(args: argparse.Namespace) -> int:
         raise SeganError(f"--real-fraction {run.real_fraction:g}: give a share between 0 and 1")
     try:
         result = drive(train_upscaler(run, cancel_on_signals()), quiet=args.quiet)
-    except Cancelled as exc:
-        if exc.result is None:  # cancelled while the pairs were built: nothing to resume from yet
-            print("cancelled before training started")
-            return 130
-        _report(exc.result)
-        if isinstance(exc, CalibrationCancelled):
-            print(exc)
-        if args.install:
-            print("cancelled: not installed; resume with --resume")
-            return 130
-        return 0
+    except CalibrationCancelled as stopped:  # trained and saved; only the calibration is missing
+        _report(stopped.result)
+        print(stopped)
+        return _not_installed(args.install)
+    except TrainingCancelled as stopped:
+        _report(stopped.result)
+        return _not_installed(args.install)
+    except Cancelled:  # cancelled while the pairs were built: nothing to resume from yet
+        print("cancelled before training started")
+        return 130
     _report(result)
     _print_calibration(args.out)
     if args.install:
         print(f"installed the upscaler in {install_upscaler(args.out, folder)}")
+    return 0
+
+
+def _not_installed(install: bool) -> int:
+    """A cancelled upscaler run is kept, never installed: exit 130 when --install was asked, else 0."""
+    if install:
+        print("cancelled: not installed; resume with --resume")
+        return 130
     return 0
 
 

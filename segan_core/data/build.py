@@ -19,13 +19,21 @@ from segan_core import __version__
 from segan_core.atomic import atomic_dir, ensure_writable_dir
 from segan_core.data.images import load_glyph_image, scan_image_folder
 from segan_core.data.split import SPLITS, split_chars
-from segan_core.data.store import DATASET_FORMAT, DATASET_VERSION, GlyphSplit, manifest_hash, save_split
+from segan_core.data.store import (
+    DATASET,
+    DATASET_FORMAT,
+    DATASET_VERSION,
+    MANIFEST_FILE,
+    GlyphSplit,
+    manifest_hash,
+    save_split,
+)
 from segan_core.errors import CharsetError, FontError
 from segan_core.glyphs.embox import IMAGE_SIZES
 from segan_core.glyphs.render import FontRenderer, file_sha256
 from segan_core.glyphs.skeleton import skeletonize
 from segan_core.jobs import CancelToken, Progress, Stopwatch
-from segan_core.outputs import DATASET, check_output_dir
+from segan_core.outputs import check_output_dir
 
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
@@ -140,7 +148,7 @@ def build_dataset(request: BuildRequest, cancel: CancelToken | None = None) -> I
 
     with atomic_dir(out, DATASET, request.overwrite) as tmp:
         yield from _write_splits(tmp, splits, kept, size, cancel, clock)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
 
 

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from segan_core.errors import InputFileError
+from segan_core.glyphs.cleanup import clean_picture
 from segan_core.imageio import read_gray
-from segan_core.scans.cleanup import clean_picture
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 MAX_GLYPH_SIDE = 2048  # pictures of one glyph are shrunk to this before framing (bounded memory)
@@ -44,7 +44,7 @@ def load_glyph_image(path: Path, size: int) -> np.ndarray:
     The picture is the whole glyph canvas, framed like the images Segan Studio renders and exports
     (the em square fills the middle 14/16, see :mod:`segan_core.glyphs.embox`); a non-square picture
     is centred on a square canvas first. The picture goes through the same cleanup as scanned
-    template cells (:func:`segan_core.scans.cleanup.clean_picture`: illumination flattening, adaptive
+    template cells (:func:`segan_core.glyphs.cleanup.clean_picture`: illumination flattening, adaptive
     binarization, speck removal), so grey or unevenly lit paper becomes 0, never ink.
     """
     picture = read_gray(path, max_side=MAX_GLYPH_SIDE)

@@ -13,11 +13,10 @@ import numpy as np
 
 from segan_core.atomic import atomic_dir
 from segan_core.data.split import SPLITS
-from segan_core.data.store import GlyphDataset, GlyphSplit, manifest_hash, save_split
+from segan_core.data.store import DATASET, MANIFEST_FILE, GlyphDataset, GlyphSplit, manifest_hash, save_split
 from segan_core.errors import SeganError
 from segan_core.glyphs.placement import Placement, measure_placement
 from segan_core.glyphs.skeleton import skeletonize
-from segan_core.outputs import DATASET
 
 
 def writer_placement(data: Path) -> Placement:
@@ -54,5 +53,5 @@ def write_placed_dataset(data: Path, out: Path, placement: Placement) -> Path:
             skeleton = np.stack([skeletonize(t) for t in target]) if len(split) else split.target_skeleton
             placed = GlyphSplit(split.chars, split.source, target, split.source_skeleton, skeleton)
             save_split(tmp / f"{name}.npz", placed)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return out

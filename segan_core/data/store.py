@@ -18,11 +18,17 @@ import numpy as np
 
 from segan_core.data.split import SPLITS
 from segan_core.errors import DatasetError
+from segan_core.outputs import Legacy, OutputKind
 from segan_core.readers import read_json
 
 DATASET_FORMAT = "segan-dataset"
 MANIFEST_FILE = "manifest.json"  # beside one <split>.npz per split
 DATASET_VERSION = 1
+# a dataset folder as segan data build (and the fine-tune's placed copy) writes it: only these names are replaced
+DATASET = OutputKind(
+    "dataset folder", DATASET_FORMAT, (MANIFEST_FILE, *(f"{split}.npz" for split in SPLITS)),
+    (Legacy.with_format(MANIFEST_FILE, DATASET_FORMAT),),
+)  # fmt: skip
 IMAGE_KEYS = ("source", "target")
 SKELETON_KEYS = ("source_skeleton", "target_skeleton")
 

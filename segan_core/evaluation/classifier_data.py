@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +61,7 @@ class GlyphSet:
 
 def render_training_set(
     fonts: list[tuple[str, Path]], chars: Sequence[str], size: int, cancel: CancelToken
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, GlyphSet]:
     """Render ``chars`` in every font (a progress event and a cancel check per font); returns a GlyphSet."""
     from segan_core.glyphs.render import FontRenderer
 

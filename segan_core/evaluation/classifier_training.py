@@ -1,7 +1,7 @@
 """``segan eval train-classifier``: the evaluator's glyph classifier, trained by the training engine.
 
 The classifier is one more :class:`~segan_core.training.contract.Trainable` (kind ``"classifier"``):
-the engine gives it checkpoints, ``--resume``, the time and CPU budgets, cancel (``Cancelled`` with
+the engine gives it checkpoints, ``--resume``, the time and CPU budgets, cancel (``TrainingCancelled`` with
 the result and a checkpoint), progress and the NaN guard. What is the classifier's own stays here:
 the augmentation (in :mod:`.classifier_data`'s batches), the two-head cross-entropy with label
 smoothing, AdamW with a warm-up + cosine schedule (:func:`~segan_core.training.schedule.warmup_cosine`)
@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,10 +166,12 @@ class ClassifierTrainable:
         return (batch.images.float().clamp(0, 1) * 255).round().to(torch.uint8).squeeze(1).cpu().numpy()
 
 
-def train_classifier(request: TrainClassifierRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+def train_classifier(
+    request: TrainClassifierRequest, cancel: CancelToken | None = None
+) -> Generator[Progress, None, dict[str, Any]]:
     """Train (or resume) the evaluator's glyph classifier; yields Progress; returns the written config dict.
 
-    A cancel keeps a checkpoint and raises :class:`~segan_core.errors.Cancelled` with the engine's result.
+    A cancel keeps a checkpoint and raises the engine's :class:`~segan_core.training.engine.TrainingCancelled`.
     """
     threads_before = torch.get_num_threads()
     try:
@@ -192,7 +194,7 @@ def _saved_run(out: Path) -> tuple[ClassifierConfig, TrainConfig, dict[str, Any]
     return model, train, dict(saved.get("training", {}))
 
 
-def _train(request: TrainClassifierRequest, cancel: CancelToken) -> Iterator[Progress]:
+def _train(request: TrainClassifierRequest, cancel: CancelToken) -> Generator[Progress, None, dict[str, Any]]:
     out = Path(request.out)
     train = default_train_config(request)
     widths, feature_dim = tuple(request.widths), request.feature_dim
@@ -246,7 +248,7 @@ def _train(request: TrainClassifierRequest, cancel: CancelToken) -> Iterator[Pro
     )
     torch.manual_seed(train.seed)  # the network's initial weights
     trainable = ClassifierTrainable(config, train, validation, training, steps_per_epoch)
-    spec = RunSpec(
+    spec: RunSpec[ClassifierBatch] = RunSpec(
         out=out,
         max_steps=train.max_steps,
         time_budget_s=request.max_minutes * 60 if request.max_minutes else None,
@@ -259,7 +261,7 @@ def _train(request: TrainClassifierRequest, cancel: CancelToken) -> Iterator[Pro
         validate_every=steps_per_epoch,
     )
     try:
-        yield from fit(trainable, batches, train, spec, cancel, Distributed())  # type: ignore[arg-type]
+        yield from fit(trainable, batches, train, spec, cancel, Distributed())
     finally:
         forget_classifier(out)
     return json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ from segan_core.evaluation.paired import paired_metrics
 from segan_core.glyph_source import GlyphSource
 from segan_core.jobs import CancelToken, Progress, Stopwatch
 from segan_core.model_folder import ModelFolder
-from segan_core.outputs import EVAL_REPORT
+from segan_core.outputs import Legacy, OutputKind
 from segan_core.style_source import open_style
 from segan_core.styles import StyleRef, model_folder, parse_style_ref
 
@@ -33,6 +33,12 @@ if TYPE_CHECKING:  # loaded lazily: an evaluation without OCR or Fréchet needs 
     from segan_core.recognizer import GlyphRecognizer
 
 REPORT_FORMAT = "segan-eval-report"
+REPORT_JSON, REPORT_MD, SAMPLES_PNG, HEATMAPS_PNG = "report.json", "report.md", "samples.png", "heatmaps.png"
+# what segan eval writes (write_report); its report.json's format tells it from a scan import's report.json
+EVAL_REPORT = OutputKind(
+    "evaluation report", "segan-eval-report", (REPORT_JSON, REPORT_MD, SAMPLES_PNG, HEATMAPS_PNG),
+    (Legacy.with_format(REPORT_JSON, REPORT_FORMAT),),
+)  # fmt: skip
 # metric key -> (column title, higher is better?, format)
 COLUMNS: dict[str, tuple[str, bool, str]] = {
     "content_accuracy": ("content acc.", True, "{:.3f}"),
@@ -568,14 +574,14 @@ def write_report(report: EvalReport, out: Path | str, overwrite: bool = False) -
         sample_rows = [(report.floor.name.split(" (")[0] + " (source)", report.source_samples)]
         sample_rows += [(row.name, row.samples) for row in report.models if row.samples is not None]
         sample_rows.append((report.reference.name, report.reference.samples))
-        sample_grid(sample_rows, report.sample_chars).save(tmp / "samples.png")
-        figures.append("samples.png")
+        sample_grid(sample_rows, report.sample_chars).save(tmp / SAMPLES_PNG)
+        figures.append(SAMPLES_PNG)
         with_maps = [row for row in report.models if row.heatmaps]
         if with_maps:
-            heatmap_figure(report.source_samples, with_maps, report.sample_chars).save(tmp / "heatmaps.png")
-            figures.append("heatmaps.png")
-        (tmp / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        (tmp / "report.md").write_text(report_markdown(report, figures), encoding="utf-8")
+            heatmap_figure(report.source_samples, with_maps, report.sample_chars).save(tmp / HEATMAPS_PNG)
+            figures.append(HEATMAPS_PNG)
+        (tmp / REPORT_JSON).write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / REPORT_MD).write_text(report_markdown(report, figures), encoding="utf-8")
     return out
 
 

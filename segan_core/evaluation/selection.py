@@ -26,9 +26,15 @@ from segan_core.evaluation.checks import EvaluationError
 from segan_core.evaluation.report import KIND_MODEL, EvalOptions, EvalReport, Row, evaluate_specs
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots, read_config
-from segan_core.outputs import SELECTION, check_output_dir
+from segan_core.outputs import Legacy, OutputKind, check_output_dir
 
 SELECTION_FILE = "selection.json"
+# a selected model folder as segan eval select writes it (selected models from before markers: their
+# selection.json, which names the chosen snapshot)
+SELECTION = OutputKind(
+    "selected model", "segan-selection", (SELECTION_FILE, CONFIG_FILE, WEIGHTS_FILE),
+    (Legacy(SELECTION_FILE, (("chosen", "*"),)),),
+)  # fmt: skip
 SCORES_FILE = "scores.json"  # beside each snapshot's weights: {scoring key: metrics}
 # a --cpu-budget run stops at the first step boundary past its budget: its last snapshot is this much over
 BUDGET_OVERSHOOT = 0.005

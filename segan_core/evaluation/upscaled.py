@@ -39,6 +39,7 @@ from segan_core.glyphs.embox import EmBox
 from segan_core.glyphs.skeleton import binarize
 from segan_core.inference import REFERENCE_BACKEND
 from segan_core.jobs import CancelToken, Progress
+from segan_core.outputs import ReportKind
 from segan_core.style_source import StyleSource, open_style
 from segan_core.styles import StyleRef
 from segan_core.upscale.stage import upscaled_trace, upscaler_folder
@@ -49,7 +50,8 @@ from segan_core.vectorize.trace import UPM, TraceConfig, trace_glyph
 ROWS = ("generator + bicubic", "generator + upscaler", "real font, 64 px + bicubic", "real font, 64 px + upscaler")
 CURVE_STEPS = 8  # line segments per Bézier curve when an outline is filled
 
-UPSCALE_EVAL_FORMAT = "segan-upscaler-eval"  # the --json report: a later run may replace only this
+# the --json report: a later run replaces only a report of this format
+UPSCALE_EVAL = ReportKind("segan eval upscaler", "segan-upscaler-eval")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class UpscaleEval:
     calibration_matches: bool = True  # False: calibrated for other weights than this style model's (gain 1 used)
 
     def to_json(self) -> dict:
-        return {"format": UPSCALE_EVAL_FORMAT, "split": self.split, "characters": len(self.chars),
+        return {"format": UPSCALE_EVAL.format, "split": self.split, "characters": len(self.chars),
                 "size": self.size, "upscaler": self.upscaler,
                 "ink_gain": self.ink_gain, "calibration_matches": self.calibration_matches,
                 "chars": "".join(self.chars), "rows": self.rows}  # fmt: skip

@@ -4,7 +4,7 @@ For one page:
 
 1. :func:`working_page` — shrink the picture when it has far more pixels than the glyphs need (the
    homography is rescaled to match), then flatten its illumination into a *darkness* map
-   (:mod:`segan_core.scans.cleanup`): shadows and grey paper become 0; sharpen it by one picture
+   (:mod:`segan_core.glyphs.cleanup`): shadows and grey paper become 0; sharpen it by one picture
    pixel (hairlines and the narrow gaps of dense characters survive the blur of the scan or photo).
 2. :func:`cut_cell` — one perspective warp per cell maps the box straight onto the em square of a
    ``size`` x ``size`` image (the box is the em square: the writer's size and position are kept).
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from segan_core.glyphs.cleanup import LOW, STRONG, binarize, darkness, paper_level, remove_specks, sharpen
 from segan_core.glyphs.embox import EmBox
-from segan_core.scans.cleanup import LOW, STRONG, binarize, darkness, paper_level, remove_specks, sharpen
 from segan_core.scans.registration import PageMatch
 from segan_core.scans.template import BOX_MM, Cell
 

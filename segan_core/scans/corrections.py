@@ -46,11 +46,16 @@ from segan_core.jobs import CancelToken, Progress
 from segan_core.readers import read_json
 from segan_core.resources import SOURCE_FONT
 from segan_core.scans.cell_edit import CellEdit, apply_edit
-from segan_core.scans.importer import CHARS_DIR, DATASET_DIR, REPORT_FILE, REPORT_FORMAT
+from segan_core.scans.importer import (
+    CHARS_DIR,
+    DATASET_DIR,
+    REPORT_FILE,
+    REPORT_FORMAT,
+    REVIEW_FILE,
+    REVIEWED_DIR,
+)
 
 REVIEW_FORMAT = "segan-scan-review"
-REVIEW_FILE = "review.json"
-REVIEWED_DIR = "reviewed"
 DEFAULT_SIZE = 64
 DECISION_FLAGS = frozenset({"touches-border", "label-mismatch", "duplicate-replaced"})
 FILTERS = ("decision", "empty", "flagged", "all")  # the review grid's filters (:func:`review_filters`)

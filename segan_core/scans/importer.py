@@ -37,23 +37,32 @@ from segan_core.charset import is_han
 from segan_core.data.build import BuildRequest, build_dataset
 from segan_core.data.store import MANIFEST_FILE, manifest_hash
 from segan_core.errors import InputFileError, SeganError
+from segan_core.glyphs.cleanup import normalize_placement
 from segan_core.glyphs.render import from_paper, to_paper
 from segan_core.jobs import CancelToken, Progress, Stopwatch
-from segan_core.outputs import SCAN_IMPORT, check_output_dir, is_owned, resolve
+from segan_core.outputs import Legacy, OutputKind, check_output_dir, resolve
 from segan_core.resources import SOURCE_FONT
 from segan_core.scans.cells import CellImage, cut_page
-from segan_core.scans.cleanup import normalize_placement
 from segan_core.scans.pages import check_inputs, read_pages
 from segan_core.scans.registration import register_page
 from segan_core.scans.review import PER_SHEET, contact_sheets
 from segan_core.scans.template import Template, load_template
 
 REPORT_FORMAT = "segan-scan-import"
-# the names an import writes (segan_core.outputs.SCAN_IMPORT owns them); the review and the app read them from here
+# the names an import writes (SCAN_IMPORT owns them); the review and the app read them from here
 REPORT_FILE = "report.json"
 CHARS_DIR = "chars"  # chars/<char>.png
 DATASET_DIR = "dataset"
 SHEET_FILE = "review-{number}.png"  # the review contact sheets, numbered from 1
+# written into the import by its review (segan_core.scans.corrections); a new import replaces them
+REVIEW_FILE = "review.json"
+REVIEWED_DIR = "reviewed"
+# a scan import folder; its report.json's format tells it from an evaluation report's report.json
+SCAN_IMPORT = OutputKind(
+    "scan import folder", "segan-scan-import",
+    (REPORT_FILE, CHARS_DIR, DATASET_DIR, SHEET_FILE.format(number="*"), REVIEW_FILE, REVIEWED_DIR),
+    (Legacy.with_format(REPORT_FILE, REPORT_FORMAT),),
+)  # fmt: skip
 STATUS_ORDER = ("empty", "label-mismatch", "touches-border", "duplicate-replaced")
 LEGACY_STALE_S = 3600  # a temp folder of an older version's killed import is swept after an hour
 
@@ -205,7 +214,7 @@ def sweep_legacy_imports(out: Path | str) -> list[Path]:
         folder = Path(entry.path)
         try:
             old = time.time() - folder.stat().st_mtime > LEGACY_STALE_S
-            ours = all(is_owned(e.name, SCAN_IMPORT) for e in os.scandir(folder))
+            ours = all(SCAN_IMPORT.writes(e.name) for e in os.scandir(folder))
         except OSError:
             continue
         if old and ours:

@@ -1,7 +1,8 @@
 """The training engine: steps, progress events, checkpoints, exact resume, budgets, cancel, NaN guard, DDP.
 
 ``fit`` is a generator yielding :class:`~segan_core.jobs.Progress`; the CLI prints the events and the
-GUI's worker relays them. It works for any :class:`~segan_core.training.contract.Trainable`.
+GUI's worker relays them. It works for any :class:`~segan_core.training.contract.Trainable` with the
+:class:`~segan_core.training.contract.Batches` it steps on (the GANs', the upscaler's, the glyph classifier's).
 
 Under ``torchrun`` every rank runs ``fit``; each draws its own shard of every epoch (DistributedSampler)
 and gradients are averaged across ranks after each backward (what DistributedDataParallel does, done
@@ -16,10 +17,10 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Generic, TextIO
 
 import numpy as np
 import torch
@@ -32,6 +33,9 @@ from segan_core.config import TrainConfig, to_dict
 from segan_core.errors import Cancelled, CheckpointError, TrainingError
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import (
+    CHECKPOINT_FORMAT,
+    CONFIG_FILE,
+    SNAPSHOTS_DIR,
     STATE_FILE,
     STATE_JSON,
     WEIGHTS_FILE,
@@ -45,14 +49,19 @@ from segan_core.model.checkpoint import (
     snapshot_folder,
     write_config,
 )
-from segan_core.model.tensors import to_uint8
-from segan_core.outputs import TRAINING_RUN, check_output_dir
-from segan_core.training.contract import Trainable
-from segan_core.training.data import Batch, PairedBatches
+from segan_core.outputs import Legacy, OutputKind, check_output_dir
+from segan_core.training.contract import Batches, BatchT, Trainable
 from segan_core.training.schedule import budget_fraction, decay_factor, remember_initial_rates, set_rates
 from segan_core.training.state_file import read_train_state
 
 LOG_FILE = "log.jsonl"
+# a training run's folder, claimed as it starts. Every model folder has a config.json: a run from before
+# markers is recognised by its train state beside it, which only a run writes
+TRAINING_RUN = OutputKind(
+    "training run", "segan-training-run",
+    (CONFIG_FILE, WEIGHTS_FILE, STATE_JSON, STATE_FILE, LOG_FILE, SNAPSHOTS_DIR),
+    (Legacy.with_format(CONFIG_FILE, CHECKPOINT_FORMAT), Legacy(STATE_JSON, (("step", None), ("optimizers", None)))),
+)  # fmt: skip
 # a step that is not logged is still reported once this long has passed since the last report: a run whose
 # losses come every 10 steps of 10 s each shows it moves (and the budget it spends) in between
 HEARTBEAT_S = 1.0
@@ -110,7 +119,17 @@ class Distributed:
 
 
 @dataclass(frozen=True)
-class RunSpec:
+class Preview(Generic[BatchT]):
+    """A fixed batch drawn at every sample event, beside the source and target glyphs it shows (uint8 ink)."""
+
+    batch: BatchT
+    chars: tuple[str, ...]
+    source: np.ndarray
+    target: np.ndarray
+
+
+@dataclass(frozen=True)
+class RunSpec(Generic[BatchT]):
     """Where and how long to train."""
 
     out: Path
@@ -120,8 +139,7 @@ class RunSpec:
     resume: bool = False
     overwrite: bool = False  # a non-empty folder that is not a training run may be used (own files only)
     data_info: dict[str, Any] = field(default_factory=dict)  # manifest hash, size, splits: goes to config.json
-    preview: Batch | None = None  # fixed batch for sample images
-    preview_chars: tuple[str, ...] = ()
+    preview: Preview[BatchT] | None = None  # what the sample images show
     # the learning rate as a factor of the initial one, from (step, budget fraction); None: the linear decay
     # of TrainConfig.lr_decay_start (e.g. schedule.warmup_cosine for the glyph classifier)
     lr_schedule: Callable[[int, float], float] | None = None
@@ -140,6 +158,11 @@ class TrainResult:
     cpu_seconds: float = 0.0
 
 
+class TrainingCancelled(Cancelled[TrainResult]):
+    """A training run stopped by its cancel token, after its checkpoint: ``result`` says where it stopped and
+    where the checkpoint that resumes it is."""
+
+
 def _rng_json() -> dict[str, Any]:
     np_state = np.random.get_state()
     return {
@@ -156,10 +179,10 @@ def _restore_rng_json(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(
-    trainable: Trainable,
+    trainable: Trainable[BatchT],
     config: TrainConfig,
-    spec: RunSpec,
-    batches: PairedBatches,
+    spec: RunSpec[BatchT],
+    batches: Batches[BatchT],
     step: int,
     elapsed_s: float,
     cpu_s: float = 0.0,
@@ -212,7 +235,9 @@ def save_checkpoint(
     )
 
 
-def load_train_state(trainable: Trainable, spec: RunSpec, batches: PairedBatches) -> tuple[int, float, float]:
+def load_train_state(
+    trainable: Trainable[BatchT], spec: RunSpec[BatchT], batches: Batches[BatchT]
+) -> tuple[int, float, float]:
     """Restore everything saved by :func:`save_checkpoint`; returns (step, wall seconds, CPU seconds)."""
     out = spec.out
     config = read_config(out, kind=trainable.kind)
@@ -243,15 +268,16 @@ def _appending(path: Path) -> Iterator[TextIO]:
         yield handle
 
 
-def _sample_payload(trainable: Trainable, spec: RunSpec) -> dict[str, Any] | None:
-    if spec.preview is None:
+def _sample_payload(trainable: Trainable[BatchT], spec: RunSpec[BatchT]) -> dict[str, Any] | None:
+    preview = spec.preview
+    if preview is None:
         return None
     return {
         "kind": "samples",
-        "chars": spec.preview_chars,
-        "source": to_uint8(spec.preview.source),
-        "target": to_uint8(spec.preview.target),
-        "generated": trainable.sample(spec.preview),
+        "chars": preview.chars,
+        "source": preview.source,
+        "target": preview.target,
+        "generated": trainable.sample(preview.batch),
     }
 
 
@@ -314,18 +340,19 @@ def _start_fraction(step: int, spec: RunSpec, share: float | None) -> float:
 
 
 def fit(
-    trainable: Trainable,
-    batches: PairedBatches,
+    trainable: Trainable[BatchT],
+    batches: Batches[BatchT],
     config: TrainConfig,
-    spec: RunSpec,
+    spec: RunSpec[BatchT],
     cancel: CancelToken | None = None,
     dist: Distributed | None = None,
     device: torch.device | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, TrainResult]:
     """Train until ``spec.max_steps`` or a budget; checkpoint on the way and at the end; returns a TrainResult.
 
-    A cancel also checkpoints, then raises :class:`~segan_core.errors.Cancelled` carrying the
-    TrainResult (reason ``"cancelled"``) as ``result``, like every other job's cancel.
+    ``batches`` draws what ``trainable`` steps on (:class:`~segan_core.training.contract.Batches`). A cancel
+    also checkpoints, then raises :class:`TrainingCancelled` (a :class:`~segan_core.errors.Cancelled`, like
+    every other job's cancel) carrying the TrainResult (reason ``"cancelled"``) as ``result``.
     """
     cancel = cancel or CancelToken()
     dist = dist or Distributed()
@@ -453,5 +480,5 @@ def fit(
             yield Progress("samples", step, spec.max_steps, payload=_sample_payload(trainable, spec))
     result = TrainResult(step=step, reason=reason, out=spec.out, seconds=total, cpu_seconds=cpu_spent)
     if reason == "cancelled":  # the one cancel convention; the checkpoint above is what was kept
-        raise Cancelled(f"training stopped at step {step}; the checkpoint in {spec.out} resumes it", result=result)
+        raise TrainingCancelled(f"training stopped at step {step}; the checkpoint in {spec.out} resumes it", result)
     return result

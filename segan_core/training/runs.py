@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +20,9 @@ from segan_core.data.store import GlyphDataset
 from segan_core.errors import DatasetError, SeganError
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.device import configure_threads, pick_device
-from segan_core.model.tensors import thicken_stack, to_tensor
+from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
 from segan_core.training.data import Batch, PairedBatches
-from segan_core.training.engine import Distributed, RunSpec, fit
+from segan_core.training.engine import Distributed, Preview, RunSpec, TrainResult, fit
 from segan_core.training.segan_step import SeganTrainable
 from segan_core.training.skeleton_step import SkeletonGanTrainable, load_skeleton_generator
 from segan_core.training.zi2zi_step import BaselineTrainable
@@ -50,20 +50,21 @@ def _seed_everything(seed: int, rank: int) -> None:
     random.seed(seed + rank)
 
 
-def _preview(datasets: Sequence[GlyphDataset], skeleton_width: int) -> tuple[Batch | None, tuple[str, ...]]:
+def _preview(datasets: Sequence[GlyphDataset], skeleton_width: int) -> Preview[Batch] | None:
     dataset = datasets[0]
     split = dataset.split("dev")
     if len(split) == 0:
         split = dataset.split("train")
     n = min(PREVIEW_COUNT, len(split))
     if n == 0:
-        return None, ()
-    return Batch(
+        return None
+    batch = Batch(
         to_tensor(split.source[:n]),
         to_tensor(split.target[:n]),
         to_tensor(thicken_stack(split.source_skeleton[:n], skeleton_width)),
         to_tensor(thicken_stack(split.target_skeleton[:n], skeleton_width)),
-    ), split.chars[:n]
+    )
+    return Preview(batch, split.chars[:n], to_uint8(batch.source), to_uint8(batch.target))
 
 
 def _data_info(datasets: Sequence[GlyphDataset]) -> dict:
@@ -115,8 +116,9 @@ def _train_batches(
     )
 
 
-def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDataset], skeleton_width: int) -> RunSpec:
-    preview, chars = _preview(datasets, skeleton_width)
+def _spec(
+    train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDataset], skeleton_width: int
+) -> RunSpec[Batch]:
     return RunSpec(
         out=Path(options.out),
         max_steps=options.max_steps if options.max_steps is not None else train.max_steps,
@@ -125,8 +127,7 @@ def _spec(train: TrainConfig, options: RunOptions, datasets: Sequence[GlyphDatas
         resume=options.resume,
         overwrite=options.overwrite,
         data_info=_data_info(datasets),
-        preview=preview,
-        preview_chars=chars,
+        preview=_preview(datasets, skeleton_width),
     )
 
 
@@ -136,7 +137,7 @@ def train_skeleton_gan(
     train: TrainConfig,
     options: RunOptions,
     cancel: CancelToken | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, TrainResult]:
     """Pre-train SG on (glyph, skeleton) pairs of every given dataset (both source and target glyphs)."""
     device, dist = _prepare(train, options)
     datasets = _open_datasets(data, model.image_size)
@@ -156,7 +157,7 @@ def train_style(
     train: TrainConfig,
     options: RunOptions,
     cancel: CancelToken | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, TrainResult]:
     """Train SE-GAN on one style's training split, with a frozen pre-trained skeleton GAN."""
     return (yield from _train_segan([data], skeleton_gan, model, train, options, cancel))
 
@@ -168,7 +169,7 @@ def train_many_hands(
     train: TrainConfig,
     options: RunOptions,
     cancel: CancelToken | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, TrainResult]:
     """Train one SE-GAN on many fonts' training splits, each font its own learned style code (issue 32).
 
     Style code i is the i-th dataset: ``model.style_codes`` must equal the number of datasets, and a resume
@@ -187,7 +188,7 @@ def _train_segan(
     options: RunOptions,
     cancel: CancelToken | None,
     ordered: bool = False,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, TrainResult]:
     device, dist = _prepare(train, options)
     yield Progress("load", 0, 3, message=f"opening the training data ({len(data)} dataset{'s' * (len(data) > 1)})")
     datasets = _open_datasets(data, model.image_size)
@@ -238,7 +239,7 @@ def train_baseline(
     train: TrainConfig,
     options: RunOptions,
     cancel: CancelToken | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, TrainResult]:
     """Train the zi2zi-style baseline on the training split of one dataset (or several: one category each)."""
     device, dist = _prepare(train, options)
     datasets = _open_datasets(data, model.image_size)

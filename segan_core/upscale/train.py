@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,14 +34,14 @@ from segan_core.errors import Cancelled, DatasetError, FontError, SeganError
 from segan_core.glyphs.render import FontRenderer
 from segan_core.inference import REFERENCE_BACKEND, StyleModel
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, read_config
+from segan_core.model.checkpoint import CHECKPOINT_FORMAT, CONFIG_FILE, STATE_JSON, WEIGHTS_FILE, read_config
 from segan_core.model.device import configure_threads, pick_device
 from segan_core.model.upscaler import UPSCALER_KIND, UpscalerConfig, load_upscaler
-from segan_core.outputs import CHECKPOINT, OutputKind
+from segan_core.outputs import Legacy, OutputKind
 from segan_core.sampling import spread
 from segan_core.styles import find_target_font
-from segan_core.training.engine import Distributed, RunSpec, fit
-from segan_core.training.upscaler_data import UpscaleBatches, UpscalePairs
+from segan_core.training.engine import Distributed, RunSpec, TrainingCancelled, TrainResult, fit
+from segan_core.training.upscaler_data import UpscaleBatch, UpscaleBatches, UpscalePairs
 from segan_core.training.upscaler_step import UpscalerLoss, UpscalerTrainable
 from segan_core.upscale.calibration import (
     DEFAULT_MAX_INK_RATIO,
@@ -53,8 +53,9 @@ from segan_core.upscale.calibration import (
 from segan_core.upscale.stage import UPSCALER_DIR, SecondStage
 
 
-class CalibrationCancelled(Cancelled):
-    """Cancelled after the training finished and was saved, while its ink gain was being calibrated."""
+class CalibrationCancelled(TrainingCancelled):
+    """Cancelled after the training finished and was saved, while its ink gain was being calibrated: ``result`` is
+    the finished training's."""
 
 # a short run's defaults: one learning rate for ~10k small steps, decayed over the second half
 DEFAULT_TRAIN = TrainConfig(
@@ -66,8 +67,12 @@ DEFAULT_TRAIN = TrainConfig(
 DEGRADED_FROM = "dataset-64px"
 # training characters the ink gain is calibrated on (evenly spread over the run's; ~3 CPU s a gain)
 CALIBRATION_CHARS = 500
-# <model folder>/upscaler/ as `--install` writes it (only these two names are ever replaced there)
-INSTALLED_UPSCALER = OutputKind("style upscaler folder", "segan-upscaler", (CONFIG_FILE, WEIGHTS_FILE), CHECKPOINT)
+# <model folder>/upscaler/ as `--install` writes it (only these two names are ever replaced there); one installed
+# before markers is recognised by its config.json: an upscaler's checkpoint, not a style model's
+INSTALLED_UPSCALER = OutputKind(
+    "style upscaler folder", "segan-upscaler", (CONFIG_FILE, WEIGHTS_FILE),
+    (Legacy.with_format(CONFIG_FILE, CHECKPOINT_FORMAT, ("kind", UPSCALER_KIND)),),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ def build_pairs(
     output_size: int,
     cancel: CancelToken,
     chunk: int = 64,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, UpscalePairs]:
     """Generator outputs, source glyphs and 256 px real glyphs for ``chars``; returns :class:`UpscalePairs`.
 
     The cancel token is checked before every generator run and every real-glyph chunk (a fraction of a
@@ -172,7 +177,7 @@ def saved_run(out: Path) -> tuple[UpscalerConfig, TrainConfig, UpscalerLoss, dic
     return network, train, loss, saved.get("data", {})
 
 
-def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Iterator[Progress]:
+def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Generator[Progress, None, TrainResult]:
     """Build the pairs, then train (resumable, within the CPU budget); returns the engine's TrainResult."""
     cancel = cancel or CancelToken()
     network, train, loss = run.network, run.train, run.loss
@@ -225,7 +230,7 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
         "degraded_from": DEGRADED_FROM,
         "pairs_cpu_s": round(pairs_cpu, 1),
     }
-    spec = RunSpec(
+    spec: RunSpec[UpscaleBatch] = RunSpec(
         out=Path(run.out),
         max_steps=train.max_steps,
         cpu_budget_s=run.cpu_budget_minutes * 60 if run.cpu_budget_minutes is not None else None,
@@ -235,7 +240,7 @@ def train_upscaler(run: UpscalerRun, cancel: CancelToken | None = None) -> Itera
     )
     batches = UpscaleBatches(pairs, train.batch_size, train.seed, real_fraction)
     trainable = UpscalerTrainable(network, train, loss, device)
-    result = yield from fit(trainable, batches, train, spec, cancel, Distributed(), device)  # type: ignore[arg-type]
+    result = yield from fit(trainable, batches, train, spec, cancel, Distributed(), device)
     rows = spread(range(len(chars)), CALIBRATION_CHARS)
     try:
         calibration = yield from calibrate(
@@ -264,7 +269,9 @@ class CalibrationRequest:
         check_max_ink_ratio(self.max_ink_ratio)
 
 
-def calibrate_upscaler(request: CalibrationRequest, cancel: CancelToken | None = None) -> Iterator[Progress]:
+def calibrate_upscaler(
+    request: CalibrationRequest, cancel: CancelToken | None = None
+) -> Generator[Progress, None, Calibration]:
     """Generate the training characters, score every ink gain, write the choice; returns a :class:`Calibration`."""
     cancel = cancel or CancelToken()
     stage = SecondStage.load(request.upscaler)

@@ -27,8 +27,8 @@ from app.widgets.field_row import field_row
 from segan_core.calligrapher import import_folder, is_import
 from segan_core.errors import InputFileError, SeganError
 from segan_core.jobs import Progress
-from segan_core.outputs import SCAN_IMPORT, check_output_dir
-from segan_core.scans.importer import STATUS_ORDER, ImportReport, ImportRequest, import_scans
+from segan_core.outputs import check_output_dir
+from segan_core.scans.importer import SCAN_IMPORT, STATUS_ORDER, ImportReport, ImportRequest, import_scans
 from segan_core.userdata import safe_name
 
 SCAN_FILTER = "Scans and photos (*.png *.jpg *.jpeg *.tif *.tiff *.pdf);;All files (*)"
