@@ -24,7 +24,7 @@ from segan_core.model_folder import ModelFolder
 class MainWindow(QMainWindow):
     def __init__(self, context: AppContext | None = None) -> None:
         qtfix.install()  # before any widget work: see app/qtfix.py
-        memory.limit_arenas()  # before the first job thread: fewer malloc heaps, less memory kept in them
+        memory.tune_allocator()  # before the first job thread: fewer malloc heaps, big blocks given back at once
         super().__init__()
         self.context = context or AppContext(Settings(), self)
         self.setWindowTitle("Segan Studio")
@@ -42,9 +42,10 @@ class MainWindow(QMainWindow):
         self.train.calligrapher.export_requested.connect(self.export_style)
         self.train.calligrapher.generate_requested.connect(self.generate_style)
         self.generate.pages_dropped.connect(self.open_scans)
-        # what a finished export or a replaced style model freed goes back to the system (issue 31: 3.4 GB in an hour)
-        for signal in (self.generate.model_ready, self.batch.finished, self.batch.stopped, self.tabs.currentChanged):
-            signal.connect(self._give_back_memory)
+        # what the jobs and a closed style model freed goes back to the system (issue 31: 3.4 GB in an hour)
+        self.context.runner.idle.connect(self._jobs_ended)
+        self.generate.model_released.connect(self._give_back_memory)
+        self.tabs.currentChanged.connect(self._give_back_memory)
         self._build_menus()
         geometry = self.context.settings.geometry()
         if geometry:
@@ -161,8 +162,17 @@ class MainWindow(QMainWindow):
         self.generate.select_style(key)
 
     def _give_back_memory(self, *_args) -> None:
-        """Once the event that freed memory has been handled (the old model dropped, the export's report shown)."""
-        QTimer.singleShot(0, memory.give_back)
+        """Once the event that freed memory has been handled (a model closed, another view shown)."""
+        QTimer.singleShot(0, self, lambda: memory.give_back(idle=not self.context.runner.busy))
+
+    def _jobs_ended(self) -> None:
+        """No job runs any more (an export, an import, a fine-tune, a preview ended): the recognizer an import, a
+        verdict or a quality gate loaded is let go, and what they freed is given back when it is worth it."""
+        QTimer.singleShot(0, self, self._after_jobs)
+
+    def _after_jobs(self) -> None:
+        if not self.context.runner.busy and (memory.release_shared_models() or memory.grown()):
+            memory.give_back()
 
     def _model_trained(self, key: str) -> None:
         self.statusBar().showMessage("New style trained: it is now in the style picker", 10000)

@@ -129,7 +129,12 @@ class Job:
 
 
 class JobRunner(QObject):
-    """Starts :class:`Job` objects on a private thread pool and keeps them alive until they end."""
+    """Starts :class:`Job` objects on a private thread pool and keeps them alive until they end.
+
+    ``idle`` is emitted when the last running job has ended and let go of what it ran (the moment to give memory
+    back, :mod:`app.memory`)."""
+
+    idle = Signal()
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 3) -> None:
         super().__init__(parent)
@@ -181,6 +186,8 @@ class JobRunner(QObject):
         for connection in job.connections:
             QObject.disconnect(connection)
         job.connections.clear()
+        if not self.jobs and shiboken6.isValid(self):  # (this runs after the runner is deleted too)
+            self.idle.emit()
 
     @property
     def busy(self) -> bool:

@@ -15,7 +15,8 @@ Drives the real MainWindow (offscreen) with the bundled models, in a throw-away 
    quality gate as the form has it; the preview is drawn from the file written;
 4. ``previews again``: the styles once more with the next 500 characters.
 
-Prints the process's RSS after each phase, its peak (``VmHWM`` in /proc/self/status), the largest peak of
+Prints the process's RSS after each phase and the phase's peak (``VmHWM`` in /proc/self/status, reset between
+phases through /proc/self/clear_refs), the app's peak over all phases, the largest peak of
 its child processes (the trace workers: polled from /proc while they live), and what the Generate view's
 preview cache holds by its own accounting. ``--tracemalloc`` adds the Python allocation sites holding the most
 memory at the end (numpy arrays included; slow).
@@ -61,6 +62,13 @@ def child_pids(pid: int) -> list[int]:
     return found
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 class ChildWatch(threading.Thread):
     """Polls the children's (and grandchildren's) peak RSS while they live: spawned trace workers exit with the
     export, before anyone could read their /proc entry afterwards."""
@@ -72,6 +80,7 @@ class ChildWatch(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        own = cmdline(os.getpid())
         while not self.stop.wait(self.interval_s):
             todo, seen = child_pids(os.getpid()), set()
             while todo:
@@ -79,8 +88,10 @@ class ChildWatch(threading.Thread):
                 if pid in seen:
                     continue
                 seen.add(pid)
+                # VmHWM grows monotonically from the child's exec on; before its exec, the child still has this
+                # process's pages (and its command line): not counted
                 hwm = status_kb(pid, "VmHWM")
-                if hwm:
+                if hwm and cmdline(pid) not in (own, b""):
                     self.peak_kb[pid] = max(self.peak_kb.get(pid, 0), hwm)
                 todo += child_pids(pid)
 
@@ -95,6 +106,15 @@ def rss_mb() -> float:
 
 def peak_mb() -> float:
     return status_kb("self", "VmHWM") / 1024
+
+
+def reset_peak() -> bool:
+    """Start the next phase's peak from the RSS now (``5`` to /proc/self/clear_refs resets VmHWM, Linux >= 4.0)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def wait_until(app, condition, timeout_s: float = 1800.0, what: str = "the GUI") -> None:
@@ -212,6 +232,7 @@ def main() -> int:
     texts = ("".join(level1[: args.chars]), "".join(level1[args.chars : 2 * args.chars]))
 
     rows: list[tuple[str, float, float, str]] = []
+    resets = reset_peak()  # each row's peak is that phase's own (where the kernel lets it be reset)
 
     def record(phase: str, note: str = "") -> None:
         app.processEvents()
@@ -221,15 +242,21 @@ def main() -> int:
             held += f", {cache.nbytes / MB:.1f} MB ({cache.spare_nbytes / MB:.1f} MB spare)"
         rows.append((phase, rss_mb(), peak_mb(), "; ".join(x for x in (held, note) if x)))
         print(f"{phase:<34} RSS {rows[-1][1]:7.0f} MB   peak {rows[-1][2]:7.0f} MB   {rows[-1][3]}", flush=True)
+        if resets:
+            reset_peak()
 
     record("window shown")
     for key in keys:
         preview(app, window, key, texts[0])
         record(f"previews: {key.split(':')[1]}")
     if args.walk:
-        outcome = Walk(app, window, work / "walk-screenshots", work / "walk", shown=shown).run()
-        record("calligrapher walk", f"{outcome['import']['cells']} cells, {outcome['finetune']['steps']} steps, "
-               f"{'usable' if outcome['verdict']['usable'] else 'draft'}, {outcome['export']['hanzi']} Hanzi exported")
+        walk = Walk(app, window, work / "walk-screenshots", work / "walk", shown=shown)
+        for step in walk.steps:
+            step()
+            record(f"walk: {step.__name__}")
+        outcome = walk.outcome
+        print(f"walk: {outcome['import']['cells']} cells, {outcome['finetune']['steps']} fine-tuning steps, "
+              f"{'usable' if outcome['verdict']['usable'] else 'draft'}, {outcome['export']['hanzi']} Hanzi exported")
     entry = window.context.entry(keys[0])
     note = export(app, window, entry.model_dir, args.charset, work / "fonts", shown)
     record(f"export {args.charset}", note)
@@ -246,7 +273,8 @@ def main() -> int:
           f"{args.chars} pasted characters in {len(keys)} styles, a {args.charset} export, previews again")
     print(machine())
     print(f"Qt platform {app.platformName()}; styles {', '.join(k.split(':')[1] for k in keys)}")
-    print(f"peak RSS of the app (VmHWM)               {peak_mb():7.0f} MB")
+    top = max(rows, key=lambda row: row[2])
+    print(f"peak RSS of the app (VmHWM)                {top[2]:7.0f} MB   (in phase: {top[0]})")
     print(f"largest peak RSS of a child (trace worker) {watch.largest_mb():7.0f} MB")
     print(f"RSS at the end                             {rss_mb():7.0f} MB")
     if shown:

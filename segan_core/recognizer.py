@@ -160,6 +160,16 @@ def get_recognizer() -> GlyphRecognizer:
         return _RECOGNIZER
 
 
+def release_recognizer() -> bool:
+    """Let go of the process-wide recognizer (its ONNX session and the buffers it grew: 100 MB and more); a use
+    still running keeps its own reference, and the next :func:`get_recognizer` loads it again. True if one was
+    loaded."""
+    global _RECOGNIZER
+    with _RECOGNIZER_LOCK:
+        loaded, _RECOGNIZER = _RECOGNIZER is not None, None
+    return loaded
+
+
 def content_accuracy(chars: Sequence[str], images: np.ndarray, recognizer: GlyphRecognizer | None = None) -> float:
     """Fraction of glyphs read as their own character, over the characters the recognizer knows."""
     recognizer = recognizer or get_recognizer()

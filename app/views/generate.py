@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from segan_core.upscale.stage import SecondStage
 
 DEBOUNCE_MS = 80  # a pause of 80 ms ends a burst of typing; generation is cancelled if typing resumes
+RELEASE_AFTER_MS = 15_000  # hidden this long (another view shown), the style's model is closed (issue 31)
 CHUNK = 16  # characters per generator call from the Generate view
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
@@ -121,6 +122,7 @@ class GenerateView(QWidget):
     generated = Signal(list)  # the characters whose glyphs just arrived
     model_ready = Signal(object)  # the StyleModel now in use (or None)
     pages_dropped = Signal(list)  # scanned pages / photos / PDFs dropped here: for the New calligrapher import
+    model_released = Signal()  # the style's model was closed while the view is hidden (it opens again when shown)
 
     def __init__(self, context: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -144,6 +146,7 @@ class GenerateView(QWidget):
         layout.addLayout(self._style_column())
         layout.addWidget(self._glyph_area(), 1)
         self._build_debounce()
+        self._build_release()
 
         # the last text first: choosing the first style regenerates, which saves the box's text as the last one
         self.text.blockSignals(True)
@@ -339,7 +342,8 @@ class GenerateView(QWidget):
         self.source = source
         model, stage = source.style_model, source.stage
         self._show_stage()
-        self.cache.clear()
+        if serial != self._kept_serial:  # the same model opened again keeps its glyphs (see release_model)
+            self.cache.clear()
         self._missing.clear()
         name = self.entry.name if self.entry else model.name
         upscaled = f" → {stage.output_size} px" if stage is not None else ""
@@ -629,6 +633,49 @@ class GenerateView(QWidget):
                 raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
             written.append(path)
         return written
+
+    # -- a hidden view holds no model ---------------------------------------------------------------------
+
+    def _build_release(self) -> None:
+        """Hidden for RELEASE_AFTER_MS, the view closes its style's model (its ONNX sessions and their buffers: a
+        few hundred MB, while an export or a fine-tune in another view needs its own); shown again, it opens it."""
+        self.release_timer = QTimer(self)
+        self.release_timer.setSingleShot(True)
+        self.release_timer.setInterval(RELEASE_AFTER_MS)
+        self.release_timer.timeout.connect(self.release_model)
+        self._reopen: StyleEntry | None = None  # the style whose model was closed while hidden
+        self._kept_serial = -1  # the load that opens it again, keeping the glyphs drawn before
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        if self.entry is not None:
+            self.release_timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.release_timer.stop()
+        reopen, self._reopen = self._reopen, None
+        if reopen is not None and self.source is None and self.entry is reopen:  # (not another style chosen since)
+            self._reopen_model(reopen)
+
+    def release_model(self) -> bool:
+        """Close the model of a hidden view; its glyphs stay (the grid and the detail panel are unchanged)."""
+        if self.isVisible() or self.entry is None or self._reopen is not None:
+            return False
+        if self._generating or self.source is None:  # a generation or the model's load under way: again later
+            self.release_timer.start()
+            return False
+        self._reopen, self.source = self.entry, None
+        self.model_label.setText(f"{self.entry.name} · closed while not shown (opens again when shown)")
+        self.model_released.emit()
+        return True
+
+    def _reopen_model(self, entry: StyleEntry) -> None:
+        """Shown again: the style's model opens again, the glyphs kept meanwhile stay (nothing is drawn again)."""
+        kept = self.cache
+        self._use_entry(entry)
+        self.cache, self._kept_serial = kept, self._load_serial
+        self.regenerate()
 
     # -- drag and drop ---------------------------------------------------------------------------------
 

@@ -95,14 +95,61 @@ def test_finished_jobs_keep_nothing_they_ran(qtbot, window):
     runner = window.context.runner
 
     def work(thing, cancel=None):
-        yield len(runner.jobs)
+        yield "running"
         return thing.__class__.__name__
 
     job = runner.start("probe", work, payload, on_progress=seen.append,
                        on_finished=lambda name, payload=payload: seen.append(name))
     ended = weakref.ref(job)
     del payload, job
-    qtbot.waitUntil(lambda: len(seen) == 2 and not runner.jobs, timeout=10000)
+    qtbot.waitUntil(lambda: len(seen) == 2 and all(j is not ended() for j in runner.jobs), timeout=10000)
     gc.collect()
-    assert seen == [1, "Payload"]
+    assert seen == ["running", "Payload"]
     assert kept() is None and ended() is None
+
+
+def test_hidden_generate_view_closes_its_model_and_opens_it_again(qtbot, window, errors):
+    """Another view shown for a while (an export, a fine-tune), the Generate view closes its style's model; shown
+    again it opens it, the glyphs drawn before kept (nothing drawn again)."""
+    view = window.generate
+    text = "".join(LEVEL1[:20])
+    _draw(qtbot, view, text)
+    cache, model = view.cache, weakref.ref(view.source)
+    view.release_timer.setInterval(50)
+    window.tabs.setCurrentWidget(window.batch)
+    with qtbot.waitSignal(view.model_released, timeout=10000):
+        pass
+    assert view.source is None and view.model is None and "closed while not shown" in view.model_label.text()
+    qtbot.waitUntil(lambda: not window.context.runner.busy, timeout=30000)
+    gc.collect()
+    assert model() is None  # its sessions are gone with it
+    with qtbot.waitSignal(view.model_ready, timeout=30000):
+        window.tabs.setCurrentWidget(view)
+    assert view.source is not None and view.cache is cache and set(text) <= set(cache)
+    assert not view._generating and errors == []
+    window.tabs.setCurrentWidget(window.batch)  # a quick look at another view closes nothing
+    window.tabs.setCurrentWidget(view)
+    assert view.source is not None and not view.release_timer.isActive()
+
+    # hidden again while the model is still opening: it is closed once it has opened
+    window.tabs.setCurrentWidget(window.batch)
+    with qtbot.waitSignal(view.model_released, timeout=10000):
+        pass
+    window.tabs.setCurrentWidget(view)
+    window.tabs.setCurrentWidget(window.batch)
+    assert view.source is None  # still opening
+    with qtbot.waitSignal(view.model_released, timeout=30000):
+        pass
+    assert view.source is None and errors == []
+
+
+def test_the_recognizer_is_let_go_when_no_job_runs(qtbot, window, monkeypatch):
+    """The OCR recognizer an import, a verdict or a quality gate loaded (100 MB and more) is not kept once the
+    jobs have ended; the next use loads it again."""
+    import segan_core.recognizer as recognizer
+
+    monkeypatch.setattr(recognizer, "_RECOGNIZER", object())  # as get_recognizer() leaves it
+    qtbot.waitUntil(lambda: not window.context.runner.busy, timeout=30000)
+    with qtbot.waitSignal(window.context.runner.idle, timeout=10000):
+        window.context.runner.start("a job", lambda: None)
+    qtbot.waitUntil(lambda: recognizer._RECOGNIZER is None, timeout=5000)
