@@ -44,11 +44,12 @@ from app.context import AppContext
 from app.replace import confirm_replace
 from app.widgets.field_row import field_row
 from app.widgets.font_grid import FontGridDialog
+from app.widgets.layout_boxes import LayoutBoxes
 from segan_core.batch import replaced_maker
 from segan_core.batch_report import check_batch_outputs
 from segan_core.charset import ParsedText, load_charset, text_charset
 from segan_core.errors import InputFileError, OutputError, SeganError
-from segan_core.fontbuild.layout import BASELINE_RANGE, SCALE_RANGE, SPACING_RANGE, GlyphLayout
+from segan_core.fontbuild.layout import GlyphLayout
 from segan_core.fontbuild.naming import DEFAULT_VENDOR_ID
 from segan_core.glyphs.render import FontRenderer
 from segan_core.jobs import Progress, StagePace, format_duration, format_eta
@@ -213,34 +214,16 @@ class BatchView(QWidget):
         if not gate_ok:
             self.quality_gate.setToolTip("needs the PP-OCR recognizer weights (rapidocr-onnxruntime)")
 
-    def _layout_row(self) -> QHBoxLayout:
+    def _layout_row(self) -> LayoutBoxes:
         """The font-wide size, baseline and spacing of the Hanzi (as built; "Glyphs of the font…" tries them live)."""
-        self.layout_size = QSpinBox()
-        self.layout_size.setRange(round(SCALE_RANGE[0] * 100), round(SCALE_RANGE[1] * 100))
-        self.layout_size.setSuffix(" %")
-        self.layout_size.setValue(100)
-        self.layout_size.setToolTip("Size of every Hanzi, about the centre of its em box")
-        self.layout_baseline = QSpinBox()
-        self.layout_baseline.setRange(*BASELINE_RANGE)
-        self.layout_baseline.setToolTip("Move every Hanzi up (+) or down (−), in 1/1000 em")
-        self.layout_spacing = QSpinBox()
-        self.layout_spacing.setRange(*SPACING_RANGE)
-        self.layout_spacing.setToolTip("Space added to every Hanzi's advance (− tighter), in 1/1000 em")
-        row = QHBoxLayout()
-        for label, box in (("size", self.layout_size), ("baseline", self.layout_baseline),
-                           ("spacing", self.layout_spacing)):
-            row.addWidget(QLabel(label))
-            row.addWidget(box)
-        row.addStretch(1)
-        return row
+        self.layout_boxes = LayoutBoxes()
+        return self.layout_boxes
 
     def glyph_layout(self) -> GlyphLayout:
-        return GlyphLayout(self.layout_size.value() / 100, self.layout_baseline.value(), self.layout_spacing.value())
+        return self.layout_boxes.value()
 
     def set_glyph_layout(self, layout: GlyphLayout) -> None:
-        self.layout_size.setValue(round(layout.scale * 100))
-        self.layout_baseline.setValue(layout.baseline)
-        self.layout_spacing.setValue(layout.spacing)
+        self.layout_boxes.set_value(layout)
 
     def _output_folder(self) -> QWidget:
         self.out = QLineEdit()

@@ -22,12 +22,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
-    QSpinBox,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -35,8 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.widgets.layout_boxes import LayoutBoxes
 from segan_core.charset import is_han
-from segan_core.fontbuild.layout import BASELINE_RANGE, CENTRE, SCALE_RANGE, SPACING_RANGE, GlyphLayout
+from segan_core.fontbuild.layout import CENTRE, GlyphLayout
 from segan_core.fontbuild.metrics import ASCENT, UPM
 
 WRITTEN, GENERATED, OTHER = "written by hand", "generated", "from the fallback font"
@@ -185,27 +184,15 @@ class FontGridDialog(QDialog):
         for label, kind in FILTERS:
             self.filter.addItem(label, kind)
         self.filter.currentIndexChanged.connect(lambda: self.model.only(self.filter.currentData()))
-        self.size_box = QDoubleSpinBox()
-        self.size_box.setRange(SCALE_RANGE[0] * 100, SCALE_RANGE[1] * 100)
-        self.size_box.setDecimals(0)
-        self.size_box.setSuffix(" %")
-        self.size_box.setToolTip("Size of every Hanzi, about the centre of its em box")
-        self.baseline_box = QSpinBox()
-        self.baseline_box.setRange(*BASELINE_RANGE)
-        self.baseline_box.setToolTip("Move every Hanzi up (+) or down (−), in 1/1000 em")
-        self.spacing_box = QSpinBox()
-        self.spacing_box.setRange(*SPACING_RANGE)
-        self.spacing_box.setToolTip("Space added to every Hanzi's advance (− tighter), in 1/1000 em, half each side")
-        self.set_layout(built_with)
-        for box in (self.size_box, self.baseline_box, self.spacing_box):
-            box.valueChanged.connect(self._try_layout)
+        self.boxes = LayoutBoxes()
+        self.boxes.set_value(built_with)
+        self.boxes.changed.connect(self._try_layout)
         reset = QPushButton("As built")
         reset.clicked.connect(lambda: self.set_layout(built_with))
         controls = QHBoxLayout()
-        for label, widget in (("Show", self.filter), ("Size", self.size_box), ("Baseline", self.baseline_box),
-                              ("Spacing", self.spacing_box)):
-            controls.addWidget(QLabel(label))
-            controls.addWidget(widget)
+        controls.addWidget(QLabel("Show"))
+        controls.addWidget(self.filter)
+        controls.addWidget(self.boxes)
         controls.addWidget(reset)
         controls.addStretch(1)
         return controls
@@ -216,12 +203,10 @@ class FontGridDialog(QDialog):
                 f"{m.count(GENERATED):,} generated, {m.count(OTHER):,} from the fallback font")  # fmt: skip
 
     def layout_tried(self) -> GlyphLayout:
-        return GlyphLayout(self.size_box.value() / 100, self.baseline_box.value(), self.spacing_box.value())
+        return self.boxes.value()
 
     def set_layout(self, layout: GlyphLayout) -> None:
-        self.size_box.setValue(layout.scale * 100)
-        self.baseline_box.setValue(layout.baseline)
-        self.spacing_box.setValue(layout.spacing)
+        self.boxes.set_value(layout)
 
     def _try_layout(self) -> None:
         self.cell.trying = self.layout_tried()

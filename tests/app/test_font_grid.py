@@ -10,24 +10,16 @@ import pytest
 from PySide6.QtGui import QFontDatabase, QImage
 
 from app.widgets.font_grid import GENERATED, OTHER, WRITTEN, FontGridDialog
-from segan_core.fontbuild import FontInfo, GlyphRecord, build_font, glyph_name, save_font
-from segan_core.fontbuild.glyphs import drawing
+from segan_core.fontbuild import FontInfo, GlyphRecord, build_font, save_font
 from segan_core.fontbuild.layout import GlyphLayout
 from segan_core.glyphs.render import FontRenderer
 
+from ..test_font_layout import record
+
 
 def _square(char: str, advance: int = 1000) -> GlyphRecord:
-    def draw(pen, clockwise: bool) -> None:
-        points = [(100, -20), (100, 780), (900, 780), (900, -20)]
-        if not clockwise:
-            points.reverse()
-        pen.moveTo(points[0])
-        for point in points[1:]:
-            pen.lineTo(point)
-        pen.closePath()
-
-    return GlyphRecord(glyph_name(ord(char)), (ord(char),), advance, drawing(lambda p: draw(p, True)),
-                       drawing(lambda p: draw(p, False)))  # fmt: skip
+    """A 0.8 em square on the em box's centre: x 100-900, y -20-780."""
+    return record(char, (100, -20, 900, 780), advance)
 
 
 @pytest.fixture
@@ -102,7 +94,7 @@ def test_a_font_built_with_a_layout_is_drawn_as_built_until_another_is_tried(qtb
         dialog.show()
         qtbot.waitExposed(dialog)
         small, _, _ = _first_cell_ink(dialog)
-        assert dialog.size_box.value() == 50
+        assert dialog.boxes.size_box.value() == 50
         dialog.set_layout(GlyphLayout())  # back to full size: drawn twice as tall as the font holds it
         qtbot.wait(50)
         full, _, _ = _first_cell_ink(dialog)
@@ -151,4 +143,4 @@ def test_the_batch_view_opens_the_exported_font_and_rebuilds_it_with_the_layout_
     assert view.report.report.layout == GlyphLayout(0.9, -40, 120) and view.glyph_layout() == view.report.report.layout
     assert view.report.report.cache.traced == 0  # rebuilt from the cached outlines
     again = view.show_font_glyphs()
-    assert again.size_box.value() == 90 and not again.rebuild_button.isEnabled()  # drawn as built
+    assert again.boxes.size_box.value() == 90 and not again.rebuild_button.isEnabled()  # drawn as built
