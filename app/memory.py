@@ -22,8 +22,8 @@ M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # mallopt parameters (glibc malloc.h)
 ARENAS = 4  # heaps for the app's threads (glibc's default: 8 per core)
 # blocks this large or larger get pages of their own, given back to the system as soon as they are freed (glibc's
 # default threshold moves up to 32 MB as big blocks are freed, after which they stay in the heaps, fragmented):
-# 90 MB less at the peak of a GB2312 export in the app; a fine-tune step zero-fills about 70 MB more pages, under
-# 1 % of its CPU time (docs/benchmarks.md, issue 31)
+# 40-90 MB less at the peak of a GB2312 export in the app, for about 70 MB more zero-filled pages in a fine-tune
+# step (docs/benchmarks.md, issue 31)
 MMAP_THRESHOLD = 4 << 20
 GROWTH = 64 << 20  # the RSS growth since the last give-back that makes the app give back again when its jobs end
 
