@@ -13,7 +13,7 @@ from app.context import AppContext
 from app.dialogs import AboutDialog, ManualWindow, PreferencesDialog
 from app.settings import Settings, log_path
 from app.views.batch import BatchView
-from app.views.calligrapher import SCAN_SUFFIXES, SCANS
+from app.views.calligrapher import REVIEW, SCAN_SUFFIXES, SCANS
 from app.views.generate import GenerateView
 from app.views.train import TrainView
 from app.widgets.scroll_tabs import ScrollTabs
@@ -82,6 +82,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")
 
+        self._build_edit_menu(bar.addMenu("&Edit"))
+
         view = bar.addMenu("&View")
         for index, name in enumerate(("&Generate", "&Batch && export", "&Train")):
             self._action(view, name, lambda _checked=False, i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
@@ -102,6 +104,36 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "User &manual", self.show_manual, QKeySequence.StandardKey.HelpContents)
         self._action(help_menu, "&About Segan Studio", self._about)
+
+    def _build_edit_menu(self, edit) -> None:
+        """Undo and redo of the editing the app has: the review of a new calligrapher's cells (its history). The keys
+        stay with the review page (Ctrl+Z there); the menu names what they would undo."""
+        self.undo_action = self._action(edit, "&Undo", lambda: self._review_history_step(undo=True))
+        self.redo_action = self._action(edit, "&Redo", lambda: self._review_history_step(undo=False))
+        edit.aboutToShow.connect(self.update_edit_menu)
+        self.update_edit_menu()
+
+    def _review_page(self):
+        """The calligrapher flow when its review step is on screen with a review loaded, else None."""
+        flow = self.train.calligrapher
+        on_review = flow.isVisible() and flow.stack.currentIndex() == REVIEW and hasattr(flow, "history")
+        return flow if on_review else None
+
+    def update_edit_menu(self) -> None:
+        flow = self._review_page()
+        history = flow.history if flow is not None else None
+        for action, verb, can, what, key in (
+            (self.undo_action, "Undo", history and history.can_undo(), history and history.undo_text(), "Ctrl+Z"),
+            (self.redo_action, "Redo", history and history.can_redo(), history and history.redo_text(), "Ctrl+Shift+Z"),
+        ):
+            action.setEnabled(bool(can))
+            action.setText(f"&{verb} {what}\t{key}" if can else f"&{verb}")
+            action.setToolTip("" if flow else f"{verb} works in the review step of a new calligrapher (Train)")
+
+    def _review_history_step(self, undo: bool) -> None:
+        flow = self._review_page()
+        if flow is not None:
+            flow.undo_review() if undo else flow.redo_review()
 
     # -- actions -------------------------------------------------------------------------------------
 

@@ -250,3 +250,32 @@ def test_it_is_right_on_a_wide_selection_keeps_the_relabels_and_drops(qtbot, flo
     assert flow.review.relabel.get(flagged[0]) == "宙" and flagged[0] not in flow.review.accept
     assert set(flagged[1:]) <= flow.review.accept
     assert errors == []
+
+
+def test_the_edit_menu_undoes_and_redoes_the_review(qtbot, window, imported, errors):
+    """Font tools have an Edit menu with undo where editing happens: here, the review of the cells. It names what it
+    would undo, works from the menu, and is off (saying where undo works) away from the review step."""
+    from app.views.calligrapher import REVIEW
+
+    window.update_edit_menu()
+    assert not window.undo_action.isEnabled() and "review step" in window.undo_action.toolTip()
+    flow = window.train.calligrapher
+    window.tabs.setCurrentWidget(window.train)
+    window.train.modes.setCurrentWidget(flow)
+    flow.go_to(REVIEW)
+    _load(qtbot, flow, imported)
+    window.update_edit_menu()
+    assert not window.undo_action.isEnabled()  # nothing done yet
+    written = next(c for c in CHARS if c not in EMPTY)
+    flow.select_cell(written)
+    flow.drop_selected_button.click()
+    assert flow.drop == {written}
+    window.update_edit_menu()
+    assert window.undo_action.isEnabled() and window.undo_action.text().startswith("&Undo ")
+    window.undo_action.trigger()
+    assert flow.drop == set()
+    window.update_edit_menu()
+    assert window.redo_action.isEnabled() and not window.undo_action.isEnabled()
+    window.redo_action.trigger()
+    assert flow.drop == {written}
+    assert errors == []
