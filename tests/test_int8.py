@@ -108,9 +108,16 @@ def test_a_damaged_quantized_graph_in_the_cache_is_made_again(style_copy):
     assert model.generate("永").shape == (1, 64, 64)
 
 
+@pytest.mark.skipif(
+    not int8.int8_flags(),
+    reason="this CPU has no VNNI/AMX: ONNX Runtime's int8 kernels differ there (on a 2-core AVX2 EPYC the same graph "
+    "drew glyphs at ink IoU 0.923 against fp32) and the export never takes the path there "
+    "(test_the_int8_path_needs_a_passing_check_for_these_weights_and_a_vnni_cpu)",
+)
 def test_int8_glyphs_do_not_drift_from_fp32():
     """The gate on Ma Shan Zheng, as bench/bench_int8.py measures it, on 200 test characters (never calibrated
-    on): ink IoU >= 0.98 at 64 and 256 px and content accuracy within 0.01, and the numbers its int8.json holds."""
+    on): ink IoU >= 0.98 at 64 and 256 px and content accuracy within 0.01, and the numbers its int8.json holds.
+    Where the path can run (a CPU with VNNI or AMX): the check was measured on one."""
     from segan_core.recognizer import content_accuracy
     from segan_core.upscale.stage import load_second_stage
 
