@@ -30,7 +30,6 @@ import os
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -118,12 +117,14 @@ def reset_peak() -> bool:
 
 
 def wait_until(app, condition, timeout_s: float = 1800.0, what: str = "the GUI") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
+    """:func:`app.walk.wait_until` with the bench's longer default; a timeout ends the bench with its one line."""
+    from app.walk import WalkFailed
+    from app.walk import wait_until as walk_wait_until
+
+    try:
+        walk_wait_until(app, condition, timeout_s, what)
+    except WalkFailed as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def preview(app, window, key: str, text: str, clicks: int = 5) -> None:

@@ -704,7 +704,8 @@ class BatchView(QWidget):
         report = self.report.report  # the BatchResult's BatchReport
         written = frozenset((report.written_glyphs or {}).get("chars", ""))
         mapped = FontRenderer(self.preview_path).chars
-        first = [c for c in (self._last_request.chars if self._last_request else ()) if c in set(mapped)]
+        in_font = set(mapped)
+        first = [c for c in (self._last_request.chars if self._last_request else ()) if c in in_font]
         chars = tuple(dict.fromkeys([*first, *mapped]))  # the request's order (GB2312's), then the rest
         fonts = batch_api.font_files(self.report)
         dialog = FontGridDialog(fonts[0] if fonts else self.preview_path, self.font_family, chars, written,
