@@ -15,7 +15,8 @@ For each dev hand of the corpus (fonts the many-hands base never trained on; ``t
    code; for a one-style base the base itself) and by nothing (the Kai source), scored against the
    writer's own glyphs (the font at the writer's size): content accuracy (and its ratio to the writer's
    own glyphs') and ink IoU. The floors are scored as they are and moved to the writer's size and position
-   (the placement every fit puts back), and the margin is over the best of the four.
+   (the placement every fit puts back), with the un-tuned start of a fit from the base's nearest code
+   (``--start-code nearest``, the default) as a floor too; the margin is over the best of them.
 
 A style already fitted in OUT (its ``model/style.json``) is scored again, not fitted again.
 
@@ -42,8 +43,9 @@ from segan_core.charset import gb2312_hanzi  # noqa: E402
 from segan_core.config import ModelConfig, from_dict  # noqa: E402
 from segan_core.data.placed import writer_placement  # noqa: E402
 from segan_core.data.split import split_of  # noqa: E402
-from segan_core.finetune import FinetuneRequest, finetune  # noqa: E402
+from segan_core.finetune import START_CODES, FinetuneRequest, finetune  # noqa: E402
 from segan_core.glyphs.ink import ink_iou  # noqa: E402
+from segan_core.glyphs.placement import Placement  # noqa: E402
 from segan_core.glyphs.render import FontRenderer  # noqa: E402
 from segan_core.inference import StyleModel  # noqa: E402
 from segan_core.jobs import run_to_end  # noqa: E402
@@ -122,21 +124,39 @@ def untuned(base: Path, work: Path) -> Path:
     return write_writer_start(base, work / "untuned") if model.is_many_hands else base
 
 
-def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path, placement: bool) -> tuple[Path, dict]:
-    out = work / (recipe if placement else f"{recipe}-unplaced")
+def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path, placement: bool,
+          start_code: str) -> tuple[Path, dict]:
+    # a fit from the mean code keeps the folder name of the runs from before the nearest start
+    name = recipe if start_code == "mean" else f"{recipe}@{start_code}"
+    out = work / (name if placement else f"{name}-unplaced")
     request = FinetuneRequest(
         base=str(base), data=dataset, name=f"bench-{recipe}", recipe=recipe, cpu_budget_minutes=minutes,
-        threads=1, run_dir=out / "run", out=out / "model", overwrite=True, placement=placement,
+        threads=1, run_dir=out / "run", out=out / "model", overwrite=True, placement=placement, start_code=start_code,
     )  # fmt: skip
     done = out / "model" / "style.json"
     if done.is_file():  # fitted by an earlier run of the bench: scored again, not fitted again
         style = json.loads(done.read_text(encoding="utf-8"))
         steps = int(style["snapshot"].removeprefix("step-"))
-        return out / "model", {"steps": steps, "snapshot": style["snapshot"], "cpu_minutes": style["cpu_minutes"]}
+        return out / "model", {"steps": steps, "snapshot": style["snapshot"], "cpu_minutes": style["cpu_minutes"],
+                               "start_code": style.get("start_code")}  # fmt: skip
     started = time.process_time()
     result = run_to_end(finetune(request))
+    style = json.loads((result.out / "style.json").read_text(encoding="utf-8"))
     return result.out, {"steps": result.steps, "snapshot": result.snapshot, "cpu_minutes": round(result.cpu_minutes, 2),
-                        "job_cpu_minutes": round((time.process_time() - started) / 60, 2)}
+                        "job_cpu_minutes": round((time.process_time() - started) / 60, 2),
+                        "start_code": style.get("start_code")}  # fmt: skip
+
+
+def start_floors(model: Path, chars: tuple[str, ...], reference: np.ndarray) -> dict[str, dict[str, float]]:
+    """The un-tuned start of a fit from a chosen code (its ``run.start`` folder), as it is and placed: a floor too."""
+    start = model.parent / "run.start"
+    if not start.is_dir():
+        return {}
+    drawn = StyleModel.load(start).generate(chars)
+    config = json.loads((model / "config.json").read_text(encoding="utf-8"))
+    placement = Placement.from_json(config["placement"], str(model))
+    return {"untuned start": score(chars, drawn, reference),
+            "untuned start placed": score(chars, placement.apply(drawn), reference)}
 
 
 def main() -> None:
@@ -148,6 +168,8 @@ def main() -> None:
     parser.add_argument("--cpu-budget", type=float, default=8.0, help="CPU minutes of each adaptation")
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--no-placement", action="store_true", help="fit the glyphs as they sit (an ablation)")
+    parser.add_argument("--start-code", choices=START_CODES, default="nearest",
+                        help="a many-hands base: where the writer's code starts (segan train finetune --start-code)")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "corpus")
     parser.add_argument("--out", type=Path, default=ROOT.parent / "runs" / "newhand")
     args = parser.parse_args()
@@ -169,14 +191,18 @@ def main() -> None:
                      "source placed": score(chars, placement.apply(source), reference),
                      "untuned base placed": score(chars, placement.apply(base), reference)}
             for recipe in args.recipe:
-                folder, info = adapt(args.base, dataset, recipe, args.cpu_budget, work, not args.no_placement)
+                folder, info = adapt(args.base, dataset, recipe, args.cpu_budget, work, not args.no_placement,
+                                     args.start_code)  # fmt: skip
                 metrics = score(chars, StyleModel.load(folder).generate(chars), reference)
+                floors = fixed | (start_floors(folder, chars, reference) if not args.no_placement else {})
+                start = info.get("start_code") or {}
                 row = {"hand": hand.id, "written": written, "split": args.split,
-                       "recipe": recipe + ("" if not args.no_placement else " (no placement)"),
+                       "recipe": recipe + (f" from {start['font']}" if start else "")
+                       + ("" if not args.no_placement else " (no placement)"),
                        "writer_content_accuracy": writer, **metrics, **info,
                        "ratio": metrics["content_accuracy"] / writer if writer else float("nan"),
-                       "margin": metrics["iou"] - max(floor["iou"] for floor in fixed.values()),
-                       "baselines": fixed}
+                       "margin": metrics["iou"] - max(floor["iou"] for floor in floors.values()),
+                       "baselines": floors}
                 rows.append(row)
                 print(format_row(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -187,19 +213,20 @@ def main() -> None:
 
 def format_row(row: dict) -> str:
     b = row["baselines"]
-    floors = " | ".join(f"{b[k]['content_accuracy']:.2f} / {b[k]['iou']:.3f}" for k in FLOORS)
+    floors = " | ".join(f"{b[k]['content_accuracy']:.2f} / {b[k]['iou']:.3f}" if k in b else "–" for k in FLOORS)
     return (f"| {row['hand']} | {row['written']} | {row['recipe']} | {row['steps']} | {row['cpu_minutes']:.1f} | "
             f"{row['writer_content_accuracy']:.2f} | {row['content_accuracy']:.2f} ({row['ratio']:.2f}) | "
             f"{row['iou']:.3f} | {floors} | {row['margin']:+.3f} |")
 
 
-FLOORS = ("untuned base", "untuned base placed", "source", "source placed")
+FLOORS = ("untuned base", "untuned base placed", "untuned start", "untuned start placed", "source", "source placed")
 
 
 def print_table(rows: list[dict]) -> None:
     print("| hand | written | recipe | steps | CPU min | writer reads | adapted reads (ratio) | ink IoU | "
-          "un-tuned base reads / IoU | placed | Kai source reads / IoU | placed | IoU margin over the best floor |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "un-tuned base reads / IoU | placed | its start code | placed | Kai source reads / IoU | placed | "
+          "IoU margin over the best floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(format_row(row))
     for recipe in sorted({r["recipe"] for r in rows}):

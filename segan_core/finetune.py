@@ -49,7 +49,9 @@ from segan_core.userdata import data_dir, safe_name, user_model_path
 from segan_core.written import WRITTEN_DIR
 
 if TYPE_CHECKING:  # imported where a run starts: the CLI and the app need no training code to list recipes
+    from segan_core.model.style_codes import StartCode
     from segan_core.training.engine import TrainResult
+    from segan_core.training.runs import RunOptions
 
 STYLE_FILE = "style.json"
 # a fine-tuned style: the selected model, its style.json and the writer's own glyphs (styles from before
@@ -121,6 +123,7 @@ DEFAULT_RECIPE = "all-nocam"  # chosen on 200 held-out dev characters of a simul
 DEFAULT_BASE = "ma-shan-zheng"
 DEFAULT_CPU_BUDGET = 30.0  # CPU minutes
 CODE_RECIPES = ("code", "code+adalin")  # these fit a style code: a many-hands base only
+START_CODES = ("nearest", "mean")  # FinetuneRequest.start_code
 
 
 def run_folder(name: str) -> Path:
@@ -152,6 +155,9 @@ class FinetuneRequest:
     # train on the writer's glyphs with their median size and position taken off (one transform for the whole
     # hand), and put it back on every glyph the new style draws (glyphs/placement.py, issue 32)
     placement: bool = True
+    # a many-hands base: start the writer's code at the base's code that draws their glyphs closest ("nearest"), or
+    # at the mean of its codes ("mean"); the search's CPU time comes out of the budget (model/style_codes.py)
+    start_code: str = "nearest"
     # CPU bf16 autocast: off by default here (on 200 dev characters a bf16 fine-tune read 0.045 lower than fp32 at
     # the same 12 CPU minutes, docs/training.md); auto = on where the CPU has it natively | on | off
     bf16: str = "off"
@@ -308,7 +314,8 @@ def _one_fit_at_a_time(folder: Path, name: str) -> Iterator[None]:
         lock.release()
 
 
-def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: TrainConfig, options,
+def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: TrainConfig,
+                     options: RunOptions,
                      run_dir: Path, out: Path, cancel: CancelToken) -> Generator[Progress, None, FinetuneResult]:
     from segan_core.evaluation.report import EvalOptions
     from segan_core.evaluation.selection import select_snapshot
@@ -318,6 +325,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
     recipe = RECIPES[request.recipe]
     skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
     data, placement = yield from _training_data(request, run_dir)
+    options, start = yield from _writer_start(request, base_dir, model, data, options, run_dir)
     try:
         result = yield from train_style(data, skeleton_gan, model, train, options, cancel)
     except TrainingCancelled as exc:  # the run is kept to resume from; no style is made
@@ -346,7 +354,8 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
             "data": str(request.data),
             "snapshot": selection.chosen.name,
             "dev": dev_scores,
-            "cpu_minutes": round(result.cpu_seconds / 60, 2),
+            "cpu_minutes": round((result.cpu_seconds + (start.cpu_seconds if start else 0.0)) / 60, 2),
+            "start_code": start.to_json() if start is not None else None,
             "placement": placement.to_json() if placement is not None else None,
             "created_with": f"segan-studio {__version__}",
         }
@@ -365,7 +374,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
             judged = _verdict_on_test(tmp, Path(request.data)) or verdict(dev_scores, len(selection.report.chars))
             style["verdict"] = judged.to_json()
             (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return FinetuneResult(out, run_dir, selection.chosen.name, result.step, result.cpu_seconds / 60, dev_scores, judged)
+    return FinetuneResult(out, run_dir, selection.chosen.name, result.step, style["cpu_minutes"], dev_scores, judged)
 
 
 def _training_data(request: FinetuneRequest, run_dir: Path) -> Generator[Progress, None, tuple[Path, Placement | None]]:
@@ -384,6 +393,29 @@ def _training_data(request: FinetuneRequest, run_dir: Path) -> Generator[Progres
         write_placed_dataset(Path(request.data), placed, placement)  # (a resume on changed data is then refused)
     yield Progress("dataset", 2, 2, message="training data ready")
     return placed, placement
+
+
+def _writer_start(request: FinetuneRequest, base_dir: Path, model: ModelConfig, data: Path, options: RunOptions,
+                  run_dir: Path) -> Generator[Progress, None, tuple[RunOptions, StartCode | None]]:
+    """Job step: from a many-hands base, the code the writer's fit starts at, as a one-code model folder beside the
+    run (``<run>.start``), which the fit then starts from; ``options`` with it and with the search's CPU time taken
+    off the budget. A one-style base, a resumed run or ``start_code="mean"``: ``options`` as they are, no search."""
+    from segan_core.model.style_codes import MEAN_CODE, nearest_code, write_writer_start
+
+    if request.start_code not in START_CODES:
+        raise SeganError(f"unknown start code {request.start_code!r}; choose one of {', '.join(START_CODES)}")
+    if options.init_from is None or not model.style_codes or request.start_code == MEAN_CODE:
+        return options, None
+    yield Progress("start", 0, 1, message="trying the base's hands on the writer's glyphs")
+    start = nearest_code(base_dir, data)
+    folder = write_writer_start(base_dir, run_dir.with_name(f"{run_dir.name}.start"), start)
+    yield Progress("start", 1, 1, message=f"starting from {start.font}'s code (ink IoU {start.iou:.3f}, the mean "
+                                          f"code's {start.mean_iou:.3f})")  # fmt: skip
+    budget = options.cpu_budget_minutes
+    return dataclasses.replace(
+        options, init_from=folder,
+        cpu_budget_minutes=None if budget is None else max(budget - start.cpu_seconds / 60, 0.1),
+    ), start  # fmt: skip
 
 
 def _keep_written(data: Path, out: Path) -> int:

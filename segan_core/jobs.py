@@ -22,6 +22,7 @@ Stage = Literal[
     "generate", "glyphs", "written", "build", "validate",  # generating, tracing, building fonts
     "paired", "ocr", "evaluate", "score",  # evaluating
     "pairs", "train", "checkpoint", "samples", "calibrate",  # training (validation during training: "evaluate")
+    "start",  # a new writer's fit: which of a many-hands base's codes it starts from
     "done",
 ]
 STAGES: frozenset[str] = frozenset(get_args(Stage))

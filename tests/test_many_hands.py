@@ -105,7 +105,8 @@ def test_light_recipes_learn_only_their_parts(many_hands_base, tiny_dataset, ske
     before = load_file(str(many_hands_base / "weights.safetensors"))
     after = load_file(str(result.out / "weights.safetensors"))
     code = "generator.style_embedding.weight"
-    assert not torch.allclose(after[code].float()[0], before[code].float().mean(dim=0), atol=1e-4)  # the code learned
+    started = load_file(str(tmp_path / "run.start" / "weights.safetensors"))[code].float()[0]  # the nearest code
+    assert not torch.allclose(after[code].float()[0], started, atol=1e-4)  # the code learned
     changed = {k.removeprefix("generator.") for k in after if k != code and not torch.equal(before[k], after[k])}
     assert bool(changed) == bool(learns), sorted(changed)[:5]
     assert all(k.startswith(learns) for k in changed), sorted(changed)[:5]  # blocks: only AdaLIN's rho
@@ -281,3 +282,81 @@ def test_style_model_draws_a_chosen_code_of_a_base(many_hands_base):
     assert first.shape == second.shape and not np.array_equal(first, second)
     with pytest.raises(Exception, match="category 2 does not exist"):
         StyleModel.load(many_hands_base, backend="eager", category=2)
+
+
+def test_encode_then_decode_is_the_forward_pass():
+    model = ModelConfig(image_size=32, ngf=4, encoder_res_blocks=1, decoder_res_blocks=1, attention_channels=4,
+                        skips="image", style_codes=3, style_dim=8)
+    g = Generator(model).eval()
+    x, s = torch.rand(2, 1, 32, 32) * 2 - 1, torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        whole = g(x, s, torch.tensor([2, 1]))
+        features = g.encode(x, s)
+        parts = g.decode(features, g.style_embedding(torch.tensor([2, 1])))
+    assert torch.equal(whole.image, parts) and torch.equal(whole.cam_logit, features.cam_logit)
+
+
+def _base_with_far_apart_codes(base: Path, out: Path) -> Path:
+    """A copy of ``base`` whose two codes are far apart, so that each draws its own glyphs."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from segan_core.model.style_codes import CODES
+
+    shutil.copytree(base, out)
+    tensors = load_file(str(out / "weights.safetensors"))
+    generator = torch.Generator().manual_seed(0)
+    tensors[CODES] = (torch.randn(tensors[CODES].shape, generator=generator) * 4).to(tensors[CODES].dtype)
+    save_file(tensors, str(out / "weights.safetensors"))
+    return out
+
+
+def _writer_drawn_by_code(base: Path, dataset: Path, category: int, out: Path) -> Path:
+    """``dataset`` with its training targets replaced by what code ``category`` of ``base`` draws."""
+    import shutil
+
+    from segan_core.data.store import GlyphDataset, GlyphSplit, save_split
+    from segan_core.inference import StyleModel
+
+    shutil.copytree(dataset, out)
+    train = GlyphDataset(out).split("train")
+    drawn, _ = StyleModel.load(base, backend="eager", category=category).translate(train.source, train.source_skeleton)
+    save_split(out / "train.npz", GlyphSplit(train.chars, train.source, drawn, train.source_skeleton,
+                                             train.target_skeleton))
+    return out
+
+
+def test_a_writer_starts_from_the_code_that_draws_their_hand(many_hands_base, tiny_dataset, tmp_path):
+    from safetensors.torch import load_file
+
+    from segan_core.model.style_codes import CODES, nearest_code, write_writer_start
+
+    base = _base_with_far_apart_codes(many_hands_base, tmp_path / "base")
+    for category, font in ((1, "Long Cang"), (0, "Ma Shan Zheng")):
+        writer = _writer_drawn_by_code(base, tiny_dataset, category, tmp_path / f"writer-{category}")
+        start = nearest_code(base, writer)
+        assert (start.index, start.font) == (category, font)
+        assert start.iou == 1.0 and start.mean_iou < 1.0  # the writer's glyphs are exactly what that code draws
+        folder = write_writer_start(base, tmp_path / f"start-{category}", start)
+        codes = load_file(str(folder / "weights.safetensors"))[CODES].float()
+        assert torch.allclose(codes[0], load_file(str(base / "weights.safetensors"))[CODES].float()[category])
+        assert json.loads((folder / "config.json").read_text())["base"]["code"]["font"] == font
+
+
+def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_base, tiny_dataset, skeleton_gan,
+                                                                   tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    base = _base_with_far_apart_codes(many_hands_base, tmp_path / "base")
+    writer = _writer_drawn_by_code(base, tiny_dataset, 1, tmp_path / "writer")
+    common = ["train", "finetune", "--base", str(base), "--data", str(writer), "--max-steps", "2", "--threads", "1",
+              "--skeleton", str(skeleton_gan), "--no-placement", "--quiet"]
+    assert cli_main([*common, "--name", "Near", "--run-dir", str(tmp_path / "near-run"),
+                     "--out", str(tmp_path / "near")]) == 0
+    style = json.loads((tmp_path / "near" / "style.json").read_text(encoding="utf-8"))
+    assert style["start_code"]["font"] == "Long Cang" and style["start_code"]["iou"] == 1.0
+    assert (tmp_path / "near-run.start" / "weights.safetensors").is_file()
+    assert cli_main([*common, "--name", "Mid", "--run-dir", str(tmp_path / "mid-run"), "--out", str(tmp_path / "mid"),
+                     "--start-code", "mean"]) == 0
+    assert json.loads((tmp_path / "mid" / "style.json").read_text(encoding="utf-8"))["start_code"] is None
+    assert not (tmp_path / "mid-run.start").exists()

@@ -23,6 +23,7 @@ from segan_core.plain_names import metric_name
 STAGE_WORDS = {
     "dataset": "Preparing the training data", "render": "Building the dataset: drawing the glyphs",
     "write": "Writing", "review": "Applying the review", "load": "Getting ready", "train": "Training",
+    "start": "Finding the base's hand closest to yours",
     "evaluate": "Choosing the best snapshot", "generate": "Drawing the dev characters", "ocr": "Reading them (OCR)",
     "paired": "Scoring them", "score": "Scoring", "check": "Checking", "done": "Done",
 }

@@ -16,6 +16,7 @@ from segan_core.finetune import (
     DEFAULT_BASE,
     DEFAULT_RECIPE,
     RECIPES,
+    START_CODES,
     FinetuneCancelled,
     FinetuneRequest,
     describe_recipes,
@@ -191,6 +192,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--no-placement", action="store_true",
                           help="train on the writer's glyphs as they sit in the boxes (default: their median size and "
                           "position are taken off for training and put back on every glyph the style draws)")
+    finetune.add_argument("--start-code", choices=START_CODES, default="nearest",
+                          help="from a many-hands base: start the writer's style code at the base's code whose glyphs "
+                          "overlap the writer's most (nearest, the default) or at the mean of its codes (mean)")
     finetune.add_argument("--bf16", choices=BF16_SETTINGS, default="off",
                           help="CPU bfloat16 autocast (default off: it read 0.045 lower on the dev split, "
                           "docs/training.md); auto = on where the CPU has AVX512-BF16 or AMX")
@@ -405,6 +409,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         bf16=args.bf16,
         placement=not args.no_placement,
+        start_code=args.start_code,
     )
     if not args.quiet:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)

@@ -264,6 +264,16 @@ class GeneratorOutput:
     heatmaps: dict[str, torch.Tensor]  # "cam", "sram", "cram" at feature resolution, (N, 1, h, w)
 
 
+@dataclass(frozen=True)
+class EncodedGlyphs:
+    """What the generator knows of a batch of glyphs before the style code: the decoder's input."""
+
+    attended: torch.Tensor  # (N, C, h, w): the refined, skeleton-fused features
+    skips: list[torch.Tensor]  # the encoder's skip features (empty without skips)
+    cam_logit: torch.Tensor
+    heatmaps: dict[str, torch.Tensor]
+
+
 class Generator(nn.Module):
     """SE-GAN translator: (glyph image, its skeleton) -> glyph image in the other domain."""
 
@@ -301,6 +311,12 @@ class Generator(nn.Module):
     def forward(
         self, image: torch.Tensor, skeleton: torch.Tensor | None = None, style: torch.Tensor | None = None
     ) -> GeneratorOutput:
+        features = self.encode(image, skeleton)
+        code = self.style_code(image.shape[0], style, image.device)
+        return GeneratorOutput(self.decode(features, code), features.cam_logit, features.heatmaps)
+
+    def encode(self, image: torch.Tensor, skeleton: torch.Tensor | None = None) -> EncodedGlyphs:
+        """E_i and E_s, CAM, SRAM, CRAM and the skeleton fusion: everything before the style code comes in."""
         skips: list[torch.Tensor] = []
         if self.config.skips == "image":
             image_features, skips = self.image_encoder.forward_with_skips(image)
@@ -326,8 +342,11 @@ class Generator(nn.Module):
 
         if self.skeleton_fuse is not None:
             attended = F.relu(self.skeleton_fuse(torch.cat([attended, skeleton_features], dim=1)))
-        code = self.style_code(image.shape[0], style, image.device)
-        return GeneratorOutput(self.decoder(attended, skips, code), cam_logit, heatmaps)
+        return EncodedGlyphs(attended, skips, cam_logit, heatmaps)
+
+    def decode(self, features: EncodedGlyphs, code: torch.Tensor | None) -> torch.Tensor:
+        """The AdaLIN decoder: encoded glyphs (+ an (N, style_dim) style code in a many-hands model) -> glyphs."""
+        return self.decoder(features.attended, features.skips, code)
 
     @property
     def uses_skeleton(self) -> bool:
