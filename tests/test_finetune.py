@@ -65,6 +65,35 @@ def test_decoder_recipe_trains_only_the_decoder(tiny_dataset, skeleton_gan, tiny
     assert all(id(p) not in optimised for p in trainable.g_a.image_encoder.parameters())
 
 
+def test_a_step_without_l_cls_runs_the_encoder_on_the_real_glyphs_no_more(tiny_dataset, skeleton_gan, tiny_configs,
+                                                                         monkeypatch):
+    """With L_cls's weight at 0 (every fine-tune recipe, the many-hands base) the CAM classifier is not run: the
+    same update, one encoder pass a step less."""
+    from segan_core.data.store import GlyphDataset
+    from segan_core.model.skeleton_gan import SkeletonGenerator
+    from segan_core.training.data import PairedBatches
+    from segan_core.training.segan_step import SeganTrainable
+
+    model, train = tiny_configs
+    batches = PairedBatches([GlyphDataset(tiny_dataset).split("train")], 4, model.skeleton_width, 0)
+    batch: Batch = batches.next()
+    updated = {}
+    for cam in (0.0, 1e-30):  # 1e-30: L_cls computed, its gradient vanishing
+        torch.manual_seed(0)
+        config = dataclasses.replace(train, bidirectional=False, losses=dataclasses.replace(train.losses, cam=cam))
+        sg = SkeletonGenerator(model.skeleton_gan_ngf, model.skeleton_gan_res_blocks)
+        trainable = SeganTrainable(model, config, sg, torch.device("cpu"))
+        calls = []
+        original = trainable.g_a.classify
+        monkeypatch.setattr(trainable.g_a, "classify", lambda image, original=original, calls=calls: calls.append(1)
+                            or original(image))
+        logged = trainable.train_step(batch, lambda module: None)
+        assert ("cam" in logged) == bool(cam) and len(calls) == (1 if cam else 0)
+        updated[cam] = trainable.g_a.state_dict()
+    for key, value in updated[0.0].items():
+        assert torch.allclose(value.float(), updated[1e-30][key].float(), atol=1e-6), key
+
+
 def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, base_style, tmp_path, capsys,
                                                    monkeypatch):
     monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))

@@ -192,8 +192,9 @@ class SeganTrainable:
                 "adv": losses.lsgan_generator(self.d_a(fake_y)),
                 "pixel": losses.l1(fake_y, y),
                 "skeleton_consistency": losses.l1(sg_fake_y, sg_y),
-                "cam": losses.cam_classification(out_ab.cam_logit, self.g_a.classify(y)),
             }
+            if w.cam > 0:  # L_cls runs the encoder on the real glyphs once more: not when its weight is 0
+                terms["cam"] = losses.cam_classification(out_ab.cam_logit, self.g_a.classify(y))
             if self.ds_a is not None:
                 terms["skeleton_adv"] = losses.lsgan_generator(self.ds_a(sg_fake_y))
             if w.identity > 0:
@@ -204,7 +205,8 @@ class SeganTrainable:
                 terms["adv"] = terms["adv"] + losses.lsgan_generator(self.d_b(fake_x))
                 terms["pixel"] = terms["pixel"] + losses.l1(fake_x, x)
                 terms["skeleton_consistency"] = terms["skeleton_consistency"] + losses.l1(sg_fake_x, sg_x)
-                terms["cam"] = terms["cam"] + losses.cam_classification(out_ba.cam_logit, self.g_b.classify(x))
+                if w.cam > 0:
+                    terms["cam"] = terms["cam"] + losses.cam_classification(out_ba.cam_logit, self.g_b.classify(x))
                 if self.ds_b is not None:
                     terms["skeleton_adv"] = terms["skeleton_adv"] + losses.lsgan_generator(self.ds_b(sg_fake_x))
                 if w.identity > 0:
