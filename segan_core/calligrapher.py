@@ -38,7 +38,7 @@ from segan_core.scans.cell_edit import CellEdit
 from segan_core.scans.corrections import Review, apply_review, edited_glyph, load_review
 from segan_core.scans.importer import DATASET_DIR, SCAN_IMPORT
 from segan_core.scans.template import Template, write_template
-from segan_core.styles import model_folder
+from segan_core.styles import base_folder
 from segan_core.userdata import datasets_dir, safe_name, user_model_path
 
 __all__ = [
@@ -75,7 +75,7 @@ def is_import(folder: Path) -> bool:
 def default_base() -> Path | None:
     """The model folder of :data:`DEFAULT_BASE`, the base a new hand starts from; None when it has no model here."""
     try:
-        return model_folder(DEFAULT_BASE)
+        return base_folder(DEFAULT_BASE)
     except SeganError:
         return None
 
@@ -153,7 +153,7 @@ def plan_finetune(import_dir: Path, review: Review, base: str, name: str, **opti
         raise SeganError("give the calligrapher a name (letters, digits, - or _)")
     if not is_import(import_dir):
         raise InputFileError(f"{import_dir} holds no import of the calligrapher's scans: import them first")
-    size = int(read_config(model_folder(base), kind="segan")["model"]["image_size"])
+    size = int(read_config(base_folder(base), kind="segan")["model"]["image_size"])
     dataset = import_dir / DATASET_DIR
     rebuild = review != _saved_review(import_dir) or _built_size(dataset) != size
     check_output_dir(user_model_path(name), USER_STYLE)

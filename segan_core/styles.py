@@ -32,6 +32,8 @@ from segan_core.userdata import safe_name, user_models_dir
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
 # model folders that ship beside the styles but are not styles (the many-hands base is what writers start from)
 NOT_STYLES = ("skeleton-gan", "evaluator", "many-hands")
+# of those, the bases a new writer's fit may start from (segan train finetune --base, the app's New calligrapher)
+BASES = ("many-hands",)
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,28 @@ def model_folder(spec: str | StyleRef) -> Path:
     if ref.kind != "style":
         raise StyleError(f"{ref.key} names a {ref.kind}, not a style with a model")
     return find_style_model(ref.value)
+
+
+def base_folder(spec: str | StyleRef) -> Path:
+    """What a fine-tune starts from: a bundled base (:data:`BASES`, e.g. ``many-hands``), or any style model
+    (:func:`model_folder`). The bases are not styles: ``segan batch --style many-hands`` is refused."""
+    if isinstance(spec, str) and spec in BASES:
+        folder = model_dir(spec)
+        if not is_model_folder(folder):
+            raise StyleError(f"the base {spec} has no model here (expected {folder})")
+        return folder
+    return model_folder(spec)
+
+
+def bundled_bases() -> list[tuple[str, Path]]:
+    """The bundled bases that are here, as (name in words, model folder): what the app offers before the styles."""
+    found = []
+    for name in BASES:
+        folder = model_dir(name)
+        if is_model_folder(folder):
+            fonts = len(_json_object(folder / "config.json").get("data", {}).get("datasets", []))
+            found.append((f"Many hands ({fonts} fonts)" if name == "many-hands" else name, folder.resolve()))
+    return found
 
 
 def check_style_name(name: str) -> str:

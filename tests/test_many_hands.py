@@ -360,3 +360,22 @@ def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_ba
                      "--start-code", "mean"]) == 0
     assert json.loads((tmp_path / "mid" / "style.json").read_text(encoding="utf-8"))["start_code"] is None
     assert not (tmp_path / "mid-run.start").exists()
+
+
+def test_the_bundled_base_is_where_a_new_hand_starts():
+    from segan_core.calligrapher import DEFAULT_BASE, default_base
+    from segan_core.config import from_dict
+    from segan_core.styles import BASES, base_folder, bundled_bases, load_styles
+
+    folder = base_folder(DEFAULT_BASE)
+    assert DEFAULT_BASE in BASES and default_base() == folder and bundled_bases()[0][1] == folder.resolve()
+    assert DEFAULT_BASE not in {s.id for s in load_styles()}  # a base, not a style to export
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert from_dict(ModelConfig, config["model"], "base").is_many_hands
+    trained = [d["target"]["name"] for d in config["data"]["datasets"]]
+    corpus = json.loads((folder / "corpus.json").read_text(encoding="utf-8"))
+    fonts = [f for f in corpus["fonts"] if f["role"] == "train"]
+    assert [f["family"] for f in fonts] == trained and len(trained) == config["model"]["style_codes"]
+    assert all(f["licence"] and len(f["sha256"]) == 64 for f in fonts)  # every code's font and its licence known
+    dev = {f["family"] for f in corpus["fonts"] if f["role"] == "dev-hand"}
+    assert len(dev) >= 4 and not dev & set(trained)  # the dev hands the recipes were chosen on: never trained on

@@ -139,6 +139,17 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
     assert window.batch.style.currentData() == key  # the style's reference, not a folder path
 
 
+def test_the_fine_tune_page_offers_the_bundled_base_first(window):
+    from segan_core.calligrapher import default_base
+    from segan_core.styles import bundled_bases
+
+    flow = window.train.calligrapher
+    label, folder = bundled_bases()[0]
+    assert flow.base.itemText(0) == label and flow.base.itemData(0) == str(folder)
+    assert flow.base.currentIndex() == 0 and Path(flow.base.currentData()) == default_base().resolve()
+    assert flow.set_base(window.context.entries[0].model_dir)  # the bundled styles stay offered as bases
+
+
 def test_flow_input_errors(qtbot, window, tmp_path, errors):
     flow = window.train.calligrapher
     flow.name.setText("errs")

@@ -29,6 +29,7 @@ from segan_core.jobs import Progress
 from segan_core.model.checkpoint import read_config
 from segan_core.plain_names import recipe_label, recipe_term
 from segan_core.scans.importer import DATASET_DIR
+from segan_core.styles import bundled_bases
 from segan_core.userdata import safe_name, user_model_path
 
 
@@ -97,6 +98,8 @@ class FinetunePage(FlowBase):
             return
         current = self.base.currentData()
         self.base.clear()
+        for label, folder in bundled_bases():  # a base that has seen many hands: where a new hand starts best
+            self.base.addItem(label, str(folder))
         for entry in self.context.entries:
             if not entry.available:
                 continue
