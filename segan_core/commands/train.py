@@ -14,6 +14,7 @@ from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConf
 from segan_core.errors import Cancelled, SeganError
 from segan_core.finetune import (
     DEFAULT_BASE,
+    DEFAULT_CPU_BUDGET,
     DEFAULT_RECIPE,
     RECIPES,
     START_CODES,
@@ -178,8 +179,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--name", required=True, help="name of the new style (its folder in your styles)")
     finetune.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
                           help=f"few-shot recipe (default {DEFAULT_RECIPE}): {describe_recipes()}")
-    finetune.add_argument("--cpu-budget", type=cli_args.minutes, default=30.0, metavar="MINUTES",
-                          help="stop once training has used this much CPU time (default 30)")
+    finetune.add_argument("--cpu-budget", type=cli_args.minutes, default=DEFAULT_CPU_BUDGET, metavar="MINUTES",
+                          help=f"stop once training has used this much CPU time (default {DEFAULT_CPU_BUDGET:g})")
     finetune.add_argument("--max-steps", type=cli_args.positive_int, help="stop after this many steps")
     finetune.add_argument("--threads", type=cli_args.threads, help="CPU threads (default: all cores)")
     finetune.add_argument("--skeleton", type=Path, help="skeleton GAN folder (default: the bundled one)")
