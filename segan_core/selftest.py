@@ -98,6 +98,7 @@ def run_self_test(echo: Callable[[str], None] = print, chars: tuple[str, ...] = 
     for style in styles:
         step(f"load + 10 glyphs: {style.id}", lambda s=style: _style_glyphs(f"style:{s.id}", chars))
     step("load: skeleton-gan", lambda: _skeleton_gan(BUNDLED_MODELS_DIR / "skeleton-gan"))
+    step("load + 10 glyphs: many-hands", lambda: _many_hands(BUNDLED_MODELS_DIR / "many-hands", chars))
     step("load: evaluator", lambda: _evaluator(BUNDLED_MODELS_DIR / "evaluator"))
     with tempfile.TemporaryDirectory(prefix="segan-self-test-") as tmp:
         first = f"style:{styles[0].id}" if styles else f"dir:{BUNDLED_MODELS_DIR / 'ma-shan-zheng'}"
@@ -155,6 +156,20 @@ def _check_glyphs(images: np.ndarray, count: int) -> None:
     ink = (images > 127).mean(axis=(1, 2))
     if not ((ink > 0.005) & (ink < 0.8)).all():
         raise AssertionError(f"a glyph is blank or solid (ink fractions {np.round(ink, 3).tolist()})")
+
+
+def _many_hands(folder: Path, chars: tuple[str, ...]) -> str:
+    """The base a new writer's fine-tune starts from: it loads and its first and last codes draw the glyphs."""
+    from segan_core.inference import StyleModel
+
+    first = StyleModel.load(folder, device="cpu", backend="eager")
+    codes = first.model_config.style_codes
+    if not codes:
+        raise AssertionError(f"{folder} is not a many-hands base (no style codes)")
+    _check_glyphs(first.generate(chars), len(chars))
+    _check_glyphs(StyleModel.load(folder, device="cpu", backend="eager", category=codes - 1).generate(chars),
+                  len(chars))  # fmt: skip
+    return f"{codes} style codes, {first.size} px"
 
 
 def _skeleton_gan(folder: Path) -> str:

@@ -17,7 +17,8 @@ def test_missing_models_fail_their_steps_without_raising(tmp_path, monkeypatch):
     by_name = {s.name: s for s in result.steps}
     assert by_name["source font"].ok
     assert not by_name["bundled style models"].ok and "none found" in by_name["bundled style models"].detail
-    for name in ("load: skeleton-gan", "load: evaluator", "generate with heatmaps", "export a 10-glyph TTF"):
+    for name in ("load: skeleton-gan", "load + 10 glyphs: many-hands", "load: evaluator", "generate with heatmaps",
+                 "export a 10-glyph TTF"):
         assert not by_name[name].ok
     assert "validate the TTF" not in by_name  # nothing to validate
     assert lines[-1].startswith("self-test FAILED")
