@@ -403,15 +403,18 @@ def _writer_start(request: FinetuneRequest, base_dir: Path, model: ModelConfig, 
     """Job step: from a many-hands base, the code the writer's fit starts at, as a one-code model folder beside the
     run (``<run>.start``), which the fit then starts from; ``options`` with it and with the search's CPU time taken
     off the budget. A one-style base, a resumed run or ``start_code="mean"``: ``options`` as they are, no search."""
-    from segan_core.model.style_codes import MEAN_CODE, nearest_code, write_writer_start
+    from segan_core.model.style_codes import MEAN_CODE, nearest_code, recorded_start, write_writer_start
 
     if request.start_code not in START_CODES:
         raise SeganError(f"unknown start code {request.start_code!r}; choose one of {', '.join(START_CODES)}")
-    if options.init_from is None or not model.style_codes or request.start_code == MEAN_CODE:
+    folder = run_dir.with_name(f"{run_dir.name}.start")
+    if options.init_from is None:  # a resumed run: the start it was made from, as recorded beside it
+        return options, recorded_start(folder)
+    if not model.style_codes or request.start_code == MEAN_CODE:
         return options, None
     yield Progress("start", 0, 1, message="trying the base's hands on the writer's glyphs")
     start = nearest_code(base_dir, data)
-    folder = write_writer_start(base_dir, run_dir.with_name(f"{run_dir.name}.start"), start)
+    folder = write_writer_start(base_dir, folder, start)
     yield Progress("start", 1, 1, message=f"starting from {start.font}'s code (ink IoU {start.iou:.3f}, the mean "
                                           f"code's {start.mean_iou:.3f})")  # fmt: skip
     budget = options.cpu_budget_minutes

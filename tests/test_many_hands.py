@@ -356,6 +356,12 @@ def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_ba
     style = json.loads((tmp_path / "near" / "style.json").read_text(encoding="utf-8"))
     assert style["start_code"]["font"] == "Long Cang" and style["start_code"]["iou"] == 1.0
     assert (tmp_path / "near-run.start" / "weights.safetensors").is_file()
+    near = [*common[:common.index("--max-steps")], "--max-steps", "3", *common[common.index("--max-steps") + 2:]]
+    assert cli_main([*near, "--name", "Near", "--run-dir", str(tmp_path / "near-run"), "--out", str(tmp_path / "near"),
+                     "--resume"]) == 0  # a resumed fit keeps saying where it started
+    resumed = json.loads((tmp_path / "near" / "style.json").read_text(encoding="utf-8"))
+    assert resumed["start_code"] == style["start_code"]
+    assert json.loads((tmp_path / "near-run" / "config.json").read_text(encoding="utf-8"))["step"] == 3
     assert cli_main([*common, "--name", "Mid", "--run-dir", str(tmp_path / "mid-run"), "--out", str(tmp_path / "mid"),
                      "--start-code", "mean"]) == 0
     assert json.loads((tmp_path / "mid" / "style.json").read_text(encoding="utf-8"))["start_code"] is None

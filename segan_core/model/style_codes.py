@@ -128,6 +128,20 @@ def nearest_code(base: Path, data: Path, glyphs: int = START_GLYPHS) -> StartCod
     )  # fmt: skip
 
 
+def recorded_start(folder: Path) -> StartCode | None:
+    """The start code a writer's start folder (:func:`write_writer_start`) was made with; None: none there, or the
+    mean code."""
+    if not (folder / CONFIG_FILE).is_file():
+        return None
+    code = read_config(folder, kind="segan").get("base", {}).get("code")
+    if not isinstance(code, dict):
+        return None
+    try:
+        return StartCode(**{f.name: code[f.name] for f in dataclasses.fields(StartCode)})
+    except (KeyError, TypeError):
+        return None
+
+
 def write_writer_start(base: Path, out: Path, start: StartCode | None = None) -> Path:
     """A one-code model folder from the many-hands ``base``: what a new writer's fit starts from.
 
