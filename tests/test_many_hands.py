@@ -313,17 +313,19 @@ def _base_with_far_apart_codes(base: Path, out: Path) -> Path:
 
 
 def _writer_drawn_by_code(base: Path, dataset: Path, category: int, out: Path) -> Path:
-    """``dataset`` with its training targets replaced by what code ``category`` of ``base`` draws."""
+    """``dataset`` with its targets replaced by what code ``category`` of ``base`` draws."""
     import shutil
 
     from segan_core.data.store import GlyphDataset, GlyphSplit, save_split
     from segan_core.inference import StyleModel
 
     shutil.copytree(dataset, out)
-    train = GlyphDataset(out).split("train")
-    drawn, _ = StyleModel.load(base, backend="eager", category=category).translate(train.source, train.source_skeleton)
-    save_split(out / "train.npz", GlyphSplit(train.chars, train.source, drawn, train.source_skeleton,
-                                             train.target_skeleton))
+    model = StyleModel.load(base, backend="eager", category=category)
+    for name in ("train", "dev", "test"):
+        split = GlyphDataset(out).split(name)
+        drawn, _ = model.translate(split.source, split.source_skeleton)
+        save_split(out / f"{name}.npz", GlyphSplit(split.chars, split.source, drawn, split.source_skeleton,
+                                                   split.target_skeleton))
     return out
 
 
@@ -355,7 +357,10 @@ def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_ba
                      "--out", str(tmp_path / "near")]) == 0
     style = json.loads((tmp_path / "near" / "style.json").read_text(encoding="utf-8"))
     assert style["start_code"]["font"] == "Long Cang" and style["start_code"]["iou"] == 1.0
-    assert (tmp_path / "near-run.start" / "weights.safetensors").is_file()
+    start = (tmp_path / "near-run.start" / "weights.safetensors").read_bytes()
+    # the start is the run's step-0 snapshot; here it draws the writer's glyphs exactly, so it is the one kept
+    assert (tmp_path / "near-run" / "snapshots" / "step-000000" / "weights.safetensors").read_bytes() == start
+    assert style["snapshot"] == "step-000000" and (tmp_path / "near" / "weights.safetensors").read_bytes() == start
     near = [*common[:common.index("--max-steps")], "--max-steps", "3", *common[common.index("--max-steps") + 2:]]
     assert cli_main([*near, "--name", "Near", "--run-dir", str(tmp_path / "near-run"), "--out", str(tmp_path / "near"),
                      "--resume"]) == 0  # a resumed fit keeps saying where it started
@@ -365,7 +370,7 @@ def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_ba
     assert cli_main([*common, "--name", "Mid", "--run-dir", str(tmp_path / "mid-run"), "--out", str(tmp_path / "mid"),
                      "--start-code", "mean"]) == 0
     assert json.loads((tmp_path / "mid" / "style.json").read_text(encoding="utf-8"))["start_code"] is None
-    assert not (tmp_path / "mid-run.start").exists()
+    assert json.loads((tmp_path / "mid-run.start" / "config.json").read_text())["base"]["code"] == "mean"
 
 
 def test_the_bundled_base_is_where_a_new_hand_starts():
