@@ -120,7 +120,8 @@ RECIPES: dict[str, FinetuneRecipe] = {
 DEFAULT_RECIPE = "all-nocam"  # chosen on 200 held-out dev characters of a simulated writer (docs/training.md)
 # what a new writer is fitted from unless they choose another (the CLI's --base, the app's base picker): the bundled
 # many-hands base (models/many-hands, segan train base, 26 fonts), from its code nearest the writer's hand; on the four
-# dev hands it read >= 0.82 of each writer's own glyphs where Ma Shan Zheng's start read 0.78 (docs/training.md, 6)
+# dev hands its fits read >= 0.83 of each writer's own glyphs and drew their ink closer than a start from Ma Shan
+# Zheng (IoU margin over the floors +0.075 against +0.036; docs/training.md, 6)
 DEFAULT_BASE = "many-hands"
 # CPU minutes: issue 32's "adaptation <= 10 CPU minutes"; on the dev hands 10 minutes chose the same snapshot as 6
 # (steps 50-181 of 354-358: the fit's gain is in its first ~200 steps), so more buys nothing by default
