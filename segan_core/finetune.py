@@ -337,8 +337,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
     except Cancelled as exc:  # stopped before its first step
         raise FinetuneCancelled(str(exc), _stopped(run_dir, None)) from None
 
-    start_folder = run_dir.with_name(f"{run_dir.name}.start")
-    _start_snapshot(run_dir, start_folder if start_folder.is_dir() else base_dir)
+    _start_snapshot(run_dir)
     eval_options = EvalOptions(split="dev", sample_count=1)
     check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # refused before the evaluation, not after
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -433,18 +432,25 @@ def _writer_start(request: FinetuneRequest, base_dir: Path, model: ModelConfig, 
     ), start  # fmt: skip
 
 
-def _start_snapshot(run_dir: Path, start: Path) -> None:
-    """The weights the fit started from (``start``: the writer's start folder, or a one-style base) as the run's
-    step-0 snapshot, so that the choice of snapshot keeps the start when no step of the fit draws the writer's
-    dev characters better: from 150 written characters, every step of a 6-minute fit drew two dev hands worse
-    than their start (docs/training.md 6)."""
-    from segan_core.model.checkpoint import WEIGHTS_FILE, list_snapshots, snapshot_folder, write_config
+def _start_snapshot(run_dir: Path) -> None:
+    """The weights the fit started from (the writer's start folder, or a one-style base: the run records which,
+    with their hash) as the run's step-0 snapshot, so that the choice of snapshot keeps the start when no step of
+    the fit draws the writer's dev characters better: from 150 written characters, every step of a 6-minute fit
+    drew two dev hands worse than their start (docs/training.md 6). Nothing when those weights are gone or
+    changed since."""
+    from segan_core.model.checkpoint import WEIGHTS_FILE, list_snapshots, snapshot_folder, weights_hash, write_config
 
     snapshots = list_snapshots(run_dir)
     folder = snapshot_folder(run_dir, 0)
-    if not snapshots or folder in snapshots or not (start / WEIGHTS_FILE).is_file():
+    if not snapshots or folder in snapshots:
         return
     config = read_config(snapshots[0])  # the run's own model, training and data record, at step 0
+    started = config.get("data", {}).get("init_from") or {}
+    start = Path(str(started.get("path", "")))
+    if not started.get("path") or not (start / WEIGHTS_FILE).is_file():
+        return
+    if weights_hash(start) != started.get("weights_sha256"):  # replaced since the run began: not its start
+        return
     body = {k: v for k, v in config.items() if k not in ("format", "version", "kind", "stopped_by")}
     folder.mkdir(parents=True, exist_ok=True)
     write_config(folder, str(config["kind"]), body | {"step": 0, "train_seconds": {"wall": 0.0, "cpu": 0.0},

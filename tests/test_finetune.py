@@ -117,6 +117,11 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     assert config["train"]["losses"]["cam"] == 0.0  # the recipe's own
     assert config["train"]["bf16"] is False  # fine-tuning stays fp32 unless --bf16 auto|on
     assert config["data"]["init_from"]["path"] == str(base_style)
+    from segan_core.finetune import run_folder
+
+    start = run_folder("My-Hand") / "snapshots" / "step-000000"  # the base itself: a candidate of the choice
+    assert (start / "weights.safetensors").read_bytes() == (base_style / "weights.safetensors").read_bytes()
+    assert json.loads((start / "config.json").read_text(encoding="utf-8"))["step"] == 0
 
     assert cli_main(["styles", "list"]) == 0
     listing = capsys.readouterr().out

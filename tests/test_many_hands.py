@@ -371,6 +371,8 @@ def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_ba
                      "--start-code", "mean"]) == 0
     assert json.loads((tmp_path / "mid" / "style.json").read_text(encoding="utf-8"))["start_code"] is None
     assert json.loads((tmp_path / "mid-run.start" / "config.json").read_text())["base"]["code"] == "mean"
+    mid_start = (tmp_path / "mid-run.start" / "weights.safetensors").read_bytes()
+    assert (tmp_path / "mid-run" / "snapshots" / "step-000000" / "weights.safetensors").read_bytes() == mid_start
 
 
 def test_the_bundled_base_is_where_a_new_hand_starts():
