@@ -48,8 +48,9 @@ METRICS: dict[str, PlainName] = {
 RECIPES: dict[str, PlainName] = {
     "decoder": PlainName("Relearn the brush strokes only", "recipe decoder: the AdaLIN decoder learns"),
     "all-nocam": PlainName("Relearn the whole network", "recipe all-nocam: the whole generator learns, without L_cls"),
-    "code": PlainName("Fit a style code only", "recipe code: the writer's style code (many-hands base)"),
-    "code+adalin": PlainName("Fit a style code and the stroke mapping",
+    "code": PlainName("Find your hand among the base's hands only",
+                      "recipe code: the writer's style code (many-hands base)"),
+    "code+adalin": PlainName("Find your hand, and relearn the stroke mapping",
                              "recipe code+adalin: the style code and its AdaLIN MLP (many-hands base)"),
     "base-recipe": PlainName("Train as the base style was trained", "recipe base-recipe: the base's own recipe"),
 }
