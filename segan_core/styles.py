@@ -30,10 +30,10 @@ from segan_core.resources import RESOURCES_DIR, find_font, is_model_folder, mode
 from segan_core.userdata import safe_name, user_models_dir
 
 SCRIPT_TYPES = ("kai-brush", "running", "cursive", "handwriting")
-# model folders that ship beside the styles but are not styles (the many-hands base is what writers start from)
-NOT_STYLES = ("skeleton-gan", "evaluator", "many-hands")
-# of those, the bases a new writer's fit may start from (segan train finetune --base, the app's New calligrapher)
+# the bundled bases a new writer's fit may start from (segan train finetune --base, the app's New calligrapher)
 BASES = ("many-hands",)
+# model folders that ship beside the styles but are not styles
+NOT_STYLES = ("skeleton-gan", "evaluator", *BASES)
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def bundled_bases() -> list[tuple[str, Path]]:
         folder = model_dir(name)
         if is_model_folder(folder):
             fonts = len(_json_object(folder / "config.json").get("data", {}).get("datasets", []))
-            found.append((f"Many hands ({fonts} fonts)" if name == "many-hands" else name, folder.resolve()))
+            found.append((f"{name.replace('-', ' ').capitalize()} ({fonts} fonts)", folder.resolve()))
     return found
 
 

@@ -90,6 +90,15 @@ def base_fonts(config: dict) -> list[str]:
     return [str(d.get("target", {}).get("name", f"font {i}")) for i, d in enumerate(datasets)]
 
 
+def _many_hands_config(base: Path) -> tuple[dict, ModelConfig]:
+    """``base``'s config.json and model config, refused when it has no style codes."""
+    config = read_config(base, kind="segan")
+    saved = from_dict(ModelConfig, config["model"], f"{base}/{CONFIG_FILE} model")
+    if not saved.is_many_hands:
+        raise SeganError(f"{base} is not a many-hands base (it has {saved.style_codes} style codes)")
+    return config, saved
+
+
 def nearest_code(base: Path, data: Path, glyphs: int = START_GLYPHS) -> StartCode:
     """The base's code (or the mean of its codes) whose glyphs overlap the writer's training glyphs most.
 
@@ -97,10 +106,7 @@ def nearest_code(base: Path, data: Path, glyphs: int = START_GLYPHS) -> StartCod
     run once; only the AdaLIN decoder runs again for each candidate code.
     """
     started = time.process_time()
-    config = read_config(base, kind="segan")
-    saved = from_dict(ModelConfig, config["model"], f"{base}/{CONFIG_FILE} model")
-    if not saved.is_many_hands:
-        raise SeganError(f"{base} is not a many-hands base (it has {saved.style_codes} style codes)")
+    config, saved = _many_hands_config(base)
     generator = Generator(saved)
     load_module(generator, load_tensors(base / WEIGHTS_FILE), "generator", base / WEIGHTS_FILE)
     generator.eval()
@@ -148,10 +154,7 @@ def write_writer_start(base: Path, out: Path, start: StartCode | None = None) ->
     Its code is ``start``'s (:func:`nearest_code`), or the mean of the base's codes, the base's "average hand",
     which the new-hand benchmark scores as the un-tuned base.
     """
-    config = read_config(base, kind="segan")
-    saved = from_dict(ModelConfig, config["model"], f"{base}/{CONFIG_FILE} model")
-    if not saved.is_many_hands:
-        raise SeganError(f"{base} is not a many-hands base (it has {saved.style_codes} style codes)")
+    config, saved = _many_hands_config(base)
     model = saved.for_writer()
     trained = load_tensors(base / WEIGHTS_FILE)
     tensors = fit_style_codes(trained, saved, model, None, base)
