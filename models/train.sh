@@ -18,6 +18,9 @@
 #   bash models/train.sh corpus               # the many-hands corpus (tools/build_corpus.py -> $CORPUS) and its datasets
 #   bash models/train.sh base [CPU_MINUTES]   # the many-hands base on the corpus minus the dev hands -> $RUNS/many-hands;
 #                                             # resumes from state/many-hands/ (kept in the repository) on a new machine
+#   bash models/train.sh adapt ID CPU_MINUTES [flags]  # style ID adapted from models/many-hands on its whole training
+#                                             # split (segan train finetune --recipe base-recipe), chosen on its dev
+#                                             # split by SELECT, scored on 200 test chars -> $RUNS/adapted/ID
 #   bash models/train.sh base-save            # the run's resumable state -> state/many-hands/ (one copy, replaced;
 #                                             # the train state in shards of at most 4 MB, tools/state_shards.py)
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
@@ -116,6 +119,17 @@ case "${1:-}" in
     "$SEGAN" eval compare "$RUNS/selected/$id-${m}cpu" "$RUNS/selected/$id-no-es-${m}cpu" \
       "$RUNS/selected/$id-no-ds-${m}cpu" "$RUNS/$id-baseline" \
       --data "$RUNS/data/$id-$SIZE" --split test --limit 200 --out "$RUNS/reports/$id-compare" --quiet ;;
+  adapt)
+    id=$2; minutes=$3; shift 3 || shift $#
+    run="$RUNS/adapt/$id"; out="$RUNS/adapted/$id"
+    # the shipped model's snapshot rule for the style (models/README.md), here on the fine-tune's own choice
+    read -ra rule <<< "${SELECT:---select-by iou --select-min-ratio 0.95}"
+    resume=(); [ -f "$run/train_state.json" ] && resume=(--resume)
+    "$SEGAN" train finetune --base models/many-hands --data "$RUNS/corpus-data/$id-$SIZE" --name "adapted-$id" \
+      --recipe base-recipe --no-placement --cpu-budget "$minutes" --threads "$THREADS" --run-dir "$run" --out "$out" \
+      --quiet "${rule[@]}" "${resume[@]}" "$@"
+    "$SEGAN" eval --model "$out" --data "$RUNS/corpus-data/$id-$SIZE" --split test --limit 200 \
+      --out "$RUNS/reports/adapted/$id" --write-metrics --quiet ;;
   ship)
     id=$2
     mkdir -p "models/$id"

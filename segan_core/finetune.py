@@ -36,7 +36,7 @@ from segan_core.atomic import TEMP_TAG, atomic_dir, atomic_path
 from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
 from segan_core.data.placed import is_placed_copy, write_placed_dataset, writer_placement
 from segan_core.errors import Cancelled, SeganError
-from segan_core.evaluation.selection import SELECTION
+from segan_core.evaluation.selection import CRITERIA, SELECTION
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, read_config
@@ -155,6 +155,8 @@ class FinetuneRequest:
     out: Path | None = None  # default: <data>/models/<name>
     resume: bool = False
     select_min_ratio: float | None = 0.9  # snapshots must read >= this x the writer's own glyphs (None: off)
+    select_by: str = "iou"  # the dev score the snapshot is chosen by (among those reading >= select_min_ratio)
+    checkpoint_every: int | None = None  # steps between snapshots (None: the recipe's)
     overwrite: bool = False  # replace a folder at ``out`` that is not a fine-tuned style (only our files)
     # train on the writer's glyphs with their median size and position taken off (one transform for the whole
     # hand), and put it back on every glyph the new style draws (glyphs/placement.py, issue 32)
@@ -283,7 +285,9 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Gen
     if request.recipe not in RECIPES:
         raise SeganError(f"unknown fine-tuning recipe {request.recipe!r}; choose one of {', '.join(RECIPES)}")
     check_style_name(request.name)  # letters or digits, and never a bundled style's name (it would be shadowed)
-    recipe = RECIPES[request.recipe]
+    if request.select_by not in CRITERIA:
+        raise SeganError(f"unknown selection score {request.select_by!r}; choose one of {', '.join(CRITERIA)}")
+    recipe = _recipe(request)
     base_dir = base_folder(request.base)
     model, train = finetune_configs(base_dir, recipe)
     train = with_overrides(train, num_threads=request.threads or None, bf16=resolve_bf16(request.bf16)[0])
@@ -299,6 +303,14 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Gen
     check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # before hours of training, not after
     with _one_fit_at_a_time(run_dir, request.name), _one_fit_at_a_time(out, request.name):
         return (yield from _fit_and_install(request, base_dir, model, train, options, run_dir, out, cancel))
+
+
+def _recipe(request: FinetuneRequest) -> FinetuneRecipe:
+    """The request's recipe, with its own snapshot interval where it sets one."""
+    recipe = RECIPES[request.recipe]
+    if request.checkpoint_every is None:
+        return recipe
+    return dataclasses.replace(recipe, checkpoint_every=request.checkpoint_every)
 
 
 @contextmanager
@@ -326,7 +338,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
     from segan_core.training.engine import TrainingCancelled
     from segan_core.training.runs import train_style
 
-    recipe = RECIPES[request.recipe]
+    recipe = _recipe(request)
     skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
     data, placement = yield from _training_data(request, run_dir)
     options, start = yield from _writer_start(request, base_dir, model, data, options, run_dir)
@@ -345,7 +357,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
     with tempfile.TemporaryDirectory(prefix=f".{out.name}{TEMP_TAG}{os.getpid()}-select-", dir=out.parent) as scratch:
         yield Progress("evaluate", 0, None, message="choosing the snapshot that draws the writer's dev characters best")
         selection = yield from select_snapshot(
-            run_dir, data, Path(scratch) / "selected", eval_options, metric="iou", cancel=cancel,
+            run_dir, data, Path(scratch) / "selected", eval_options, metric=request.select_by, cancel=cancel,
             min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
         )
         chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)

@@ -81,6 +81,8 @@ BAD_NUMBERS = [
     ("train finetune", "--cpu-budget", "-1", "above 0"),
     ("train finetune", "--threads", "-1", "from 0 to 1024"),
     ("train finetune", "--max-steps", "-5", "1 or more"),
+    ("train finetune", "--checkpoint-every", "0", "1 or more"),
+    ("train finetune", "--select-min-ratio", "nan", "finite"),
     ("train upscaler", "--lr", "nan", "finite"),
     ("train upscaler", "--batch-size", "0", "from 1 to 1024"),
     ("train upscaler", "--seed", "-1", "from 0 to"),

@@ -136,6 +136,31 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     assert "unknown style 'no-such-style'" in capsys.readouterr().err
 
 
+def test_finetune_takes_its_snapshot_interval_and_selection_rule(tiny_dataset, skeleton_gan, base_style, tmp_path,
+                                                                 capsys, monkeypatch):
+    """--checkpoint-every and --select-by / --select-min-ratio reach the run and the choice (models/train.sh adapt
+    uses them to choose each bundled style's adaptation by that style's own rule)."""
+    monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
+    code = cli_main([
+        "train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "Ruled",
+        "--skeleton", str(skeleton_gan), "--max-steps", "4", "--threads", "1", "--checkpoint-every", "2",
+        "--select-by", "l1", "--select-min-ratio", "0", "--quiet",
+    ])
+    assert code == 0, capsys.readouterr()
+    style_dir = tmp_path / "home" / "models" / "Ruled"
+    selection = json.loads((style_dir / "selection.json").read_text(encoding="utf-8"))
+    assert selection["metric"] == "l1" and selection["min_ratio"] is None
+    assert [row["snapshot"] for row in selection["snapshots"]] == ["step-000000", "step-000002", "step-000004"]
+    best = min(selection["snapshots"], key=lambda row: row["l1"])
+    assert selection["chosen"] == best["snapshot"]
+    style = json.loads((style_dir / "style.json").read_text(encoding="utf-8"))
+    assert style["recipe"]["checkpoint_every"] == 2 and style["train"]["checkpoint_every"] == 2
+
+    assert cli_main(["train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "x",
+                     "--select-by", "speed"]) == 2
+    assert "--select-by" in capsys.readouterr().err
+
+
 def test_a_cancelled_finetune_keeps_its_run_and_says_where(tiny_dataset, skeleton_gan, base_style, tmp_path,
                                                            monkeypatch):
     """The cancel carries the kept run, typed (FinetuneCancelled.result is a FinetuneResult); no style is made."""

@@ -12,6 +12,7 @@ from segan_core import cli_args
 from segan_core.commands.progress import cancel_on_signals, drive
 from segan_core.config import SKIP_KINDS, BaselineConfig, LossWeights, ModelConfig, TrainConfig, with_overrides
 from segan_core.errors import Cancelled, SeganError
+from segan_core.evaluation.selection import CRITERIA
 from segan_core.finetune import (
     DEFAULT_BASE,
     DEFAULT_CPU_BUDGET,
@@ -199,6 +200,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--bf16", choices=BF16_SETTINGS, default="off",
                           help="CPU bfloat16 autocast (default off: it read 0.045 lower on the dev split, "
                           "docs/training.md); auto = on where the CPU has AVX512-BF16 or AMX")
+    finetune.add_argument("--checkpoint-every", type=cli_args.positive_int, metavar="STEPS",
+                          help="steps between the snapshots the choice is made from (default 50)")
+    finetune.add_argument("--select-by", choices=sorted(CRITERIA), default="iou",
+                          help="the dev score that chooses the snapshot (default iou: the closest ink among those "
+                          "that read, see --select-min-ratio)")
+    finetune.add_argument("--select-min-ratio", type=cli_args.ratio, default=0.9, metavar="R",
+                          help="only snapshots whose dev characters read at least R x the writer's own glyphs "
+                          "(default 0.9; 0: every snapshot; none does: the most readable)")
     finetune.add_argument("--quiet", action="store_true")
     finetune.set_defaults(func=run_finetune)
 
@@ -411,6 +420,9 @@ def run_finetune(args: argparse.Namespace) -> int:
         bf16=args.bf16,
         placement=not args.no_placement,
         start_code=args.start_code,
+        checkpoint_every=args.checkpoint_every,
+        select_by=args.select_by,
+        select_min_ratio=args.select_min_ratio or None,
     )
     if not args.quiet:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)
