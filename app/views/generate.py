@@ -46,7 +46,10 @@ if TYPE_CHECKING:
     from segan_core.inference import StyleModel
     from segan_core.upscale.stage import SecondStage
 
-DEBOUNCE_MS = 80  # a pause of 80 ms ends a burst of typing; generation is cancelled if typing resumes
+# while the generator draws, a pause of 80 ms ends a burst of typing (what it draws then is cancelled after its chunk);
+# a change while it is idle is drawn on the event loop's next turn, so a paste, an input method's commit or one
+# keystroke does not wait the pause out (issue 29: the 10-character preview's latency)
+DEBOUNCE_MS = 80
 RELEASE_AFTER_MS = 15_000  # hidden this long (another view shown), the style's model is closed (issue 31)
 CHUNK = 16  # characters per generator call from the Generate view
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -227,7 +230,8 @@ class GenerateView(QWidget):
         return buttons
 
     def _build_debounce(self) -> None:
-        """Typing restarts a short single-shot timer; it regenerates when the typing pauses."""
+        """Typing restarts a single-shot timer that regenerates: at once while the generator is idle, after a
+        pause in the typing while it draws (:data:`DEBOUNCE_MS`)."""
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
@@ -404,7 +408,8 @@ class GenerateView(QWidget):
     def _text_changed(self) -> None:
         if self._typed_at is None:
             self._typed_at = time.perf_counter()
-        self.debounce.start()
+        busy = self._generating or (self.debounce.isActive() and self.debounce.interval() > 0)
+        self.debounce.start(DEBOUNCE_MS if busy else 0)
 
     def regenerate(self) -> None:
         text = self.text.toPlainText()

@@ -132,6 +132,35 @@ def test_long_paste_fills_progressively_and_new_text_wins(qtbot, window):
     assert view.last_latency_ms is not None
 
 
+def test_a_change_while_idle_is_drawn_at_once_and_typing_during_a_draw_waits_for_a_pause(qtbot, window):
+    """Issue 29's preview latency: a burst of keys while the generator is idle is one regeneration on the event
+    loop's next turn (no 80 ms pause first); keys typed while it draws wait for the pause, as before."""
+    from app.views.generate import DEBOUNCE_MS
+
+    view = window.generate
+    qtbot.waitUntil(lambda: not view._generating and not view.debounce.isActive(), timeout=20000)
+    calls = []
+    view.debounce.timeout.connect(lambda: calls.append(view.text.toPlainText()))
+    view.text.blockSignals(True)
+    view.text.clear()
+    view.text.blockSignals(False)
+    view.debounce.stop()
+    type_text(view.text, "天地玄黄")  # four key presses in one turn of the event loop, as a paste
+    assert view.debounce.isActive() and view.debounce.interval() == 0
+    qtbot.waitUntil(lambda: calls == ["天地玄黄"], timeout=5000)
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == list("天地玄黄"), timeout=20000)
+
+    view._generating = True  # a draw under way: the next keys wait for a pause
+    try:
+        type_text(view.text, "宇")
+        assert view.debounce.interval() == DEBOUNCE_MS
+        type_text(view.text, "宙")  # still a burst: the pause restarts, still the long one
+        assert view.debounce.interval() == DEBOUNCE_MS and view.debounce.isActive()
+    finally:
+        view.debounce.stop()
+        view._generating = False
+
+
 def _drop(widget, path: Path) -> None:
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent

@@ -1,0 +1,94 @@
+"""Print the models/README.md table of each bundled style against the same style adapted from the many-hands base
+(issue 32, `bash models/train.sh adapt ID MINUTES`): both scored by `segan eval` on the same 200 test characters,
+and which one ships, decided on the dev split by the rule that chose the style's shipped snapshot.
+
+    .venv/bin/python docs/make_adapted_table.py [--runs ../runs] [--models models]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from segan_core.errors import EvaluationError
+from segan_core.evaluation.report import Row
+from segan_core.evaluation.selection import pick_best
+from segan_core.styles import load_styles
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model of a style: its test metrics, its chosen snapshot's dev scores and its training CPU."""
+
+    label: str
+    test: dict
+    dev: dict[str, float]
+    selection: dict
+    cpu_minutes: float  # the shipped weights' own training CPU (the chosen snapshot's)
+    start: str = ""  # the many-hands code the adaptation started from
+
+    @property
+    def floor(self) -> dict[str, float]:
+        refs = {ref["kind"]: ref["metrics"] for ref in self.test.get("reference", [])}
+        return refs.get("source glyphs (floor)", {})
+
+    def cells(self) -> str:
+        margin = self.test["iou"] - self.floor.get("iou", math.nan)
+        return (f"{self.test['content_accuracy_ratio']:.3f} | {margin:+.3f} | {self.test['frechet']:.2f} "
+                f"| {self.cpu_minutes:.1f}")
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load(folder: Path, label: str) -> Candidate | None:
+    try:
+        test, selection, config = (_json(folder / name) for name in ("metrics.json", "selection.json", "config.json"))
+    except (OSError, ValueError):
+        return None
+    dev = next(row for row in selection["snapshots"] if row["snapshot"] == selection["chosen"])
+    style = _json(folder / "style.json") if (folder / "style.json").is_file() else {}
+    start = (style.get("start_code") or {}).get("font", "")
+    cpu = config.get("train_seconds", {}).get("cpu", 0.0) / 60
+    return Candidate(label, test, {k: v for k, v in dev.items() if k != "snapshot"}, selection, cpu, start)
+
+
+def ships(shipped: Candidate, adapted: Candidate) -> Candidate:
+    """The style's own snapshot rule (its metric among those reading >= its min ratio on dev, else the most
+    readable) applied to the two models' dev scores."""
+    rows = [Row(c.label, "model", c.label, c.dev) for c in (shipped, adapted)]
+    metric, min_ratio = shipped.selection["metric"], shipped.selection.get("min_ratio")
+    try:
+        best = pick_best(rows, metric, min_ratio)
+    except EvaluationError:  # neither reads min_ratio x the real font on dev: the more readable
+        best = pick_best(rows, "content_accuracy")
+    return shipped if best.spec == shipped.label else adapted
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=Path("../runs"))
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    args = parser.parse_args()
+    print("| style | shipped: ratio | IoU margin | Fréchet | CPU min | adapted: ratio | IoU margin | Fréchet | CPU min "
+          "(start code) | dev rule | ships |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for style in load_styles():
+        shipped = load(args.models / style.model, "shipped")
+        adapted = load(args.runs / "adapted" / style.model, "adapted")
+        if shipped is None or adapted is None:
+            print(f"| {style.display_name} | {'no adaptation yet' if shipped else 'no model'} |||||||||")
+            continue
+        rule = f"`{shipped.selection['metric']}`"
+        if shipped.selection.get("min_ratio") is not None:
+            rule += f" ≥ {shipped.selection['min_ratio']:g} ×"
+        print(f"| {style.display_name} | {shipped.cells()} | {adapted.cells()} ({adapted.start or '?'}) | {rule} "
+              f"| {ships(shipped, adapted).label} |")
+
+
+if __name__ == "__main__":
+    main()
