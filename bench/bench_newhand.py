@@ -43,7 +43,7 @@ from segan_core.charset import gb2312_hanzi  # noqa: E402
 from segan_core.config import ModelConfig, from_dict  # noqa: E402
 from segan_core.data.placed import writer_placement  # noqa: E402
 from segan_core.data.split import split_of  # noqa: E402
-from segan_core.finetune import START_CODES, FinetuneRequest, finetune  # noqa: E402
+from segan_core.finetune import START_CODES, FinetuneRequest, finetune, start_folder  # noqa: E402
 from segan_core.glyphs.ink import ink_iou  # noqa: E402
 from segan_core.glyphs.placement import Placement  # noqa: E402
 from segan_core.glyphs.render import FontRenderer  # noqa: E402
@@ -149,7 +149,7 @@ def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path, pl
 
 def start_floors(model: Path, chars: tuple[str, ...], reference: np.ndarray) -> dict[str, dict[str, float]]:
     """The un-tuned start of a fit from a chosen code (its ``run.start`` folder), as it is and placed: a floor too."""
-    start = model.parent / "run.start"
+    start = start_folder(model.parent / "run")
     if not start.is_dir():
         return {}
     drawn = StyleModel.load(start).generate(chars)

@@ -13,9 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from segan_core.errors import EvaluationError
-from segan_core.evaluation.report import Row
-from segan_core.evaluation.selection import pick_best
+from segan_core.evaluation.report import KIND_FLOOR, KIND_MODEL, Row
+from segan_core.evaluation.selection import pick_with_fallback
 from segan_core.styles import load_styles
 
 
@@ -33,7 +32,7 @@ class Candidate:
     @property
     def floor(self) -> dict[str, float]:
         refs = {ref["kind"]: ref["metrics"] for ref in self.test.get("reference", [])}
-        return refs.get("source glyphs (floor)", {})
+        return refs.get(KIND_FLOOR, {})
 
     def cells(self) -> str:
         margin = self.test["iou"] - self.floor.get("iou", math.nan)
@@ -50,7 +49,9 @@ def load(folder: Path, label: str) -> Candidate | None:
         test, selection, config = (_json(folder / name) for name in ("metrics.json", "selection.json", "config.json"))
     except (OSError, ValueError):
         return None
-    dev = next(row for row in selection["snapshots"] if row["snapshot"] == selection["chosen"])
+    dev = next((row for row in selection.get("snapshots", []) if row.get("snapshot") == selection.get("chosen")), None)
+    if dev is None or "iou" not in test:
+        return None
     style = _json(folder / "style.json") if (folder / "style.json").is_file() else {}
     start = (style.get("start_code") or {}).get("font", "")
     cpu = config.get("train_seconds", {}).get("cpu", 0.0) / 60
@@ -60,12 +61,9 @@ def load(folder: Path, label: str) -> Candidate | None:
 def ships(shipped: Candidate, adapted: Candidate) -> Candidate:
     """The style's own snapshot rule (its metric among those reading >= its min ratio on dev, else the most
     readable) applied to the two models' dev scores."""
-    rows = [Row(c.label, "model", c.label, c.dev) for c in (shipped, adapted)]
-    metric, min_ratio = shipped.selection["metric"], shipped.selection.get("min_ratio")
-    try:
-        best = pick_best(rows, metric, min_ratio)
-    except EvaluationError:  # neither reads min_ratio x the real font on dev: the more readable
-        best = pick_best(rows, "content_accuracy")
+    rows = [Row(c.label, KIND_MODEL, c.label, c.dev) for c in (shipped, adapted)]
+    best, _ = pick_with_fallback(rows, shipped.selection["metric"], shipped.selection.get("min_ratio"),
+                                 "content_accuracy")
     return shipped if best.spec == shipped.label else adapted
 
 

@@ -20,7 +20,11 @@
 #                                             # resumes from state/many-hands/ (kept in the repository) on a new machine
 #   bash models/train.sh adapt ID CPU_MINUTES [flags]  # style ID adapted from models/many-hands on its whole training
 #                                             # split (segan train finetune --recipe base-recipe), chosen on its dev
-#                                             # split by SELECT, scored on 200 test chars -> $RUNS/adapted/ID
+#                                             # split by the shipped model's rule, scored on 200 test chars
+#                                             # -> $RUNS/adapted/ID
+#   bash models/train.sh ship-adapted ID      # ship $RUNS/adapted/ID as models/ID (where docs/make_adapted_table.py says
+#                                             # it wins on dev): its evaluation, the second stage calibrated to it again
+#                                             # and its int8 gate measured for its weights
 #   bash models/train.sh base-save            # the run's resumable state -> state/many-hands/ (one copy, replaced;
 #                                             # the train state in shards of at most 4 MB, tools/state_shards.py)
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
@@ -122,14 +126,22 @@ case "${1:-}" in
   adapt)
     id=$2; minutes=$3; shift 3 || shift $#
     run="$RUNS/adapt/$id"; out="$RUNS/adapted/$id"
-    # the shipped model's snapshot rule for the style (models/README.md), here on the fine-tune's own choice
-    read -ra rule <<< "${SELECT:---select-by iou --select-min-ratio 0.95}"
+    # the rule that chose the shipped model's snapshot (its selection.json) chooses the adaptation's too
+    read -ra rule <<< "$("${PYTHON:-.venv/bin/python}" -c "import json, sys; s = json.load(open(sys.argv[1])); \
+print('--select-by', s['metric'], '--select-min-ratio', s.get('min_ratio') or 0)" "models/$id/selection.json")"
     resume=(); [ -f "$run/train_state.json" ] && resume=(--resume)
     "$SEGAN" train finetune --base models/many-hands --data "$RUNS/corpus-data/$id-$SIZE" --name "adapted-$id" \
       --recipe base-recipe --no-placement --cpu-budget "$minutes" --threads "$THREADS" --run-dir "$run" --out "$out" \
       --quiet "${rule[@]}" "${resume[@]}" "$@"
     "$SEGAN" eval --model "$out" --data "$RUNS/corpus-data/$id-$SIZE" --split test --limit 200 \
       --out "$RUNS/reports/adapted/$id" --write-metrics --quiet ;;
+  ship-adapted)
+    id=$2; run="$RUNS/adapted/$id"; report="$RUNS/reports/adapted/$id"
+    cp "$run/weights.safetensors" "$run/config.json" "$run/metrics.json" "$run/selection.json" "models/$id/"
+    cp "$report/report.md" "$report/samples.png" "models/$id/"
+    if [ -f "$report/heatmaps.png" ]; then cp "$report/heatmaps.png" "models/$id/"; fi
+    "$SEGAN" train calibrate-upscaler --style "models/$id" --data "$RUNS/corpus-data/$id-$SIZE" --quiet
+    "${PYTHON:-.venv/bin/python}" bench/bench_int8.py --styles "$id" --no-speed --write ;;
   ship)
     id=$2
     mkdir -p "models/$id"

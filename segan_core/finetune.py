@@ -6,11 +6,13 @@
 2. apply a few-shot recipe (:data:`RECIPES`): which parts of the generator learn, the jitter of each
    written glyph, the learning rate and the loss weights; the base's own choices (one direction, L_dice,
    EMA) are inherited;
-3. train G_A from the base's weights on the writer's training characters with a CPU budget, keeping a
-   snapshot at every checkpoint (``<data>/runs/<name>/``, resumable);
-4. pick the snapshot on the writer's own dev characters (ink IoU among the snapshots that still read),
-   as the bundled models are picked, and copy it into the user's styles (``<data>/models/<name>/``)
-   with a ``style.json`` saying where it came from.
+3. from a many-hands base, start the writer's style code at the base's code nearest their hand (or the mean of
+   its codes), written as a one-code model beside the run (``<run>.start``, :func:`start_folder`);
+4. train G_A from there on the writer's training characters with a CPU budget, keeping a snapshot at every
+   checkpoint (``<data>/runs/<name>/``, resumable) and the start itself as step 0;
+5. pick the snapshot on the writer's own dev characters (by default ink IoU among the snapshots that still
+   read, as the bundled models are picked; ``select_by`` / ``select_min_ratio``), and copy it into the user's
+   styles (``<data>/models/<name>/``) with a ``style.json`` saying where it came from.
 
 From then on the style is listed by ``segan styles list``, offered by the app's style picker and taken by
 ``segan batch --style NAME``, like a bundled one.
@@ -39,12 +41,12 @@ from segan_core.errors import Cancelled, SeganError
 from segan_core.evaluation.selection import CRITERIA, SELECTION
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import CONFIG_FILE, read_config
+from segan_core.model.checkpoint import CONFIG_FILE, read_config, snapshot_folder
 from segan_core.model.device import resolve_bf16
 from segan_core.model_folder import ModelFolder
 from segan_core.outputs import Legacy, OutputKind, check_output_dir
 from segan_core.resources import model_dir
-from segan_core.styles import base_folder, check_style_name
+from segan_core.styles import BASES, base_folder, check_style_name
 from segan_core.userdata import data_dir, safe_name, user_model_path
 from segan_core.written import WRITTEN_DIR
 
@@ -122,12 +124,17 @@ DEFAULT_RECIPE = "all-nocam"  # chosen on 200 held-out dev characters of a simul
 # many-hands base (models/many-hands, segan train base, 26 fonts), from its code nearest the writer's hand; on the four
 # dev hands its fits read >= 0.83 of each writer's own glyphs and drew their ink closer than a start from Ma Shan
 # Zheng (IoU margin over the floors +0.075 against +0.036; docs/training.md, 6)
-DEFAULT_BASE = "many-hands"
+DEFAULT_BASE = BASES[0]
 # CPU minutes: issue 32's "adaptation <= 10 CPU minutes"; on the dev hands 10 minutes chose the same snapshot as 6
 # (steps 50-181 of 354-358: the fit's gain is in its first ~200 steps), so more buys nothing by default
 DEFAULT_CPU_BUDGET = 10.0
 CODE_RECIPES = ("code", "code+adalin")  # these fit a style code: a many-hands base only
 START_CODES = ("nearest", "mean")  # FinetuneRequest.start_code
+
+
+def start_folder(run_dir: Path) -> Path:
+    """Where a fit from a many-hands base keeps the one-code model it started from (beside its run)."""
+    return run_dir.with_name(f"{run_dir.name}.start")
 
 
 def run_folder(name: str) -> Path:
@@ -287,6 +294,10 @@ def finetune(request: FinetuneRequest, cancel: CancelToken | None = None) -> Gen
     check_style_name(request.name)  # letters or digits, and never a bundled style's name (it would be shadowed)
     if request.select_by not in CRITERIA:
         raise SeganError(f"unknown selection score {request.select_by!r}; choose one of {', '.join(CRITERIA)}")
+    if request.start_code not in START_CODES:
+        raise SeganError(f"unknown start code {request.start_code!r}; choose one of {', '.join(START_CODES)}")
+    if request.checkpoint_every is not None and request.checkpoint_every < 1:
+        raise SeganError(f"checkpoint_every must be 1 or more steps, not {request.checkpoint_every}")
     recipe = _recipe(request)
     base_dir = base_folder(request.base)
     model, train = finetune_configs(base_dir, recipe)
@@ -335,9 +346,11 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
                      run_dir: Path, out: Path, cancel: CancelToken) -> Generator[Progress, None, FinetuneResult]:
     from segan_core.evaluation.report import EvalOptions
     from segan_core.evaluation.selection import select_snapshot
-    from segan_core.training.engine import TrainingCancelled
+    from segan_core.training.engine import TrainingCancelled, check_new_run
     from segan_core.training.runs import train_style
 
+    if not request.resume:  # refused before the start is written beside the run: a run kept to resume keeps its own
+        check_new_run(run_dir)
     recipe = _recipe(request)
     skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
     data, placement = yield from _training_data(request, run_dir)
@@ -377,7 +390,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
             "created_with": f"segan-studio {__version__}",
         }
         chosen_name = selection.chosen.name
-        if chosen_name == "step-000000":
+        if selection.chosen.name == snapshot_folder(run_dir, 0).name:
             chosen_name += ": the start, which drew your dev characters better than every step of the fit"
         yield Progress("write", 0, 1, message=f"installing the style {request.name} (snapshot {chosen_name})")
         with atomic_dir(out, USER_STYLE, request.overwrite, name=request.name) as tmp:
@@ -419,38 +432,39 @@ def _writer_start(request: FinetuneRequest, base_dir: Path, model: ModelConfig, 
                   run_dir: Path) -> Generator[Progress, None, tuple[RunOptions, StartCode | None]]:
     """Job step: from a many-hands base, the code the writer's fit starts at, as a one-code model folder beside the
     run (``<run>.start``), which the fit then starts from; ``options`` with it and with the search's CPU time taken
-    off the budget (``start_code="mean"``: no search, the mean code). A one-style base or a resumed run:
-    ``options`` as they are."""
+    off the budget (``start_code="mean"``: no search, the mean code). A resumed run: the start recorded beside it,
+    whose search time comes off the budget again (the budget is the whole run's). A one-style base: ``options`` as
+    they are."""
+    from segan_core.model.device import configure_threads
     from segan_core.model.style_codes import MEAN_CODE, nearest_code, recorded_start, write_writer_start
 
-    if request.start_code not in START_CODES:
-        raise SeganError(f"unknown start code {request.start_code!r}; choose one of {', '.join(START_CODES)}")
-    folder = run_dir.with_name(f"{run_dir.name}.start")
+    folder = start_folder(run_dir)
     if options.init_from is None:  # a resumed run: the start it was made from, as recorded beside it
-        return options, recorded_start(folder)
-    if not model.style_codes:
+        start = recorded_start(folder)
+    elif not model.style_codes:  # a one-style base: the fit starts from it as it is
         return options, None
-    if request.start_code == MEAN_CODE:  # the centre of the base's style space, as a folder the fit starts from
+    elif request.start_code == MEAN_CODE:  # the centre of the base's style space, as a folder the fit starts from
         return dataclasses.replace(options, init_from=write_writer_start(base_dir, folder, None)), None
-    yield Progress("start", 0, 1, message="trying the base's hands on the writer's glyphs")
-    start = nearest_code(base_dir, data)
-    folder = write_writer_start(base_dir, folder, start)
-    yield Progress("start", 1, 1, message=f"starting from {start.font}'s code (ink IoU {start.iou:.3f}, the mean "
-                                          f"code's {start.mean_iou:.3f})")  # fmt: skip
+    else:
+        yield Progress("start", 0, 1, message="trying the base's hands on the writer's glyphs")
+        configure_threads(request.threads)  # the search's CPU time comes off the budget: on the fit's threads
+        start = nearest_code(base_dir, data)
+        options = dataclasses.replace(options, init_from=write_writer_start(base_dir, folder, start))
+        yield Progress("start", 1, 1, message=f"starting from {start.font}'s code (ink IoU {start.iou:.3f}, the "
+                                              f"mean code's {start.mean_iou:.3f})")  # fmt: skip
     budget = options.cpu_budget_minutes
-    return dataclasses.replace(
-        options, init_from=folder,
-        cpu_budget_minutes=None if budget is None else max(budget - start.cpu_seconds / 60, 0.1),
-    ), start  # fmt: skip
+    if start is None or budget is None:
+        return options, start
+    return dataclasses.replace(options, cpu_budget_minutes=max(budget - start.cpu_seconds / 60, 0.1)), start
 
 
 def _start_snapshot(run_dir: Path) -> None:
     """The weights the fit started from (the writer's start folder, or a one-style base: the run records which,
     with their hash) as the run's step-0 snapshot, so that the choice of snapshot keeps the start when no step of
     the fit draws the writer's dev characters better: from 150 written characters, every step of a 6-minute fit
-    drew two dev hands worse than their start (docs/training.md 6). Nothing when those weights are gone or
-    changed since."""
-    from segan_core.model.checkpoint import WEIGHTS_FILE, list_snapshots, snapshot_folder, weights_hash, write_config
+    drew two dev hands worse than their start (docs/training.md 6). Nothing when those weights are gone, changed
+    since, or not of the run's shape (a base whose code table the run made one code)."""
+    from segan_core.model.checkpoint import WEIGHTS_FILE, list_snapshots, weights_hash, write_config
 
     snapshots = list_snapshots(run_dir)
     folder = snapshot_folder(run_dir, 0)
@@ -462,6 +476,8 @@ def _start_snapshot(run_dir: Path) -> None:
     if not started.get("path") or not (start / WEIGHTS_FILE).is_file():
         return
     if weights_hash(start) != started.get("weights_sha256"):  # replaced since the run began: not its start
+        return
+    if read_config(start).get("model") != config.get("model"):  # a start the run reshaped (a base's code table)
         return
     body = {k: v for k, v in config.items() if k not in ("format", "version", "kind", "stopped_by")}
     folder.mkdir(parents=True, exist_ok=True)

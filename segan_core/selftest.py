@@ -74,7 +74,7 @@ def run_self_test(echo: Callable[[str], None] = print, chars: tuple[str, ...] = 
     """Run every step, printing one line per step (and the summary) through ``echo``; never raises for a
     failed step (its traceback is echoed before its line)."""
     from segan_core.resources import BUNDLED_MODELS_DIR, SOURCE_FONT
-    from segan_core.styles import load_styles
+    from segan_core.styles import BASES, load_styles
 
     result = SelfTestResult()
 
@@ -98,7 +98,8 @@ def run_self_test(echo: Callable[[str], None] = print, chars: tuple[str, ...] = 
     for style in styles:
         step(f"load + 10 glyphs: {style.id}", lambda s=style: _style_glyphs(f"style:{s.id}", chars))
     step("load: skeleton-gan", lambda: _skeleton_gan(BUNDLED_MODELS_DIR / "skeleton-gan"))
-    step("load + 10 glyphs: many-hands", lambda: _many_hands(BUNDLED_MODELS_DIR / "many-hands", chars))
+    for base in BASES:
+        step(f"load + 10 glyphs: {base}", lambda b=base: _many_hands(BUNDLED_MODELS_DIR / b, chars))
     step("load: evaluator", lambda: _evaluator(BUNDLED_MODELS_DIR / "evaluator"))
     with tempfile.TemporaryDirectory(prefix="segan-self-test-") as tmp:
         first = f"style:{styles[0].id}" if styles else f"dir:{BUNDLED_MODELS_DIR / 'ma-shan-zheng'}"
@@ -164,8 +165,8 @@ def _many_hands(folder: Path, chars: tuple[str, ...]) -> str:
 
     first = StyleModel.load(folder, device="cpu", backend="eager")
     codes = first.model_config.style_codes
-    if not codes:
-        raise AssertionError(f"{folder} is not a many-hands base (no style codes)")
+    if not first.model_config.is_many_hands:
+        raise AssertionError(f"{folder} is not a many-hands base ({codes} style codes)")
     _check_glyphs(first.generate(chars), len(chars))
     _check_glyphs(StyleModel.load(folder, device="cpu", backend="eager", category=codes - 1).generate(chars),
                   len(chars))  # fmt: skip

@@ -373,6 +373,12 @@ def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_ba
     assert json.loads((tmp_path / "mid-run.start" / "config.json").read_text())["base"]["code"] == "mean"
     mid_start = (tmp_path / "mid-run.start" / "weights.safetensors").read_bytes()
     assert (tmp_path / "mid-run" / "snapshots" / "step-000000" / "weights.safetensors").read_bytes() == mid_start
+    capsys.readouterr()
+    # a new fit over a run kept to resume is refused before it writes its start: the kept run's start stays
+    assert cli_main([*common, "--name", "Mid", "--run-dir", str(tmp_path / "mid-run"), "--out", str(tmp_path / "mid"),
+                     "--overwrite"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (tmp_path / "mid-run.start" / "weights.safetensors").read_bytes() == mid_start
 
 
 def test_the_bundled_base_is_where_a_new_hand_starts():

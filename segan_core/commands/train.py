@@ -26,6 +26,7 @@ from segan_core.finetune import (
 )
 from segan_core.jobs import Progress
 from segan_core.model.device import BF16_SETTINGS, resolve_bf16
+from segan_core.styles import BASES
 from segan_core.training.engine import TrainingCancelled, TrainResult
 from segan_core.training.presets import (
     PRESETS,
@@ -169,13 +170,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     finetune = train_sub.add_parser(
         "finetune",
-        help="learn a new calligrapher's hand from a few hundred glyphs, starting from a trained style",
-        description="Fine-tune a trained style on a small dataset (segan scans import, or segan data build "
-        "--target-dir) and install the result as your own style: it appears in `segan styles list`, the app's "
-        "style picker and `segan batch --style NAME`. The snapshot is chosen on the dataset's dev characters.",
+        help="learn a new calligrapher's hand from a few hundred glyphs, starting from a base or a trained style",
+        description="Fine-tune a base (by default the bundled many-hands base) or a trained style on a small dataset "
+        "(segan scans import, or segan data build --target-dir) and install the result as your own style: it appears "
+        "in `segan styles list`, the app's style picker and `segan batch --style NAME`. The snapshot is chosen on the "
+        "dataset's dev characters.",
     )
     finetune.add_argument("--base", default=DEFAULT_BASE, metavar="STYLE_OR_DIR",
-                          help=f"a style with a model or a model folder (default {DEFAULT_BASE})")
+                          help=f"a bundled base ({', '.join(BASES)}), a style with a model, or a model folder "
+                          f"(default {DEFAULT_BASE})")
     finetune.add_argument("--data", type=Path, required=True, help="the writer's dataset folder")
     finetune.add_argument("--name", required=True, help="name of the new style (its folder in your styles)")
     finetune.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,

@@ -83,6 +83,18 @@ def pick_best(rows: list[Row], metric: str, min_ratio: float | None = None) -> R
     return max(rows, key=lambda row: _key(row, metric))
 
 
+def pick_with_fallback(rows: list[Row], metric: str, min_ratio: float | None,
+                       fallback_metric: str | None) -> tuple[Row, bool]:
+    """:func:`pick_best`; where no row reads ``min_ratio`` x the real font, the best by ``fallback_metric`` over all
+    rows instead (when one is given), and whether it fell back."""
+    try:
+        return pick_best(rows, metric, min_ratio), False
+    except EvaluationError:
+        if fallback_metric is None or min_ratio is None:
+            raise
+        return pick_best(rows, fallback_metric), True
+
+
 def _scoring_key(dataset: GlyphDataset, options: EvalOptions) -> str:
     """What a snapshot's scores depend on besides its weights: the data, the split and how it is scored."""
     what = {
@@ -188,13 +200,7 @@ def select_snapshot(
         scored.get(s) or Row(name=s.name, kind=KIND_MODEL, spec=str(s), metrics=known[s] or {}) for s in snapshots
     ]
     report = replace(report, models=rows)
-    fell_back = False
-    try:
-        best = pick_best(report.models, metric, min_ratio)
-    except EvaluationError:
-        if fallback_metric is None or min_ratio is None:
-            raise
-        best, fell_back = pick_best(report.models, fallback_metric), True
+    best, fell_back = pick_with_fallback(report.models, metric, min_ratio, fallback_metric)
     chosen = Path(best.spec)
     summary = {
         "run": str(run),

@@ -66,7 +66,7 @@ def fit_style_codes(
 
 
 MEAN_CODE = "mean"  # the centre of the base's style space, the start when no writer's glyphs are at hand
-START_GLYPHS = 32  # the writer's training glyphs each candidate code draws (27 codes x 32 glyphs: ~15 CPU s)
+START_GLYPHS = 32  # the writer's training glyphs each candidate code draws (27 codes x 32 glyphs: ~12 CPU s)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class StartCode:
     index: int | None  # None: the mean code
     font: str  # the training font whose code it is, or MEAN_CODE
     iou: float  # ink IoU of its glyphs against the writer's, on the glyphs tried
-    mean_iou: float  # the same for the mean code (what every writer started from before)
+    mean_iou: float  # the same for the mean code (the centre of the base's style space, --start-code mean)
     glyphs: int
     cpu_seconds: float
 

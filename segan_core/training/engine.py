@@ -339,6 +339,15 @@ def _start_fraction(step: int, spec: RunSpec, share: float | None) -> float:
     return step / spec.max_steps if spec.max_steps > 0 else 0.0
 
 
+def check_new_run(out: Path, overwrite: bool = False) -> None:
+    """A new run may not start in a foreign, non-empty folder, nor over a run that could be resumed."""
+    check_output_dir(out, TRAINING_RUN, overwrite)
+    if (out / STATE_JSON).exists():
+        raise CheckpointError(
+            f"{out} already holds a training run: pass --resume to continue it, or choose another --out"
+        )
+
+
 def fit(
     trainable: Trainable[BatchT],
     batches: Batches[BatchT],
@@ -362,11 +371,7 @@ def fit(
         yield Progress("load", 0, None, message=f"loading the checkpoint in {spec.out} to resume it")
         start_step, elapsed_before, cpu_before = load_train_state(trainable, spec, batches)
     elif dist.is_main:
-        check_output_dir(spec.out, TRAINING_RUN, spec.overwrite)  # a foreign, non-empty folder is refused
-        if (spec.out / STATE_JSON).exists():
-            raise CheckpointError(
-                f"{spec.out} already holds a training run: pass --resume to continue it, or choose another --out"
-            )
+        check_new_run(spec.out, spec.overwrite)
         claim_output_dir(spec.out, TRAINING_RUN)  # its marker: what it writes there is its own from now on
     for module in trainable.networks().values():
         dist.broadcast_parameters(module)

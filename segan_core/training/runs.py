@@ -258,8 +258,9 @@ def train_baseline(
 def _start_from(trainable: SeganTrainable, base: Path, model: ModelConfig) -> dict:
     """Load a trained style's generator into G_A (fine-tuning); the base must have the same shape.
 
-    Style codes may differ (issue 32): from a many-hands base a new writer gets a one-code model, its code
-    starting at the mean of the base's codes (the centre of the style space it learned); a many-hands base
+    Style codes may differ (issue 32): started from a many-hands base itself, a new writer's one-code model
+    takes the mean of the base's codes (the centre of the style space it learned; `segan train finetune` starts
+    from a one-code folder with the nearest code instead, ``finetune.start_folder``); a many-hands base
     may start from a one-style model (everything but the code table, the code's inputs to the AdaLIN MLP
     starting at 0, so every font first draws as that style).
     """

@@ -93,7 +93,8 @@ class FinetunePage(FlowBase):
         return buttons
 
     def _fill_bases(self) -> None:
-        """The styles with an SE-GAN model to start from; the one chosen before, else the core's default base."""
+        """The bundled bases, then the styles with an SE-GAN model, to start from; the one chosen before, else the
+        core's default base."""
         if not hasattr(self, "base"):
             return
         current = self.base.currentData()
