@@ -51,6 +51,7 @@ from segan_core.userdata import data_dir, safe_name, user_model_path
 from segan_core.written import WRITTEN_DIR
 
 if TYPE_CHECKING:  # imported where a run starts: the CLI and the app need no training code to list recipes
+    from segan_core.evaluation.selection import Selection
     from segan_core.model.style_codes import StartCode
     from segan_core.training.engine import TrainResult
     from segan_core.training.runs import RunOptions
@@ -344,42 +345,20 @@ def _one_fit_at_a_time(folder: Path, name: str) -> Iterator[None]:
 def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: TrainConfig,
                      options: RunOptions,
                      run_dir: Path, out: Path, cancel: CancelToken) -> Generator[Progress, None, FinetuneResult]:
-    from segan_core.evaluation.report import EvalOptions
-    from segan_core.evaluation.selection import select_snapshot
-    from segan_core.training.engine import TrainingCancelled, check_new_run
-    from segan_core.training.runs import train_style
-
-    if not request.resume:  # refused before the start is written beside the run: a run kept to resume keeps its own
-        check_new_run(run_dir)
-    recipe = _recipe(request)
-    skeleton_gan = request.skeleton_gan or model_dir("skeleton-gan")
-    data, placement = yield from _training_data(request, run_dir)
-    options, start = yield from _writer_start(request, base_dir, model, data, options, run_dir)
-    try:
-        result = yield from train_style(data, skeleton_gan, model, train, options, cancel)
-    except TrainingCancelled as exc:  # the run is kept to resume from; no style is made
-        raise FinetuneCancelled(str(exc), _stopped(run_dir, exc.result)) from None
-    except Cancelled as exc:  # stopped before its first step
-        raise FinetuneCancelled(str(exc), _stopped(run_dir, None)) from None
-
+    data, placement, start, result = yield from _fit(request, base_dir, model, train, options, run_dir, cancel)
     _start_snapshot(run_dir)
-    eval_options = EvalOptions(split="dev", sample_count=1)
     check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # refused before the evaluation, not after
     out.parent.mkdir(parents=True, exist_ok=True)
     # a temp name the atomic writers' sweep knows: a fine-tune killed while selecting leaves nothing for good
     with tempfile.TemporaryDirectory(prefix=f".{out.name}{TEMP_TAG}{os.getpid()}-select-", dir=out.parent) as scratch:
-        yield Progress("evaluate", 0, None, message="choosing the snapshot that draws the writer's dev characters best")
-        selection = yield from select_snapshot(
-            run_dir, data, Path(scratch) / "selected", eval_options, metric=request.select_by, cancel=cancel,
-            min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
-        )
+        selection = yield from _select(request, run_dir, data, Path(scratch) / "selected", cancel)
         chosen = next(row for row in selection.report.models if Path(row.spec) == selection.chosen)
         dev_scores = {k: round(float(v), 4) for k, v in chosen.metrics.items() if v == v}
         style = {
             "name": request.name,
             "base": {"spec": request.base, "path": str(base_dir),
                      "target": read_config(base_dir).get("data", {}).get("target", {})},
-            "recipe": dataclasses.asdict(recipe),
+            "recipe": dataclasses.asdict(_recipe(request)),
             "train": to_dict(train),
             "data": str(request.data),
             "snapshot": selection.chosen.name,
@@ -390,24 +369,69 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
             "created_with": f"segan-studio {__version__}",
         }
         chosen_name = selection.chosen.name
-        if selection.chosen.name == snapshot_folder(run_dir, 0).name:
+        if chosen_name == snapshot_folder(run_dir, 0).name:
             chosen_name += ": the start, which drew your dev characters better than every step of the fit"
         yield Progress("write", 0, 1, message=f"installing the style {request.name} (snapshot {chosen_name})")
-        with atomic_dir(out, USER_STYLE, request.overwrite, name=request.name) as tmp:
-            for item in selection.out.iterdir():  # the selected model; its marker says "a selection", not ours
-                if item.name != SELECTION.marker:
-                    shutil.copy2(item, tmp / item.name)
-            if placement is not None:  # the style model puts the writer's size and position back on its glyphs
-                config = json.loads((tmp / CONFIG_FILE).read_text(encoding="utf-8"))
-                config["placement"] = placement.to_json()
-                (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
-            style["written"] = _keep_written(Path(request.data), tmp)
-            yield Progress("check", 0, 1, message="checking the new style on the writer's test characters")
-            # judged on characters the choice of snapshot never saw, drawn as the installed style draws them
-            judged = _verdict_on_test(tmp, Path(request.data)) or verdict(dev_scores, len(selection.report.chars))
-            style["verdict"] = judged.to_json()
-            (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        judged = yield from _install(request, selection.out, out, placement, style,
+                                     verdict(dev_scores, len(selection.report.chars)))  # fmt: skip
     return FinetuneResult(out, run_dir, selection.chosen.name, result.step, style["cpu_minutes"], dev_scores, judged)
+
+
+def _fit(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: TrainConfig, options: RunOptions,
+         run_dir: Path, cancel: CancelToken,
+         ) -> Generator[Progress, None, tuple[Path, Placement | None, StartCode | None, TrainResult]]:
+    """Job step: the training data, the writer's start and the fit itself; a cancel keeps the run to resume."""
+    from segan_core.training.engine import TrainingCancelled, check_new_run
+    from segan_core.training.runs import train_style
+
+    if not request.resume:  # refused before the start is written beside the run: a run kept to resume keeps its own
+        check_new_run(run_dir)
+    data, placement = yield from _training_data(request, run_dir)
+    options, start = yield from _writer_start(request, base_dir, model, data, options, run_dir)
+    try:
+        result = yield from train_style(data, request.skeleton_gan or model_dir("skeleton-gan"), model, train, options,
+                                        cancel)  # fmt: skip
+    except TrainingCancelled as exc:  # the run is kept to resume from; no style is made
+        raise FinetuneCancelled(str(exc), _stopped(run_dir, exc.result)) from None
+    except Cancelled as exc:  # stopped before its first step
+        raise FinetuneCancelled(str(exc), _stopped(run_dir, None)) from None
+    return data, placement, start, result
+
+
+def _select(request: FinetuneRequest, run_dir: Path, data: Path, out: Path,
+            cancel: CancelToken) -> Generator[Progress, None, Selection]:
+    """Job step: the snapshot (step 0, the start, among them) that draws the writer's dev characters best, by the
+    request's rule, copied to ``out``."""
+    from segan_core.evaluation.report import EvalOptions
+    from segan_core.evaluation.selection import select_snapshot
+
+    yield Progress("evaluate", 0, None, message="choosing the snapshot that draws the writer's dev characters best")
+    return (yield from select_snapshot(
+        run_dir, data, out, EvalOptions(split="dev", sample_count=1), metric=request.select_by, cancel=cancel,
+        min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
+    ))  # fmt: skip
+
+
+def _install(request: FinetuneRequest, selected: Path, out: Path, placement: Placement | None, style: dict,
+             on_dev: Verdict) -> Generator[Progress, None, Verdict]:
+    """Job step: the selected model in ``selected`` installed as the user's style in ``out`` (atomically), with the
+    writer's placement, their own glyphs and ``style.json`` (``style`` plus the verdict: on the writer's test
+    characters where there are any, else ``on_dev``)."""
+    with atomic_dir(out, USER_STYLE, request.overwrite, name=request.name) as tmp:
+        for item in selected.iterdir():  # the selected model; its marker says "a selection", not ours
+            if item.name != SELECTION.marker:
+                shutil.copy2(item, tmp / item.name)
+        if placement is not None:  # the style model puts the writer's size and position back on its glyphs
+            config = json.loads((tmp / CONFIG_FILE).read_text(encoding="utf-8"))
+            config["placement"] = placement.to_json()
+            (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+        style["written"] = _keep_written(Path(request.data), tmp)
+        yield Progress("check", 0, 1, message="checking the new style on the writer's test characters")
+        # judged on characters the choice of snapshot never saw, drawn as the installed style draws them
+        judged = _verdict_on_test(tmp, Path(request.data)) or on_dev
+        style["verdict"] = judged.to_json()
+        (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return judged
 
 
 def _training_data(request: FinetuneRequest, run_dir: Path) -> Generator[Progress, None, tuple[Path, Placement | None]]:
