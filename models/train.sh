@@ -24,7 +24,7 @@
 #                                             # -> $RUNS/adapted/ID
 #   bash models/train.sh ship-adapted ID      # ship $RUNS/adapted/ID as models/ID (where docs/make_adapted_table.py says
 #                                             # it wins on dev): its evaluation, the second stage calibrated to it again
-#                                             # and its int8 gate measured for its weights
+#                                             # and scored, its int8 gate measured for its weights, its pages
 #   bash models/train.sh base-save            # the run's resumable state -> state/many-hands/ (one copy, replaced;
 #                                             # the train state in shards of at most 4 MB, tools/state_shards.py)
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
@@ -76,6 +76,28 @@ corpus_font() {
 f = next(f for f in m['fonts'] if f['id'] == sys.argv[2]); \
 print(os.path.join(m['shared'] if f['origin'] == 'shared' else os.path.dirname(sys.argv[1]), f['path']))" \
     "$CORPUS/corpus.json" "$1"
+}
+
+# models/ID/upscale-page.png: 10 test characters of DATASET at 72 pt before and after the second stage, and real
+upscale_page() {  # ID DATASET
+  local id=$1 page="$RUNS/fonts/$1-page" text
+  mkdir -p "$page"
+  text=$("${PYTHON:-.venv/bin/python}" -c "import sys; from segan_core.data.store import GlyphDataset as D; \
+print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$2")
+  "$SEGAN" batch --style "models/$id" --text "$text" --out "$page/before.ttf" --no-upscaler --overwrite --no-cache --quiet
+  "$SEGAN" batch --style "models/$id" --text "$text" --out "$page/after.ttf" --overwrite --no-cache --quiet
+  "${PYTHON:-.venv/bin/python}" docs/make_upscale_page.py --before "$page/before.ttf" --after "$page/after.ttf" \
+    --real "$(font_of "$id")" --text "$text" --out "models/$id/upscale-page.png" \
+    --title "Segan $id at 72 pt: 10 test characters (never trained on) before and after the second stage"
+}
+
+# models/ID/font-page.png: a page set in models/ID exported as a GB2312 TTF ($RUNS/fonts), above the real font
+font_page() {  # ID
+  local id=$1 out="$RUNS/fonts/$1/Segan-$1.ttf"
+  mkdir -p "$(dirname "$out")"
+  "$SEGAN" batch --style "models/$id" --charset gb2312 --out "$out" --overwrite --cache-dir "$RUNS/fonts/cache" --quiet
+  "${PYTHON:-.venv/bin/python}" docs/make_font_page.py "$out" --compare "$(font_of "$id")" \
+    --out "models/$id/font-page.png" --title "Segan $id, the GB2312 TTF exported by segan batch"
 }
 
 case "${1:-}" in
@@ -141,7 +163,11 @@ print('--select-by', s['metric'], '--select-min-ratio', s.get('min_ratio') or 0)
     cp "$report/report.md" "$report/samples.png" "models/$id/"
     if [ -f "$report/heatmaps.png" ]; then cp "$report/heatmaps.png" "models/$id/"; fi
     "$SEGAN" train calibrate-upscaler --style "models/$id" --data "$RUNS/corpus-data/$id-$SIZE" --quiet
-    "${PYTHON:-.venv/bin/python}" bench/bench_int8.py --styles "$id" --no-speed --write ;;
+    "${PYTHON:-.venv/bin/python}" bench/bench_int8.py --styles "$id" --no-speed --write
+    "$SEGAN" eval upscaler --style "models/$id" --data "$RUNS/corpus-data/$id-$SIZE" --split test --limit 200 \
+      --json "models/$id/upscaler-metrics.json" --overwrite
+    upscale_page "$id" "$RUNS/corpus-data/$id-$SIZE"
+    font_page "$id" ;;
   ship)
     id=$2
     mkdir -p "models/$id"
@@ -150,12 +176,7 @@ print('--select-by', s['metric'], '--select-min-ratio', s.get('min_ratio') or 0)
     cp "$report/report.md" "$report/samples.png" "models/$id/"
     if [ -f "$report/heatmaps.png" ]; then cp "$report/heatmaps.png" "models/$id/"; fi ;;
   font)
-    id=$2; out="$RUNS/fonts/$id/Segan-$id.ttf"
-    mkdir -p "$(dirname "$out")"
-    "$SEGAN" batch --style "models/$id" --charset gb2312 --out "$out" --overwrite \
-      --cache-dir "$RUNS/fonts/cache" --quiet
-    "${PYTHON:-.venv/bin/python}" docs/make_font_page.py "$out" --compare "$(font_of "$id")" \
-      --out "models/$id/font-page.png" --title "Segan $id, the GB2312 TTF exported by segan batch" ;;
+    font_page "$2" ;;
   upscaler)
     id=$2; minutes=${3:-19}; shift 3 || shift $#; out="$RUNS/upscaler/$id"
     # 19 CPU minutes of steps + ~0.5 of pair building: within the issue's 20 CPU minutes a style
@@ -171,14 +192,7 @@ print('--select-by', s['metric'], '--select-min-ratio', s.get('min_ratio') or 0)
     "${PYTHON:-.venv/bin/python}" -c "import sys; from segan_core.upscale.train import install_upscaler as i; \
 print('installed', i(sys.argv[1], sys.argv[2]))" "$run" "models/$id"
     cp "$reports/$id-test.json" "models/$id/upscaler-metrics.json"
-    page="$RUNS/fonts/$id-page"; mkdir -p "$page"
-    text=$("${PYTHON:-.venv/bin/python}" -c "import sys; from segan_core.data.store import GlyphDataset as D; \
-print(''.join(D(sys.argv[1]).split('test').chars[:10]))" "$RUNS/data/$id-$SIZE")
-    "$SEGAN" batch --style "models/$id" --text "$text" --out "$page/before.ttf" --no-upscaler --overwrite --no-cache --quiet
-    "$SEGAN" batch --style "models/$id" --text "$text" --out "$page/after.ttf" --overwrite --no-cache --quiet
-    "${PYTHON:-.venv/bin/python}" docs/make_upscale_page.py --before "$page/before.ttf" --after "$page/after.ttf" \
-      --real "$(font_of "$id")" --text "$text" --out "models/$id/upscale-page.png" \
-      --title "Segan $id at 72 pt: 10 test characters (never trained on) before and after the second stage" ;;
+    upscale_page "$id" "$RUNS/data/$id-$SIZE" ;;
   corpus)
     "${PYTHON:-.venv/bin/python}" tools/build_corpus.py --out "$CORPUS" --shared "$SHARED"
     for id in $(corpus_ids all); do
