@@ -24,7 +24,8 @@
 #                                             # -> $RUNS/adapted/ID
 #   bash models/train.sh ship-adapted ID      # ship $RUNS/adapted/ID as models/ID (where docs/make_adapted_table.py says
 #                                             # it wins on dev): its evaluation, the second stage calibrated to it again
-#                                             # and scored, its int8 gate measured for its weights, its pages
+#                                             # and scored, its int8 gate measured for its weights, its pages; the
+#                                             # per-style model stays in models/ID/per-style/ (the paper's row)
 #   bash models/train.sh base-save            # the run's resumable state -> state/many-hands/ (one copy, replaced;
 #                                             # the train state in shards of at most 4 MB, tools/state_shards.py)
 # Budgets are CPU minutes of the whole run (--cpu-budget), so every row of the comparison gets the same
@@ -159,6 +160,12 @@ print('--select-by', s['metric'], '--select-min-ratio', s.get('min_ratio') or 0)
       --out "$RUNS/reports/adapted/$id" --write-metrics --quiet ;;
   ship-adapted)
     id=$2; run="$RUNS/adapted/$id"; report="$RUNS/reports/adapted/$id"
+    # the per-style model (the paper's row) stays in the repository, beside the one that now ships (not in the wheel)
+    if [ ! -d "models/$id/per-style" ]; then
+      mkdir -p "models/$id/per-style.tmp"
+      cp "models/$id"/{weights.safetensors,config.json,metrics.json,selection.json,report.md} "models/$id/per-style.tmp/"
+      mv "models/$id/per-style.tmp" "models/$id/per-style"
+    fi
     cp "$run/weights.safetensors" "$run/config.json" "$run/metrics.json" "$run/selection.json" "models/$id/"
     cp "$report/report.md" "$report/samples.png" "models/$id/"
     if [ -f "$report/heatmaps.png" ]; then cp "$report/heatmaps.png" "models/$id/"; fi
