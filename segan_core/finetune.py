@@ -165,6 +165,9 @@ class FinetuneRequest:
     select_min_ratio: float | None = 0.9  # snapshots must read >= this x the writer's own glyphs (None: off)
     select_by: str = "iou"  # the dev score the snapshot is chosen by (among those reading >= select_min_ratio)
     checkpoint_every: int | None = None  # steps between snapshots (None: the recipe's)
+    # the start as the step-0 snapshot, a candidate of the choice (a few-shot writer: their start may draw their hand
+    # better than any step of the fit); off for a style adapted on its whole font, where the start is another hand
+    keep_start: bool = True
     overwrite: bool = False  # replace a folder at ``out`` that is not a fine-tuned style (only our files)
     # train on the writer's glyphs with their median size and position taken off (one transform for the whole
     # hand), and put it back on every glyph the new style draws (glyphs/placement.py, issue 32)
@@ -346,7 +349,8 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
                      options: RunOptions,
                      run_dir: Path, out: Path, cancel: CancelToken) -> Generator[Progress, None, FinetuneResult]:
     data, placement, start, result = yield from _fit(request, base_dir, model, train, options, run_dir, cancel)
-    _start_snapshot(run_dir)
+    if request.keep_start:
+        _start_snapshot(run_dir)
     check_output_dir(out, USER_STYLE, request.overwrite, name=request.name)  # refused before the evaluation, not after
     out.parent.mkdir(parents=True, exist_ok=True)
     # a temp name the atomic writers' sweep knows: a fine-tune killed while selecting leaves nothing for good
@@ -408,7 +412,7 @@ def _select(request: FinetuneRequest, run_dir: Path, data: Path, out: Path,
     yield Progress("evaluate", 0, None, message="choosing the snapshot that draws the writer's dev characters best")
     return (yield from select_snapshot(
         run_dir, data, out, EvalOptions(split="dev", sample_count=1), metric=request.select_by, cancel=cancel,
-        min_ratio=request.select_min_ratio, fallback_metric="content_accuracy",
+        min_ratio=request.select_min_ratio, fallback_metric="content_accuracy", min_step=0 if request.keep_start else 1,
     ))  # fmt: skip
 
 

@@ -138,19 +138,23 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
 
 def test_finetune_takes_its_snapshot_interval_and_selection_rule(tiny_dataset, skeleton_gan, base_style, tmp_path,
                                                                  capsys, monkeypatch):
-    """--checkpoint-every and --select-by / --select-min-ratio reach the run and the choice (models/train.sh adapt
-    uses them to choose each bundled style's adaptation by that style's own rule)."""
+    """--checkpoint-every, --select-by / --select-min-ratio and --without-start reach the run and the choice
+    (models/train.sh adapt uses them to choose each bundled style's adaptation by that style's own rule, among the
+    fit's own snapshots)."""
     monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
     code = cli_main([
         "train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "Ruled",
         "--skeleton", str(skeleton_gan), "--max-steps", "4", "--threads", "1", "--checkpoint-every", "2",
-        "--select-by", "l1", "--select-min-ratio", "0", "--quiet",
+        "--select-by", "l1", "--select-min-ratio", "0", "--without-start", "--quiet",
     ])
     assert code == 0, capsys.readouterr()
     style_dir = tmp_path / "home" / "models" / "Ruled"
     selection = json.loads((style_dir / "selection.json").read_text(encoding="utf-8"))
-    assert selection["metric"] == "l1" and selection["min_ratio"] is None
-    assert [row["snapshot"] for row in selection["snapshots"]] == ["step-000000", "step-000002", "step-000004"]
+    assert selection["metric"] == "l1" and selection["min_ratio"] is None and selection["min_step"] == 1
+    assert [row["snapshot"] for row in selection["snapshots"]] == ["step-000002", "step-000004"]
+    from segan_core.finetune import run_folder
+
+    assert not (run_folder("Ruled") / "snapshots" / "step-000000").exists()  # the start is no candidate here
     best = min(selection["snapshots"], key=lambda row: row["l1"])
     assert selection["chosen"] == best["snapshot"]
     style = json.loads((style_dir / "style.json").read_text(encoding="utf-8"))

@@ -211,6 +211,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--select-min-ratio", type=cli_args.ratio, default=0.9, metavar="R",
                           help="only snapshots whose dev characters read at least R x the writer's own glyphs "
                           "(default 0.9; 0: every snapshot; none does: the most readable)")
+    finetune.add_argument("--without-start", action="store_true",
+                          help="choose among the fit's own snapshots only, not the weights it started from (step 0): "
+                          "for a style adapted on its whole font, whose start is another hand")
     finetune.add_argument("--quiet", action="store_true")
     finetune.set_defaults(func=run_finetune)
 
@@ -426,6 +429,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         select_by=args.select_by,
         select_min_ratio=args.select_min_ratio or None,
+        keep_start=not args.without_start,
     )
     if not args.quiet:
         print(f"segan: {resolve_bf16(args.bf16)[1]}", file=sys.stderr)

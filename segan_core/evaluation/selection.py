@@ -160,6 +160,7 @@ def select_snapshot(
     min_ratio: float | None = None,
     fallback_metric: str | None = None,
     overwrite: bool = False,
+    min_step: int = 0,
 ) -> Iterator[Progress]:
     """Evaluate every snapshot of ``run`` on ``options.split`` (dev by default) and copy the best to ``out``.
 
@@ -167,6 +168,7 @@ def select_snapshot(
     the last checkpoint of a run stopped by ``--cpu-budget`` is a step past its budget and still counts.
     ``min_ratio`` ranks only the snapshots that read at least that fraction of the real font's accuracy;
     when none does, ``fallback_metric`` (if given) ranks them all instead of failing, and the summary says so.
+    ``min_step`` leaves out the snapshots of earlier steps (1: a fine-tune's start, its step 0).
     """
     run, out = Path(run), Path(out)
     options = options or EvalOptions(split="dev")
@@ -176,7 +178,7 @@ def select_snapshot(
         raise EvaluationError(f"unknown selection metric {metric!r}; choose one of {', '.join(CRITERIA)}")
     if (metric == "content_accuracy" or min_ratio is not None) and not options.ocr:
         raise EvaluationError("selecting by content accuracy needs the OCR recognizer (drop --no-ocr)")
-    snapshots = list_snapshots(run)
+    snapshots = [s for s in list_snapshots(run) if int(s.name.removeprefix("step-")) >= min_step]
     if not snapshots:
         raise EvaluationError(f"{run} has no snapshots: train it with --keep-snapshots")
     if max_cpu_minutes is not None:
@@ -210,6 +212,7 @@ def select_snapshot(
         "metric": metric,
         "max_cpu_minutes": max_cpu_minutes,
         "min_ratio": min_ratio,
+        **({"min_step": min_step} if min_step else {}),
         **({"fallback_metric": fallback_metric} if fell_back else {}),
         "snapshots": [
             {"snapshot": Path(row.spec).name, **{k: round(v, 6) for k, v in row.metrics.items() if not math.isnan(v)}}
