@@ -391,7 +391,7 @@ def _fit(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: Tr
     if not request.resume:  # refused before the start is written beside the run: a run kept to resume keeps its own
         check_new_run(run_dir)
     data, placement = yield from _training_data(request, run_dir)
-    options, start = yield from _writer_start(request, base_dir, model, data, options, run_dir)
+    options, start = yield from _writer_start(request, base_dir, data, options, run_dir)
     try:
         result = yield from train_style(data, request.skeleton_gan or model_dir("skeleton-gan"), model, train, options,
                                         cancel)  # fmt: skip
@@ -456,7 +456,7 @@ def _training_data(request: FinetuneRequest, run_dir: Path) -> Generator[Progres
     return placed, placement
 
 
-def _writer_start(request: FinetuneRequest, base_dir: Path, model: ModelConfig, data: Path, options: RunOptions,
+def _writer_start(request: FinetuneRequest, base_dir: Path, data: Path, options: RunOptions,
                   run_dir: Path) -> Generator[Progress, None, tuple[RunOptions, StartCode | None]]:
     """Job step: from a many-hands base, the code the writer's fit starts at, as a one-code model folder beside the
     run (``<run>.start``), which the fit then starts from; ``options`` with it and with the search's CPU time taken
@@ -469,7 +469,7 @@ def _writer_start(request: FinetuneRequest, base_dir: Path, model: ModelConfig, 
     folder = start_folder(run_dir)
     if options.init_from is None:  # a resumed run: the start it was made from, as recorded beside it
         start = recorded_start(folder)
-    elif not model.style_codes:  # a one-style base: the fit starts from it as it is
+    elif not ModelFolder(base_dir).describe().is_base:  # a style (one code or none): the fit starts from it as it is
         return options, None
     elif request.start_code == MEAN_CODE:  # the centre of the base's style space, as a folder the fit starts from
         return dataclasses.replace(options, init_from=write_writer_start(base_dir, folder, None)), None

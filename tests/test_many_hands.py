@@ -379,6 +379,13 @@ def test_a_fine_tune_records_its_start_and_can_start_from_the_mean(many_hands_ba
                      "--overwrite"]) == 2
     assert "--resume" in capsys.readouterr().err
     assert (tmp_path / "mid-run.start" / "weights.safetensors").read_bytes() == mid_start
+    # a one-code model (a writer's style, or a bundled style adapted from the base) is a style, not a base: a fit
+    # starts from it as it is, with no search for a start code
+    again = [*common[:2], "--base", str(tmp_path / "near"), *common[4:]]
+    assert cli_main([*again, "--name", "Again", "--run-dir", str(tmp_path / "again-run"),
+                     "--out", str(tmp_path / "again")]) == 0, capsys.readouterr()
+    assert json.loads((tmp_path / "again" / "style.json").read_text(encoding="utf-8"))["start_code"] is None
+    assert not (tmp_path / "again-run.start").exists()
 
 
 def test_the_bundled_base_is_where_a_new_hand_starts():
