@@ -41,7 +41,7 @@ from segan_core.errors import Cancelled, SeganError
 from segan_core.evaluation.selection import CRITERIA, SELECTION
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import CONFIG_FILE, read_config, snapshot_folder
+from segan_core.model.checkpoint import CONFIG_FILE, read_config, snapshot_step
 from segan_core.model.device import resolve_bf16
 from segan_core.model_folder import ModelFolder
 from segan_core.outputs import Legacy, OutputKind, check_output_dir
@@ -373,7 +373,7 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
             "created_with": f"segan-studio {__version__}",
         }
         chosen_name = selection.chosen.name
-        if chosen_name == snapshot_folder(run_dir, 0).name:
+        if snapshot_step(selection.chosen) == 0:
             chosen_name += ": the start, which drew your dev characters better than every step of the fit"
         yield Progress("write", 0, 1, message=f"installing the style {request.name} (snapshot {chosen_name})")
         judged = yield from _install(request, selection.out, out, placement, style,
@@ -492,7 +492,7 @@ def _start_snapshot(run_dir: Path) -> None:
     the fit draws the writer's dev characters better: from 150 written characters, every step of a 6-minute fit
     drew two dev hands worse than their start (docs/training.md 6). Nothing when those weights are gone, changed
     since, or not of the run's shape (a base whose code table the run made one code)."""
-    from segan_core.model.checkpoint import WEIGHTS_FILE, list_snapshots, weights_hash, write_config
+    from segan_core.model.checkpoint import WEIGHTS_FILE, list_snapshots, snapshot_folder, weights_hash, write_config
 
     snapshots = list_snapshots(run_dir)
     folder = snapshot_folder(run_dir, 0)

@@ -25,7 +25,7 @@ from segan_core.data.store import GlyphDataset
 from segan_core.evaluation.checks import EvaluationError
 from segan_core.evaluation.report import KIND_MODEL, EvalOptions, EvalReport, Row, evaluate_specs
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots, read_config
+from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, list_snapshots, read_config, snapshot_step
 from segan_core.outputs import Legacy, OutputKind, check_output_dir
 
 SELECTION_FILE = "selection.json"
@@ -178,7 +178,7 @@ def select_snapshot(
         raise EvaluationError(f"unknown selection metric {metric!r}; choose one of {', '.join(CRITERIA)}")
     if (metric == "content_accuracy" or min_ratio is not None) and not options.ocr:
         raise EvaluationError("selecting by content accuracy needs the OCR recognizer (drop --no-ocr)")
-    snapshots = [s for s in list_snapshots(run) if int(s.name.removeprefix("step-")) >= min_step]
+    snapshots = [s for s in list_snapshots(run) if snapshot_step(s) >= min_step]
     if not snapshots:
         raise EvaluationError(f"{run} has no snapshots: train it with --keep-snapshots")
     if max_cpu_minutes is not None:

@@ -32,17 +32,25 @@ STATE_JSON = "train_state.json"
 
 
 SNAPSHOTS_DIR = "snapshots"
+SNAPSHOT_PREFIX = "step-"
 
 
 def snapshot_folder(out: Path, step: int) -> Path:
     """Where ``TrainConfig.keep_snapshots`` puts the inference files of the checkpoint at ``step``."""
-    return out / SNAPSHOTS_DIR / f"step-{step:06d}"
+    return out / SNAPSHOTS_DIR / f"{SNAPSHOT_PREFIX}{step:06d}"
+
+
+def snapshot_step(folder: Path) -> int:
+    """The step of a snapshot folder (:func:`snapshot_folder`'s inverse)."""
+    return int(folder.name.removeprefix(SNAPSHOT_PREFIX))
 
 
 def list_snapshots(out: Path | str) -> list[Path]:
     """A run's snapshot folders, oldest first."""
     folder = Path(out) / SNAPSHOTS_DIR
-    return sorted(p for p in folder.glob("step-*") if (p / WEIGHTS_FILE).is_file()) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{SNAPSHOT_PREFIX}*") if (p / WEIGHTS_FILE).is_file())
 
 
 def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
