@@ -154,7 +154,7 @@ case "${1:-}" in
 print('--select-by', s['metric'], '--select-min-ratio', s.get('min_ratio') or 0)" "models/$id/selection.json")"
     resume=(); [ -f "$run/train_state.json" ] && resume=(--resume)
     "$SEGAN" train finetune --base models/many-hands --data "$RUNS/corpus-data/$id-$SIZE" --name "adapted-$id" \
-      --recipe base-recipe --no-placement --without-start --cpu-budget "$minutes" --threads "$THREADS" --run-dir "$run" \
+      --recipe base-recipe --no-placement --no-ink-match --without-start --cpu-budget "$minutes" --threads "$THREADS" --run-dir "$run" \
       --out "$out" --quiet "${rule[@]}" "${resume[@]}" "$@"
     "$SEGAN" eval --model "$out" --data "$RUNS/corpus-data/$id-$SIZE" --split test --limit 200 \
       --out "$RUNS/reports/adapted/$id" --write-metrics --quiet ;;

@@ -39,6 +39,7 @@ from segan_core.config import ModelConfig, TrainConfig, from_dict, to_dict
 from segan_core.data.placed import is_placed_copy, write_placed_dataset, writer_placement
 from segan_core.errors import Cancelled, SeganError
 from segan_core.evaluation.selection import CRITERIA, SELECTION
+from segan_core.glyphs.ink_gain import INK_GAIN_KEY, InkMatch, match_ink
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
 from segan_core.model.checkpoint import CONFIG_FILE, read_config, snapshot_step
@@ -172,6 +173,10 @@ class FinetuneRequest:
     # train on the writer's glyphs with their median size and position taken off (one transform for the whole
     # hand), and put it back on every glyph the new style draws (glyphs/placement.py, issue 32)
     placement: bool = True
+    # draw the writer's stroke weight: the ink gain whose glyphs of the writer's dev characters carry the ink closest
+    # to their own (glyphs/ink_gain.py), kept in the style's config.json; off for a style adapted on a whole font,
+    # whose second stage calibrates its own gain
+    match_ink: bool = True
     # a many-hands base: start the writer's code at the base's code that draws their glyphs closest ("nearest"), or
     # at the mean of its codes ("mean"); the search's CPU time comes out of the budget (model/style_codes.py)
     start_code: str = "nearest"
@@ -244,6 +249,7 @@ class FinetuneResult:
     cpu_minutes: float
     dev_scores: dict[str, float]
     verdict: Verdict | None = None  # None: cancelled before a style was made
+    ink: InkMatch | None = None  # the writer's stroke weight the style draws with (None: not matched)
 
 
 class FinetuneCancelled(Cancelled[FinetuneResult]):
@@ -376,9 +382,10 @@ def _fit_and_install(request: FinetuneRequest, base_dir: Path, model: ModelConfi
         if snapshot_step(selection.chosen) == 0:
             chosen_name += ": the start, which drew your dev characters better than every step of the fit"
         yield Progress("write", 0, 1, message=f"installing the style {request.name} (snapshot {chosen_name})")
-        judged = yield from _install(request, selection.out, out, placement, style,
-                                     verdict(dev_scores, len(selection.report.chars)))  # fmt: skip
-    return FinetuneResult(out, run_dir, selection.chosen.name, result.step, style["cpu_minutes"], dev_scores, judged)
+        judged, ink = yield from _install(request, selection.out, out, placement, style,
+                                          verdict(dev_scores, len(selection.report.chars)))  # fmt: skip
+    return FinetuneResult(out, run_dir, selection.chosen.name, result.step, style["cpu_minutes"], dev_scores, judged,
+                          ink)  # fmt: skip
 
 
 def _fit(request: FinetuneRequest, base_dir: Path, model: ModelConfig, train: TrainConfig, options: RunOptions,
@@ -417,25 +424,52 @@ def _select(request: FinetuneRequest, run_dir: Path, data: Path, out: Path,
 
 
 def _install(request: FinetuneRequest, selected: Path, out: Path, placement: Placement | None, style: dict,
-             on_dev: Verdict) -> Generator[Progress, None, Verdict]:
+             on_dev: Verdict) -> Generator[Progress, None, tuple[Verdict, InkMatch | None]]:
     """Job step: the selected model in ``selected`` installed as the user's style in ``out`` (atomically), with the
-    writer's placement, their own glyphs and ``style.json`` (``style`` plus the verdict: on the writer's test
-    characters where there are any, else ``on_dev``)."""
+    writer's placement and stroke weight, their own glyphs and ``style.json`` (``style`` plus the verdict: on the
+    writer's test characters where there are any, else ``on_dev``)."""
     with atomic_dir(out, USER_STYLE, request.overwrite, name=request.name) as tmp:
         for item in selected.iterdir():  # the selected model; its marker says "a selection", not ours
             if item.name != SELECTION.marker:
                 shutil.copy2(item, tmp / item.name)
         if placement is not None:  # the style model puts the writer's size and position back on its glyphs
-            config = json.loads((tmp / CONFIG_FILE).read_text(encoding="utf-8"))
-            config["placement"] = placement.to_json()
-            (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+            _set_config(tmp, "placement", placement.to_json())
+        match = None
+        if request.match_ink:
+            yield Progress("calibrate", 0, 1, message="matching your stroke weight on your dev characters")
+            match = _match_ink(tmp, Path(request.data))
+            if match is not None:
+                _set_config(tmp, INK_GAIN_KEY, match.to_json())
+                style[INK_GAIN_KEY] = {"gain": match.gain, "characters": match.characters}
+                yield Progress("calibrate", 1, 1, message=match.describe())
         style["written"] = _keep_written(Path(request.data), tmp)
         yield Progress("check", 0, 1, message="checking the new style on the writer's test characters")
         # judged on characters the choice of snapshot never saw, drawn as the installed style draws them
         judged = _verdict_on_test(tmp, Path(request.data)) or on_dev
         style["verdict"] = judged.to_json()
         (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return judged
+    return judged, match
+
+
+def _set_config(folder: Path, key: str, value: object) -> None:
+    """``folder/config.json`` (a folder being installed, not yet in place) with ``key`` set to ``value``."""
+    config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    config[key] = value
+    (folder / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _match_ink(style: Path, data: Path) -> InkMatch | None:
+    """The ink gain that gives the style in ``style`` (placed, as it draws) the writer's ink on their dev characters
+    (None: the dataset has none)."""
+    from segan_core.data.store import GlyphDataset
+    from segan_core.style_source import open_style
+
+    dev = GlyphDataset(data).split("dev")
+    if len(dev) == 0:
+        return None
+    generated = open_style(f"dir:{style}", device="cpu", backend="eager", second_stage=False,
+                           written=False).generate(dev.chars)  # fmt: skip
+    return match_ink(generated, dev.target)
 
 
 def _training_data(request: FinetuneRequest, run_dir: Path) -> Generator[Progress, None, tuple[Path, Placement | None]]:

@@ -29,6 +29,7 @@ from segan_core.charset import gb2312_hanzi
 from segan_core.config import BaselineConfig, ModelConfig, from_dict
 from segan_core.data.split import split_of
 from segan_core.errors import CheckpointError, SeganError
+from segan_core.glyphs.ink_gain import INK_GAIN_KEY, InkMatch, apply_gain
 from segan_core.glyphs.placement import Placement
 from segan_core.glyphs.render import FontRenderer
 from segan_core.glyphs.skeleton import skeletonize
@@ -132,6 +133,11 @@ class StyleModel:
         if not self.placement.is_identity:  # the same weights placed otherwise draw other glyphs: another cache key
             placed = hashlib.sha256(json.dumps(self.placement.to_json(), sort_keys=True).encode()).hexdigest()[:8]
             self._identity = f"{self._identity}-placed-{placed}"
+        # and the ink gain that gives its glyphs the writer's stroke weight (glyphs/ink_gain.py), after the placement
+        raw_gain = config.get(INK_GAIN_KEY)
+        self.ink_match = InkMatch.from_json(raw_gain, f"{folder}/config.json") if raw_gain else None
+        if self.ink_gain != 1.0:  # other glyphs again: another cache key
+            self._identity = f"{self._identity}-ink-{self.ink_gain:g}"
 
     @classmethod
     def load(
@@ -164,6 +170,11 @@ class StyleModel:
         return cls(folder, config, model, generator, torch_device, font, backend, busy_wait)
 
     # -- GlyphSource -------------------------------------------------------------------------------
+
+    @property
+    def ink_gain(self) -> float:
+        """What every glyph's ink is multiplied by (1: none; a writer's style: the gain matched to their ink)."""
+        return self.ink_match.gain if self.ink_match is not None else 1.0
 
     @property
     def size(self) -> int:
@@ -245,7 +256,7 @@ class StyleModel:
                     for kind, value in raw_maps.items():
                         maps.setdefault(kind, []).append(normalise_heatmap(value, self.size))
         empty = np.zeros((0, self.size, self.size), np.uint8)
-        generated = self.placement.apply(np.concatenate(outputs)) if outputs else empty
+        generated = apply_gain(self.placement.apply(np.concatenate(outputs)), self.ink_gain) if outputs else empty
         return generated, {k: np.concatenate(v) for k, v in maps.items()}
 
     # -- the int8 path (segan_core.int8) -------------------------------------------------------------

@@ -117,6 +117,15 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
     assert config["train"]["losses"]["cam"] == 0.0  # the recipe's own
     assert config["train"]["bf16"] is False  # fine-tuning stays fp32 unless --bf16 auto|on
     assert config["data"]["init_from"]["path"] == str(base_style)
+    # the writer's stroke weight: the ink gain matched on their dev characters, which the style draws with
+    from segan_core.data.store import GlyphDataset
+    from segan_core.inference import StyleModel
+
+    match = config["ink_gain"]
+    dev = GlyphDataset(tiny_dataset).split("dev")
+    assert style["ink_gain"] == {"gain": match["gain"], "characters": match["characters"]}
+    assert match["characters"] == len(dev) >= 4 and len(match["scores"]) == 10
+    assert StyleModel.load(style_dir, backend="eager").ink_gain == match["gain"]
     from segan_core.finetune import run_folder
 
     start = run_folder("My-Hand") / "snapshots" / "step-000000"  # the base itself: a candidate of the choice
@@ -138,14 +147,14 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
 
 def test_finetune_takes_its_snapshot_interval_and_selection_rule(tiny_dataset, skeleton_gan, base_style, tmp_path,
                                                                  capsys, monkeypatch):
-    """--checkpoint-every, --select-by / --select-min-ratio and --without-start reach the run and the choice
-    (models/train.sh adapt uses them to choose each bundled style's adaptation by that style's own rule, among the
-    fit's own snapshots)."""
+    """--checkpoint-every, --select-by / --select-min-ratio, --without-start and --no-ink-match reach the run, the
+    choice and the style (models/train.sh adapt uses them to choose each bundled style's adaptation by that style's
+    own rule, among the fit's own snapshots, drawn as the network leaves them)."""
     monkeypatch.setenv("SEGAN_STUDIO_HOME", str(tmp_path / "home"))
     code = cli_main([
         "train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "Ruled",
         "--skeleton", str(skeleton_gan), "--max-steps", "4", "--threads", "1", "--checkpoint-every", "2",
-        "--select-by", "l1", "--select-min-ratio", "0", "--without-start", "--quiet",
+        "--select-by", "l1", "--select-min-ratio", "0", "--without-start", "--no-ink-match", "--quiet",
     ])
     assert code == 0, capsys.readouterr()
     style_dir = tmp_path / "home" / "models" / "Ruled"
@@ -159,6 +168,7 @@ def test_finetune_takes_its_snapshot_interval_and_selection_rule(tiny_dataset, s
     assert selection["chosen"] == best["snapshot"]
     style = json.loads((style_dir / "style.json").read_text(encoding="utf-8"))
     assert style["recipe"]["checkpoint_every"] == 2 and style["train"]["checkpoint_every"] == 2
+    assert "ink_gain" not in style and "ink_gain" not in json.loads((style_dir / "config.json").read_text())
 
     assert cli_main(["train", "finetune", "--base", str(base_style), "--data", str(tiny_dataset), "--name", "x",
                      "--select-by", "speed"]) == 2

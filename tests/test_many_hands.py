@@ -149,6 +149,31 @@ def test_style_model_puts_the_writers_placement_back(many_hands_base, tmp_path):
         StyleModel.load(folder, backend="eager")
 
 
+def test_the_style_model_draws_with_its_gain_after_the_placement(many_hands_base, tmp_path):
+    import shutil
+
+    from segan_core.errors import CheckpointError
+    from segan_core.glyphs.ink_gain import INK_GAIN_KEY, GainScore, InkMatch, apply_gain
+    from segan_core.inference import StyleModel
+
+    folder = tmp_path / "writer"
+    shutil.copytree(many_hands_base, folder)
+    plain_model = StyleModel.load(folder, backend="eager")
+    plain = plain_model.generate("永字")
+    config = json.loads((folder / "config.json").read_text())
+    config["placement"] = {"scale": 0.8, "dx": 0.0, "dy": 0.05}
+    config[INK_GAIN_KEY] = InkMatch(2.0, 10, (GainScore(2.0, 0.4, 1.0),)).to_json()
+    (folder / "config.json").write_text(json.dumps(config))
+    styled = StyleModel.load(folder, backend="eager")
+    assert styled.ink_gain == 2.0 and styled.identity != plain_model.identity  # other glyphs: another cache key
+    expected = apply_gain(Placement(scale=0.8, dy=0.05).apply(plain), 2.0)
+    assert np.array_equal(styled.generate("永字"), expected)
+    config[INK_GAIN_KEY] = {"gain": 99, "characters": 1, "scores": []}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="ink_gain"):
+        StyleModel.load(folder, backend="eager")
+
+
 def test_font_renderer_reads_a_folder_of_subsets(tmp_path):
     from fontTools import subset
     from fontTools.ttLib import TTFont

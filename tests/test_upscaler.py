@@ -301,7 +301,7 @@ def untrained_stage(folder: Path, size: int = 32) -> SecondStage:
 
 
 def test_choose_gain_keeps_the_ink_cap_and_prefers_the_smaller_gain():
-    from segan_core.upscale.calibration import GainScore, apply_gain, choose_gain
+    from segan_core.glyphs.ink_gain import GainScore, apply_gain, choose_gain
 
     scores = [GainScore(1.0, 0.50, 0.95), GainScore(2.0, 0.53, 1.05), GainScore(4.0, 0.53, 1.08),
               GainScore(8.0, 0.56, 1.20)]  # fmt: skip
@@ -342,8 +342,8 @@ def test_calibration_finds_the_ink_a_light_generator_leaves_grey(tmp_path):
 
 
 def test_training_ends_with_a_calibration(trained, tiny_style):
+    from segan_core.glyphs.ink_gain import GAINS
     from segan_core.model.checkpoint import weights_hash
-    from segan_core.upscale.calibration import GAINS
 
     calibration = json.loads((trained / "config.json").read_text())["calibration"]
     assert [s["gain"] for s in calibration["scores"]] == list(GAINS)
@@ -408,14 +408,15 @@ def test_the_shipped_upscalers_are_calibrated_to_the_shipped_models(style):
 
 
 def with_calibration(folder: Path, gain: float, generator_sha256: str) -> None:
-    from segan_core.upscale.calibration import Calibration, GainScore, write_calibration
+    from segan_core.glyphs.ink_gain import GainScore
+    from segan_core.upscale.calibration import Calibration, write_calibration
 
     write_calibration(folder, Calibration(gain, 1.1, 4, generator_sha256, (GainScore(gain, 0.5, 1.0),)))
 
 
 def test_the_gain_reaches_the_export_and_only_for_the_weights_it_was_measured_for(upscaled_style, tmp_path):
+    from segan_core.glyphs.ink_gain import apply_gain
     from segan_core.model.checkpoint import weights_hash
-    from segan_core.upscale.calibration import apply_gain
 
     style = tmp_path / "style"
     shutil.copytree(upscaled_style, style)

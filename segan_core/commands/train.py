@@ -197,6 +197,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--no-placement", action="store_true",
                           help="train on the writer's glyphs as they sit in the boxes (default: their median size and "
                           "position are taken off for training and put back on every glyph the style draws)")
+    finetune.add_argument("--no-ink-match", action="store_true",
+                          help="draw the fit's glyphs as the network leaves them (default: with the ink gain whose "
+                          "glyphs of the writer's dev characters carry the ink closest to their own, the writer's "
+                          "stroke weight)")
     finetune.add_argument("--start-code", choices=START_CODES, default="nearest",
                           help="from a many-hands base: start the writer's style code at the base's code whose glyphs "
                           "overlap the writer's most (nearest, the default) or at the mean of its codes (mean)")
@@ -425,6 +429,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         bf16=args.bf16,
         placement=not args.no_placement,
+        match_ink=not args.no_ink_match,
         start_code=args.start_code,
         checkpoint_every=args.checkpoint_every,
         select_by=args.select_by,
@@ -443,6 +448,8 @@ def run_finetune(args: argparse.Namespace) -> int:
         f"new style {result.out.name}: {result.snapshot} of {result.steps} steps, {result.cpu_minutes:.1f} CPU min; "
         f"dev {scores}; in {result.out}"
     )
+    if result.ink is not None:
+        print(f"drawn with your stroke weight: {result.ink.describe()}")
     if result.verdict is not None:
         print(f"the new style {result.verdict.text}")
     return 0

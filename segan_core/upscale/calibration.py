@@ -5,13 +5,13 @@ is paper, and the glyphs come out lighter and narrower than the real ones (on th
 shipped models' glyphs carry 0.97 x and 0.92 x the real glyphs' ink). The upscaler is trained on degraded
 *real* glyphs, whose grey edges mean something else, so it keeps that bias.
 
-The calibration is one number per (upscaler, generator): an **ink gain** that multiplies the generated
-glyph's ink (clipped at full ink) before the upscaler. It is chosen on the style's *training* characters
-only: the gain of :data:`GAINS` (1 to 8: at 8, a pixel of 1/16 grey becomes half ink) with the highest
-mean ink IoU at the output size against the real glyphs, among the gains whose output carries at most
-``max_ink_ratio`` x the real glyphs' ink (default 1.10: never more than a tenth heavier than the real font,
-so that the gain cannot buy IoU by drawing bold). Every gain's scores are kept in the upscaler's
-``config.json`` beside the choice. The calibration belongs to the style model it was measured for (its
+The calibration is one number per (upscaler, generator): an **ink gain** (:mod:`segan_core.glyphs.ink_gain`)
+that multiplies the generated glyph's ink (clipped at full ink) before the upscaler. It is chosen on the
+style's *training* characters only: the gain of :data:`GAINS` (1 to 8: at 8, a pixel of 1/16 grey becomes
+half ink) with the highest mean ink IoU at the output size against the real glyphs, among the gains whose
+output carries at most ``max_ink_ratio`` x the real glyphs' ink (default 1.10: never more than a tenth
+heavier than the real font, so that the gain cannot buy IoU by drawing bold). Every gain's scores are kept
+in the upscaler's ``config.json`` beside the choice. The calibration belongs to the style model it was measured for (its
 weights' SHA-256 is recorded): with other weights the stage runs at gain 1 until it is calibrated again.
 """
 
@@ -26,23 +26,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from segan_core.errors import CheckpointError, SeganError
-from segan_core.glyphs.ink import INK_THRESHOLD, ink_iou
+from segan_core.glyphs.ink_gain import GAINS, MAX_GAIN, GainScore, apply_gain, choose_gain, score_output
 from segan_core.jobs import CancelToken, Progress
 
 if TYPE_CHECKING:
     from segan_core.upscale.stage import SecondStage
 
 CALIBRATION_KEY = "calibration"
-GAINS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
 DEFAULT_MAX_INK_RATIO = 1.10
-MAX_GAIN = GAINS[-1]
-
-
-@dataclass(frozen=True)
-class GainScore:
-    gain: float
-    iou: float  # mean ink IoU at the output size against the real glyphs
-    ink_ratio: float  # the output's ink area over the real glyphs' (1 = as heavy as the real font)
 
 
 @dataclass(frozen=True)
@@ -87,21 +78,6 @@ def check_max_ink_ratio(value: float) -> None:
         raise SeganError(f"--max-ink-ratio {value:g}: give a number of 1 or more (the real font's ink is 1)")
 
 
-def apply_gain(generated: np.ndarray, gain: float) -> np.ndarray:
-    """uint8 ink images with their ink multiplied by ``gain`` (clipped at full ink)."""
-    if gain == 1.0:
-        return generated
-    return np.clip(generated.astype(np.float32) * gain, 0, 255).round().astype(np.uint8)
-
-
-def choose_gain(scores: Sequence[GainScore], max_ink_ratio: float) -> float:
-    """The rule: the best mean ink IoU among the gains within ``max_ink_ratio`` (gain 1 is always allowed)."""
-    allowed = [s for s in scores if s.gain == 1.0 or s.ink_ratio <= max_ink_ratio]
-    if not allowed:
-        return 1.0
-    return max(allowed, key=lambda s: (round(s.iou, 6), -s.gain)).gain
-
-
 def calibrate(
     stage: SecondStage,
     generated: np.ndarray,
@@ -121,14 +97,11 @@ def calibrate(
     if len(generated) == 0 or len(generated) != len(target):
         raise SeganError(f"calibration needs generated and real glyphs of the same characters, got "
                          f"{len(generated)} and {len(target)}")  # fmt: skip
-    real_ink = max(1, int((target >= INK_THRESHOLD).sum()))
     scores: list[GainScore] = []
     for i, gain in enumerate(gains):
         cancel.raise_if_cancelled("upscaler calibration")
         yield Progress("calibrate", i, len(gains), f"ink gain {gain:g}")
-        out = stage.upscale(apply_gain(generated, gain), source, calibrated=False)
-        ratio = float((out >= INK_THRESHOLD).sum()) / real_ink
-        scores.append(GainScore(float(gain), round(float(ink_iou(out, target).mean()), 5), round(ratio, 4)))
+        scores.append(score_output(gain, stage.upscale(apply_gain(generated, gain), source, calibrated=False), target))
     yield Progress("calibrate", len(gains), len(gains))
     return Calibration(choose_gain(scores, max_ink_ratio), max_ink_ratio, len(generated), generator_sha256,
                        tuple(scores))  # fmt: skip

@@ -21,11 +21,12 @@ import numpy as np
 import torch
 
 from segan_core.errors import CheckpointError
+from segan_core.glyphs.ink_gain import apply_gain
 from segan_core.inference import StyleModel
 from segan_core.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_config, weights_hash
 from segan_core.model.tensors import to_tensor, to_uint8
 from segan_core.model.upscaler import UPSCALER_KIND, Upscaler, load_upscaler
-from segan_core.upscale.calibration import Calibration, apply_gain, read_calibration
+from segan_core.upscale.calibration import Calibration, read_calibration
 from segan_core.vectorize.trace import TraceConfig
 
 UPSCALER_DIR = "upscaler"

@@ -125,6 +125,7 @@ def test_new_calligrapher_flow_end_to_end(qtbot, window, tiny_models, tmp_path, 
 
     # 5 done: the style is in the picker, and the export button opens Batch & export with it
     assert flow.stack.currentIndex() == DONE and "Test-Hand" in flow.done_summary.text()
+    assert result.ink is not None and result.ink.describe() in flow.done_summary.text()  # the writer's stroke weight
     key = f"dir:{Path(result.out).resolve()}"
     assert window.context.entry(key) is not None
     picker = [window.generate.picker.item(i).data(256) for i in range(window.generate.picker.count())]
