@@ -48,7 +48,7 @@ from segan_core.data.split import split_of  # noqa: E402
 from segan_core.data.store import GlyphDataset  # noqa: E402
 from segan_core.finetune import START_CODES, FinetuneRequest, finetune, start_folder  # noqa: E402
 from segan_core.glyphs.ink import ink_iou  # noqa: E402
-from segan_core.glyphs.ink_gain import INK_GAIN_KEY, apply_gain, match_ink  # noqa: E402
+from segan_core.glyphs.ink_gain import INK_GAIN_KEY, MATCH_RULE, apply_gain, match_ink  # noqa: E402
 from segan_core.glyphs.placement import Placement  # noqa: E402
 from segan_core.glyphs.render import FontRenderer  # noqa: E402
 from segan_core.inference import StyleModel  # noqa: E402
@@ -135,9 +135,12 @@ def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path, pl
     out = work / (name if placement else f"{name}-unplaced")
     done = out / "model" / "style.json"
     style = json.loads(done.read_text(encoding="utf-8")) if done.is_file() else {}
-    # a fit whose style was installed before the ink match (glyphs/ink_gain.py) is chosen and installed again from
-    # its run, as `segan train finetune --resume` does once the budget is spent: the same steps, no new ones
-    resume = bool(style) and INK_GAIN_KEY not in style and (out / "run" / "train_state.json").is_file()
+    # a fit whose style was installed before the ink match (glyphs/ink_gain.py), or with a gain by another rule, is
+    # chosen and installed again from its run, as `segan train finetune --resume` does once the budget is spent:
+    # the same steps, no new ones
+    matched = style and json.loads((out / "model" / "config.json").read_text(encoding="utf-8")).get(INK_GAIN_KEY, {})
+    stale = not matched or matched.get("rule") != MATCH_RULE  # (or the gain by an older rule)
+    resume = bool(style) and stale and (out / "run" / "train_state.json").is_file()
     request = FinetuneRequest(
         base=str(base), data=dataset, name=f"bench-{recipe}", recipe=recipe, cpu_budget_minutes=minutes,
         threads=1, run_dir=out / "run", out=out / "model", overwrite=True, placement=placement, start_code=start_code,

@@ -173,9 +173,9 @@ class FinetuneRequest:
     # train on the writer's glyphs with their median size and position taken off (one transform for the whole
     # hand), and put it back on every glyph the new style draws (glyphs/placement.py, issue 32)
     placement: bool = True
-    # draw the writer's stroke weight: the ink gain whose glyphs of the writer's dev characters carry the ink closest
-    # to their own (glyphs/ink_gain.py), kept in the style's config.json; off for a style adapted on a whole font,
-    # whose second stage calibrates its own gain
+    # draw the writer's stroke weight: the ink gain whose glyphs of the writer's dev characters carry the most ink up to
+    # their own (glyphs/ink_gain.py), kept in the style's config.json; off for a style adapted on a whole
+    # font, whose second stage calibrates its own gain
     match_ink: bool = True
     # a many-hands base: start the writer's code at the base's code that draws their glyphs closest ("nearest"), or
     # at the mean of its codes ("mean"); the search's CPU time comes out of the budget (model/style_codes.py)

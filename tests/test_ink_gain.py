@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from segan_core.errors import CheckpointError
-from segan_core.glyphs.ink_gain import GainScore, InkMatch, closest_ink, match_ink
+from segan_core.glyphs.ink_gain import GainScore, InkMatch, match_ink, writer_gain
 
 
 def strokes(count: int, value: int, width: int) -> np.ndarray:
@@ -28,6 +28,7 @@ def test_a_light_fit_is_given_the_writers_ink_and_no_more():
     assert match.characters == 8 and match.chosen == scores[1.25] and scores[1.25].iou == 1.0
     # a style already as heavy as the writer keeps gain 1: the match never draws bolder than the writer writes
     assert match_ink(writer, writer).gain == 1.0
+    assert match_ink(light, light[:, :, ::-1]).gain == 1.0  # the same ink, elsewhere: no gain either
     # too few of the writer's glyphs carry ink to measure: gain 1, said so
     few = match_ink(light[:3], writer[:3])
     assert few.gain == 1.0 and few.characters == 0 and "too few" in few.describe()
@@ -35,11 +36,13 @@ def test_a_light_fit_is_given_the_writers_ink_and_no_more():
         match_ink(light[:3], writer)
 
 
-def test_closest_ink_prefers_the_lighter_gain_on_a_tie():
-    scores = [GainScore(1.0, 0.3, 0.8), GainScore(1.25, 0.32, 0.9), GainScore(1.5, 0.33, 1.1), GainScore(2.0, 0.4, 1.3)]
-    assert closest_ink(scores) == 1.25  # 0.9 and 1.1 are as far from 1: the lighter
-    assert closest_ink([GainScore(1.0, 0.3, 1.4), GainScore(2.0, 0.35, 1.8)]) == 1.0
-    assert closest_ink([]) == 1.0
+def test_the_writers_gain_gives_the_most_ink_within_theirs():
+    scores = [GainScore(1.0, 0.3, 0.8), GainScore(1.25, 0.32, 0.97), GainScore(1.5, 0.33, 1.03),
+              GainScore(2.0, 0.4, 1.3)]  # fmt: skip
+    assert writer_gain(scores) == 1.25  # 1.5 is nearer the writer's ink, but heavier: bolder glyphs read worse
+    assert writer_gain([GainScore(1.0, 0.3, 0.5), GainScore(1.25, 0.3, 1.0), GainScore(2.0, 0.3, 1.0)]) == 1.25
+    assert writer_gain([GainScore(1.0, 0.3, 1.4), GainScore(2.0, 0.35, 1.8)]) == 1.0  # heavier already: as drawn
+    assert writer_gain([]) == 1.0
 
 
 def test_the_match_round_trips_and_a_bad_one_is_one_clear_error():

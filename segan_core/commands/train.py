@@ -199,7 +199,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                           "position are taken off for training and put back on every glyph the style draws)")
     finetune.add_argument("--no-ink-match", action="store_true",
                           help="draw the fit's glyphs as the network leaves them (default: with the ink gain whose "
-                          "glyphs of the writer's dev characters carry the ink closest to their own, the writer's "
+                          "glyphs of the writer's dev characters carry the most ink up to their own: the writer's "
                           "stroke weight)")
     finetune.add_argument("--start-code", choices=START_CODES, default="nearest",
                           help="from a many-hands base: start the writer's style code at the base's code whose glyphs "
