@@ -26,7 +26,7 @@ share the cores; on for the app's previews).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,10 +124,18 @@ class StyleSource:
              heatmaps: bool = False) -> tuple[Generation, np.ndarray | None]:
         """The generator's full picture (source, skeleton, its glyphs and heatmaps) and the second stage's glyphs
         of the same characters (``None`` without a stage): what the Generate view shows before and after."""
+        *_, last = self.draw_in_steps(chars, batch_size, heatmaps)
+        return last
+
+    def draw_in_steps(self, chars: Sequence[str], batch_size: int = 64,
+                      heatmaps: bool = False) -> Iterator[tuple[Generation, np.ndarray | None]]:
+        """:meth:`draw` one network at a time: ``(generation, None)`` as soon as the generator has drawn, then, for a
+        style with a second stage, ``(generation, upscaled)``; a preview shows the first while the second is drawn
+        (on a 2-core AVX2 CPU the stage takes about 50 ms of the 10-character preview's 170 ms)."""
         generation = self.style_model.run(chars, batch_size=batch_size, heatmaps=heatmaps)
-        if self.stage is None:
-            return generation, None
-        return generation, self.stage.upscale(generation.generated, generation.source, batch_size)
+        yield generation, None
+        if self.stage is not None:
+            yield generation, self.stage.upscale(generation.generated, generation.source, batch_size)
 
     def run(self, chars: Sequence[str], batch_size: int = 64, heatmaps: bool = False) -> Generation:
         """The generator's :class:`~segan_core.inference.Generation` with ``generated`` its final glyphs."""

@@ -67,6 +67,28 @@ def test_export_generate_and_the_preview_draw_the_same_256px_glyph(tmp_path):
         assert np.array_equal(previewed[char], exported[char]), char
 
 
+def test_the_preview_shows_the_generators_glyphs_before_the_second_stage_redraws_them():
+    """Issue 29: each chunk comes twice from a style with a second stage, the generator's glyphs (with heatmaps and
+    skeletons) first, then the same with the stage's 256 px glyphs; a style without one, once."""
+    pytest.importorskip("PySide6")
+    from app.views.generate import generate_results, load_style
+
+    source = load_style(f"style:{STYLE}", device="cpu")
+    first, second = list(generate_results(source, tuple(CHARS)))
+    assert list(first.payload) == list(second.payload) == list(CHARS) and first.done == second.done == len(CHARS)
+    for char in CHARS:
+        early, late = first.payload[char], second.payload[char]
+        assert early.upscaled is None and late.upscaled is not None and late.upscaled.shape == (256, 256)
+        assert early.generated is late.generated and set(early.heatmaps) == {"cam", "sram", "cram"}
+    _, upscaled = source.draw(tuple(CHARS))
+    assert np.array_equal(np.stack([second.payload[c].upscaled for c in CHARS]), upscaled)
+    alone = open_style(f"dir:{source.folder}", second_stage=False, device="cpu")
+    (only,) = generate_results(alone, tuple(CHARS))
+    assert all(r.upscaled is None for r in only.payload.values())
+    steps = list(alone.draw_in_steps(tuple(CHARS)))
+    assert len(steps) == 1 and steps[0][1] is None
+
+
 def test_a_style_source_says_what_it_is(tmp_path):
     style = open_style(f"style:{STYLE}", device="cpu", backend="eager")
     assert style.folder == BUNDLED_MODELS_DIR / STYLE and style.stage is not None and style.written is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,7 @@ from segan_core.style_source import StyleSource, open_style
 from segan_core.styles import SAMPLE_CHAR, StyleEntry
 
 if TYPE_CHECKING:
-    from segan_core.inference import StyleModel
+    from segan_core.inference import Generation, StyleModel
     from segan_core.upscale.stage import SecondStage
 
 # while the generator draws, a pause of 80 ms ends a burst of typing (what it draws then is cancelled after its chunk);
@@ -61,8 +62,8 @@ def load_style(key: str, device: str = "auto") -> StyleSource:
     return open_style(key, device=device, written=False)
 
 
-def _results(source: StyleSource, chars: tuple[str, ...]) -> dict[str, GlyphResult]:
-    generation, upscaled = source.draw(chars, heatmaps=True)
+def _results(generation: Generation) -> dict[str, GlyphResult]:
+    """The generator's glyphs, one :class:`GlyphResult` a character (no second stage's glyph yet)."""
     results = {}
     for i, char in enumerate(generation.chars):
         results[char] = GlyphResult(
@@ -73,7 +74,6 @@ def _results(source: StyleSource, chars: tuple[str, ...]) -> dict[str, GlyphResu
             generated_skeleton=skeletonize(generation.generated[i]),
             # kept as uint8 (0-255): a long paste holds thousands of these
             heatmaps={kind: np.round(maps[i] * 255).astype(np.uint8) for kind, maps in generation.heatmaps.items()},
-            upscaled=upscaled[i] if upscaled is not None else None,
         )
     return results
 
@@ -82,12 +82,20 @@ def generate_results(source: StyleSource, chars: tuple[str, ...], chunk: int = C
                      cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Worker side: draw the style (with heatmaps, and its second stage) chunk by chunk; each Progress carries
     the results of one chunk (char -> GlyphResult), so a long paste fills the grid progressively and a new
-    keystroke can cancel the rest."""
+    keystroke can cancel the rest. A style with a second stage reports each chunk twice: the generator's glyphs as
+    soon as they are drawn, then the same with the stage's 256 px glyphs (issue 29: the grid and the heatmaps
+    do not wait for the stage)."""
     for start in range(0, len(chars), chunk):
         if cancel is not None:
             cancel.raise_if_cancelled("generation")
         part = chars[start : start + chunk]
-        yield Progress("generate", start + len(part), len(chars), payload=_results(source, part))
+        results: dict[str, GlyphResult] = {}
+        for generation, upscaled in source.draw_in_steps(part, heatmaps=True):
+            if upscaled is None:
+                results = _results(generation)
+            else:
+                results = {c: replace(r, upscaled=upscaled[i]) for i, (c, r) in enumerate(results.items())}
+            yield Progress("generate", start + len(part), len(chars), payload=results)
 
 
 def sample_icons(entries: list[StyleEntry]) -> dict[str, object]:
