@@ -60,6 +60,12 @@ def test_the_int8_path_needs_a_passing_check_for_these_weights_and_a_vnni_cpu(st
     assert choose_backend(style_copy, sha)[0] == "onnx"
     write_check(style_copy, a_check(sha, accuracy_int8=0.89))  # exactly 0.01 below: within the gate
     assert choose_backend(style_copy, sha)[0] == "int8"
+    # a failed check measured where the path does not run says so, and how to measure it here
+    write_check(style_copy, a_check(sha, iou_64=0.93, measured_on="avx2 fma"))
+    backend, why = choose_backend(style_copy, sha)
+    assert backend == "onnx" and "measured on a CPU without VNNI/AMX (avx2 fma)" in why
+    assert "bench/bench_int8.py --styles style --write" in why and "failed" not in why
+    write_check(style_copy, a_check(sha, accuracy_int8=0.89))
     monkeypatch.setattr(int8, "int8_flags", lambda: [])
     assert choose_backend(style_copy, sha) == ("onnx", "fp32 ONNX (this CPU has no VNNI/AMX int8 instructions)")
 
