@@ -434,7 +434,7 @@ class GenerateView(QWidget):
         self._cells = cells
         self._update_status(cells)
         self.cache.keep(c for c, _, _ in cells)  # the others' glyphs only up to the cache's byte budget
-        todo = tuple(c for c, state, _ in cells if state == PENDING and c not in self.cache)
+        todo = tuple(c for c, state, _ in cells if state == PENDING and not self._drawn(c))
         if self.model is None or not todo:
             if self.model is not None:
                 self._finish_latency()
@@ -452,6 +452,12 @@ class GenerateView(QWidget):
             on_failed=self._generation_failed,
             on_done=self._generation_done, receiver=self,
         )
+
+    def _drawn(self, char: str) -> bool:
+        """In the cache with every glyph the style draws: for a style with a second stage, its 256 px glyph too (a
+        draw that failed between the generator and the stage left only the first)."""
+        result = self.cache.get(char)
+        return result is not None and (self.stage is None or result.upscaled is not None)
 
     def _missing_of(self, chars: list[str]) -> dict[str, str]:
         if self.model is None:

@@ -321,3 +321,20 @@ def test_a_long_text_says_how_many_glyphs_are_drawn_while_it_draws(qtbot, window
     assert len(set(counts)) >= 2  # ... and moves
     assert "drawn" not in view.status.text()  # and goes once every glyph is there
     assert errors == []
+
+
+def test_a_glyph_left_without_its_second_stage_is_drawn_again(qtbot, window, errors):
+    """Issue 29: the grid shows the generator's glyphs before the second stage's; a draw that stopped between the two
+    (the stage failed) leaves a glyph without its 256 px version, which the next change draws again."""
+    from dataclasses import replace
+
+    view = window.generate
+    with qtbot.waitSignal(view.model_ready, timeout=60000):
+        assert view.select_style("style:ma-shan-zheng")
+    assert view.stage is not None
+    _type(qtbot, view, "永字")
+    qtbot.waitUntil(lambda: all(c in view.cache and view.cache[c].upscaled is not None for c in "永字"), timeout=60000)
+    view.cache["永"] = replace(view.cache["永"], upscaled=None)
+    view.regenerate()
+    qtbot.waitUntil(lambda: view.cache["永"].upscaled is not None, timeout=60000)
+    assert errors == []
