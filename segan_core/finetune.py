@@ -440,7 +440,11 @@ def _install(request: FinetuneRequest, selected: Path, out: Path, placement: Pla
             match = _match_ink(tmp, Path(request.data))
             if match is not None:
                 _set_config(tmp, INK_GAIN_KEY, match.to_json())
-                style[INK_GAIN_KEY] = {"gain": match.gain, "characters": match.characters}
+                # (style["dev"] scores the choice of snapshot, before the gain; these are the dev glyphs as drawn)
+                chosen = match.chosen
+                style[INK_GAIN_KEY] = {"gain": match.gain, "characters": match.characters,
+                                       "dev_iou": chosen.iou if chosen else None,
+                                       "dev_ink_ratio": chosen.ink_ratio if chosen else None}  # fmt: skip
                 yield Progress("calibrate", 1, 1, message=match.describe())
         style["written"] = _keep_written(Path(request.data), tmp)
         yield Progress("check", 0, 1, message="checking the new style on the writer's test characters")

@@ -135,7 +135,7 @@ class StyleModel:
             self._identity = f"{self._identity}-placed-{placed}"
         # and the ink gain that gives its glyphs the writer's stroke weight (glyphs/ink_gain.py), after the placement
         raw_gain = config.get(INK_GAIN_KEY)
-        self.ink_match = InkMatch.from_json(raw_gain, f"{folder}/config.json") if raw_gain else None
+        self.ink_match = InkMatch.from_json(raw_gain, f"{folder}/config.json") if raw_gain is not None else None
         if self.ink_gain != 1.0:  # other glyphs again: another cache key
             self._identity = f"{self._identity}-ink-{self.ink_gain:g}"
 

@@ -108,7 +108,8 @@ def read_check(folder: Path) -> Int8Check | None:
                    0.0 if check.iou_256 is None else check.iou_256)  # fmt: skip
         if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
             return None
-        if not all(isinstance(v, str) for v in (check.weights_sha256, check.recipe, check.onnxruntime)):
+        texts = (check.weights_sha256, check.recipe, check.onnxruntime, check.measured_on)
+        if not all(isinstance(v, str) for v in texts):
             return None
         return check
     except (OSError, ValueError, KeyError, TypeError):

@@ -123,7 +123,9 @@ def test_finetune_installs_a_user_style_everywhere(tiny_dataset, skeleton_gan, b
 
     match = config["ink_gain"]
     dev = GlyphDataset(tiny_dataset).split("dev")
-    assert style["ink_gain"] == {"gain": match["gain"], "characters": match["characters"]}
+    chosen = next(s for s in match["scores"] if s["gain"] == match["gain"])
+    assert style["ink_gain"] == {"gain": match["gain"], "characters": match["characters"], "dev_iou": chosen["iou"],
+                                 "dev_ink_ratio": chosen["ink_ratio"]}  # fmt: skip
     assert match["characters"] == len(dev) >= 4 and len(match["scores"]) == 10
     assert StyleModel.load(style_dir, backend="eager").ink_gain == match["gain"]
     from segan_core.finetune import run_folder

@@ -50,6 +50,7 @@ def test_the_match_round_trips_and_a_bad_one_is_one_clear_error():
     assert InkMatch.from_json(match.to_json(), "here") == match
     assert "ink gain 1.5" in match.describe() and "0.80" in match.describe()
     for bad in ({"gain": "heavy", "characters": 3, "scores": []}, {"gain": 0.5, "characters": 3, "scores": []},
-                {"gain": 2.0}, [1, 2]):  # fmt: skip
+                {"gain": 2.0}, [1, 2], {}, 0, {"gain": 2.0, "characters": float("inf"), "scores": []},
+                {"gain": 10**400, "characters": 3, "scores": []}):  # fmt: skip
         with pytest.raises(CheckpointError, match=r"config\.json: the style's ink_gain is not readable"):
             InkMatch.from_json(bad, "x/config.json")

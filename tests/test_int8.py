@@ -75,7 +75,9 @@ BAD_TYPES = '{"format": "segan-int8-check", "weights_sha256": "x", "recipe": "r"
 
 
 @pytest.mark.parametrize("text", ["{", "[]", '{"format": "segan-int8-check"}', '{"format": "other"}', "x" * 70_000,
-                                  BAD_TYPES, BAD_TYPES.replace('"0.99"', "true")])
+                                  BAD_TYPES, BAD_TYPES.replace('"0.99"', "true"),
+                                  BAD_TYPES.replace('"0.99"', "0.99").replace('"measured_on": ""',
+                                                                              '"measured_on": null')])
 def test_a_damaged_check_file_means_fp32(style_copy, vnni, text):
     (style_copy / "int8.json").write_text(text, encoding="utf-8")
     assert read_check(style_copy) is None

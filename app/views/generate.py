@@ -94,7 +94,7 @@ def generate_results(source: StyleSource, chars: tuple[str, ...], chunk: int = C
             if upscaled is None:
                 results = _results(generation)
             else:
-                results = {c: replace(r, upscaled=upscaled[i]) for i, (c, r) in enumerate(results.items())}
+                results = {c: replace(results[c], upscaled=upscaled[i]) for i, c in enumerate(generation.chars)}
             yield Progress("generate", start + len(part), len(chars), payload=results)
 
 

@@ -449,7 +449,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         f"dev {scores}; in {result.out}"
     )
     if result.ink is not None:
-        print(f"drawn with your stroke weight: {result.ink.describe()}")
+        print(f"stroke weight: {result.ink.describe()}")
     if result.verdict is not None:
         print(f"the new style {result.verdict.text}")
     return 0

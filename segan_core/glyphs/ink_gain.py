@@ -98,13 +98,13 @@ class InkMatch:
         try:
             scores = tuple(GainScore(float(s["gain"]), float(s["iou"]), float(s["ink_ratio"])) for s in data["scores"])
             return cls(float(data["gain"]), int(data["characters"]), scores)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise CheckpointError(f"{where}: the style's {INK_GAIN_KEY} is not readable ({exc})") from None
 
     def describe(self) -> str:
         chosen = self.chosen
         if chosen is None or self.characters == 0:
-            return "ink gain 1 (too few dev characters to match the writer's ink)"
+            return "not matched (too few dev characters to measure the writer's ink): ink gain 1"
         plain = next((s for s in self.scores if s.gain == 1.0), chosen)
         return (f"ink gain {self.gain:g}: {chosen.ink_ratio:.2f} x your ink on {self.characters} dev characters "
                 f"(at gain 1: {plain.ink_ratio:.2f} x); ink IoU {plain.iou:.3f} -> {chosen.iou:.3f}")

@@ -41,6 +41,8 @@ def test_the_switch_shows_the_second_stage_or_the_generator(qtbot, upscaled_wind
     assert "→ 128 px" in view.model_label.text()
     _type(qtbot, view, "永字")
     qtbot.waitUntil(lambda: view.grid.ready_chars() == ["永", "字"], timeout=20000)
+    # the grid shows the generator's glyphs first, then the second stage's (issue 29)
+    qtbot.waitUntil(lambda: all(c in view.cache and view.cache[c].upscaled is not None for c in "永字"), timeout=20000)
     result = view.cache["字"]
     assert result.generated.shape == (32, 32) and result.upscaled.shape == (128, 128)
     view.grid.setCurrentItem(view.grid.item_for("字"))

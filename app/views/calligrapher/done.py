@@ -27,7 +27,7 @@ def done_summary(result: FinetuneResult, base: str, recipe: str, scores: str) ->
             f"minutes; snapshot <b>{result.snapshot}</b> chosen on the calligrapher's dev characters"
             f"{' (' + scores + ')' if scores else ''}.</p>")
     if result.ink is not None:
-        made += f"<p>Drawn with the calligrapher's stroke weight: {result.ink.describe()}.</p>"
+        made += f"<p>Stroke weight: {result.ink.describe()}.</p>"
     verdict = result.verdict
     if verdict is not None and not verdict.usable:
         return (f"<h3>{name} is a draft</h3><p>It {verdict.text}.</p>{made}"
