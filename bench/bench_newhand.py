@@ -138,13 +138,15 @@ def adapt(base: Path, dataset: Path, recipe: str, minutes: float, work: Path, pl
     # a fit whose style was installed before the ink match (glyphs/ink_gain.py), or with a gain by another rule, is
     # chosen and installed again from its run, as `segan train finetune --resume` does once the budget is spent:
     # the same steps, no new ones
-    matched = style and json.loads((out / "model" / "config.json").read_text(encoding="utf-8")).get(INK_GAIN_KEY, {})
-    stale = not matched or matched.get("rule") != MATCH_RULE  # (or the gain by an older rule)
-    resume = bool(style) and stale and (out / "run" / "train_state.json").is_file()
+    matched = style and json.loads((out / "model" / "config.json").read_text(encoding="utf-8")).get(INK_GAIN_KEY)
+    stale = INK_GAIN_KEY not in style or (matched is not None and matched.get("rule") != MATCH_RULE)
+    state = out / "run" / "train_state.json"
+    resume = bool(style) and stale and state.is_file()
     request = FinetuneRequest(
         base=str(base), data=dataset, name=f"bench-{recipe}", recipe=recipe, cpu_budget_minutes=minutes,
         threads=1, run_dir=out / "run", out=out / "model", overwrite=True, placement=placement, start_code=start_code,
-        resume=resume,
+        resume=resume,  # and then no step more than the run made, whatever --cpu-budget says now
+        max_steps=json.loads(state.read_text(encoding="utf-8"))["step"] if resume else None,
     )  # fmt: skip
     if style and not resume:  # fitted by an earlier run of the bench: scored again, not fitted again
         steps = int(style["snapshot"].removeprefix("step-"))

@@ -438,6 +438,7 @@ def _install(request: FinetuneRequest, selected: Path, out: Path, placement: Pla
         if request.match_ink:
             yield Progress("calibrate", 0, 1, message="matching your stroke weight on your dev characters")
             match = _match_ink(tmp, Path(request.data))
+            style[INK_GAIN_KEY] = None  # asked for, nothing to match on: no dev characters
             if match is not None:
                 _set_config(tmp, INK_GAIN_KEY, match.to_json())
                 # (style["dev"] scores the choice of snapshot, before the gain; these are the dev glyphs as drawn)
