@@ -42,7 +42,7 @@ from segan_core.evaluation.selection import CRITERIA, SELECTION
 from segan_core.glyphs.ink_gain import INK_GAIN_KEY, InkMatch, match_ink
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import CONFIG_FILE, read_config, snapshot_step
+from segan_core.model.checkpoint import read_config, set_config_entry, snapshot_step
 from segan_core.model.device import resolve_bf16
 from segan_core.model_folder import ModelFolder
 from segan_core.outputs import Legacy, OutputKind, check_output_dir
@@ -433,14 +433,14 @@ def _install(request: FinetuneRequest, selected: Path, out: Path, placement: Pla
             if item.name != SELECTION.marker:
                 shutil.copy2(item, tmp / item.name)
         if placement is not None:  # the style model puts the writer's size and position back on its glyphs
-            _set_config(tmp, "placement", placement.to_json())
+            set_config_entry(tmp, "placement", placement.to_json())
         match = None
         if request.match_ink:
             yield Progress("calibrate", 0, 1, message="matching your stroke weight on your dev characters")
             match = _match_ink(tmp, Path(request.data))
             style[INK_GAIN_KEY] = None  # asked for, nothing to match on: no dev characters
             if match is not None:
-                _set_config(tmp, INK_GAIN_KEY, match.to_json())
+                set_config_entry(tmp, INK_GAIN_KEY, match.to_json())
                 # (style["dev"] scores the choice of snapshot, before the gain; these are the dev glyphs as drawn)
                 chosen = match.chosen
                 style[INK_GAIN_KEY] = {"gain": match.gain, "characters": match.characters,
@@ -454,13 +454,6 @@ def _install(request: FinetuneRequest, selected: Path, out: Path, placement: Pla
         style["verdict"] = judged.to_json()
         (tmp / STYLE_FILE).write_text(json.dumps(style, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return judged, match
-
-
-def _set_config(folder: Path, key: str, value: object) -> None:
-    """``folder/config.json`` (a folder being installed, not yet in place) with ``key`` set to ``value``."""
-    config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    config[key] = value
-    (folder / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def _match_ink(style: Path, data: Path) -> InkMatch | None:

@@ -110,6 +110,13 @@ def read_config(folder: Path | str, kind: str | None = None) -> dict[str, Any]:
     return ModelFolder(folder).read_config(kind)
 
 
+def set_config_entry(folder: Path, key: str, value: Any, kind: str | None = None) -> None:
+    """Rewrite ``folder/config.json`` (atomically) with ``key`` set to ``value``, the rest as it was."""
+    config = read_config(folder, kind)
+    body = {k: v for k, v in config.items() if k not in ("format", "version", "kind")}
+    write_config(Path(folder), str(config["kind"]), {**body, key: value})
+
+
 def weights_hash(folder: Path) -> str:
     """SHA-256 of weights.safetensors: identifies a model for caches and reports."""
     digest = hashlib.sha256()

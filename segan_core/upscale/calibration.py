@@ -109,12 +109,10 @@ def calibrate(
 
 def write_calibration(folder: Path, calibration: Calibration) -> None:
     """Rewrite ``folder/config.json`` (atomically) with ``calibration`` in place of any earlier one."""
-    from segan_core.model.checkpoint import read_config, write_config
+    from segan_core.model.checkpoint import set_config_entry
     from segan_core.model.upscaler import UPSCALER_KIND
 
-    config = read_config(folder, kind=UPSCALER_KIND)
-    body = {k: v for k, v in config.items() if k not in ("format", "version", "kind")}
-    write_config(Path(folder), UPSCALER_KIND, {**body, CALIBRATION_KEY: calibration.to_json()})
+    set_config_entry(Path(folder), CALIBRATION_KEY, calibration.to_json(), kind=UPSCALER_KIND)
 
 
 def format_calibration(calibration: Calibration) -> str:
