@@ -40,6 +40,7 @@ from segan_core.model.segan import Generator
 from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
 from segan_core.resources import SOURCE_FONT
 from segan_core.sampling import spread
+from segan_core.session_streams import SessionStreams
 
 HEATMAP_KINDS = ("cam", "sram", "cram")
 # execution variants of the generator forward pass; bench/bench_infer.py measures them
@@ -403,22 +404,30 @@ def _onnxruntime():
     return onnxruntime
 
 
-def open_session(model: bytes, busy_wait: bool = True):
-    """An ONNX Runtime CPU session over a serialized graph; a missing onnxruntime is a :class:`SeganError`.
+def open_session(model: bytes, busy_wait: bool = True, threads: int | None = None):
+    """An ONNX Runtime CPU session over a serialized graph, or, for a budget of several ``threads`` (default: torch's,
+    which the app's preferences and the CLI set), :class:`~segan_core.session_streams.SessionStreams` of it: two
+    sessions that each draw half of a batch at once (issue 29; on 2 cores 1.2-1.4x one session of 2 threads). A
+    missing onnxruntime is a :class:`SeganError`.
 
     ``busy_wait``: the session's threads spin between operators (the fastest for a process that has the cores to
     itself: the app's previews); ``False`` where other work shares the cores (the export's trace workers), which
     also drops the memory pattern (a long job's peak RSS over a few percent of speed)."""
     onnxruntime = _onnxruntime()
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if not busy_wait:  # spinning threads took the cores of the export's trace workers: its GB2312 run with the
-        # second stage took 89.1 s (4 runs) without, 97.5 s (3 runs) with them (docs/benchmarks.md)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # and no memory pattern (one block for every intermediate of a batch, kept): the export's main process
-        # peaked at 790-802 MB without it, 1,082 MB with it, in the same time (83.1 / 84.8 s against 85.4 s)
-        options.enable_mem_pattern = False
-    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+    def make(intra_op_threads: int):
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = intra_op_threads
+        if not busy_wait:  # spinning threads took the cores of the export's trace workers: its GB2312 run with the
+            # second stage took 89.1 s (4 runs) without, 97.5 s (3 runs) with them (docs/benchmarks.md)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # and no memory pattern (one block for every intermediate of a batch, kept): the export's main process
+            # peaked at 790-802 MB without it, 1,082 MB with it, in the same time (83.1 / 84.8 s against 85.4 s)
+            options.enable_mem_pattern = False
+        return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+    return SessionStreams.open(make, torch.get_num_threads() if threads is None else threads)
 
 
 def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],

@@ -1,0 +1,82 @@
+"""One ONNX graph as several ONNX Runtime sessions, each drawing its share of a batch at the same time (issue 29).
+
+On a 2-core AVX2 EPYC one session with 2 intra-op threads drew 10 preview glyphs in 122 ms (median of 80 batches);
+two sessions of 1 thread, 5 glyphs each, run side by side, in 87 ms; at the export's batch of 64, 79 against 95
+glyphs/s (docs/benchmarks.md). A convolution of a few 16 x 16 glyphs is too small to split across threads well, and
+every one of the graph's ~150 operators waits for both threads; two whole passes over half the glyphs each share
+nothing until the end. A single glyph costs the same either way (19 ms).
+
+:class:`SessionStreams` has the part of an ``onnxruntime.InferenceSession``'s interface the generator and the
+second stage use (``run``, ``get_inputs``, ``get_outputs``), so the code that runs a graph does not know how many
+sessions draw it. Every input and output of such a graph is batch-first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+MAX_STREAMS = 2  # measured on 2 cores only; more cores give each stream more intra-op threads
+
+
+def stream_plan(threads: int) -> tuple[int, int]:
+    """(sessions, intra-op threads each) for a budget of ``threads`` CPU threads."""
+    if threads < 2:
+        return 1, 1
+    streams = min(MAX_STREAMS, threads)
+    return streams, threads // streams
+
+
+def split_bounds(count: int, parts: int) -> list[tuple[int, int]]:
+    """``count`` items in ``parts`` contiguous runs as even as can be (the first ones a glyph longer)."""
+    parts = max(1, min(parts, count))
+    edges = np.linspace(0, count, parts + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in pairwise(edges)]
+
+
+class SessionStreams:
+    """Sessions of one graph; :meth:`run` gives each a contiguous share of the batch and joins their outputs."""
+
+    def __init__(self, sessions: Sequence[Any]) -> None:
+        if not sessions:
+            raise ValueError("SessionStreams needs at least one session")
+        self.sessions = list(sessions)
+        # the first share runs on the calling thread, the others on these
+        self._helpers = ThreadPoolExecutor(len(self.sessions) - 1, "onnx-stream") if len(self.sessions) > 1 else None
+
+    @classmethod
+    def open(cls, make: Callable[[int], Any], threads: int) -> Any:
+        """A plain session (``make(threads)``) for a budget of one thread, else streams of ``make(threads_each)``."""
+        streams, each = stream_plan(threads)
+        if streams == 1:
+            return make(each)
+        return cls([make(each) for _ in range(streams)])
+
+    def get_inputs(self) -> Any:
+        return self.sessions[0].get_inputs()
+
+    def get_outputs(self) -> Any:
+        return self.sessions[0].get_outputs()
+
+    def run(self, output_names: Sequence[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        sizes = {len(value) for value in feeds.values()}
+        if len(sizes) != 1 or self._helpers is None:  # inputs of different lengths are not a batch to share
+            return self.sessions[0].run(output_names, feeds)
+        bounds = split_bounds(sizes.pop(), len(self.sessions))
+        if len(bounds) == 1:
+            return self.sessions[0].run(output_names, feeds)
+        shares = [{name: value[a:b] for name, value in feeds.items()} for a, b in bounds]
+        pending = [self._helpers.submit(session.run, output_names, share)
+                   for session, share in zip(self.sessions[1:], shares[1:], strict=False)]  # fmt: skip
+        first = self.sessions[0].run(output_names, shares[0])
+        parts = [first, *(future.result() for future in pending)]
+        return [np.concatenate(outputs) for outputs in zip(*parts, strict=True)]
+
+    def close(self) -> None:
+        """Let the helper threads end (the sessions go with the object)."""
+        if self._helpers is not None:
+            self._helpers.shutdown(wait=False)
