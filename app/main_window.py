@@ -165,10 +165,13 @@ class MainWindow(QMainWindow):
     def _preferences(self) -> None:
         dialog = PreferencesDialog(self.context.settings, self)
         if dialog.exec():
-            device = self.context.settings.device
+            before = (self.context.settings.device, self.context.settings.threads)
             dialog.apply()
             configure_threads(self.context.settings.threads)
-            if self.context.settings.device != device and self.generate.entry is not None:
+            # the style's ONNX Runtime sessions are opened for a thread count (one session, or two of half the
+            # threads: segan_core.session_streams): a new device or thread count opens the style again
+            changed = (self.context.settings.device, self.context.settings.threads) != before
+            if changed and self.generate.entry is not None:
                 self.generate.reload_model()
 
     def _open_log_folder(self) -> None:

@@ -35,7 +35,7 @@ from segan_core.glyphs.render import FontRenderer
 from segan_core.glyphs.skeleton import skeletonize
 from segan_core.int8 import CALIBRATION_GLYPHS, choose_backend, quantize, quantized_path, quantized_session
 from segan_core.model.checkpoint import WEIGHTS_FILE, load_module, load_tensors, read_config, weights_hash
-from segan_core.model.device import pick_device
+from segan_core.model.device import pick_device, thread_budget
 from segan_core.model.segan import Generator
 from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
 from segan_core.resources import SOURCE_FONT
@@ -405,8 +405,9 @@ def _onnxruntime():
 
 
 def open_session(model: bytes, busy_wait: bool = True, threads: int | None = None):
-    """An ONNX Runtime CPU session over a serialized graph, or, for a budget of several ``threads`` (default: torch's,
-    which the app's preferences and the CLI set), :class:`~segan_core.session_streams.SessionStreams` of it: two
+    """An ONNX Runtime CPU session over a serialized graph, or, for a budget of several ``threads`` (default:
+    :func:`~segan_core.model.device.thread_budget`, which the app's preferences and the CLI set),
+    :class:`~segan_core.session_streams.SessionStreams` of it: two
     sessions that each draw half of a batch at once (issue 29; on 2 cores 1.2-1.4x one session of 2 threads). A
     missing onnxruntime is a :class:`SeganError`.
 
@@ -427,7 +428,7 @@ def open_session(model: bytes, busy_wait: bool = True, threads: int | None = Non
             options.enable_mem_pattern = False
         return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
-    return SessionStreams.open(make, torch.get_num_threads() if threads is None else threads)
+    return SessionStreams.open(make, thread_budget() if threads is None else threads)
 
 
 def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from segan_core.batch import BatchRequest, open_source
 from segan_core.inference import StyleModel
+from segan_core.model.device import configure_threads, thread_budget
 from segan_core.session_streams import SessionStreams, split_bounds, stream_plan
 from segan_core.style_source import StyleSource, open_style
 
@@ -49,10 +49,10 @@ def _sessions(source: StyleSource) -> list:
 
 @pytest.fixture
 def two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
+    before = thread_budget()
+    configure_threads(2)
     yield
-    torch.set_num_threads(before)
+    configure_threads(before)
 
 
 def test_the_export_does_not_busy_wait_and_the_preview_does(two_threads):
@@ -68,15 +68,15 @@ def test_the_export_does_not_busy_wait_and_the_preview_does(two_threads):
 
 
 def test_one_thread_means_one_session():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    before = thread_budget()
+    configure_threads(1)
     try:
         model = StyleModel.load(STYLE, backend="onnx")
         model.generate("永")
         assert len(_sessions_of(model._forward)) == 1
         assert not any(isinstance(c.cell_contents, SessionStreams) for c in model._forward.__closure__)
     finally:
-        torch.set_num_threads(before)
+        configure_threads(before)
 
 
 def test_the_plan_and_the_shares():
@@ -92,12 +92,12 @@ def test_streams_draw_the_glyphs_one_session_draws(two_threads, count):
     streams = StyleModel.load(STYLE, backend="onnx")
     single = StyleModel.load(STYLE, backend="onnx")
     single._forward = None
-    torch.set_num_threads(1)  # the reference rebuilds its backend as one session
+    configure_threads(1)  # the reference rebuilds its backend as one session
     try:
         chars = "永和九年岁在癸丑暮春之初会于会稽山阴之兰亭修禊事也"[:count]
         expected = single.run(chars, heatmaps=True)
     finally:
-        torch.set_num_threads(2)
+        configure_threads(2)
     got = streams.run(chars, heatmaps=True)
     assert len(_sessions_of(streams._forward)) == 2
     assert got.generated.shape == expected.generated.shape == (count, 64, 64)

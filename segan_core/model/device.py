@@ -25,12 +25,29 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
+_thread_budget: int | None = None  # set by configure_threads; None: one thread per core
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def configure_threads(num_threads: int = 0) -> int:
     """Use ``num_threads`` intra-op threads (0 = one per core); returns the count in force."""
+    global _thread_budget
     if num_threads <= 0:
-        num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        num_threads = _cores()
     torch.set_num_threads(num_threads)
-    return torch.get_num_threads()
+    _thread_budget = torch.get_num_threads()
+    return _thread_budget
+
+
+def thread_budget() -> int:
+    """The CPU threads the process may use, as :func:`configure_threads` last set them (one per core before).
+
+    Read this, not ``torch.get_num_threads()``, on a worker thread: torch keeps a thread's count from the first time
+    that thread asked, so a job thread of the app would still see the count from before the Preferences changed it."""
+    return _thread_budget if _thread_budget is not None else _cores()
 
 
 @cache

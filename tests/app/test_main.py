@@ -108,6 +108,29 @@ def test_preferences_persist_and_reload_the_model(qtbot, window, monkeypatch):
     assert window.generate.model.device.type == "cpu"
 
 
+def test_a_new_thread_count_opens_the_style_again_with_its_sessions(qtbot, window, monkeypatch):
+    """The style's ONNX Runtime sessions are made for a thread count: two threads, two sessions of one
+    (segan_core.session_streams); the Preferences' new count must reach them, not only torch."""
+    from app.dialogs import PreferencesDialog
+    from segan_core.model.device import configure_threads
+    from segan_core.session_streams import SessionStreams
+
+    def fake_exec(dialog):
+        dialog.threads.setValue(2)  # the device stays as it was
+        return 1
+
+    monkeypatch.setattr(PreferencesDialog, "exec", fake_exec)
+    try:
+        with qtbot.waitSignal(window.generate.model_ready, timeout=20000):
+            window._preferences()
+        model = window.generate.model
+        model.generate("永")
+        assert model.backend == "onnx"
+        assert any(isinstance(c.cell_contents, SessionStreams) for c in model._forward.__closure__)
+    finally:
+        configure_threads(1)
+
+
 def test_picker_lists_trained_and_added_models_like_the_cli(qtbot, app_home, errors, tiny_models, tmp_path,
                                                              monkeypatch):
     import shutil
