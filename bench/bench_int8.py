@@ -31,10 +31,10 @@ STYLES = ("ma-shan-zheng", "zhi-mang-xing", "liu-jian-mao-cao", "long-cang", "ko
 
 
 def glyphs_per_second(model, source: np.ndarray, skeletons: np.ndarray, threads: int, repeats: int = 2) -> float:
-    import torch
+    from segan_core.model.device import configure_threads
 
-    torch.set_num_threads(threads)
-    model.release()  # a new session picks up the thread count
+    configure_threads(threads)
+    model.release()  # new sessions pick up the thread count (one session, or two of half the threads each)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     model.translate(source[:64], skeletons[:64])
     best = 0.0
