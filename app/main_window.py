@@ -165,14 +165,15 @@ class MainWindow(QMainWindow):
     def _preferences(self) -> None:
         dialog = PreferencesDialog(self.context.settings, self)
         if dialog.exec():
-            before = (self.context.settings.device, self.context.settings.threads)
+            device, threads = self.context.settings.device, self.context.settings.threads
             dialog.apply()
             configure_threads(self.context.settings.threads)
-            # the style's ONNX Runtime sessions are opened for a thread count (one session, or two of half the
-            # threads: segan_core.session_streams): a new device or thread count opens the style again
-            changed = (self.context.settings.device, self.context.settings.threads) != before
-            if changed and self.generate.entry is not None:
+            if self.context.settings.device != device and self.generate.entry is not None:
                 self.generate.reload_model()
+            elif self.context.settings.threads != threads:
+                # the style's ONNX Runtime sessions are made for a thread count (one session, or two of half the
+                # threads: segan_core.session_streams): they are made again on the next draw; glyphs stay
+                self.generate.release_sessions()
 
     def _open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_path().parent)))

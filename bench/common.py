@@ -22,11 +22,14 @@ def machine() -> str:
         pass
     cores = len(os.sched_getaffinity(0))
     load = os.getloadavg()[0]
-    from segan_core.model.device import cpu_flags, resolve_bf16
+    from segan_core.model.device import cpu_flags, resolve_bf16, thread_budget
+    from segan_core.session_streams import stream_plan
 
     shown = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16") if f in cpu_flags()]
+    sessions, each = stream_plan(thread_budget())
     return (
         f"{cpu}, {cores} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"ONNX Runtime: {sessions} session(s) of {each} thread(s) a graph, "
         f"Python {platform.python_version()}, load average {load:.2f} at start\n"
         f"CPU flags: {' '.join(shown) or 'unknown'}; training default ({resolve_bf16('auto')[1]})"
     )

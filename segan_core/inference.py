@@ -40,7 +40,7 @@ from segan_core.model.segan import Generator
 from segan_core.model.tensors import thicken_stack, to_tensor, to_uint8
 from segan_core.resources import SOURCE_FONT
 from segan_core.sampling import spread
-from segan_core.session_streams import SessionStreams
+from segan_core.session_streams import OnnxRunner, SessionStreams
 
 HEATMAP_KINDS = ("cam", "sram", "cram")
 # execution variants of the generator forward pass; bench/bench_infer.py measures them
@@ -404,12 +404,12 @@ def _onnxruntime():
     return onnxruntime
 
 
-def open_session(model: bytes, busy_wait: bool = True, threads: int | None = None):
-    """An ONNX Runtime CPU session over a serialized graph, or, for a budget of several ``threads`` (default:
-    :func:`~segan_core.model.device.thread_budget`, which the app's preferences and the CLI set),
-    :class:`~segan_core.session_streams.SessionStreams` of it: two
-    sessions that each draw half of a batch at once (issue 29; on 2 cores 1.2-1.4x one session of 2 threads). A
-    missing onnxruntime is a :class:`SeganError`.
+def open_session(model: bytes, busy_wait: bool = True) -> OnnxRunner:
+    """An ONNX Runtime CPU session over a serialized graph or, where the process's thread budget
+    (:func:`~segan_core.model.device.thread_budget`: every CPU it may run on, or the app's Preferences › CPU threads)
+    has two threads or more, :class:`~segan_core.session_streams.SessionStreams` of it: two sessions of half the
+    threads, each drawing half of a batch at once (issue 29: the app's 10-glyph preview 21-23 % sooner on 2 cores).
+    A missing onnxruntime is a :class:`SeganError`.
 
     ``busy_wait``: the session's threads spin between operators (the fastest for a process that has the cores to
     itself: the app's previews); ``False`` where other work shares the cores (the export's trace workers), which
@@ -428,11 +428,11 @@ def open_session(model: bytes, busy_wait: bool = True, threads: int | None = Non
             options.enable_mem_pattern = False
         return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
-    return SessionStreams.open(make, thread_budget() if threads is None else threads)
+    return SessionStreams.open(make, thread_budget())
 
 
 def onnx_session(module: torch.nn.Module, examples: tuple[torch.Tensor, ...], input_names: list[str],
-                 output_names: list[str], busy_wait: bool = True):
+                 output_names: list[str], busy_wait: bool = True) -> OnnxRunner:
     """``module`` exported to ONNX (batch dimension dynamic) and opened in ONNX Runtime on the CPU."""
     _onnxruntime()  # before the export: a missing runtime is the message, not the export's
     return open_session(onnx_bytes(module, examples, input_names, output_names), busy_wait)
@@ -452,7 +452,7 @@ def _onnx_forward(generator: torch.nn.Module, busy_wait: bool):
     return _session_forward(onnx_session(*_flat_generator(generator), busy_wait=busy_wait), generator.heatmap_kinds)
 
 
-def _session_forward(session, kinds: tuple[str, ...]):
+def _session_forward(session: OnnxRunner, kinds: tuple[str, ...]):
     """The generator's forward pass through an ONNX Runtime session of its :func:`_flat_generator` graph."""
     input_names = {i.name for i in session.get_inputs()}
 

@@ -143,9 +143,12 @@ class StyleSource:
         return generation if upscaled is None else dataclasses.replace(generation, generated=upscaled)
 
     def release(self) -> None:
-        """Drop the generator's backend state (rebuilt on the next call); nothing for a font."""
+        """Drop the networks' backend state: the generator's and the second stage's sessions, rebuilt on the next call
+        (for the thread budget in force then); nothing for a font."""
         if self.folder is not None:
             self.style_model.release()
+        if self.stage is not None:
+            self.stage.release()
 
 
 def open_style(

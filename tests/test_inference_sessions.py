@@ -82,8 +82,56 @@ def test_one_thread_means_one_session():
 def test_the_plan_and_the_shares():
     assert stream_plan(1) == (1, 1) and stream_plan(2) == (2, 1) and stream_plan(5) == (2, 2)
     assert split_bounds(10, 2) == [(0, 5), (5, 10)]
-    assert split_bounds(3, 2) == [(0, 2), (2, 3)]
+    assert split_bounds(3, 2) == [(0, 2), (2, 3)] and split_bounds(5, 2) == [(0, 3), (3, 5)]
     assert split_bounds(1, 2) == [(0, 1)]  # a single glyph is one session's
+
+
+def test_the_thread_budget_reaches_a_thread_that_asked_torch_before():
+    """torch keeps a thread's count from its first call: the sessions read the process's budget instead."""
+    import threading
+
+    import torch
+
+    asked, go, seen = threading.Event(), threading.Event(), []
+
+    def job_thread():
+        torch.get_num_threads()  # this thread's torch count is fixed now
+        asked.set()
+        go.wait(10)
+        seen.append(thread_budget())
+
+    before = thread_budget()
+    configure_threads(1)
+    worker = threading.Thread(target=job_thread)
+    worker.start()
+    try:
+        asked.wait(10)
+        configure_threads(2)
+        go.set()
+        worker.join(10)
+        assert seen == [2]
+    finally:
+        configure_threads(before)
+
+
+class _Meeting:
+    """A fake session that returns only once the other share's session has started too."""
+
+    def __init__(self, barrier) -> None:
+        self.barrier = barrier
+
+    def run(self, names, feeds):
+        self.barrier.wait()
+        return [feeds["x"] + 1]
+
+
+def test_the_shares_run_at_the_same_time():
+    import threading
+
+    barrier = threading.Barrier(2, timeout=5)  # one after the other, the first share would wait 5 s and fail
+    streams = SessionStreams([_Meeting(barrier), _Meeting(barrier)])
+    out = streams.run(None, {"x": np.arange(5.0)[:, None]})
+    assert out[0][:, 0].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]  # in order
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 10, 17])
@@ -100,6 +148,7 @@ def test_streams_draw_the_glyphs_one_session_draws(two_threads, count):
         configure_threads(2)
     got = streams.run(chars, heatmaps=True)
     assert len(_sessions_of(streams._forward)) == 2
+    assert len(_sessions_of(single._forward)) == 1  # the reference really is one session
     assert got.generated.shape == expected.generated.shape == (count, 64, 64)
     # two sessions at batch 5 and one at batch 10 may sum in another order: the same glyph to a grey level
     assert np.abs(got.generated.astype(int) - expected.generated.astype(int)).max() <= 1
@@ -122,4 +171,3 @@ def test_a_failing_stream_is_the_call_s_error():
     with pytest.raises(RuntimeError, match="second stream"):
         streams.run(None, {"x": np.ones((4, 1))})
     assert streams.run(None, {"x": np.ones((1, 1))})[0].tolist() == [[2.0]]  # one glyph: the first session only
-    streams.close()

@@ -341,9 +341,16 @@ class GenerateView(QWidget):
         self.regenerate()
 
     def reload_model(self) -> None:
-        """Load the current style's model again (e.g. on another device)."""
-        if self.entry is not None:
+        """Load the current style's model again (e.g. on another device). A model closed while the view is hidden
+        opens again when shown, with the settings then: nothing is loaded now."""
+        if self.entry is not None and self._reopen is None:
             self._use_entry(self.entry)
+
+    def release_sessions(self) -> None:
+        """Let the style's networks make their sessions again on the next draw (a new thread count), on a worker:
+        a draw under way holds them, and the GUI does not wait for it. The glyphs drawn so far stay."""
+        if self.source is not None:
+            self.context.runner.start("release sessions", self.source.release, receiver=self)
 
     def _model_loaded(self, serial: int, source: StyleSource) -> None:
         if serial != self._load_serial:

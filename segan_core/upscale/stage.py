@@ -115,6 +115,12 @@ class SecondStage:
     def output_size(self) -> int:
         return self.network.config.output_size
 
+    def release(self) -> None:
+        """Drop the backend's state (its ONNX Runtime sessions and their arenas); the next call rebuilds it, for the
+        thread budget in force then."""
+        with self._lock:
+            self._forward = None
+
     def upscale(
         self, generated: np.ndarray, source: np.ndarray | None = None, batch_size: int = 64, calibrated: bool = True
     ) -> np.ndarray:

@@ -108,12 +108,20 @@ def test_preferences_persist_and_reload_the_model(qtbot, window, monkeypatch):
     assert window.generate.model.device.type == "cpu"
 
 
-def test_a_new_thread_count_opens_the_style_again_with_its_sessions(qtbot, window, monkeypatch):
+def test_a_new_thread_count_remakes_the_style_s_sessions_and_keeps_its_glyphs(qtbot, window, monkeypatch):
     """The style's ONNX Runtime sessions are made for a thread count: two threads, two sessions of one
-    (segan_core.session_streams); the Preferences' new count must reach them, not only torch."""
+    (segan_core.session_streams); the Preferences' new count must reach them, not only torch, without loading the
+    style again or losing the glyphs drawn."""
     from app.dialogs import PreferencesDialog
     from segan_core.model.device import configure_threads
     from segan_core.session_streams import SessionStreams
+
+    view = window.generate
+    view.set_text("永和")
+    qtbot.waitUntil(lambda: view.grid.ready_chars() == ["永", "和"], timeout=30000)
+    model, cache = view.model, view.cache
+    model.generate("九")  # its sessions exist, made for one thread (the fixture's count)
+    assert not any(isinstance(c.cell_contents, SessionStreams) for c in model._forward.__closure__)
 
     def fake_exec(dialog):
         dialog.threads.setValue(2)  # the device stays as it was
@@ -121,14 +129,38 @@ def test_a_new_thread_count_opens_the_style_again_with_its_sessions(qtbot, windo
 
     monkeypatch.setattr(PreferencesDialog, "exec", fake_exec)
     try:
-        with qtbot.waitSignal(window.generate.model_ready, timeout=20000):
-            window._preferences()
-        model = window.generate.model
-        model.generate("永")
+        window._preferences()
+        qtbot.waitUntil(lambda: model._forward is None, timeout=30000)  # released on a worker
+        assert view.model is model and view.cache is cache and {"永", "和"} <= set(cache)
+        model.generate("年")
         assert model.backend == "onnx"
         assert any(isinstance(c.cell_contents, SessionStreams) for c in model._forward.__closure__)
     finally:
         configure_threads(1)
+
+
+def test_a_new_device_does_not_open_a_style_closed_while_hidden(qtbot, window, monkeypatch):
+    """The Generate view closed its style while another view was shown: Preferences leave it closed; it opens when
+    shown again, with the new settings."""
+    from app.dialogs import PreferencesDialog
+
+    view = window.generate
+    view.release_timer.setInterval(50)
+    window.tabs.setCurrentWidget(window.batch)
+    with qtbot.waitSignal(view.model_released, timeout=10000):
+        pass
+
+    def fake_exec(dialog):
+        dialog.device.setCurrentIndex(1)  # CPU
+        return 1
+
+    monkeypatch.setattr(PreferencesDialog, "exec", fake_exec)
+    window._preferences()
+    qtbot.waitUntil(lambda: not window.context.runner.busy, timeout=30000)
+    assert view.source is None and view._reopen is not None  # still closed, and still to open when shown
+    with qtbot.waitSignal(view.model_ready, timeout=30000):
+        window.tabs.setCurrentWidget(view)
+    assert view.model.device.type == "cpu"
 
 
 def test_picker_lists_trained_and_added_models_like_the_cli(qtbot, app_home, errors, tiny_models, tmp_path,
