@@ -42,7 +42,7 @@ from segan_core.evaluation.selection import CRITERIA, SELECTION
 from segan_core.glyphs.ink_gain import INK_GAIN_KEY, InkMatch, match_ink
 from segan_core.glyphs.placement import Placement
 from segan_core.jobs import CancelToken, Progress
-from segan_core.model.checkpoint import read_config, set_config_entry, snapshot_step
+from segan_core.model.checkpoint import config_body, read_config, set_config_entry, snapshot_step
 from segan_core.model.device import resolve_bf16
 from segan_core.model_folder import ModelFolder
 from segan_core.outputs import Legacy, OutputKind, check_output_dir
@@ -539,7 +539,7 @@ def _start_snapshot(run_dir: Path) -> None:
         return
     if read_config(start).get("model") != config.get("model"):  # a start the run reshaped (a base's code table)
         return
-    body = {k: v for k, v in config.items() if k not in ("format", "version", "kind", "stopped_by")}
+    body = config_body(config, drop=("stopped_by",))
     folder.mkdir(parents=True, exist_ok=True)
     write_config(folder, str(config["kind"]), body | {"step": 0, "train_seconds": {"wall": 0.0, "cpu": 0.0},
                                                        "started_from": str(start)})  # fmt: skip

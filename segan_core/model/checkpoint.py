@@ -100,6 +100,14 @@ def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str
     module.load_state_dict({k: v.to(expected[k].dtype) for k, v in found.items()})
 
 
+HEADER_KEYS = ("format", "version", "kind")  # what write_config puts before a config's body
+
+
+def config_body(config: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A read config without its header (:data:`HEADER_KEYS`) and the keys in ``drop``: what write_config takes."""
+    return {k: v for k, v in config.items() if k not in HEADER_KEYS and k not in drop}
+
+
 def write_config(folder: Path, kind: str, body: dict[str, Any]) -> None:
     config = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "kind": kind, **body}
     write_text_atomic(folder / CONFIG_FILE, json.dumps(config, ensure_ascii=False, indent=1))
@@ -113,8 +121,7 @@ def read_config(folder: Path | str, kind: str | None = None) -> dict[str, Any]:
 def set_config_entry(folder: Path, key: str, value: Any, kind: str | None = None) -> None:
     """Rewrite ``folder/config.json`` (atomically) with ``key`` set to ``value``, the rest as it was."""
     config = read_config(folder, kind)
-    body = {k: v for k, v in config.items() if k not in ("format", "version", "kind")}
-    write_config(Path(folder), str(config["kind"]), {**body, key: value})
+    write_config(Path(folder), str(config["kind"]), {**config_body(config), key: value})
 
 
 def weights_hash(folder: Path) -> str:

@@ -24,6 +24,7 @@ from segan_core.glyphs.ink import ink_iou
 from segan_core.model.checkpoint import (
     CONFIG_FILE,
     WEIGHTS_FILE,
+    config_body,
     load_module,
     load_tensors,
     read_config,
@@ -162,7 +163,7 @@ def write_writer_start(base: Path, out: Path, start: StartCode | None = None) ->
         tensors[CODES] = trained[CODES].float()[start.index : start.index + 1].clone()
     out.mkdir(parents=True, exist_ok=True)
     save_tensors_atomic(out / WEIGHTS_FILE, {k: v.contiguous() for k, v in tensors.items()})
-    body = {k: v for k, v in config.items() if k not in ("format", "version", "kind")}
+    body = config_body(config)
     code = start.to_json() if start is not None else MEAN_CODE
     write_config(out, "segan", body | {"model": dataclasses.asdict(model), "base": {"path": str(base), "code": code}})
     return out
